@@ -1,0 +1,6 @@
+"""sahel-sim: an agent-based scenario simulator of the central Sahel security environment."""
+
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+__version__ = "0.1.0"
+__all__ = ["Scenario", "ScenarioError", "__version__", "load_scenario"]
