@@ -77,18 +77,18 @@ class ViolenceParams(Strict):
     """Violence against civilians (sim.mechanics.violence)."""
 
     base_rate: float = param(
-        0.01, 0.0, 1.0, "1/(unit*day)",
-        "Chance per unit-day of a violent event against civilians at restraint 0")
+        0.004, 0.0, 1.0, "1/(100 personnel*day)",
+        "Chance per 100 personnel-day of a violent event against civilians at restraint 0")
     contested_multiplier: float = param(
         3.0, 1.0, 20.0, "x", "Rate multiplier in contested cells (Kalyvas zones 2-4)")
     size_scale: float = param(
-        3.0, 0.5, 100.0, "persons", "Scale (minimum) of event deaths, Pareto-distributed")
+        2.0, 0.5, 100.0, "persons", "Scale (minimum) of event deaths, Pareto-distributed")
     size_tail: float = param(
         1.4, 1.01, 5.0, "-", "Pareto tail exponent of event deaths (smaller: heavier tail)")
     size_cap: float = param(
         800.0, 10.0, 5000.0, "persons", "Largest single event against civilians")
     indiscriminate_multiplier: float = param(
-        2.5, 1.0, 20.0, "x", "Size multiplier where the perpetrator's control is weak (Kalyvas)")
+        2.0, 1.0, 20.0, "x", "Size multiplier where the perpetrator's control is weak (Kalyvas)")
 
 
 class CivilianParams(Strict):
@@ -105,14 +105,14 @@ class CivilianParams(Strict):
     flight_per_death: float = param(
         60.0, 0.0, 2000.0, "persons/death", "People who flee per civilian killed in a cell")
     contested_flight_rate: float = param(
-        3e-4, 0.0, 0.05, "1/day", "Share of a contested cell's residents who flee each day")
+        6e-5, 0.0, 0.05, "1/day", "Share of a contested cell's residents who flee each day")
 
 
 class ControlParams(Strict):
     """Territorial control (sim.mechanics.control)."""
 
     presence_half: float = param(
-        60.0, 1.0, 10000.0, "personnel", "Personnel in reach that give half of full influence")
+        30.0, 1.0, 10000.0, "personnel", "Personnel in reach that give half of full influence")
     adjustment_days: float = param(
         45.0, 1.0, 730.0, "days", "Time constant of influence toward its target")
     contested_margin: float = param(
@@ -121,19 +121,25 @@ class ControlParams(Strict):
         0.15, 0.0, 1.0, "share", "Influence below which no one controls a cell")
     town_state_floor: float = param(
         0.7, 0.0, 1.0, "share", "State influence kept in garrisoned towns")
+    administration_sudanian: float = param(
+        0.6, 0.0, 1.0, "share", "State administrative influence in Sudanian cells, unopposed")
+    administration_sahelian: float = param(
+        0.4, 0.0, 1.0, "share", "State administrative influence in Sahelian cells, unopposed")
+    administration_saharan: float = param(
+        0.15, 0.0, 1.0, "share", "State administrative influence in Saharan cells, unopposed")
 
 
 class JuntaParams(Strict):
     """Junta credibility and coups (sim.agents.Junta)."""
 
     credibility_gain_per_kill: float = param(
-        4e-4, 0.0, 0.05, "1/death", "Credibility gained per enemy fighter killed by state side")
+        1e-4, 0.0, 0.05, "1/death", "Credibility gained per enemy fighter killed by state side")
     credibility_loss_per_death: float = param(
-        8e-4, 0.0, 0.05, "1/death", "Credibility lost per state or Russian fighter killed")
+        2e-4, 0.0, 0.05, "1/death", "Credibility lost per state or Russian fighter killed")
     capital_attack_shock: float = param(
         0.08, 0.0, 1.0, "share", "Credibility lost when the capital is attacked")
     credibility_recovery: float = param(
-        2e-3, 0.0, 0.1, "1/day", "Daily drift of credibility back toward its baseline")
+        5e-3, 0.0, 0.1, "1/day", "Daily drift of credibility back toward its baseline")
     coup_rate: float = param(
         1.0, 0.0, 50.0, "1/year", "Coup attempts per year at zero credibility")
     coup_success: float = param(
@@ -141,6 +147,8 @@ class JuntaParams(Strict):
     protection_reference: float = param(
         300.0, 1.0, 10000.0, "personnel",
         "Regime-protection personnel that halve a coup's chance of success")
+    replacement_days: float = param(
+        120.0, 1.0, 3650.0, "days", "Time constant of replacing state forces' losses")
     offensive_share: float = param(
         0.5, 0.0, 1.0, "share", "Share of mobile state units on offensives at credibility 1")
 

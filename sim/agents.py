@@ -1,0 +1,160 @@
+"""Mesa agents: juntas, force units and civilian communities.
+
+Agents hold identity and decisions; the hot state they act on (strength, position, grievance)
+lives in the model's numpy arrays, which the agents expose as properties, so that thousands of
+units and communities act at once in vectorised mechanics.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+if TYPE_CHECKING:
+    from mesa.discrete_space import Cell
+
+    from sim.model import SahelModel
+    from sim.scenario import Junta as JuntaSpec
+    from sim.scenario import JuntaParams
+
+POSTURE_FACTOR = {"defensive": 0.4, "balanced": 1.0, "offensive": 1.6}
+
+
+class Junta(Agent):
+    """A country's military government: credibility, coup risk and force allocation."""
+
+    model: SahelModel
+
+    def __init__(self, model: SahelModel, country: str, spec: JuntaSpec, capital_cell: int):
+        super().__init__(model)
+        self.country = country
+        self.leader = spec.leader
+        self.capital_cell = capital_cell
+        self.baseline = spec.credibility
+        self.credibility = spec.credibility
+        self.coup_attempts = 0
+        self.coups = 0
+
+    def update_credibility(
+        self, enemy_killed: float, own_killed: float, capital_attacked: bool, p: JuntaParams
+    ) -> None:
+        """Credibility rises with victories, falls with losses and attacks on the capital, and
+        drifts back toward its baseline.
+        """
+        change = (p.credibility_gain_per_kill * enemy_killed
+                  - p.credibility_loss_per_death * own_killed
+                  - p.capital_attack_shock * capital_attacked
+                  + p.credibility_recovery * (self.baseline - self.credibility))
+        self.credibility = min(1.0, max(0.0, self.credibility + change))
+
+    def coup_hazard(self, p: JuntaParams) -> float:
+        """Daily chance of a coup attempt: coup_rate/365 * (1 - credibility)^2."""
+        return p.coup_rate / 365.0 * (1.0 - self.credibility) ** 2
+
+    def coup_success_probability(self, protection: float, p: JuntaParams) -> float:
+        """Chance an attempt succeeds, halved by `protection_reference` guards."""
+        return p.coup_success * p.protection_reference / (p.protection_reference + protection)
+
+    def face_coup(self, rng: np.random.Generator, protection: float, p: JuntaParams) -> str | None:
+        """Draw today's coup attempt, if any; returns 'failed', 'succeeded' or None."""
+        if rng.random() >= self.coup_hazard(p):
+            return None
+        self.coup_attempts += 1
+        if rng.random() < self.coup_success_probability(protection, p):
+            self.coups += 1
+            self.leader = f"new junta ({self.coups})"
+            self.credibility = self.baseline
+            return "succeeded"
+        return "failed"
+
+    def offensive_share(self, posture: str, p: JuntaParams) -> float:
+        """Share of mobile units sent on offensives: more when credibility is low, as the
+        junta needs victories (source article), scaled by its forces' posture.
+        """
+        share = p.offensive_share * POSTURE_FACTOR[posture] * (1.2 - 0.4 * self.credibility)
+        return min(1.0, max(0.0, share))
+
+
+class ForceUnit(Agent):
+    """A mobile group, garrison or guard of one faction; its state is row `index` of the
+    model's unit arrays.
+    """
+
+    model: SahelModel
+
+    def __init__(self, model: SahelModel, index: int, unit_id: str, name: str, faction: str,
+                 role: str):
+        super().__init__(model)
+        self.index = index
+        self.unit_id = unit_id
+        self.name = name
+        self.faction = faction
+        self.role = role
+
+    @property
+    def strength(self) -> float:
+        """Personnel fit to fight."""
+        return float(self.model.forces.strength[self.index])
+
+    @property
+    def present(self) -> bool:
+        """Deployed in the theatre (not yet arrived, withdrawn or destroyed = False)."""
+        return bool(self.model.forces.present[self.index])
+
+    @property
+    def cell(self) -> Cell:
+        """The grid cell the unit is in."""
+        flat = int(self.model.forces.cell[self.index])
+        return self.model.grid._cells[divmod(flat, self.model.geo.ny)]
+
+    def deploy(self, strength: float | None) -> None:
+        """Arrive at the base (with a new strength if given)."""
+        forces = self.model.forces
+        forces.present[self.index] = True
+        forces.cell[self.index] = forces.base[self.index]
+        if strength is not None:
+            forces.strength[self.index] = strength
+            forces.initial[self.index] = strength
+
+    def withdraw(self) -> None:
+        """Leave the theatre."""
+        self.model.forces.present[self.index] = False
+
+    def reinforce(self, personnel: float) -> None:
+        """Add personnel (also to the establishment the unit is refilled toward)."""
+        self.model.forces.strength[self.index] += personnel
+        self.model.forces.initial[self.index] += personnel
+
+
+class CivilianCommunity(Agent):
+    """One community group in one admin1 region; grievance is row `index` of the model's
+    grievance array (one column per faction).
+    """
+
+    model: SahelModel
+
+    def __init__(self, model: SahelModel, index: int, country: str, region: str, group: str):
+        super().__init__(model)
+        self.index = index
+        self.country = country
+        self.region = region
+        self.group = group
+
+    @property
+    def grievance(self) -> dict[str, float]:
+        """Grievance toward each faction."""
+        row = self.model.grievance[self.index]
+        return {f: float(row[i]) for i, f in enumerate(self.model.faction_ids)}
+
+    @property
+    def members(self) -> float:
+        """Living residents (not displaced)."""
+        return float(self.model.community_members()[self.index])
+
+    def most_resented(self) -> str | None:
+        """The faction this community resents most, if any."""
+        row = self.model.grievance[self.index]
+        return self.model.faction_ids[int(row.argmax())] if row.max() > 0 else None
+

@@ -1,0 +1,89 @@
+"""Force units as arrays: one row per mobile group, garrison or guard, and their placement.
+
+A scenario unit with `groups = n` becomes n rows of equal strength, placed at random within
+`spread` degrees of its base on cells its faction may enter (else at the base itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.geography import Geography
+from sim.scenario import Scenario, Unit
+
+ROLES = ("mobile", "garrison", "regime_protection")
+MOBILE, GARRISON, REGIME_PROTECTION = 0, 1, 2
+
+
+@dataclass(slots=True)
+class Forces:
+    """Hot state of every force row (length U)."""
+
+    faction: np.ndarray  # int64 faction index
+    spec: np.ndarray  # int64 index of the scenario unit the row belongs to
+    role: np.ndarray  # int8 MOBILE, GARRISON, REGIME_PROTECTION
+    strength: np.ndarray  # float64 personnel fit to fight
+    initial: np.ndarray  # float64 strength on arrival
+    cell: np.ndarray  # int64 flat cell
+    base: np.ndarray  # int64 flat cell the row returns to and operates around
+    present: np.ndarray  # bool in the theatre
+    attack: np.ndarray  # bool on offensive / raiding this week
+
+    @property
+    def size(self) -> int:
+        """Number of rows."""
+        return int(self.faction.size)
+
+
+def base_cell(unit: Unit, geo: Geography) -> int:
+    """Flat cell of a unit's base (town name or [lat, lon])."""
+    if isinstance(unit.base, str):
+        x, y = geo.town(unit.base).cell
+    else:
+        x, y = geo.cell_of(*unit.base)
+    return x * geo.ny + y
+
+
+def build_forces(
+    scenario: Scenario, geo: Geography, allowed: np.ndarray, faction_index: dict[str, int],
+    rng: np.random.Generator,
+) -> Forces:
+    """Expand the scenario's units into rows, placed around their bases.
+
+    Args:
+        scenario: the validated scenario.
+        geo: its geography.
+        allowed: (F, C) cells each faction may enter.
+        faction_index: faction id -> row of `allowed`.
+        rng: the model's generator (placement is part of the run's randomness).
+    """
+    rows: dict[str, list] = {k: [] for k in ("faction", "spec", "role", "strength", "cell")}
+    present: list[bool] = []
+    for spec_index, unit in enumerate(scenario.units):
+        f = faction_index[unit.faction]
+        home = base_cell(unit, geo)
+        cells = np.full(unit.groups, home, dtype=np.int64)
+        if unit.groups > 1 and unit.spread > 0:
+            angle = rng.uniform(0.0, 2 * np.pi, unit.groups)
+            radius = unit.spread * np.sqrt(rng.random(unit.groups))
+            hx, hy = divmod(home, geo.ny)
+            x = np.clip(np.round(hx + radius * np.cos(angle) / geo.resolution), 0, geo.nx - 1)
+            y = np.clip(np.round(hy + radius * np.sin(angle) / geo.resolution), 0, geo.ny - 1)
+            spread_cells = (x * geo.ny + y).astype(np.int64)
+            cells = np.where(allowed[f, spread_cells], spread_cells, home)
+        rows["faction"] += [f] * unit.groups
+        rows["spec"] += [spec_index] * unit.groups
+        rows["role"] += [ROLES.index(unit.role)] * unit.groups
+        rows["strength"] += [unit.strength / unit.groups] * unit.groups
+        rows["cell"] += list(cells)
+        present += [unit.present] * unit.groups
+    strength = np.asarray(rows["strength"], dtype=float)
+    cell = np.asarray(rows["cell"], dtype=np.int64)
+    return Forces(
+        faction=np.asarray(rows["faction"], dtype=np.int64),
+        spec=np.asarray(rows["spec"], dtype=np.int64),
+        role=np.asarray(rows["role"], dtype=np.int8),
+        strength=strength, initial=strength.copy(), cell=cell, base=cell.copy(),
+        present=np.asarray(present, dtype=bool), attack=np.zeros(cell.size, dtype=bool))

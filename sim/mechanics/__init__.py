@@ -1,0 +1,1 @@
+"""One module per process of the daily step; pure functions over numpy arrays."""

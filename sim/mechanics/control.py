@@ -1,0 +1,77 @@
+"""Territorial control: influence from presence, Kalyvas zones and the controlling actor.
+
+Control actors are the state (all state, militia and Russian forces of the cell's country)
+and each non-state faction. Each actor's influence I relaxes toward a target
+
+    T = 1 - exp(-P_reach / presence_half)
+
+where P_reach is its personnel within reach (a 5 x 5 cell box sum, about 140 km at 0.25
+degrees), with the state's target floored by its administration (`admin`) where armed groups
+are weak, and by `town_state_floor` in cells with a state garrison:
+
+    I <- I + (T - I) / adjustment_days.
+
+The state's balance b = I_state / (I_state + max_a I_a) gives Kalyvas's zone: 1 (b >= 0.9), 2,
+3 (|b - 1/2| < contested_margin / 2: contested), 4, 5 (b <= 0.1). Zones 1-2 are state control,
+4-5 the strongest armed group's. Cells where no actor reaches `minimum_influence` stay with the
+state (nominal control).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+CONTESTED = -1
+REACH_CELLS = 5
+
+
+def reach(presence: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Personnel within reach of each cell: box sum over REACH_CELLS x REACH_CELLS, (A, C)."""
+    grid = presence.reshape(presence.shape[0], *shape)
+    box = uniform_filter(grid, size=(1, REACH_CELLS, REACH_CELLS), mode="constant")
+    return box.reshape(presence.shape[0], -1) * REACH_CELLS**2
+
+
+def influence_target(
+    reach_personnel: np.ndarray,
+    admin: np.ndarray,
+    garrisoned: np.ndarray,
+    presence_half: float,
+    town_state_floor: float,
+) -> np.ndarray:
+    """Target influence of each actor (row 0 = state), (A, C)."""
+    target = 1.0 - np.exp(-reach_personnel / presence_half)
+    armed = target[1:].max(axis=0) if target.shape[0] > 1 else np.zeros(target.shape[1])
+    floor = admin * (1.0 - armed)
+    target[0] = np.maximum(target[0], floor)
+    target[0] = np.where(garrisoned, np.maximum(target[0], town_state_floor), target[0])
+    return target
+
+
+def relax(influence: np.ndarray, target: np.ndarray, days: float, allowed: np.ndarray) -> None:
+    """Move influence toward its target in place; zero where an actor may not operate."""
+    influence += (target - influence) / days
+    influence *= allowed
+
+
+def zones(influence: np.ndarray, contested_margin: float, minimum: float) -> np.ndarray:
+    """Kalyvas zone 1-5 of each cell from the state's balance of influence."""
+    state = influence[0]
+    armed = influence[1:].max(axis=0)
+    balance = np.divide(state, state + armed, out=np.ones_like(state), where=(state + armed) > 0)
+    balance = np.where(np.maximum(state, armed) < minimum, 1.0, balance)
+    half = contested_margin / 2.0
+    zone = np.full(state.shape, 3, dtype=np.int8)
+    zone[balance >= 0.5 + half] = 2
+    zone[balance >= 0.9] = 1
+    zone[balance <= 0.5 - half] = 4
+    zone[balance <= 0.1] = 5
+    return zone
+
+
+def controller(influence: np.ndarray, zone: np.ndarray) -> np.ndarray:
+    """Controlling actor per cell: 0 state, a >= 1 armed group, CONTESTED in zone 3."""
+    strongest = 1 + influence[1:].argmax(axis=0)
+    out = np.where(zone <= 2, 0, strongest)
+    return np.where(zone == 3, CONTESTED, out).astype(np.int8)

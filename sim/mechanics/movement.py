@@ -1,0 +1,79 @@
+"""Movement of force units over the grid, one Moore step at most per day.
+
+Each week every faction gets an attraction field: the personnel of its enemies, smoothed with
+a Gaussian of `FIELD_SIGMA` cells, so units sense fights beyond their own cell. Each day a
+mobile unit moves with probability `speed` to the neighbouring cell (or stays) with the best
+score:
+
+- on offensive (state) or raiding (armed groups): the attraction field, normalised;
+- defending or holding: minus the distance to its base;
+
+plus `wander` times uniform noise. State-side units may not leave their country's cells or go
+beyond `state_reach` cells (Chebyshev distance) of their base; armed groups may use foreign
+cells only where their faction has `sanctuary_abroad`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+FIELD_SIGMA = 3.0
+
+
+def attraction_fields(presence: np.ndarray, hostility: np.ndarray, shape: tuple[int, int]
+                      ) -> np.ndarray:
+    """Enemy personnel around each cell for each faction, normalised to max 1, (F, C)."""
+    enemy = (hostility @ presence).reshape(presence.shape[0], *shape)
+    smooth = gaussian_filter(enemy, sigma=(0, FIELD_SIGMA, FIELD_SIGMA), mode="constant")
+    smooth = smooth.reshape(presence.shape[0], -1)
+    peak = smooth.max(axis=1, keepdims=True)
+    return np.divide(smooth, peak, out=np.zeros_like(smooth), where=peak > 0)
+
+
+def chebyshev(cells: np.ndarray, targets: np.ndarray, ny: int) -> np.ndarray:
+    """Chebyshev distance in cells between flat ids (broadcasting)."""
+    return np.maximum(np.abs(cells // ny - targets // ny), np.abs(cells % ny - targets % ny))
+
+
+def choose_moves(
+    rng: np.random.Generator,
+    cell: np.ndarray,
+    faction: np.ndarray,
+    base: np.ndarray,
+    attack: np.ndarray,
+    field: np.ndarray,
+    allowed: np.ndarray,
+    reach: np.ndarray,
+    speed: np.ndarray,
+    neighbours: np.ndarray,
+    wander: float,
+    ny: int,
+) -> np.ndarray:
+    """New cell of each unit.
+
+    Args:
+        rng: the model's generator.
+        cell: (U,) current flat cell.
+        faction: (U,) faction index of each unit.
+        base: (U,) base flat cell.
+        attack: (U,) True to climb the attraction field, False to return toward base.
+        field: (F, C) attraction per faction and cell.
+        allowed: (F, C) cells each faction may enter.
+        reach: (U,) maximum distance from base in cells (inf for armed groups).
+        speed: (U,) probability of moving today.
+        neighbours: (C, 9) Moore neighbourhood including the cell itself.
+        wander: weight of random noise in the choice.
+        ny: grid height, for distances.
+    """
+    options = neighbours[cell]  # (U, 9)
+    rows = np.arange(cell.size)[:, None]
+    fac = faction[:, None]
+    distance = chebyshev(options, base[:, None], ny)
+    score = np.where(attack[:, None], field[fac, options], -distance / 10.0)
+    score = score + wander * rng.random(options.shape)
+    ok = allowed[fac, options] & (distance <= reach[:, None])
+    ok[:, 0] = True  # staying is always possible
+    score = np.where(ok, score, -np.inf)
+    best = options[rows[:, 0], score.argmax(axis=1)]
+    return np.where(rng.random(cell.size) < speed, best, cell)
