@@ -120,6 +120,86 @@ def cmd_parameters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario: Parquet outputs, summary.json, PNG plots and a summary table."""
+    import json
+
+    from tqdm import tqdm
+
+    from sim import __version__
+    from sim.model import SahelModel
+    from sim.outputs import run_summary
+
+    path = resolve_scenario_path(args.file)
+    scenario = load_scenario(path)
+    seed = scenario.seed if args.seed is None else args.seed
+    if seed < 0:
+        raise UsageError(f"--seed: {seed} is negative; allowed 0 to 2**63-1")
+    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{seed}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    model = SahelModel(scenario, rng=seed)
+    with tqdm(total=scenario.days, unit="day", desc=scenario.name, disable=args.quiet,
+              leave=False) as bar:
+        model.run(progress=lambda done, total: bar.update(done - bar.n))
+    ts = model.timeseries()
+    events = model.events()
+    russian = [f for f, spec in scenario.factions.items() if spec.kind == "russian"]
+    summary = {
+        "scenario": scenario.name, "file": str(path), "scenario_hash": scenario.content_hash(),
+        "seed": seed, "version": __version__, "start": str(scenario.start),
+        "end": str(scenario.end), "headline": run_summary(ts, russian),
+        "scenario_resolved": scenario.model_dump(mode="json"),
+    }
+    tables = {"timeseries": ts, "events": events, "cell_months": model.cell_months(),
+              "fatalities": model.fatalities()}
+    for name, table in tables.items():
+        _write_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
+    _write_atomic(out / "summary.json",
+                  lambda p: p.write_text(json.dumps(summary, indent=2, ensure_ascii=False)))
+    plots: list[Path] = []
+    if not args.no_plots:
+        from sim.plots import save_run_plots
+
+        plots = save_run_plots(model, ts, events, out)
+    print(summary_table(summary["headline"]))
+    print(f"\nwrote {out}/: " + ", ".join(
+        [f"{n}.parquet" for n in tables] + ["summary.json"] + [p.name for p in plots]))
+    return EXIT_OK
+
+
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write to a temporary name beside `path`, then rename over it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    tmp.replace(path)
+
+
+def summary_table(headline: dict[str, dict[str, float]]) -> str:
+    """The run's headline figures as a small text table, one column per country."""
+    rows = [("deaths, all", "killed_total", "{:,.0f}"),
+            ("deaths, civilians", "killed_civilians", "{:,.0f}"),
+            ("deaths, Russians", "killed_russians", "{:,.0f}"),
+            ("territory: state (end)", "territory_state_end", "{:.0%}"),
+            ("territory: armed groups", "territory_armed_groups_end", "{:.0%}"),
+            ("territory: contested", "territory_contested_end", "{:.0%}"),
+            ("population: state (end)", "population_state_end", "{:.0%}"),
+            ("displaced (end)", "displaced_end", "{:,.0f}"),
+            ("junta credibility (end)", "credibility_end", "{:.2f}"),
+            ("coup attempts / coups", None, ""),
+            ]
+    header = f"{'':<26}" + "".join(f"{COUNTRIES[c]:>15}" for c in headline)
+    lines = [header, "-" * len(header)]
+    for label, key, fmt in rows:
+        if key is None:
+            cells = [f"{h['coup_attempts']} / {h['coups']}" for h in headline.values()]
+        else:
+            cells = [fmt.format(h[key]) for h in headline.values()]
+        lines.append(f"{label:<26}" + "".join(f"{c:>15}" for c in cells))
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -143,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parameters", help="tunable parameters (names for --param) and ranges")
     p.add_argument("file", metavar="FILE", help="scenario file (or bundled name)")
     p.set_defaults(func=cmd_parameters)
+
+    p = sub.add_parser("run", help="run a scenario once: tables, summary and plots")
+    p.add_argument("file", metavar="FILE", help="scenario file (or bundled name)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    p.add_argument("--out", default=None, help="output folder (default runs/NAME-seedN)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

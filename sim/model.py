@@ -136,7 +136,11 @@ class SahelModel(Model):
         self.residents_layer = self.grid.residents.data.reshape(-1)
         self.displaced = self.grid.displaced.data.reshape(-1)
         self.deaths = self.grid.deaths.data.reshape(-1)
-        self.influence = np.zeros((len(self.actor_ids), self.n_cells))
+        # Influence of each control actor over the cells of the three countries only.
+        self._sahel_idx = np.flatnonzero(self.in_sahel)
+        self._sahel_slot = np.full(self.n_cells, -1, dtype=np.int64)
+        self._sahel_slot[self._sahel_idx] = np.arange(self._sahel_idx.size)
+        self.influence = np.zeros((len(self.actor_ids), self._sahel_idx.size))
         self.refuge = self._refuge_cells()
         self._moved = np.zeros(self.n_cells, dtype=bool)
         self._slot = np.full(self.n_cells, -1, dtype=np.int64)
@@ -186,9 +190,9 @@ class SahelModel(Model):
             CivilianCommunity(self, r * g + k, geo.regions[r].country, geo.regions[r].name, grp)
             for r in range(n_regions) for k, grp in enumerate(COMMUNITIES)]
         self.grievance = np.zeros((self.n_communities, len(self.faction_ids)))
-        self._sahel_idx = np.flatnonzero(self.in_sahel)
         self._sahel_region = self.region[self._sahel_idx]
         self.initial_people = self._people_by_country()
+        self._members = self.community_members()
         self.civilians_killed = np.zeros(N_COUNTRIES)
         self.recruited_total = np.zeros(N_COUNTRIES)
         self.displaced_by_origin = np.zeros(N_COUNTRIES)
@@ -227,13 +231,16 @@ class SahelModel(Model):
         self._civ_deaths = np.zeros((self.n_communities, len(self.faction_ids)))
         self._capital_attacked = np.zeros(N_COUNTRIES, dtype=bool)
         self.deaths_today = np.zeros(self.n_cells)
-        if day % DECISION_INTERVAL == 0:
+        weekly = day % DECISION_INTERVAL == 0
+        if weekly:
             self._decide()
         self._move_units()
         self._engage()
         self._complex_attacks()
         self._violence_against_civilians()
-        self._communities_respond()
+        self._communities_respond(weekly)
+        if weekly:
+            self._influence_target()
         self._update_control()
         self._juntas_act()
         self._replace_losses()
@@ -444,7 +451,8 @@ class SahelModel(Model):
         rows = np.flatnonzero(f.present)
         fac = f.faction[rows]
         cell = f.cell[rows]
-        own = self.influence[self.actor_of_faction[fac], cell]
+        slot = self._sahel_slot[cell]
+        own = np.where(slot >= 0, self.influence[self.actor_of_faction[fac], slot], 0.0)
         contested = (self.zone >= 2) & (self.zone <= 4)
         result = violence.violence_against_civilians(
             self.rng, cell, self.restraint[fac], f.strength[rows], self.bias[fac], own,
@@ -476,23 +484,25 @@ class SahelModel(Model):
     def community_members(self) -> np.ndarray:
         """Living residents of each community (region x group), (n_communities,)."""
         n_regions = len(self.geo.regions)
-        members = np.empty((n_regions, len(COMMUNITIES)))
-        for k in range(len(COMMUNITIES)):
-            members[:, k] = np.bincount(self._sahel_region,
-                                        weights=self.residents[k, self._sahel_idx],
-                                        minlength=n_regions)
-        return members.reshape(-1)
+        g = len(COMMUNITIES)
+        key = (self._sahel_region[None, :] * g + np.arange(g)[:, None]).ravel()
+        return np.bincount(key, weights=self.residents[:, self._sahel_idx].ravel(),
+                           minlength=n_regions * g)
 
-    def _communities_respond(self) -> None:
-        """Grievance, recruitment and flight (sim.mechanics.civilians)."""
+    def _communities_respond(self, weekly: bool) -> None:
+        """Grievance daily; recruitment weekly (7 days' worth); flight daily
+        (sim.mechanics.civilians)."""
         p = self.spec.parameters.civilians
-        members = self.community_members()
+        if weekly:
+            self._members = self.community_members()
         civilians.decay_grievance(self.grievance, p.grievance_half_life)
-        civilians.add_grievance(self.grievance, self._civ_deaths, members, p.grievance_per_death)
-        self._recruit(members, p)
+        civilians.add_grievance(self.grievance, self._civ_deaths, self._members,
+                                p.grievance_per_death)
+        if weekly:
+            self._recruit(self._members, p, DECISION_INTERVAL)
         self._flee(p)
 
-    def _recruit(self, members: np.ndarray, p: Any) -> None:
+    def _recruit(self, members: np.ndarray, p: Any, days: int) -> None:
         f = self.forces
         g, n_regions, n_f = len(COMMUNITIES), len(self.geo.regions), len(self.faction_ids)
         live = np.flatnonzero(f.present & self.in_sahel[f.cell])
@@ -504,7 +514,7 @@ class SahelModel(Model):
         community_reach = np.repeat(reach, g, axis=0)  # (R*G, F)
         support = civilians.support(self.grievance, self.hostility)
         drawn = civilians.recruits(self.rng, members, support, community_reach, self.guerrilla,
-                                   p.recruitment_rate)
+                                   p.recruitment_rate * days)
         total = drawn.sum()
         if total == 0:
             return
@@ -524,19 +534,21 @@ class SahelModel(Model):
         f.strength[live] += add
 
     def _flee(self, p: Any) -> None:
-        total = self.residents.sum(axis=0)
-        contested = (self.zone == 3) | (self.zone == 4)
-        leaving = civilians.flight(total, self.deaths_today, contested, p.flight_per_death,
-                                   p.contested_flight_rate)
-        leaving[~self.in_sahel] = 0.0
+        cells = np.flatnonzero(((self.zone == 3) | (self.zone == 4) | (self.deaths_today > 0))
+                               & self.in_sahel)
+        residents = self.residents[:, cells]
+        total = residents.sum(axis=0)
+        contested = (self.zone[cells] == 3) | (self.zone[cells] == 4)
+        leaving = civilians.flight(total, self.deaths_today[cells], contested,
+                                   p.flight_per_death, p.contested_flight_rate)
         keep = 1.0 - np.divide(leaving, total, out=np.zeros_like(total), where=total > 0)
-        self.residents *= keep
-        self.displaced += np.bincount(self.refuge, weights=leaving, minlength=self.n_cells)
-        np.add.at(self.displaced_by_origin, self.country_bucket[self.in_sahel],
-                  leaving[self.in_sahel])
+        self.residents[:, cells] = residents * keep
+        np.add.at(self.displaced, self.refuge[cells], leaving)
+        self.displaced_by_origin += np.bincount(self.country_bucket[cells], weights=leaving,
+                                                minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
 
-    def _update_control(self, initial: bool = False) -> None:
-        """Influence, Kalyvas zones and the controlling actor (sim.mechanics.control)."""
+    def _influence_target(self) -> None:
+        """Weekly: each actor's target influence from the personnel within its reach."""
         p = self.spec.parameters.control
         f = self.forces
         actor_presence = self.actor_matrix @ self.presence
@@ -546,13 +558,19 @@ class SahelModel(Model):
         reach = control.reach(actor_presence, self.geo.shape)
         target = control.influence_target(reach, self.administration, garrisoned,
                                           p.presence_half, p.town_state_floor)
+        self._target = (target * self.actor_allowed)[:, self._sahel_idx]
+
+    def _update_control(self, initial: bool = False) -> None:
+        """Influence, Kalyvas zones and the controlling actor (sim.mechanics.control)."""
+        p = self.spec.parameters.control
         if initial:
-            self.influence[:] = target * self.actor_allowed
+            self._influence_target()
+            self.influence[:] = self._target
         else:
-            control.relax(self.influence, target, p.adjustment_days, self.actor_allowed)
-        np.copyto(self.zone, control.zones(self.influence, p.contested_margin,
-                                           p.minimum_influence))
-        np.copyto(self.controller, control.controller(self.influence, self.zone))
+            control.relax(self.influence, self._target, p.adjustment_days)
+        zone = control.zones(self.influence, p.contested_margin, p.minimum_influence)
+        self.zone[self._sahel_idx] = zone
+        self.controller[self._sahel_idx] = control.controller(self.influence, zone)
 
     def _juntas_act(self) -> None:
         """Credibility follows the day's fights; coups are attempted (sim.agents.Junta)."""

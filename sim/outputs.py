@@ -146,7 +146,7 @@ def events_frame(rec: Recorder, start: dt.date, geo_tables: dict[str, np.ndarray
     deaths = np.concatenate([e[5] for e in rec.log]).astype(np.int64)
     notes = np.concatenate([np.full(e[2].size, rec.notes.get(i, ""), dtype=object)
                             for i, e in enumerate(rec.log)])
-    names = np.array([*labels, "Civilians", ""], dtype=object)  # -1 civilians, -2 none
+    names = np.array([*labels, "", "Civilians"], dtype=object)  # -1 civilians, -2 none
     kinds = np.array([MECHANISMS[m] for m in MECHANISM_NAMES], dtype=object)
     ny = geo_tables["ny"]
     frame = pd.DataFrame({
@@ -178,3 +178,26 @@ def cell_month_frame(events: pd.DataFrame) -> pd.DataFrame:
     grouped = events.assign(month=month).groupby(["month", "prio_gid", "country"], sort=True)
     out = grouped.agg(fatalities=("fatalities", "sum"), events=("fatalities", "size"))
     return out.reset_index()
+
+
+def run_summary(ts: pd.DataFrame, russian: list[str]) -> dict[str, dict[str, float]]:
+    """Headline figures per country: deaths, control at the end, displaced, credibility, coups."""
+    end = ts[ts["date"] == ts["date"].max()].set_index("country")
+    totals = ts.groupby("country").sum(numeric_only=True)
+    out: dict[str, dict[str, float]] = {}
+    for iso in COUNTRIES:
+        out[iso] = {
+            "killed_total": int(totals.loc[iso, "killed_total"]),
+            "killed_civilians": int(totals.loc[iso, "killed_civilians"]),
+            "killed_russians": int(sum(totals.loc[iso, f"killed_{f}"] for f in russian)),
+            "territory_state_end": round(float(end.loc[iso, "territory_state"]), 4),
+            "territory_contested_end": round(float(end.loc[iso, "territory_contested"]), 4),
+            "territory_armed_groups_end": round(float(
+                1.0 - end.loc[iso, "territory_state"] - end.loc[iso, "territory_contested"]), 4),
+            "population_state_end": round(float(end.loc[iso, "population_state"]), 4),
+            "displaced_end": int(end.loc[iso, "displaced"]),
+            "credibility_end": round(float(end.loc[iso, "credibility"]), 4),
+            "coup_attempts": int(end.loc[iso, "coup_attempts"]),
+            "coups": int(end.loc[iso, "coups"]),
+        }
+    return out

@@ -59,7 +59,13 @@ def recruits(
     """
     expected = rate * (members[:, None] / 1000.0) * community_support * reach * recruiting
     drawn = rng.poisson(expected)
-    return np.minimum(drawn, np.floor(0.5 * members)[:, None].astype(np.int64))
+    # At most half a community leaves in one draw, whatever the number of groups recruiting.
+    cap = np.floor(0.5 * members).astype(np.int64)
+    total = drawn.sum(axis=1)
+    over = total > cap
+    if over.any():
+        drawn[over] = np.floor(drawn[over] * (cap[over] / total[over])[:, None]).astype(np.int64)
+    return drawn
 
 
 def flight(

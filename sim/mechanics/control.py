@@ -49,10 +49,9 @@ def influence_target(
     return target
 
 
-def relax(influence: np.ndarray, target: np.ndarray, days: float, allowed: np.ndarray) -> None:
-    """Move influence toward its target in place; zero where an actor may not operate."""
+def relax(influence: np.ndarray, target: np.ndarray, days: float) -> None:
+    """Move influence toward its target in place (one day of relaxation)."""
     influence += (target - influence) / days
-    influence *= allowed
 
 
 def zones(influence: np.ndarray, contested_margin: float, minimum: float) -> np.ndarray:
@@ -72,6 +71,7 @@ def zones(influence: np.ndarray, contested_margin: float, minimum: float) -> np.
 
 def controller(influence: np.ndarray, zone: np.ndarray) -> np.ndarray:
     """Controlling actor per cell: 0 state, a >= 1 armed group, CONTESTED in zone 3."""
-    strongest = 1 + influence[1:].argmax(axis=0)
-    out = np.where(zone <= 2, 0, strongest)
-    return np.where(zone == 3, CONTESTED, out).astype(np.int8)
+    out = np.where(zone == 3, CONTESTED, 0).astype(np.int8)
+    held = np.flatnonzero(zone >= 4)
+    out[held] = 1 + influence[1:, held].argmax(axis=0)
+    return out

@@ -19,13 +19,15 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 FIELD_SIGMA = 3.0
+FIELD_TRUNCATE = 2.5  # kernel radius in sigmas
 
 
 def attraction_fields(presence: np.ndarray, hostility: np.ndarray, shape: tuple[int, int]
                       ) -> np.ndarray:
     """Enemy personnel around each cell for each faction, normalised to max 1, (F, C)."""
     enemy = (hostility @ presence).reshape(presence.shape[0], *shape)
-    smooth = gaussian_filter(enemy, sigma=(0, FIELD_SIGMA, FIELD_SIGMA), mode="constant")
+    smooth = gaussian_filter(enemy, sigma=(0, FIELD_SIGMA, FIELD_SIGMA), mode="constant",
+                             truncate=FIELD_TRUNCATE)
     smooth = smooth.reshape(presence.shape[0], -1)
     peak = smooth.max(axis=1, keepdims=True)
     return np.divide(smooth, peak, out=np.zeros_like(smooth), where=peak > 0)

@@ -87,11 +87,28 @@ def violence_against_civilians(
     sizes *= np.where(unit_own_influence[acting] < 0.5, indiscriminate_multiplier, 1.0)
     sizes = np.minimum(np.minimum(sizes, size_cap), 0.2 * here[acting])
     deaths = np.floor(sizes + rng.random(n)).astype(np.int64)
+    people = np.maximum(people, 0.0)
     weights = people[:, acting].T * unit_bias[acting]  # (E, G)
     totals = weights.sum(axis=1, keepdims=True)
     fallback = people[:, acting].T / here[acting, None]
     pvals = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), fallback)
     victims = rng.multinomial(deaths, pvals)
-    # Never more victims of a community than it has residents in the cell.
-    victims = np.minimum(victims, np.floor(people[:, acting].T).astype(np.int64))
-    return ViolenceResult(acting, unit_cell[acting], victims)
+    cells = unit_cell[acting]
+    victims = cap_by_residents(cells, victims, np.floor(people[:, acting].T).astype(np.int64))
+    return ViolenceResult(acting, cells, victims)
+
+
+def cap_by_residents(cells: np.ndarray, victims: np.ndarray, residents: np.ndarray) -> np.ndarray:
+    """Cap victims (E, G) so that events sharing a cell, taken in order, never kill more of a
+    community than live there (`residents` (E, G) is the cell's count for each event)."""
+    order = np.argsort(cells, kind="stable")
+    c, v, r = cells[order], victims[order], residents[order]
+    new_group = np.r_[True, c[1:] != c[:-1]]
+    group = np.cumsum(new_group) - 1
+    running = np.cumsum(v, axis=0)
+    before = np.vstack([np.zeros((1, v.shape[1]), dtype=v.dtype), running])
+    cum = running - before[np.flatnonzero(new_group)][group]
+    capped = np.minimum(cum, r) - np.minimum(cum - v, r)
+    out = np.empty_like(victims)
+    out[order] = capped
+    return out

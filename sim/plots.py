@@ -1,0 +1,191 @@
+"""Plots of one run: control over time, fatalities by victim and perpetrator, map of control.
+
+Functions draw on matplotlib axes they are given (so the CLI and the dashboard share them);
+`save_run_plots` writes the PNGs of `sahel-sim run`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from sim.geography import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN  # noqa: E402
+from sim.scenario import COUNTRIES  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from sim.model import SahelModel
+
+STATE_COLOUR = "#9ecae1"
+CONTESTED_COLOUR = "#fdd0a2"
+CIVILIAN_COLOUR = "#d62728"
+MAP_EXTENT = (-12.5, 16.0, 9.0, 25.0)
+LABELLED_TOWNS = ("Bamako", "Ouagadougou", "Niamey", "Timbuktu", "Gao", "Kidal", "Mopti",
+                  "Ménaka", "Tinzaouaten", "Djibo", "Barsalogho", "Dori", "Tillabéri", "Agadez",
+                  "Diffa", "Kayes", "Ségou", "Fada N'gourma", "Kaya", "Bobo-Dioulasso")
+CAPITALS = ("Bamako", "Ouagadougou", "Niamey")
+
+
+def actor_colours(model: SahelModel) -> dict[str, str]:
+    """Colour of each control actor and of 'contested'."""
+    colours = {"state": STATE_COLOUR, "contested": CONTESTED_COLOUR}
+    for actor in model.actor_ids[1:]:
+        colours[actor] = model.spec.factions[actor].colour
+    return colours
+
+
+def faction_colours(model: SahelModel) -> dict[str, str]:
+    """Colour of each faction, plus civilians."""
+    colours = {f: spec.colour for f, spec in model.spec.factions.items()}
+    colours["civilians"] = CIVILIAN_COLOUR
+    return colours
+
+
+def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = None,
+                     n_events: int = 12, recent_days: int | None = None) -> None:
+    """Controlling actor per cell, borders, towns and the largest (or most recent) events."""
+    geo = model.geo
+    actors = [*model.actor_ids, "contested"]
+    colours = actor_colours(model)
+    code = np.where(model.controller.reshape(geo.shape) < 0, len(actors) - 1,
+                    model.controller.reshape(geo.shape)).astype(float)
+    code[~model.in_sahel.reshape(geo.shape)] = np.nan
+    cmap = ListedColormap([colours[a] for a in actors])
+    cmap.set_bad((1, 1, 1, 0))
+    ax.imshow(code.T, origin="lower", extent=MAP_EXTENT, cmap=cmap, vmin=-0.5,
+              vmax=len(actors) - 0.5, interpolation="nearest", aspect="equal")
+    for iso, rings in geo.borders.items():
+        for ring in rings:
+            ax.plot(ring[:, 0], ring[:, 1], color="#333333" if iso in COUNTRIES else "#999999",
+                    lw=0.9 if iso in COUNTRIES else 0.5)
+    for name in LABELLED_TOWNS:
+        town = geo.town(name)
+        capital = name in CAPITALS
+        ax.plot(town.lon, town.lat, marker="*" if capital else "o", ms=8 if capital else 3,
+                color="black", mec="white", mew=0.5)
+        ax.annotate(town.name, (town.lon, town.lat), xytext=(3, 3), textcoords="offset points",
+                    fontsize=8 if capital else 6.5, weight="bold" if capital else "normal")
+    handles = [Patch(color=colours[a], label=_actor_label(model, a)) for a in actors]
+    if events is not None and not events.empty:
+        chosen = _events_to_mark(events, n_events, recent_days)
+        if not chosen.empty:
+            size = 12 + 3 * np.sqrt(chosen["fatalities"].to_numpy(dtype=float))
+            colour = np.where(chosen["event_type"] == "Violence against civilians",
+                              CIVILIAN_COLOUR, "#111111")
+            ax.scatter(chosen["longitude"], chosen["latitude"], s=size, facecolors="none",
+                       edgecolors=colour, linewidths=1.2, zorder=5)
+            handles += [Line2D([], [], ls="", marker="o", mfc="none", mec="#111111",
+                               label="battle (size: deaths)"),
+                        Line2D([], [], ls="", marker="o", mfc="none", mec=CIVILIAN_COLOUR,
+                               label="violence against civilians")]
+    ax.set_xlim(LON_MIN, LON_MAX)
+    ax.set_ylim(LAT_MIN, LAT_MAX)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85)
+
+
+def _actor_label(model: SahelModel, actor: str) -> str:
+    if actor in ("state", "contested"):
+        return {"state": "state control", "contested": "contested"}[actor]
+    return model.spec.factions[actor].label.split(" (")[0]
+
+
+def _events_to_mark(events: pd.DataFrame, n: int, recent_days: int | None) -> pd.DataFrame:
+    deadly = events[events["fatalities"] > 0]
+    if recent_days is not None and not deadly.empty:
+        cutoff = deadly["event_date"].max() - pd.Timedelta(days=recent_days)
+        return deadly[deadly["event_date"] > cutoff]
+    return deadly.nlargest(n, "fatalities")
+
+
+def draw_control_shares(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,
+                        kind: str = "territory") -> None:
+    """Stacked shares of territory (or population) by controller, one axis per country."""
+    colours = actor_colours(model)
+    actors = [*model.actor_ids, "contested"]
+    for ax, iso in zip(axes, COUNTRIES, strict=True):
+        part = ts[ts["country"] == iso]
+        ax.stackplot(part["date"], *[part[f"{kind}_{a}"] for a in actors],
+                     colors=[colours[a] for a in actors],
+                     labels=[_actor_label(model, a) for a in actors])
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{COUNTRIES[iso]}: share of {kind}", fontsize=10)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    axes[0].legend(loc="lower left", fontsize=7)
+
+
+def draw_fatalities(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,
+                    by: str = "victim", freq: str = "MS") -> None:
+    """Monthly deaths per country, stacked by victim group or by perpetrator."""
+    colours = faction_colours(model)
+    groups = (["civilians", *model.faction_ids] if by == "victim" else model.faction_ids)
+    prefix = "killed_" if by == "victim" else "killed_by_"
+    for ax, iso in zip(axes, COUNTRIES, strict=True):
+        part = ts[ts["country"] == iso].set_index("date")
+        cols = [f"{prefix}{g}" for g in groups]
+        monthly = part[cols].resample(freq).sum()
+        monthly.columns = groups
+        monthly = monthly.loc[:, monthly.sum() > 0]
+        bottom = np.zeros(len(monthly))
+        for g in monthly.columns:
+            ax.bar(monthly.index, monthly[g], width=25, bottom=bottom, color=colours[g],
+                   label=g.replace("_", " "))
+            bottom += monthly[g].to_numpy()
+        ax.set_title(f"{COUNTRIES[iso]}: deaths per month by {by}", fontsize=10)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        ax.legend(fontsize=6, ncol=2)
+
+
+def control_figure(model: SahelModel, ts: pd.DataFrame) -> Figure:
+    """Territory and population control shares over time, per country."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True, constrained_layout=True)
+    draw_control_shares(list(axes[0]), model, ts, "territory")
+    draw_control_shares(list(axes[1]), model, ts, "population")
+    fig.suptitle(f"{model.spec.name}: control over time")
+    return fig
+
+
+def fatalities_figure(model: SahelModel, ts: pd.DataFrame) -> Figure:
+    """Monthly deaths by victim (top) and by perpetrator (bottom), per country."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True, constrained_layout=True)
+    draw_fatalities(list(axes[0]), model, ts, "victim")
+    draw_fatalities(list(axes[1]), model, ts, "perpetrator")
+    fig.suptitle(f"{model.spec.name}: fatalities")
+    return fig
+
+
+def map_figure(model: SahelModel, events: pd.DataFrame) -> Figure:
+    """Map of control on the last simulated day with the run's largest events."""
+    fig, ax = plt.subplots(figsize=(12, 7.5), constrained_layout=True)
+    draw_control_map(ax, model, events, n_events=15)
+    ax.set_title(f"{model.spec.name}: control on {model.date - pd.Timedelta(days=1):%Y-%m-%d}"
+                 " and the 15 deadliest events")
+    return fig
+
+
+def save_run_plots(model: SahelModel, ts: pd.DataFrame, events: pd.DataFrame, out: Path
+                   ) -> list[Path]:
+    """Write control.png, fatalities.png and map.png; return their paths."""
+    paths = []
+    for name, fig in (("control.png", control_figure(model, ts)),
+                      ("fatalities.png", fatalities_figure(model, ts)),
+                      ("map.png", map_figure(model, events))):
+        path = out / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,1 @@
+"""sahel-sim tests."""

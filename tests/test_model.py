@@ -1,0 +1,180 @@
+"""Model invariants over seeds and parameter draws, determinism, and scenario effects."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.model import SahelModel
+from sim.scenario import tunable_parameters
+
+from .conftest import SCENARIOS
+
+COUNTRIES = ["MLI", "BFA", "NER"]
+
+
+def check_invariants(model: SahelModel) -> None:
+    ts = model.timeseries()
+    # People are conserved: residents + displaced + killed + recruited = initial.
+    balance = model.people_balance()
+    assert np.allclose(balance["residual"], 0.0, atol=1e-3 * balance["initial"].max() * 1e-6)
+    # Nothing negative.
+    assert (model.forces.strength >= 0).all()
+    assert (model.residents >= 0).all()
+    assert (model.displaced >= 0).all()
+    # Control shares sum to 1, for territory and population.
+    for kind in ("territory", "population"):
+        cols = [c for c in ts.columns if c.startswith(f"{kind}_")]
+        assert np.allclose(ts[cols].sum(axis=1), 1.0)
+        assert (ts[cols] >= 0).all().all()
+    # Every death has one victim and one perpetrator: the sums match across outputs.
+    victims = ["civilians", *model.faction_ids]
+    by_victim = ts[[f"killed_{v}" for v in victims]].sum(axis=1)
+    by_perp = ts[[f"killed_by_{f}" for f in model.faction_ids]].sum(axis=1)
+    assert np.array_equal(by_victim, ts["killed_total"])
+    assert np.array_equal(by_perp, ts["killed_total"])
+    events = model.events()
+    inside = events[events["country"].isin(COUNTRIES)]
+    per_country = inside.groupby("country")["fatalities"].sum()
+    totals = ts.groupby("country")["killed_total"].sum()
+    for iso in COUNTRIES:
+        assert per_country.get(iso, 0) == totals[iso]
+    assert model.fatalities()["killed"].sum() == model.recorder.killed.sum()
+    assert events["fatalities"].sum() == model.recorder.killed.sum()
+    assert model.cell_months()["fatalities"].sum() == events["fatalities"].sum()
+    civilians = ts.groupby("country")["killed_civilians"].sum()
+    assert np.allclose(civilians.loc[COUNTRIES].to_numpy(), balance["killed"].to_numpy())
+
+
+def test_baseline_invariants(baseline_run):
+    check_invariants(baseline_run)
+    ts = baseline_run.timeseries()
+    assert len(ts) == 3 * 731
+    assert ts["date"].min() == pd.Timestamp("2023-01-01")
+    assert ts["date"].max() == pd.Timestamp("2024-12-31")
+    assert ts["killed_total"].sum() > 1000
+    assert ts["killed_civilians"].sum() > 100
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_invariants_over_seeds(short_path, seed):
+    check_invariants(SahelModel(sim.load_scenario(short_path), rng=seed).run())
+
+
+@pytest.mark.parametrize("draw", range(6))
+def test_invariants_over_random_parameter_draws(short_path, draw):
+    rng = np.random.default_rng(100 + draw)
+    data = sim.load_scenario(short_path).model_dump(mode="json")
+    overrides = {}
+    for name, info in tunable_parameters(data).items():
+        if info["low"] is None or info["high"] is None:
+            continue
+        value = rng.uniform(info["low"], info["high"])
+        overrides[name] = value
+    scenario = sim.load_scenario(short_path, overrides=overrides)
+    check_invariants(SahelModel(scenario, rng=draw).run())
+
+
+def test_same_seed_same_results_different_seed_differs(short_path):
+    scenario = sim.load_scenario(short_path)
+    a = SahelModel(scenario, rng=7).run()
+    b = SahelModel(scenario, rng=7).run()
+    c = SahelModel(scenario, rng=8).run()
+    pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
+    pd.testing.assert_frame_equal(a.events(), b.events())
+    assert not a.timeseries().equals(c.timeseries())
+
+
+def test_default_seed_is_the_scenarios(short_path):
+    scenario = sim.load_scenario(short_path)
+    a = SahelModel(scenario).run()
+    b = SahelModel(scenario, rng=scenario.seed).run()
+    pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
+
+
+def test_model_is_a_mesa_model_with_property_layers(baseline):
+    from mesa import Model
+
+    model = SahelModel(baseline, rng=0)
+    assert isinstance(model, Model)
+    assert model.time == 0
+    model.step()
+    assert model.time == 1
+    assert model.date.isoformat() == "2023-01-02"
+    assert np.shares_memory(model.grid.zone.data, model.zone)
+    assert model.grid.residents.data.sum() == pytest.approx(model.residents.sum())
+    kinds = {type(a).__name__ for a in model.agents}
+    assert kinds == {"Junta", "ForceUnit", "CivilianCommunity"}
+
+
+def test_events_log_has_acled_columns(baseline_run):
+    events = baseline_run.events()
+    for column in ("event_date", "event_type", "sub_event_type", "actor1", "actor2", "country",
+                   "admin1", "location", "latitude", "longitude", "fatalities", "prio_gid"):
+        assert column in events.columns
+    assert set(events["event_type"]) >= {"Battles", "Violence against civilians",
+                                          "Strategic developments"}
+    civ = events[events["event_type"] == "Violence against civilians"]
+    assert (civ["actor2"] == "Civilians").all()
+    months = baseline_run.cell_months()
+    assert months["month"].min() >= pd.Timestamp("2023-01-01")
+
+
+def bear_in_burkina(model: SahelModel) -> pd.Series:
+    ts = model.timeseries()
+    return ts[ts["country"] == "BFA"].set_index("date")["personnel_bear_brigade"]
+
+
+def test_bear_brigade_in_burkina_only_from_late_may_to_end_august(baseline_run):
+    bear = bear_in_burkina(baseline_run)
+    assert (bear[:"2024-05-24"] == 0).all()
+    assert (bear["2024-05-25":"2024-08-29"] > 0).all()
+    assert bear["2024-07-15"] >= 150  # reinforced on 1 Jul 2024
+    assert (bear["2024-08-30":] == 0).all()
+
+
+def test_bear_brigade_stays_in_counterfactual():
+    stays = SahelModel(sim.load_scenario(SCENARIOS / "bear_brigade_stays.toml"), rng=11).run()
+    bear = bear_in_burkina(stays)
+    assert (bear["2024-05-25":] > 0).all()
+    assert (bear[:"2024-05-24"] == 0).all()
+
+
+def test_paired_seeds_identical_until_the_scenarios_diverge(baseline_run):
+    stays = SahelModel(sim.load_scenario(SCENARIOS / "bear_brigade_stays.toml"), rng=11).run()
+    a = baseline_run.timeseries().set_index(["date", "country"])
+    b = stays.timeseries().set_index(["date", "country"])
+    before = a.index.get_level_values("date") < pd.Timestamp("2024-08-30")
+    pd.testing.assert_frame_equal(a[before], b[before])
+
+
+def test_africa_corps_exit_removes_every_russian_unit():
+    model = SahelModel(sim.load_scenario(SCENARIOS / "africa_corps_exit.toml"), rng=3).run()
+    ts = model.timeseries().set_index("date")
+    russians = ts[["personnel_africa_corps", "personnel_bear_brigade"]].sum(axis=1)
+    assert (russians[:"2025-02-28"].groupby(level=0).sum() > 0).all()
+    assert (russians["2025-03-01":] == 0).all()
+    assert ts.index.max() == pd.Timestamp("2026-12-31")
+    rows = model.unit_table()
+    assert not rows[rows["faction"].isin(["africa_corps", "bear_brigade"])]["present"].any()
+
+
+def test_restraint_lowers_russian_violence():
+    kills = {}
+    for name in ("baseline", "russian_restraint"):
+        scenario = sim.load_scenario(SCENARIOS / f"{name}.toml")
+        total = 0
+        for seed in range(3):
+            deaths = SahelModel(scenario, rng=seed).run().fatalities()
+            russian = deaths["perpetrator"].isin(["africa_corps", "bear_brigade"])
+            total += deaths[russian & (deaths["victim"] == "civilians")]["killed"].sum()
+        kills[name] = total
+    assert kills["baseline"] > 100
+    assert kills["russian_restraint"] < 0.25 * kills["baseline"]
+
+
+def test_step_beyond_the_end_is_refused(short_path):
+    model = SahelModel(sim.load_scenario(short_path), rng=0).run()
+    assert model.finished
+    with pytest.raises(RuntimeError, match="the scenario ends on 2023-04-30"):
+        model.step()
