@@ -141,9 +141,27 @@ class SahelModel(Model):
         self._sahel_slot = np.full(self.n_cells, -1, dtype=np.int64)
         self._sahel_slot[self._sahel_idx] = np.arange(self._sahel_idx.size)
         self.influence = np.zeros((len(self.actor_ids), self._sahel_idx.size))
+        self.governance = self._initial_governance()
         self.refuge = self._refuge_cells()
         self._moved = np.zeros(self.n_cells, dtype=bool)
         self._slot = np.full(self.n_cells, -1, dtype=np.int64)
+
+    def _initial_governance(self) -> np.ndarray:
+        """Armed groups' hold (0-1) on the areas the scenario says they held at the start."""
+        geo = self.geo
+        lat = geo.lat.reshape(-1)[self._sahel_idx]
+        lon = geo.lon.reshape(-1)[self._sahel_idx]
+        governance = np.zeros((len(self.actor_ids), self._sahel_idx.size))
+        for area in self.spec.territory:
+            if isinstance(area.near, str):
+                town = geo.town(area.near)
+                centre = (town.lat, town.lon)
+            else:
+                centre = area.near
+            inside = np.hypot(lat - centre[0], lon - centre[1]) <= area.radius
+            row = self.actor_ids.index(area.faction)
+            governance[row, inside] = np.maximum(governance[row, inside], area.governance)
+        return governance
 
     def _refuge_cells(self) -> np.ndarray:
         """For each cell, the nearest large town of its country (where the displaced go)."""
@@ -240,6 +258,7 @@ class SahelModel(Model):
         self._violence_against_civilians()
         self._communities_respond(weekly)
         if weekly:
+            self._entrench()
             self._influence_target()
         self._update_control()
         self._juntas_act()
@@ -309,7 +328,9 @@ class SahelModel(Model):
                 share[i] = RAID_SHARE[self.posture[i]]
         healthy = f.strength >= REGROUP_BELOW * f.initial
         f.attack[:] = (self.rng.random(f.size) < share[f.faction]) & healthy
-        self.fields = movement.attraction_fields(self.presence, self.hostility, self.geo.shape)
+        self.fields = movement.attraction_fields(self.presence, self.hostility, self.guerrilla,
+                                                 self.geo.shape,
+                                                 self.spec.parameters.movement.raid_target_limit)
 
     def _move_units(self) -> None:
         """Mobile units step toward enemies (attack) or their base (defend/hold)."""
@@ -331,7 +352,7 @@ class SahelModel(Model):
         p = self.spec.parameters.combat
         result = combat.resolve_engagements(
             self.rng, self.presence, self._moved, self.hostility, self.firepower,
-            self.guerrilla, p.engage_probability, p.aimed_fire_rate, p.area_fire_rate,
+            self.guerrilla, p.engage_probability, p.evasion, p.aimed_fire_rate, p.area_fire_rate,
             p.ambush_multiplier, p.killed_fraction, p.max_daily_loss)
         if result.cells.size == 0:
             return
@@ -547,6 +568,11 @@ class SahelModel(Model):
         self.displaced_by_origin += np.bincount(self.country_bucket[cells], weights=leaving,
                                                 minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
 
+    def _entrench(self) -> None:
+        """Weekly: armed groups entrench where they control and lose their hold elsewhere."""
+        days = self.spec.parameters.control.governance_days / DECISION_INTERVAL
+        control.entrench(self.governance, self.controller[self._sahel_idx], days)
+
     def _influence_target(self) -> None:
         """Weekly: each actor's target influence from the personnel within its reach."""
         p = self.spec.parameters.control
@@ -556,8 +582,11 @@ class SahelModel(Model):
         guards = f.present & (f.role != MOBILE) & self.state_side[f.faction]
         garrisoned[f.cell[guards]] = True
         reach = control.reach(actor_presence, self.geo.shape)
-        target = control.influence_target(reach, self.administration, garrisoned,
-                                          p.presence_half, p.town_state_floor)
+        governance = np.zeros_like(actor_presence)
+        governance[:, self._sahel_idx] = self.governance
+        target = control.influence_target(reach, governance, self.administration, garrisoned,
+                                          p.presence_half, p.town_state_floor,
+                                          p.state_presence_weight)
         self._target = (target * self.actor_allowed)[:, self._sahel_idx]
 
     def _update_control(self, initial: bool = False) -> None:

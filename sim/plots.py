@@ -63,8 +63,7 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
     code = np.where(model.controller.reshape(geo.shape) < 0, len(actors) - 1,
                     model.controller.reshape(geo.shape)).astype(float)
     code[~model.in_sahel.reshape(geo.shape)] = np.nan
-    cmap = ListedColormap([colours[a] for a in actors])
-    cmap.set_bad((1, 1, 1, 0))
+    cmap = ListedColormap([colours[a] for a in actors]).with_extremes(bad=(1, 1, 1, 0))
     ax.imshow(code.T, origin="lower", extent=MAP_EXTENT, cmap=cmap, vmin=-0.5,
               vmax=len(actors) - 0.5, interpolation="nearest", aspect="equal")
     for iso, rings in geo.borders.items():

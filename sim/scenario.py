@@ -54,13 +54,16 @@ class CombatParams(Strict):
     engage_probability: float = param(
         0.25, 0.0, 1.0, "1/day", "Chance that hostile forces in one cell fight on a given day")
     aimed_fire_rate: float = param(
-        0.03, 0.0, 1.0, "casualties/(fighter*day)",
+        0.015, 0.0, 1.0, "casualties/(fighter*day)",
         "Lanchester aimed-fire coefficient: casualties one effective fighter inflicts per day")
     area_fire_rate: float = param(
         2e-4, 0.0, 0.05, "casualties/(fighter^2*day)",
         "Deitchman area-fire coefficient of a column against hidden guerrillas")
+    evasion: float = param(
+        0.8, 0.0, 1.0, "probability",
+        "Chance outnumbered guerrillas slip away instead of fighting (not in ambushes)")
     ambush_multiplier: float = param(
-        3.0, 1.0, 20.0, "x", "Guerrilla fire multiplier when ambushing a moving column")
+        2.0, 1.0, 20.0, "x", "Guerrilla fire multiplier when ambushing a moving column")
     killed_fraction: float = param(
         0.3, 0.05, 0.95, "share", "Share of casualties killed (rest wounded); Bamako 77/277")
     max_daily_loss: float = param(
@@ -77,7 +80,7 @@ class ViolenceParams(Strict):
     """Violence against civilians (sim.mechanics.violence)."""
 
     base_rate: float = param(
-        0.004, 0.0, 1.0, "1/(100 personnel*day)",
+        0.002, 0.0, 1.0, "1/(100 personnel*day)",
         "Chance per 100 personnel-day of a violent event against civilians at restraint 0")
     contested_multiplier: float = param(
         3.0, 1.0, 20.0, "x", "Rate multiplier in contested cells (Kalyvas zones 2-4)")
@@ -113,12 +116,17 @@ class ControlParams(Strict):
 
     presence_half: float = param(
         30.0, 1.0, 10000.0, "personnel", "Personnel in reach that give half of full influence")
+    state_presence_weight: float = param(
+        0.1, 0.0, 1.0, "x", "Weight of state personnel in influence relative to armed groups'")
     adjustment_days: float = param(
         45.0, 1.0, 730.0, "days", "Time constant of influence toward its target")
     contested_margin: float = param(
         0.25, 0.0, 1.0, "share", "Lead in influence needed to hold a cell rather than contest it")
     minimum_influence: float = param(
         0.15, 0.0, 1.0, "share", "Influence below which no one controls a cell")
+    governance_days: float = param(
+        180.0, 7.0, 3650.0, "days",
+        "Time constant for an actor to entrench where it controls (or lose hold elsewhere)")
     town_state_floor: float = param(
         0.7, 0.0, 1.0, "share", "State influence kept in garrisoned towns")
     administration_sudanian: float = param(
@@ -162,6 +170,9 @@ class MovementParams(Strict):
         0.8, 0.0, 1.0, "cells/day", "Chance per day that an armed-group unit moves one cell")
     state_reach: float = param(
         6.0, 0.0, 60.0, "cells", "How far state units operate from their base (supply)")
+    raid_target_limit: float = param(
+        400.0, 1.0, 100000.0, "personnel",
+        "Largest enemy force in a cell that raiding armed groups are drawn to")
     wander: float = param(
         0.3, 0.0, 1.0, "share", "Random component of movement choices")
 
@@ -261,6 +272,18 @@ class Unit(Strict):
     source: str
 
 
+class HeldArea(Strict):
+    """An area a non-state faction held (governed) on the start date."""
+
+    faction: Identifier
+    near: str | tuple[float, float] = Field(description="Town name or [lat, lon] of the centre")
+    radius: float = Field(ge=0.0, le=10.0, json_schema_extra={"unit": "degrees"})
+    governance: float = Field(
+        0.6, ge=0.0, le=1.0, description="How firmly it was held (0-1)",
+        json_schema_extra={"unit": "share"})
+    source: str
+
+
 class Junta(Strict):
     """A country's military government."""
 
@@ -312,6 +335,7 @@ class Scenario(Strict):
     relations: dict[Identifier, dict[Identifier, Stance]] = Field(default_factory=dict)
     juntas: dict[Country, Junta]
     units: list[Unit]
+    territory: list[HeldArea] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
 
@@ -367,6 +391,14 @@ def _check_references(s: Scenario) -> None:
         if unit.id in unit_ids:
             raise _FieldError(("units", i, "id"), f"duplicate unit id '{unit.id}'")
         unit_ids.append(unit.id)
+    for i, area in enumerate(s.territory):
+        if area.faction not in s.factions:
+            raise _FieldError(("territory", i, "faction"), f"unknown faction '{area.faction}'"
+                              f"{did_you_mean(area.faction, factions)}")
+        if s.factions[area.faction].state_side:
+            raise _FieldError(("territory", i, "faction"),
+                              f"'{area.faction}' is a state-side faction; territory lists areas "
+                              "held by armed groups")
     for i, event in enumerate(s.events):
         if not s.start <= event.date <= s.end:
             raise _FieldError(("events", i, "date"),
@@ -519,6 +551,7 @@ def _check_places(scenario: Scenario, path: Path) -> None:
     places: list[tuple[tuple[Any, ...], str | tuple[float, float]]] = [
         (("units", i, "base"), unit.base) for i, unit in enumerate(scenario.units)]
     places += [(("juntas", c, "capital"), j.capital) for c, j in scenario.juntas.items()]
+    places += [(("territory", i, "near"), a.near) for i, a in enumerate(scenario.territory)]
     for loc, place in places:
         try:
             if isinstance(place, str):

@@ -72,7 +72,7 @@ def test_stochastic_engagements_average_to_expectation_and_add_up():
     draws = []
     for _ in range(2000):
         r = combat.resolve_engagements(
-            rng, presence, moved, hostility, np.ones(2), np.array([False, True]), 1.0,
+            rng, presence, moved, hostility, np.ones(2), np.array([False, True]), 1.0, 0.0,
             0.01, 1e-4, 3.0, 0.3, 0.5)
         killed = r.killed.sum(axis=1)
         assert np.array_equal(killed + r.wounded, r.losses)

@@ -2,7 +2,8 @@
 attacks on high-value targets.
 
 Each day, in every cell where mutually hostile factions are present, a fight happens with
-probability `engage_probability`. Expected casualties per faction follow
+probability `engage_probability`, times (1 - `evasion`) where guerrillas are outnumbered by
+conventional forces and not ambushing (they slip away). Expected casualties per faction follow
 
 - aimed fire (conventional clash, Lanchester square law): dA/dt = -sum_b k fp_b B;
 - the mixed law (Deitchman 1962) when guerrillas ambush a moving column: the column A suffers
@@ -85,6 +86,7 @@ def resolve_engagements(
     firepower: np.ndarray,
     guerrilla: np.ndarray,
     engage_probability: float,
+    evasion: float,
     aimed_rate: float,
     area_rate: float,
     ambush_multiplier: float,
@@ -99,14 +101,20 @@ def resolve_engagements(
         moved: (C,) True where a state-side unit moved into or within the cell today (a column).
         hostility, firepower, guerrilla: faction tables, see `expected_casualties`.
         engage_probability: daily chance that co-located hostile forces fight.
+        evasion: chance that guerrillas outnumbered by conventional forces avoid the fight
+            (not when they ambush a column).
         aimed_rate, area_rate, ambush_multiplier: combat coefficients.
         killed_fraction: share of casualties killed.
         max_daily_loss: cap on a faction's losses in a cell as a share of its strength.
     """
     candidates = hostile_cells(presence, hostility)
-    cells = candidates[rng.random(candidates.size) < engage_probability]
-    forces = presence[:, cells]
-    ambush = moved[cells] & (forces[guerrilla].sum(axis=0) > 0)
+    forces = presence[:, candidates]
+    ambush = moved[candidates] & (forces[guerrilla].sum(axis=0) > 0)
+    # Guerrillas outnumbered by conventional forces slip away unless they are ambushing.
+    outnumbered = forces[guerrilla].sum(axis=0) < forces[~guerrilla].sum(axis=0)
+    chance = engage_probability * np.where(outnumbered & ~ambush, 1.0 - evasion, 1.0)
+    keep = rng.random(candidates.size) < chance
+    cells, forces, ambush = candidates[keep], forces[:, keep], ambush[keep]
     expected = expected_casualties(forces, hostility, firepower, guerrilla, ambush,
                                    aimed_rate, area_rate, ambush_multiplier)
     total_expected = expected.sum(axis=1)  # (F, K)

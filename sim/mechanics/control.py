@@ -24,6 +24,7 @@ from scipy.ndimage import uniform_filter
 
 CONTESTED = -1
 REACH_CELLS = 5
+ADMIN_PERSONNEL = 100.0  # personnel-equivalent of full state administration in a cell's reach
 
 
 def reach(presence: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -35,18 +36,32 @@ def reach(presence: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def influence_target(
     reach_personnel: np.ndarray,
+    governance: np.ndarray,
     admin: np.ndarray,
     garrisoned: np.ndarray,
     presence_half: float,
     town_state_floor: float,
+    state_weight: float,
 ) -> np.ndarray:
-    """Target influence of each actor (row 0 = state), (A, C)."""
-    target = 1.0 - np.exp(-reach_personnel / presence_half)
-    armed = target[1:].max(axis=0) if target.shape[0] > 1 else np.zeros(target.shape[1])
-    floor = admin * (1.0 - armed)
-    target[0] = np.maximum(target[0], floor)
+    """Target influence of each actor (row 0 = state), (A, C): its share of the personnel in
+    reach (state forces weighted by `state_weight`, as columns pass through while armed groups
+    live among the people), each armed group's governance (0-1) counting as that many times
+    ADMIN_PERSONNEL and the state's administration `admin` likewise where no group governs, out
+    of all of them plus `presence_half` (a lone small force has partial influence)."""
+    effective = reach_personnel.copy()
+    effective[0] = effective[0] * state_weight
+    effective += governance * ADMIN_PERSONNEL
+    effective[0] += admin * (1.0 - governance[1:].max(axis=0, initial=0.0)) * ADMIN_PERSONNEL
+    target = effective / (effective.sum(axis=0) + presence_half)
     target[0] = np.where(garrisoned, np.maximum(target[0], town_state_floor), target[0])
     return target
+
+
+def entrench(governance: np.ndarray, controller_code: np.ndarray, days: float) -> None:
+    """Armed groups' governance moves toward 1 where they control and 0 elsewhere, in place
+    (row 0, the state, is unused: the state's hold is its administration)."""
+    for actor in range(1, governance.shape[0]):
+        governance[actor] += ((controller_code == actor) - governance[actor]) / days
 
 
 def relax(influence: np.ndarray, target: np.ndarray, days: float) -> None:

@@ -5,7 +5,8 @@ a Gaussian of `FIELD_SIGMA` cells, so units sense fights beyond their own cell. 
 mobile unit moves with probability `speed` to the neighbouring cell (or stays) with the best
 score:
 
-- on offensive (state) or raiding (armed groups): the attraction field, normalised;
+- on offensive (state) or raiding (armed groups): the attraction field, normalised (armed
+  groups are drawn only to enemy posts and columns of at most `raid_target_limit` personnel);
 - defending or holding: minus the distance to its base;
 
 plus `wander` times uniform noise. State-side units may not leave their country's cells or go
@@ -22,10 +23,16 @@ FIELD_SIGMA = 3.0
 FIELD_TRUNCATE = 2.5  # kernel radius in sigmas
 
 
-def attraction_fields(presence: np.ndarray, hostility: np.ndarray, shape: tuple[int, int]
-                      ) -> np.ndarray:
-    """Enemy personnel around each cell for each faction, normalised to max 1, (F, C)."""
-    enemy = (hostility @ presence).reshape(presence.shape[0], *shape)
+def attraction_fields(presence: np.ndarray, hostility: np.ndarray, guerrilla: np.ndarray,
+                      shape: tuple[int, int], raid_target_limit: float) -> np.ndarray:
+    """Enemy personnel around each cell for each faction, normalised to max 1, (F, C).
+
+    Guerrilla factions are drawn only to enemy concentrations of at most `raid_target_limit`
+    personnel in a cell (posts and columns they can overrun), not to strongholds.
+    """
+    enemy = hostility @ presence
+    weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
+    enemy = np.where(guerrilla[:, None], weak, enemy).reshape(presence.shape[0], *shape)
     smooth = gaussian_filter(enemy, sigma=(0, FIELD_SIGMA, FIELD_SIGMA), mode="constant",
                              truncate=FIELD_TRUNCATE)
     smooth = smooth.reshape(presence.shape[0], -1)

@@ -1,0 +1,23 @@
+"""The sahel-sim dashboard: `solara run app.py`, then open http://127.0.0.1:8765.
+
+Explore a scenario day by day, or compare a baseline with a counterfactual. Each browser tab
+has its own model. The page is assembled here from the components in `sim.dashboard`.
+"""
+
+# ruff: noqa: N802 - Solara components are named in CamelCase, like React's.
+
+from __future__ import annotations
+
+import solara
+
+from sim.dashboard import ExploreView, check_bind_host
+
+check_bind_host()
+
+
+@solara.component
+def Page() -> None:
+    """The two views, in tabs."""
+    solara.Title("sahel-sim dashboard")
+    with solara.lab.Tabs(classes=["sahel-tabs"]), solara.lab.Tab("Explore"):
+        ExploreView()

@@ -1,0 +1,262 @@
+"""Matplotlib figures of the dashboard, rendered to PNG bytes (no Solara in here).
+
+The map is the one figure redrawn on every Play frame, so `MapFigure` draws it once with
+`sim.plots.draw_control_map` and afterwards only swaps the control raster, the event markers and
+the title before rendering again. The charts are cheaper to rebuild than to patch (their axes
+rescale), so they are plain functions; the explore view calls them less often while playing
+(see `sim.dashboard.state.refresh_key`).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from sim.plots import (
+    CIVILIAN_COLOUR,
+    draw_control_map,
+    draw_control_shares,
+    draw_fatalities,
+    faction_colours,
+)
+from sim.scenario import COUNTRIES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PathCollection
+    from matplotlib.image import AxesImage
+
+    from sim.model import SahelModel
+
+MAP_SIZE_IN = (7.6, 4.6)
+MAP_DPI = 90
+CHART_SIZE_IN = (6.6, 2.2)
+CHART_DPI = 80
+MAP_EVENTS = 12
+MAP_RECENT_DAYS = 30
+BATTLE_EDGE = "#111111"
+VIOLENCE_AGAINST_CIVILIANS = "Violence against civilians"
+LEGEND_LEFT = 0.76
+COUNTRY_LINE = {"MLI": "#2e7d32", "BFA": "#1565c0", "NER": "#ef6c00"}
+
+FatalityMode = Literal["cumulative", "daily", "monthly"]
+FatalityBy = Literal["victim", "perpetrator"]
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """Render a figure to PNG bytes with the Agg canvas (what Solara's image widget shows)."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    canvas.print_png(buffer)
+    return buffer.getvalue()
+
+
+def control_codes(model: SahelModel) -> np.ndarray:
+    """The map raster of `draw_control_map`: actor index per cell, contested last, NaN abroad.
+
+    Returns:
+        Array of shape (ny, nx), ready for `imshow(origin="lower")`.
+    """
+    geo = model.geo
+    n_codes = len(model.actor_ids) + 1
+    controller = model.controller.reshape(geo.shape)
+    code = np.where(controller < 0, n_codes - 1, controller).astype(float)
+    code[~model.in_sahel.reshape(geo.shape)] = np.nan
+    return code.T
+
+
+def events_to_mark(events: pd.DataFrame | None, recent_days: int = MAP_RECENT_DAYS
+                   ) -> pd.DataFrame:
+    """The deadly events of the last `recent_days` before the latest one (the map's markers)."""
+    if events is None or events.empty:
+        return pd.DataFrame(columns=["longitude", "latitude", "fatalities", "event_type"])
+    deadly = events[events["fatalities"] > 0]
+    if deadly.empty:
+        return deadly
+    cutoff = deadly["event_date"].max() - pd.Timedelta(days=recent_days)
+    return deadly[deadly["event_date"] > cutoff]
+
+
+class MapFigure:
+    """The control map of one browser session: drawn once, then updated in place.
+
+    `render` redraws from scratch only when the model changes or when the legend must change
+    (event markers appear or disappear); otherwise it replaces the raster's data and the
+    markers, which skips rebuilding borders, town labels and the legend.
+    """
+
+    def __init__(self, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI) -> None:
+        self.fig = Figure(figsize=size_in, dpi=dpi)
+        FigureCanvasAgg(self.fig)
+        self._model_id: int | None = None
+        self._has_marks = False
+        self._image: AxesImage | None = None
+        self._marks: PathCollection | None = None
+        self._ax: Axes | None = None
+        self.full_redraws = 0
+
+    def render(self, model: SahelModel, events: pd.DataFrame | None) -> bytes:
+        """PNG of the map for the model's current day, with the recent deadly events."""
+        marks = events_to_mark(events)
+        if (self._model_id != id(model) or self._ax is None
+                or self._has_marks != (not marks.empty)):
+            self._draw(model, events, has_marks=not marks.empty)
+        else:
+            self._update(model, marks)
+        assert self._ax is not None
+        self._ax.set_title(f"Control on {model.date:%Y-%m-%d}, deadly events of the last "
+                           f"{MAP_RECENT_DAYS} days (size: deaths)", fontsize=9)
+        return png_bytes(self.fig)
+
+    def _draw(self, model: SahelModel, events: pd.DataFrame | None, has_marks: bool) -> None:
+        self.fig.clear()
+        ax = self.fig.add_axes((0.07, 0.09, 0.91, 0.84))
+        draw_control_map(ax, model, events, n_events=MAP_EVENTS, recent_days=MAP_RECENT_DAYS)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.label.set_fontsize(8)
+        ax.yaxis.label.set_fontsize(8)
+        self._ax = ax
+        self._image = ax.images[0]
+        self._marks = ax.collections[-1] if has_marks else None  # type: ignore[assignment]
+        self._has_marks = has_marks
+        self._model_id = id(model)
+        self.full_redraws += 1
+
+    def _update(self, model: SahelModel, marks: pd.DataFrame) -> None:
+        assert self._image is not None
+        self._image.set_data(control_codes(model))
+        if self._marks is not None:
+            self._marks.set_offsets(marks[["longitude", "latitude"]].to_numpy(dtype=float))
+            self._marks.set_sizes(12 + 3 * np.sqrt(marks["fatalities"].to_numpy(dtype=float)))
+            civilian = (marks["event_type"] == VIOLENCE_AGAINST_CIVILIANS).to_numpy()
+            self._marks.set_edgecolors([to_rgba(CIVILIAN_COLOUR if c else BATTLE_EDGE)
+                                        for c in civilian])
+
+
+def _chart(n_axes: int, title: str, size_in: tuple[float, float] = CHART_SIZE_IN,
+           right: float = LEGEND_LEFT) -> tuple[Figure, list[Axes]]:
+    """A chart figure with `n_axes` panels side by side, a title and fixed margins.
+
+    Fixed margins instead of a layout engine: constrained layout doubles the rendering time.
+    """
+    fig = Figure(figsize=size_in, dpi=CHART_DPI)
+    FigureCanvasAgg(fig)
+    axes = list(np.atleast_1d(fig.subplots(1, n_axes, sharex=True)))
+    fig.subplots_adjust(left=0.08, right=right, bottom=0.14, top=0.80, wspace=0.32)
+    fig.suptitle(title, fontsize=9, x=0.02, ha="left")
+    return fig, axes
+
+
+def _legend(fig: Figure, axes: list[Axes], title: str | None = None) -> None:
+    """One legend for all panels, right of them (labels deduplicated)."""
+    handles: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="center left",
+                   bbox_to_anchor=(LEGEND_LEFT + 0.01, 0.5), fontsize=6.5, frameon=False,
+                   title=title, title_fontsize=7)
+
+
+def _style_axes(axes: list[Axes]) -> None:
+    """Small fonts and compact date ticks, so three panels fit a narrow card."""
+    for ax in axes:
+        locator = AutoDateLocator(minticks=2, maxticks=4)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.tick_params(axis="both", labelsize=7, labelrotation=0)
+        ax.title.set_fontsize(8)
+
+
+def shares_png(model: SahelModel, ts: pd.DataFrame, kind: str = "territory") -> bytes:
+    """Stacked control shares per country (`sim.plots.draw_control_shares`), as PNG."""
+    fig, axes = _chart(3, f"Share of {kind} by controller")
+    if ts.empty:
+        return _empty(fig, axes, "no days simulated yet")
+    draw_control_shares(axes, model, ts, kind)
+    _legend(fig, axes)
+    _style_axes(axes)
+    for ax, name in zip(axes, COUNTRIES.values(), strict=True):
+        ax.set_title(name, fontsize=8)
+    return png_bytes(fig)
+
+
+def fatality_groups(model: SahelModel, by: FatalityBy) -> list[str]:
+    """Victim groups (civilians, then factions) or perpetrators (factions)."""
+    return ["civilians", *model.faction_ids] if by == "victim" else list(model.faction_ids)
+
+
+def fatality_series(model: SahelModel, ts: pd.DataFrame, iso: str, by: FatalityBy,
+                    mode: FatalityMode) -> pd.DataFrame:
+    """Deaths per day (7-day mean) or cumulative, one column per victim group or perpetrator."""
+    prefix = "killed_" if by == "victim" else "killed_by_"
+    groups = fatality_groups(model, by)
+    part = ts[ts["country"] == iso].set_index("date")[[f"{prefix}{g}" for g in groups]]
+    part.columns = groups
+    if mode == "cumulative":
+        return part.cumsum()
+    return part.rolling(7, min_periods=1).mean()
+
+
+def fatalities_png(model: SahelModel, ts: pd.DataFrame, by: FatalityBy = "victim",
+                   mode: FatalityMode = "cumulative") -> bytes:
+    """Deaths per country by victim or perpetrator: cumulative, daily (7-day mean) or monthly."""
+    what = {"cumulative": "Cumulative deaths", "daily": "Deaths per day (7-day mean)",
+            "monthly": "Deaths per month"}[mode]
+    fig, axes = _chart(3, f"{what} by {by}")
+    if ts.empty:
+        return _empty(fig, axes, "no days simulated yet")
+    if mode == "monthly":
+        draw_fatalities(axes, model, ts, by)
+    else:
+        colours = faction_colours(model)
+        for ax, iso in zip(axes, COUNTRIES, strict=True):
+            series = fatality_series(model, ts, iso, by, mode)
+            for group in series.columns[series.sum() > 0]:
+                ax.plot(series.index, series[group], color=colours[group], lw=1.2,
+                        label=group.replace("_", " "))
+            ax.set_ylim(bottom=0)
+    for ax, name in zip(axes, COUNTRIES.values(), strict=True):
+        ax.set_title(name, fontsize=8)
+    _legend(fig, axes, title=by)
+    _style_axes(axes)
+    return png_bytes(fig)
+
+
+def credibility_png(model: SahelModel, ts: pd.DataFrame) -> bytes:
+    """Junta credibility per country, with coup attempts marked."""
+    fig, (ax,) = _chart(1, "Junta credibility (x: coup attempt)",
+                        size_in=(CHART_SIZE_IN[0], 1.8))
+    if ts.empty:
+        return _empty(fig, [ax], "no days simulated yet")
+    for iso, name in COUNTRIES.items():
+        part = ts[ts["country"] == iso]
+        colour = COUNTRY_LINE[iso]
+        ax.plot(part["date"], part["credibility"], color=colour, lw=1.3, label=name)
+        attempts = part[part["coup_attempts"].diff().fillna(part["coup_attempts"]) > 0]
+        if not attempts.empty:
+            ax.scatter(attempts["date"], attempts["credibility"], marker="x", color=colour,
+                       s=30, zorder=5)
+    ax.set_ylim(0, 1)
+    _legend(fig, [ax])
+    _style_axes([ax])
+    return png_bytes(fig)
+
+
+def _empty(fig: Figure, axes: list[Axes], message: str) -> bytes:
+    for ax in axes:
+        ax.set_axis_off()
+    axes[len(axes) // 2].text(0.5, 0.5, message, ha="center", va="center", fontsize=9,
+                              transform=axes[len(axes) // 2].transAxes)
+    return png_bytes(fig)
