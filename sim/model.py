@@ -209,6 +209,8 @@ class SahelModel(Model):
             for r in range(n_regions) for k, grp in enumerate(COMMUNITIES)]
         self.grievance = np.zeros((self.n_communities, len(self.faction_ids)))
         self._sahel_region = self.region[self._sahel_idx]
+        self._sahel_bucket = self.country_bucket[self._sahel_idx]
+        self._cells_per_country = np.bincount(self._sahel_bucket, minlength=N_COUNTRIES)
         self.initial_people = self._people_by_country()
         self._members = self.community_members()
         self.civilians_killed = np.zeros(N_COUNTRIES)
@@ -635,23 +637,23 @@ class SahelModel(Model):
         np.copyto(rec.killed[d], self._today)
         rec.wounded[d] = self._wounded
         n_cat = len(self.actor_ids) + 1
-        code = np.where(self.controller == control.CONTESTED, n_cat - 1, self.controller)
         idx = self._sahel_idx
-        key = self.country_bucket[idx] * n_cat + code[idx]
-        total = self.residents.sum(axis=0)
-        self.residents_layer[:] = total
+        code = self.controller[idx].astype(np.int64)
+        code[code == control.CONTESTED] = n_cat - 1
+        key = self._sahel_bucket * n_cat + code
+        np.sum(self.residents, axis=0, out=self.residents_layer)
         self.deaths += self.deaths_today
+        total = self.residents_layer[idx]
         cells = np.bincount(key, minlength=N_COUNTRIES * n_cat).reshape(N_COUNTRIES, n_cat)
-        people = np.bincount(key, weights=total[idx], minlength=N_COUNTRIES * n_cat)
+        people = np.bincount(key, weights=total, minlength=N_COUNTRIES * n_cat)
         people = people.reshape(N_COUNTRIES, n_cat)
-        rec.territory[d] = cells / np.maximum(cells.sum(axis=1, keepdims=True), 1)
+        rec.territory[d] = cells / self._cells_per_country[:, None]
         rec.population[d] = people / np.maximum(people.sum(axis=1, keepdims=True), 1e-9)
-        bucket = self.country_bucket
-        rec.displaced[d] = np.bincount(bucket, weights=self.displaced,
-                                       minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
-        rec.residents[d] = np.bincount(bucket, weights=total, minlength=N_COUNTRIES + 1)[
-            :N_COUNTRIES]
+        rec.residents[d] = people.sum(axis=1)
+        rec.displaced[d] = np.bincount(self._sahel_bucket, weights=self.displaced[idx],
+                                       minlength=N_COUNTRIES)
         rec.recruited[d] = self.recruited_total
+        bucket = self.country_bucket
         f = self.forces
         n_f = len(self.faction_ids)
         live = f.present

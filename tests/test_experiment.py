@@ -266,8 +266,8 @@ def test_comparison_of_a_scenario_with_itself_is_exactly_zero(scen: dict[str, Pa
 def test_comparison_with_a_real_effect(scen: dict[str, Path], tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "c"
-    code = run_cli(["compare", str(scen["short"]), str(scen["brutal"]), "--runs", "8",
-                    "--workers", "1", "--out", str(out)])
+    code = run_cli(["compare", str(scen["short"]), str(scen["brutal"]), "--runs", "12",
+                    "--seed", "1", "--workers", "1", "--out", str(out)])
     assert code == 0
     table = pd.read_csv(out / "comparison.csv").set_index("outcome")
     for iso in ("MLI", "BFA", "NER"):
@@ -277,10 +277,10 @@ def test_comparison_with_a_real_effect(scen: dict[str, Path], tmp_path: Path,
         assert row["sign_share"] >= 0.8
         assert row["counterfactual_median"] > row["baseline_median"]
     stdout = capsys.readouterr().out
-    assert "brutal vs short: medians over 8 paired runs" in stdout
+    assert "brutal vs short: medians over 12 paired runs" in stdout
     assert "civilian_fatalities_MLI" in stdout and "90% interval" in stdout
     md = (out / "comparison.md").read_text()
-    assert md.startswith("## brutal vs short (8 paired runs)")
+    assert md.startswith("## brutal vs short (12 paired runs)")
     assert md.count("\n| ") >= 20
     for iso in ("MLI", "BFA", "NER"):
         assert (out / "plots" / f"compare_brutal_{iso}.png").stat().st_size > 10_000

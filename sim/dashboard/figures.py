@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.collections import PathCollection
     from matplotlib.image import AxesImage
 
+    from sim.experiment import ComparisonResult
     from sim.model import SahelModel
 
 MAP_SIZE_IN = (7.6, 4.6)
@@ -259,4 +260,60 @@ def _empty(fig: Figure, axes: list[Axes], message: str) -> bytes:
         ax.set_axis_off()
     axes[len(axes) // 2].text(0.5, 0.5, message, ha="center", va="center", fontsize=9,
                               transform=axes[len(axes) // 2].transAxes)
+    return png_bytes(fig)
+
+
+# Series of a comparison's bands the compare view offers: label -> (column, scale, unit).
+COMPARE_SERIES: dict[str, tuple[str, float, str]] = {
+    "territory outside state control": ("territory_outside_state", 100.0, "% of cells"),
+    "civilian deaths (cumulative)": ("cum_killed_civilians", 1.0, "deaths"),
+    "all deaths (cumulative)": ("cum_killed_total", 1.0, "deaths"),
+    "displaced people": ("displaced", 1.0, "people"),
+    "junta credibility": ("credibility", 1.0, "share"),
+}
+
+
+def comparison_png(result: ComparisonResult, counterfactual: str, series: str) -> bytes:
+    """Bands of the baseline and a counterfactual (top) and of their paired difference (bottom).
+
+    Args:
+        result: a finished `sim.experiment.compare` result.
+        counterfactual: the label of one of its counterfactuals.
+        series: a key of `COMPARE_SERIES`.
+    """
+    from sim.experiment_plots import (
+        BASELINE_COLOUR,
+        COUNTERFACTUAL_COLOUR,
+        DIFFERENCE_COLOUR,
+        band_plot,
+    )
+
+    column, scale, unit = COMPARE_SERIES[series]
+    base = result.bands.get(result.baseline)
+    other = result.bands.get(counterfactual)
+    diff = result.difference_bands.get(counterfactual)
+    fig = Figure(figsize=(10.5, 5.2), dpi=CHART_DPI)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 3, sharex=True)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.08, top=0.86, wspace=0.25,
+                        hspace=0.3)
+    fig.suptitle(f"{series}: {counterfactual} vs {result.baseline} (same seeds); median, "
+                 "25-75% and 5-95% of runs", fontsize=10)
+    missing = [name for name, frame in (("baseline", base), ("counterfactual", other),
+                                        ("difference", diff))
+               if frame is None or column not in frame.columns]
+    if missing:
+        return _empty(fig, list(axes.ravel()), f"no bands for {', '.join(missing)}")
+    assert base is not None and other is not None and diff is not None
+    for k, (iso, name) in enumerate(COUNTRIES.items()):
+        top, bottom = axes[0, k], axes[1, k]
+        band_plot(top, base, column, iso, BASELINE_COLOUR, result.baseline, scale)
+        band_plot(top, other, column, iso, COUNTERFACTUAL_COLOUR, counterfactual, scale)
+        top.set_title(f"{name} ({unit})", fontsize=9)
+        band_plot(bottom, diff, column, iso, DIFFERENCE_COLOUR, "paired difference", scale)
+        bottom.axhline(0.0, color="black", linewidth=0.8)
+        bottom.set_title(f"{name}: difference", fontsize=9)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    axes[1, 0].legend(fontsize=7, loc="upper left")
+    _style_axes(list(axes.ravel()))
     return png_bytes(fig)

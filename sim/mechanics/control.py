@@ -73,14 +73,15 @@ def zones(influence: np.ndarray, contested_margin: float, minimum: float) -> np.
     """Kalyvas zone 1-5 of each cell from the state's balance of influence."""
     state = influence[0]
     armed = influence[1:].max(axis=0)
-    balance = np.divide(state, state + armed, out=np.ones_like(state), where=(state + armed) > 0)
-    balance = np.where(np.maximum(state, armed) < minimum, 1.0, balance)
+    total = state + armed
+    balance = np.divide(state, total, out=np.ones_like(state), where=total > 0)
+    balance[np.maximum(state, armed) < minimum] = 1.0
     half = contested_margin / 2.0
-    zone = np.full(state.shape, 3, dtype=np.int8)
-    zone[balance >= 0.5 + half] = 2
-    zone[balance >= 0.9] = 1
-    zone[balance <= 0.5 - half] = 4
-    zone[balance <= 0.1] = 5
+    zone = np.full(state.shape, 5, dtype=np.int8)
+    for edge in (0.1, 0.5 - half):
+        zone -= balance > edge
+    for edge in (0.5 + half, 0.9):
+        zone -= balance >= edge
     return zone
 
 

@@ -75,14 +75,15 @@ def choose_moves(
         wander: weight of random noise in the choice.
         ny: grid height, for distances.
     """
-    options = neighbours[cell]  # (U, 9)
-    rows = np.arange(cell.size)[:, None]
-    fac = faction[:, None]
-    distance = chebyshev(options, base[:, None], ny)
-    score = np.where(attack[:, None], field[fac, options], -distance / 10.0)
-    score = score + wander * rng.random(options.shape)
-    ok = allowed[fac, options] & (distance <= reach[:, None])
+    new = cell.copy()
+    movers = np.flatnonzero(rng.random(cell.size) < speed)
+    options = neighbours[cell[movers]]  # (M, 9)
+    fac = faction[movers, None]
+    distance = chebyshev(options, base[movers, None], ny)
+    score = np.where(attack[movers, None], field[fac, options], -distance / 10.0)
+    score += wander * rng.random(options.shape)
+    ok = allowed[fac, options] & (distance <= reach[movers, None])
     ok[:, 0] = True  # staying is always possible
-    score = np.where(ok, score, -np.inf)
-    best = options[rows[:, 0], score.argmax(axis=1)]
-    return np.where(rng.random(cell.size) < speed, best, cell)
+    score[~ok] = -np.inf
+    new[movers] = options[np.arange(movers.size), score.argmax(axis=1)]
+    return new
