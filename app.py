@@ -1,4 +1,4 @@
-"""The sahel-sim dashboard: `solara run app.py`, then open http://127.0.0.1:8765.
+"""The sahel-sim dashboard: `solara run app.py`, then open http://localhost:8765.
 
 Explore a scenario day by day, or compare a baseline with a counterfactual. Each browser tab
 has its own model. The page is assembled here from the components in `sim.dashboard`.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import solara
 
-from sim.dashboard import ExploreView, check_bind_host
+from sim.dashboard import CompareView, ExploreView, check_bind_host
 
 check_bind_host()
 
@@ -19,5 +19,8 @@ check_bind_host()
 def Page() -> None:
     """The two views, in tabs."""
     solara.Title("sahel-sim dashboard")
-    with solara.lab.Tabs(classes=["sahel-tabs"]), solara.lab.Tab("Explore"):
-        ExploreView()
+    with solara.lab.Tabs(classes=["sahel-tabs"]):
+        with solara.lab.Tab("Explore"):
+            ExploreView()
+        with solara.lab.Tab("Compare"):
+            CompareView()

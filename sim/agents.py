@@ -40,8 +40,10 @@ class Junta(Agent):
     def update_credibility(
         self, enemy_killed: float, own_killed: float, capital_attacked: bool, p: JuntaParams
     ) -> None:
-        """Credibility rises with victories, falls with losses and attacks on the capital, and
-        drifts back toward its baseline.
+        """Update credibility from the day's fighting.
+
+        It rises with victories, falls with losses and attacks on the capital, and drifts back
+        toward its baseline.
         """
         change = (p.credibility_gain_per_kill * enemy_killed
                   - p.credibility_loss_per_death * own_killed
@@ -70,16 +72,19 @@ class Junta(Agent):
         return "failed"
 
     def offensive_share(self, posture: str, p: JuntaParams) -> float:
-        """Share of mobile units sent on offensives: more when credibility is low, as the
-        junta needs victories (source article), scaled by its forces' posture.
+        """Share of mobile units sent on offensives.
+
+        More when credibility is low, as the junta needs victories (source article), scaled by
+        its forces' posture.
         """
         share = p.offensive_share * POSTURE_FACTOR[posture] * (1.2 - 0.4 * self.credibility)
         return min(1.0, max(0.0, share))
 
 
 class ForceUnit(Agent):
-    """A mobile group, garrison or guard of one faction; its state is row `index` of the
-    model's unit arrays.
+    """A mobile group, garrison or guard of one faction.
+
+    Its state is row `index` of the model's unit arrays (`model.forces`).
     """
 
     model: SahelModel
@@ -129,8 +134,9 @@ class ForceUnit(Agent):
 
 
 class CivilianCommunity(Agent):
-    """One community group in one admin1 region; grievance is row `index` of the model's
-    grievance array (one column per faction).
+    """One community group in one admin1 region.
+
+    Its grievance is row `index` of the model's grievance array (one column per faction).
     """
 
     model: SahelModel

@@ -26,7 +26,7 @@ def bundled_scenarios() -> list[Path]:
 
 
 def resolve_scenario_path(name: str) -> Path:
-    """A path as given, or the name of a bundled scenario (`baseline` -> scenarios/baseline.toml)."""
+    """A path as given, or a bundled scenario's name (`baseline`: scenarios/baseline.toml)."""
     path = Path(name)
     if path.exists() or path.suffix == ".toml":
         return path

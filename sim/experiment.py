@@ -401,7 +401,7 @@ def _execute_dask(tasks: list[RunTask], scheduler: str, cancel: threading.Event 
         futures = client.map(execute_run, tasks,
                              key=[f"sahel-run-{prefix}-{t.run_id}" for t in tasks])
         by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
-        pending = as_completed(futures)
+        pending = as_completed(futures, loop=client.loop)
         while not pending.is_empty():
             if cancel is not None and cancel.is_set():
                 raise ExperimentCancelled

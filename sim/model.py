@@ -316,8 +316,10 @@ class SahelModel(Model):
         return flat.reshape(len(self.faction_ids), self.n_cells)
 
     def _decide(self) -> None:
-        """Weekly: juntas split mobile forces between offensives and defence; armed groups
-        choose raiding or holding; attraction fields are refreshed.
+        """Weekly decisions of juntas and armed groups, and fresh attraction fields.
+
+        Juntas split mobile forces between offensives and defence; armed groups choose raiding
+        or holding.
         """
         f = self.forces
         p = self.spec.parameters.junta
@@ -394,8 +396,10 @@ class SahelModel(Model):
         f.strength[gone] = 0.0
 
     def _complex_attacks(self) -> None:
-        """Rare jihadist complex attacks on high-value targets (a capital's air base, a
-        school used as barracks) or a large garrison.
+        """Rare jihadist complex attacks on high-value targets or a large garrison.
+
+        The targets are a capital's air base or a school used as barracks, or the largest
+        concentration of state forces in the country.
         """
         p = self.spec.parameters.combat
         f = self.forces
@@ -428,9 +432,9 @@ class SahelModel(Model):
             return
         toll = combat.complex_attack_toll(self.rng, p.complex_attack_median_killed,
                                           p.complex_attack_sigma, present.sum())
-        civ = min(int(round(toll * COMPLEX_ATTACK_CIVILIAN_SHARE)),
+        civ = min(round(toll * COMPLEX_ATTACK_CIVILIAN_SHARE),
                   int(self.residents[:, target].sum() * 0.01))
-        attackers = int(round(toll * COMPLEX_ATTACK_ATTACKER_LOSS))
+        attackers = round(toll * COMPLEX_ATTACK_ATTACKER_LOSS)
         soldiers = max(toll - civ - attackers, 0)
         killed = np.minimum(np.floor(soldiers * present / present.sum()), present).astype(np.int64)
         wounded = np.floor(killed * (1 - p.killed_fraction) / p.killed_fraction).astype(np.int64)
@@ -513,8 +517,10 @@ class SahelModel(Model):
                            minlength=n_regions * g)
 
     def _communities_respond(self, weekly: bool) -> None:
-        """Grievance daily; recruitment weekly (7 days' worth); flight daily
-        (sim.mechanics.civilians)."""
+        """Communities respond (sim.mechanics.civilians).
+
+        Grievance daily; recruitment weekly (7 days' worth); flight daily.
+        """
         p = self.spec.parameters.civilians
         if weekly:
             self._members = self.community_members()
@@ -624,8 +630,9 @@ class SahelModel(Model):
                                          note=f"coup attempt {outcome}")
 
     def _replace_losses(self) -> None:
-        """State-side units are brought back toward their establishment strength by
-        recruitment and replacements (deficit / replacement_days per day).
+        """Bring state-side units back toward their establishment strength.
+
+        Recruitment and replacements restore deficit / replacement_days per day.
         """
         f = self.forces
         days = self.spec.parameters.junta.replacement_days

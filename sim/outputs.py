@@ -70,8 +70,9 @@ class Recorder:
 
     def log_events(self, day: int, mechanism: str, cells: np.ndarray, actor1: np.ndarray,
                    actor2: np.ndarray, fatalities: np.ndarray, note: str = "") -> None:
-        """Append events of one mechanism on one day (actors are faction indices; -1 for
-        civilians, -2 for none).
+        """Append events of one mechanism on one day.
+
+        Actors are faction indices; -1 stands for civilians, -2 for none.
         """
         if cells.size:
             self.log.append((day, MECHANISM_NAMES.index(mechanism), np.asarray(cells),

@@ -13,16 +13,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from sim.geography import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN  # noqa: E402
-from sim.scenario import COUNTRIES  # noqa: E402
+from sim.geography import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
+from sim.scenario import COUNTRIES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -386,8 +386,8 @@ def _check_references(s: Scenario) -> None:
     unit_ids: list[str] = []
     for i, unit in enumerate(s.units):
         if unit.faction not in s.factions:
-            raise _FieldError(("units", i, "faction"),
-                              f"unknown faction '{unit.faction}'{did_you_mean(unit.faction, factions)}")
+            hint = did_you_mean(unit.faction, factions)
+            raise _FieldError(("units", i, "faction"), f"unknown faction '{unit.faction}'{hint}")
         if unit.id in unit_ids:
             raise _FieldError(("units", i, "id"), f"duplicate unit id '{unit.id}'")
         unit_ids.append(unit.id)

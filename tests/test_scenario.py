@@ -129,7 +129,7 @@ def test_missing_extends(tmp_path):
 def test_circular_extends(tmp_path):
     write(tmp_path, 'extends = "b.toml"\n', "a.toml")
     b = write(tmp_path, 'extends = "a.toml"\n', "b.toml")
-    with pytest.raises(sim.ScenarioError, match="circular chain b.toml -> a.toml -> b.toml"):
+    with pytest.raises(sim.ScenarioError, match=r"circular chain b\.toml -> a\.toml -> b\.toml"):
         sim.load_scenario(b)
 
 
@@ -166,7 +166,7 @@ def test_overrides_and_tunable_parameters():
     assert changed["factions"]["jnim"]["restraint"] == 0.1
     scenario = sim.load_scenario(BASE, overrides={"parameters.combat.engage_probability": 0.5})
     assert scenario.parameters.combat.engage_probability == 0.5
-    with pytest.raises(sim.ScenarioError, match="did you mean 'factions.jnim.restraint'"):
+    with pytest.raises(sim.ScenarioError, match=r"did you mean 'factions\.jnim\.restraint'"):
         sim.load_scenario(BASE, overrides={"factions.jnim.restrain": 0.1})
     with pytest.raises(sim.ScenarioError, match="out of range"):
         sim.load_scenario(BASE, overrides={"factions.jnim.restraint": 3})

@@ -54,8 +54,16 @@ class CompareRequest:
     def command(self) -> str:
         """The equivalent command line."""
         seed = f" --seed {self.root_seed}" if self.root_seed is not None else ""
-        return (f"sahel-sim compare {self.baseline} {self.counterfactual} --runs {self.runs}"
-                f"{seed}")
+        return (f"sahel-sim compare {_shown(self.baseline)} {_shown(self.counterfactual)} "
+                f"--runs {self.runs}{seed}")
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,11 +249,11 @@ def ComparisonResultView(request: CompareRequest, result: ComparisonResult) -> N
                                    dense=True)
         solara.Image(png, width="100%", classes=["sahel-compare-bands"])
         keys = ["outcome", "baseline", "counterfactual", "difference", "interval", "sign"]
-        headers = [{"text": text, "value": key, "sortable": True}
+        headers = [{"text": text, "value": key}
                    for text, key in zip(COMPARISON_HEADER, keys, strict=True)]
         items = [dict(zip(keys, row, strict=True)) for row in rows]
         v.DataTable(headers=headers, items=items, item_key="outcome", dense=True,
-                    items_per_page=-1, hide_default_footer=True,
+                    items_per_page=-1, hide_default_footer=True, disable_sort=True,
                     class_="sahel-compare-table", style_="font-size: 12px")
         solara.Text("Medians over seeds; difference = median of the paired differences "
                     "(counterfactual - baseline, same seed); 90% interval = distribution-free "

@@ -19,6 +19,12 @@ from matplotlib.colors import to_rgba
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from sim.experiment_plots import (
+    BASELINE_COLOUR,
+    COUNTERFACTUAL_COLOUR,
+    DIFFERENCE_COLOUR,
+    band_plot,
+)
 from sim.plots import (
     CIVILIAN_COLOUR,
     draw_control_map,
@@ -281,13 +287,6 @@ def comparison_png(result: ComparisonResult, counterfactual: str, series: str) -
         counterfactual: the label of one of its counterfactuals.
         series: a key of `COMPARE_SERIES`.
     """
-    from sim.experiment_plots import (
-        BASELINE_COLOUR,
-        COUNTERFACTUAL_COLOUR,
-        DIFFERENCE_COLOUR,
-        band_plot,
-    )
-
     column, scale, unit = COMPARE_SERIES[series]
     base = result.bands.get(result.baseline)
     other = result.bands.get(counterfactual)

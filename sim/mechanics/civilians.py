@@ -32,8 +32,9 @@ def add_grievance(
 
 
 def support(grievance: np.ndarray, hostility: np.ndarray) -> np.ndarray:
-    """Support (0-1) of each community for each faction, (C, F): grievance toward the
-    faction's enemies minus grievance toward the faction itself, saturating.
+    """Support (0-1) of each community for each faction, (C, F).
+
+    Grievance toward the faction's enemies minus grievance toward the faction, saturating.
     """
     drive = grievance @ hostility.T - grievance
     return 1.0 - np.exp(-np.clip(drive, 0.0, None))

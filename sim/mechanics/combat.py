@@ -1,5 +1,4 @@
-"""Engagements: stochastic Lanchester attrition (aimed fire, Deitchman's mixed law) and complex
-attacks on high-value targets.
+"""Engagements: stochastic Lanchester attrition and complex attacks on high-value targets.
 
 Each day, in every cell where mutually hostile factions are present, a fight happens with
 probability `engage_probability`, times (1 - `evasion`) where guerrillas are outnumbered by
@@ -99,11 +98,15 @@ def resolve_engagements(
         rng: the model's generator.
         presence: (F, C) personnel per faction and cell.
         moved: (C,) True where a state-side unit moved into or within the cell today (a column).
-        hostility, firepower, guerrilla: faction tables, see `expected_casualties`.
+        hostility: (F, F) 1 where hostile.
+        firepower: (F,) relative effectiveness per fighter.
+        guerrilla: (F,) True for armed groups.
         engage_probability: daily chance that co-located hostile forces fight.
         evasion: chance that guerrillas outnumbered by conventional forces avoid the fight
             (not when they ambush a column).
-        aimed_rate, area_rate, ambush_multiplier: combat coefficients.
+        aimed_rate: Lanchester aimed-fire coefficient.
+        area_rate: Deitchman area-fire coefficient.
+        ambush_multiplier: factor on guerrilla fire in an ambush.
         killed_fraction: share of casualties killed.
         max_daily_loss: cap on a faction's losses in a cell as a share of its strength.
     """
@@ -129,8 +132,9 @@ def resolve_engagements(
 
 
 def apportion(totals: np.ndarray, share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Split integer totals (F, K) over perpetrators by share (F, F, K) into integers summing
-    exactly to the totals (multinomial draws).
+    """Split integer totals (F, K) over perpetrators by share (F, F, K).
+
+    Multinomial draws, so the parts are integers summing exactly to the totals.
     """
     n_f, n_k = totals.shape
     out = np.zeros((n_f, n_f, n_k), dtype=np.int64)
@@ -142,7 +146,9 @@ def apportion(totals: np.ndarray, share: np.ndarray, rng: np.random.Generator) -
     return out
 
 
-def square_law_step(a: float, b: float, alpha: float, beta: float, dt: float) -> tuple[float, float]:
+def square_law_step(
+    a: float, b: float, alpha: float, beta: float, dt: float
+) -> tuple[float, float]:
     """One deterministic Euler step of Lanchester's square law (dA = -beta B, dB = -alpha A)."""
     return max(a - beta * b * dt, 0.0), max(b - alpha * a * dt, 0.0)
 
@@ -165,8 +171,10 @@ def mixed_law_step(a: float, g: float, c: float, k: float, dt: float) -> tuple[f
 def complex_attack_toll(
     rng: np.random.Generator, median_killed: float, sigma: float, defenders: float
 ) -> int:
-    """Deaths in a complex attack: log-normal around the median, at most the defenders present
-    plus as many again among bystanders and attackers.
+    """Deaths in a complex attack.
+
+    Log-normal around the median, at most twice the defenders present (defenders, bystanders
+    and attackers).
     """
     toll = rng.lognormal(np.log(median_killed), sigma)
     return int(min(round(toll), max(defenders, 1.0) * 2))

@@ -43,11 +43,14 @@ def influence_target(
     town_state_floor: float,
     state_weight: float,
 ) -> np.ndarray:
-    """Target influence of each actor (row 0 = state), (A, C): its share of the personnel in
-    reach (state forces weighted by `state_weight`, as columns pass through while armed groups
-    live among the people), each armed group's governance (0-1) counting as that many times
-    ADMIN_PERSONNEL and the state's administration `admin` likewise where no group governs, out
-    of all of them plus `presence_half` (a lone small force has partial influence)."""
+    """Target influence of each actor (row 0 = state), (A, C).
+
+    Each actor's share of the personnel in reach (state forces weighted by `state_weight`, as
+    columns pass through while armed groups live among the people), each armed group's
+    governance (0-1) counting as that many times ADMIN_PERSONNEL and the state's administration
+    `admin` likewise where no group governs, out of all of them plus `presence_half` (a lone
+    small force has partial influence).
+    """
     effective = reach_personnel.copy()
     effective[0] = effective[0] * state_weight
     effective += governance * ADMIN_PERSONNEL
@@ -58,8 +61,10 @@ def influence_target(
 
 
 def entrench(governance: np.ndarray, controller_code: np.ndarray, days: float) -> None:
-    """Armed groups' governance moves toward 1 where they control and 0 elsewhere, in place
-    (row 0, the state, is unused: the state's hold is its administration)."""
+    """Move armed groups' governance toward 1 where they control and 0 elsewhere, in place.
+
+    Row 0, the state, is unused: the state's hold is its administration.
+    """
     for actor in range(1, governance.shape[0]):
         governance[actor] += ((controller_code == actor) - governance[actor]) / days
 

@@ -72,8 +72,12 @@ def violence_against_civilians(
         unit_own_influence: (U,) influence of the unit's side in its cell (0-1).
         residents: (G, C) residents by community and cell.
         contested: (C,) True in Kalyvas zones 2-4.
-        base_rate, contested_multiplier, size_scale, size_tail, size_cap,
-        indiscriminate_multiplier: see ViolenceParams.
+        base_rate: events per 100 personnel-day at restraint 0.
+        contested_multiplier: rate factor in zones 2-4.
+        size_scale: Pareto scale of event deaths.
+        size_tail: Pareto tail exponent.
+        size_cap: largest event.
+        indiscriminate_multiplier: size factor where the perpetrator's control is weak.
     """
     people = residents[:, unit_cell]  # (G, U)
     here = people.sum(axis=0)
@@ -99,8 +103,10 @@ def violence_against_civilians(
 
 
 def cap_by_residents(cells: np.ndarray, victims: np.ndarray, residents: np.ndarray) -> np.ndarray:
-    """Cap victims (E, G) so that events sharing a cell, taken in order, never kill more of a
-    community than live there (`residents` (E, G) is the cell's count for each event)."""
+    """Cap victims (E, G) so that events sharing a cell never kill more than live there.
+
+    Events are taken in order; `residents` (E, G) is the cell's count for each event.
+    """
     order = np.argsort(cells, kind="stable")
     c, v, r = cells[order], victims[order], residents[order]
     new_group = np.r_[True, c[1:] != c[:-1]]

@@ -1,0 +1,194 @@
+"""Executors: byte-identical results in process, in a pool and on Dask; surviving kills.
+
+The Dask tests start a real `dask scheduler` and two `dask worker` processes on 127.0.0.1
+(loopback only), with bounded timeouts, and always stop them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import experiment as ex
+
+pytest.importorskip("distributed")
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+DASK = Path(sys.executable).parent / "dask"
+START_TIMEOUT = 60.0
+PARAMS = {"factions.jnim.restraint": (0.1, 0.6), "parameters.combat.engage_probability":
+          (0.1, 0.4)}
+CLI = ("import sys, sim.cli as c; from sim.cli_experiments import register_experiment_commands"
+       " as r; r in c._EXTRA_COMMANDS or c._EXTRA_COMMANDS.append(r); "
+       "sys.exit(c.main(sys.argv[1:]))")
+
+
+def write_scenarios(folder: Path, end: str = "2023-02-14") -> dict[str, Path]:
+    """A short scenario extending the bundled baseline (as in test_experiment.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    events = tomllib.loads(BASELINE.read_text())["events"]
+    late = [e["id"] for e in events if str(e["date"]) > end]
+    short = folder / "short.toml"
+    short.write_text(f'extends = "{BASELINE}"\nname = "short"\nend = {end}\n'
+                     f"remove_events = {json.dumps(late)}\n")
+    return {"short": short}
+
+
+def run_files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "runs").glob("*.parquet"))}
+
+
+@pytest.fixture(scope="module")
+def scen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_scenarios(tmp_path_factory.mktemp("scenarios"))
+
+
+@dataclass
+class Cluster:
+    address: str
+    workers: list[subprocess.Popen[bytes]]
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def dask_cluster(folder: Path, n_workers: int = 2) -> Iterator[Cluster]:
+    """A scheduler and `n_workers` single-threaded workers on 127.0.0.1, always stopped."""
+    from distributed import Client
+
+    folder.mkdir(parents=True, exist_ok=True)
+    info = folder / "scheduler.json"
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str], log: str) -> subprocess.Popen[bytes]:
+        with (folder / log).open("wb") as out:
+            proc = subprocess.Popen([str(DASK), *args], stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True, cwd=folder)
+        procs.append(proc)
+        return proc
+
+    try:
+        start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+               "--scheduler-file", str(info)], "scheduler.log")
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (info.exists() and info.stat().st_size > 0):
+            assert time.monotonic() < deadline, "the Dask scheduler did not start"
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = [start(["worker", address, "--nthreads", "1", "--nworkers", "1", "--no-nanny",
+                          "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{i}",
+                          "--memory-limit", "0"], f"worker{i}.log") for i in range(n_workers)]
+        with Client(address, timeout="20s", set_as_default=False) as client:
+            client.wait_for_workers(n_workers, timeout=START_TIMEOUT)
+        yield Cluster(address, workers)
+    finally:
+        _stop(procs)
+
+
+def test_same_bytes_with_one_worker_two_workers_and_dask(scen: dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    outs = {name: tmp_path / name for name in ("one", "two", "dask")}
+    ex.ensemble(scen["short"], runs=4, root_seed=21, workers=1, out=outs["one"], plots=False)
+    ex.ensemble(scen["short"], runs=4, root_seed=21, workers=2, out=outs["two"], plots=False)
+    with dask_cluster(tmp_path / "cluster") as cluster:
+        result = ex.ensemble(scen["short"], runs=4, root_seed=21, scheduler=cluster.address,
+                             out=outs["dask"], plots=False)
+    assert result.n_failed == 0
+    reference = run_files(outs["one"])
+    assert len(reference) == 4
+    for name in ("two", "dask"):
+        assert run_files(outs[name]) == reference, name
+        for table in ("outcomes.csv", "outcome_quantiles.csv", "bands.parquet"):
+            assert (outs[name] / table).read_bytes() == (outs["one"] / table).read_bytes()
+
+
+def test_a_dask_worker_killed_mid_sweep_and_the_sweep_completes(
+        scen: dict[str, Path], tmp_path: Path) -> None:
+    reference = ex.sweep(scen["short"], PARAMS, design="lhs", samples=5, runs_per_point=2,
+                         root_seed=4, out=tmp_path / "ref", plots=False)
+    killed: list[int] = []
+    with dask_cluster(tmp_path / "cluster") as cluster:
+        victim = cluster.workers[0]
+
+        def progress(done: int, failed: int, total: int) -> None:
+            if done >= 2 and not killed:
+                os.killpg(victim.pid, signal.SIGKILL)
+                victim.wait(timeout=15)
+                killed.append(done)
+
+        result = ex.sweep(scen["short"], PARAMS, design="lhs", samples=5, runs_per_point=2,
+                          root_seed=4, scheduler=cluster.address, out=tmp_path / "dask",
+                          progress=progress, plots=False)
+        assert cluster.workers[1].poll() is None  # the other worker carried on
+    assert killed and killed[0] < 10
+    assert result.n_failed == 0 and len(result.report.finished) == 10
+    assert run_files(tmp_path / "dask") == run_files(tmp_path / "ref")
+    pd.testing.assert_frame_equal(result.point_outcomes, reference.point_outcomes)
+
+
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(
+        scen: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    argv = [sys.executable, "-c", CLI, "sweep", str(scen["short"]), "--design", "lhs",
+            "--samples", "8", "--runs-per-point", "2", "--seed", "9", "--workers", "2",
+            "--out", str(out), "--no-plots",
+            *[w for name, (lo, hi) in PARAMS.items() for w in ("--param", f"{name}={lo}:{hi}")]]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / "runs").glob("*.parquet"))) < 3:
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "the sweep made no progress"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+    kept = run_files(out)
+    assert 3 <= len(kept) < 16
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"]["state"] == "running"  # it never got to say otherwise
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    resumed = run_files(out)
+    assert len(resumed) == 16
+    assert all(resumed[name] == data for name, data in kept.items())
+    assert not [p for p in (out / "runs").iterdir() if not p.name.endswith(".parquet")]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == {"state": "complete", "planned": 16, "finished": 16,
+                                  "failed": 0}
+    assert len({r["id"] for r in manifest["runs"]}) == len(manifest["runs"]) == 16
+    reference = ex.sweep(scen["short"], PARAMS, design="lhs", samples=8, runs_per_point=2,
+                         root_seed=9, out=tmp_path / "ref", plots=False)
+    assert resumed == run_files(tmp_path / "ref")
+    assert (out / "point_outcomes.csv").read_bytes() == (
+        tmp_path / "ref" / "point_outcomes.csv").read_bytes()
+    assert len(reference.outcomes) == 16
