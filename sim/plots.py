@@ -149,21 +149,25 @@ def draw_fatalities(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,
         ax.legend(fontsize=6, ncol=2)
 
 
+def _two_row_figure(model: SahelModel, title: str) -> tuple[Figure, np.ndarray]:
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True, constrained_layout=True)
+    fig.suptitle(f"{model.spec.name}: {title}")
+    return fig, axes
+
+
 def control_figure(model: SahelModel, ts: pd.DataFrame) -> Figure:
     """Territory and population control shares over time, per country."""
-    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True, constrained_layout=True)
+    fig, axes = _two_row_figure(model, "control over time")
     draw_control_shares(list(axes[0]), model, ts, "territory")
     draw_control_shares(list(axes[1]), model, ts, "population")
-    fig.suptitle(f"{model.spec.name}: control over time")
     return fig
 
 
 def fatalities_figure(model: SahelModel, ts: pd.DataFrame) -> Figure:
     """Monthly deaths by victim (top) and by perpetrator (bottom), per country."""
-    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5), sharex=True, constrained_layout=True)
+    fig, axes = _two_row_figure(model, "fatalities")
     draw_fatalities(list(axes[0]), model, ts, "victim")
     draw_fatalities(list(axes[1]), model, ts, "perpetrator")
-    fig.suptitle(f"{model.spec.name}: fatalities")
     return fig
 
 
