@@ -19,7 +19,7 @@ check_bind_host()
 def Page() -> None:
     """The two views, in tabs."""
     solara.Title("sahel-sim dashboard")
-    with solara.lab.Tabs(classes=["sahel-tabs"]):
+    with solara.lab.Tabs():
         with solara.lab.Tab("Explore"):
             ExploreView()
         with solara.lab.Tab("Compare"):

@@ -145,11 +145,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         model.run(progress=lambda done, total: bar.update(done - bar.n))
     ts = model.timeseries()
     events = model.events()
-    russian = [f for f, spec in scenario.factions.items() if spec.kind == "russian"]
     summary = {
         "scenario": scenario.name, "file": str(path), "scenario_hash": scenario.content_hash(),
         "seed": seed, "version": __version__, "start": str(scenario.start),
-        "end": str(scenario.end), "headline": run_summary(ts, russian),
+        "end": str(scenario.end), "headline": run_summary(ts),
         "scenario_resolved": scenario.model_dump(mode="json"),
     }
     tables = {"timeseries": ts, "events": events, "cell_months": model.cell_months(),

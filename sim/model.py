@@ -697,8 +697,9 @@ class SahelModel(Model):
     def timeseries(self) -> pd.DataFrame:
         """Daily series per country: control, fatalities, displacement, forces, juntas."""
         upto = min(int(self.time), self.spec.days)
+        russian = [f for f, spec in self.spec.factions.items() if spec.kind == "russian"]
         return timeseries_frame(self.recorder, self.spec.start, upto, self.faction_ids,
-                                self.actor_ids)
+                                self.actor_ids, russian)
 
     def fatalities(self) -> pd.DataFrame:
         """Deaths by date, country, victim and perpetrator (long form)."""

@@ -82,8 +82,11 @@ class Recorder:
 
 
 def timeseries_frame(rec: Recorder, start: dt.date, upto: int, factions: list[str],
-                     actors: list[str]) -> pd.DataFrame:
-    """One row per date and country with control, fatalities, displacement, forces, juntas."""
+                     actors: list[str], russian: list[str]) -> pd.DataFrame:
+    """One row per date and country with control, fatalities, displacement, forces, juntas.
+
+    `russian` names the Russian factions, summed in `killed_russians`.
+    """
     dates = pd.date_range(start, periods=upto, freq="D")
     frames = []
     for c, iso in enumerate(COUNTRIES):
@@ -96,11 +99,14 @@ def timeseries_frame(rec: Recorder, start: dt.date, upto: int, factions: list[st
         cols["killed_civilians"] = killed[:, 0].sum(axis=1)
         for f, name in enumerate(factions):
             cols[f"killed_{name}"] = killed[:, f + 1].sum(axis=1)
+        cols["killed_russians"] = sum(
+            (cols[f"killed_{name}"] for name in russian), np.zeros(upto, dtype=np.int64))
         for f, name in enumerate(factions):
             cols[f"killed_by_{name}"] = killed[:, :, f].sum(axis=1)
         cols["killed_total"] = killed.sum(axis=(1, 2))
         for f, name in enumerate(factions):
             cols[f"wounded_{name}"] = rec.wounded[:upto, c, f]
+        cols["wounded_total"] = rec.wounded[:upto, c].sum(axis=1)
         cols["displaced"] = rec.displaced[:upto, c]
         cols["residents"] = rec.residents[:upto, c]
         cols["recruited"] = rec.recruited[:upto, c]
@@ -181,7 +187,7 @@ def cell_month_frame(events: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def run_summary(ts: pd.DataFrame, russian: list[str]) -> dict[str, dict[str, float]]:
+def run_summary(ts: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Headline figures per country: deaths, control at the end, displaced, credibility, coups."""
     end = ts[ts["date"] == ts["date"].max()].set_index("country")
     totals = ts.groupby("country").sum(numeric_only=True)
@@ -190,7 +196,7 @@ def run_summary(ts: pd.DataFrame, russian: list[str]) -> dict[str, dict[str, flo
         out[iso] = {
             "killed_total": int(totals.loc[iso, "killed_total"]),
             "killed_civilians": int(totals.loc[iso, "killed_civilians"]),
-            "killed_russians": int(sum(totals.loc[iso, f"killed_{f}"] for f in russian)),
+            "killed_russians": int(totals.loc[iso, "killed_russians"]),
             "territory_state_end": round(float(end.loc[iso, "territory_state"]), 4),
             "territory_contested_end": round(float(end.loc[iso, "territory_contested"]), 4),
             "territory_armed_groups_end": round(float(

@@ -33,6 +33,8 @@ def check_invariants(model: SahelModel) -> None:
     by_perp = ts[[f"killed_by_{f}" for f in model.faction_ids]].sum(axis=1)
     assert np.array_equal(by_victim, ts["killed_total"])
     assert np.array_equal(by_perp, ts["killed_total"])
+    russians = ts["killed_africa_corps"] + ts["killed_bear_brigade"]
+    assert np.array_equal(ts["killed_russians"], russians)
     events = model.events()
     inside = events[events["country"].isin(COUNTRIES)]
     per_country = inside.groupby("country")["fatalities"].sum()

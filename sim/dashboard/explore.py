@@ -187,16 +187,17 @@ def PlayControls(session: ExploreSession, tick: solara.Reactive[int],
         if session.step():
             tick.set(session.day())
 
-    solara.Button("Reset", icon_name="mdi-restart", on_click=on_reset, outlined=True,
-                  classes=["sahel-reset"])
-    solara.Button("Step", icon_name="mdi-step-forward", on_click=on_step, outlined=True,
-                  disabled=playing.value or finished, classes=["sahel-step"])
-    if playing.value:
-        solara.Button("Pause", icon_name="mdi-pause", on_click=lambda: playing.set(False),
-                      color="primary", classes=["sahel-play"])
-    else:
-        solara.Button("Play", icon_name="mdi-play", on_click=lambda: playing.set(True),
-                      color="primary", disabled=finished, classes=["sahel-play"])
+    with solara.Row(gap="8px"):
+        solara.Button("Reset", icon_name="mdi-restart", on_click=on_reset, outlined=True,
+                      classes=["sahel-reset"])
+        solara.Button("Step", icon_name="mdi-step-forward", on_click=on_step, outlined=True,
+                      disabled=playing.value or finished, classes=["sahel-step"])
+        if playing.value:
+            solara.Button("Pause", icon_name="mdi-pause", on_click=lambda: playing.set(False),
+                          color="primary", classes=["sahel-play"])
+        else:
+            solara.Button("Play", icon_name="mdi-play", on_click=lambda: playing.set(True),
+                          color="primary", disabled=finished, classes=["sahel-play"])
 
 
 @solara.component
@@ -279,7 +280,7 @@ def event_items(events: pd.DataFrame, n: int = EVENT_ROWS) -> list[dict[str, Any
     """The latest `n` events as table rows (JSON-ready), newest first."""
     latest = events.iloc[::-1].head(n)
     frame = latest[list(EVENT_COLUMNS)].copy()
-    frame["event_date"] = frame["event_date"].dt.strftime("%Y-%m-%d")
+    frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.strftime("%Y-%m-%d")
     frame[["latitude", "longitude"]] = frame[["latitude", "longitude"]].round(3)
     frame.insert(0, "row", range(len(frame)))
     return cast(list[dict[str, Any]], frame.to_dict("records"))
