@@ -185,11 +185,10 @@ class SahelModel(Model):
         for iso, spec in s.juntas.items():
             x, y = self.geo.town(spec.capital).cell
             self.juntas[iso] = Junta(self, iso, spec, x * self.geo.ny + y)
-        self.units_by_id: dict[str, list[ForceUnit]] = {}
         for row in range(self.forces.size):
             unit = s.units[int(self.forces.spec[row])]
-            agent = ForceUnit(self, row, unit.id, unit.name, unit.faction, unit.role)
-            self.units_by_id.setdefault(unit.id, []).append(agent)
+            ForceUnit(self, row, unit.id, unit.name, unit.faction, unit.role)
+        self.units_by_id = self.agents_by_type[ForceUnit].groupby("unit_id").groups
         self.speed = np.where(self.state_side[self.forces.faction],
                               s.parameters.movement.state_speed,
                               s.parameters.movement.insurgent_speed)
@@ -284,8 +283,9 @@ class SahelModel(Model):
         day = max(self.day + 1, 0)
         if event.unit is not None:
             rows = self.units_by_id[event.unit]
-            fac = self.faction_index[rows[0].faction]
-            cell = self.forces.base[rows[0].index]
+            first = next(iter(rows))
+            fac = self.faction_index[first.faction]
+            cell = self.forces.base[first.index]
             if event.action == "deploy":
                 strength = None if event.strength is None else event.strength / len(rows)
                 for agent in rows:
@@ -357,7 +357,8 @@ class SahelModel(Model):
         result = combat.resolve_engagements(
             self.rng, self.presence, self._moved, self.hostility, self.firepower,
             self.guerrilla, p.engage_probability, p.evasion, p.aimed_fire_rate, p.area_fire_rate,
-            p.ambush_multiplier, p.killed_fraction, p.max_daily_loss)
+            p.ambush_multiplier, p.killed_fraction, p.max_daily_loss,
+            occupied=np.unique(self.forces.cell[self.forces.present]))
         if result.cells.size == 0:
             return
         self._apply_losses(result.cells, result.losses)

@@ -32,14 +32,17 @@ class EngagementResult:
     ambush: np.ndarray  # (K,) True where the mixed (ambush) law applied
 
 
-def hostile_cells(presence: np.ndarray, hostility: np.ndarray) -> np.ndarray:
+def hostile_cells(presence: np.ndarray, hostility: np.ndarray,
+                  occupied: np.ndarray | None = None) -> np.ndarray:
     """Flat ids of cells where at least two mutually hostile factions are present.
 
     Args:
         presence: (F, C) personnel per faction and cell.
         hostility: (F, F) 1 where factions are hostile, else 0.
+        occupied: sorted ids of the cells with anyone present, if known (else derived).
     """
-    occupied = np.flatnonzero(presence.sum(axis=0))
+    if occupied is None:
+        occupied = np.flatnonzero(presence.sum(axis=0))
     here = presence[:, occupied] > 0
     threatened = (hostility @ here) * here
     return occupied[threatened.any(axis=0)]
@@ -91,6 +94,7 @@ def resolve_engagements(
     ambush_multiplier: float,
     killed_fraction: float,
     max_daily_loss: float,
+    occupied: np.ndarray | None = None,
 ) -> EngagementResult:
     """Draw today's engagements and their casualties.
 
@@ -109,8 +113,9 @@ def resolve_engagements(
         ambush_multiplier: factor on guerrilla fire in an ambush.
         killed_fraction: share of casualties killed.
         max_daily_loss: cap on a faction's losses in a cell as a share of its strength.
+        occupied: sorted ids of the cells with anyone present, if known.
     """
-    candidates = hostile_cells(presence, hostility)
+    candidates = hostile_cells(presence, hostility, occupied)
     forces = presence[:, candidates]
     ambush = moved[candidates] & (forces[guerrilla].sum(axis=0) > 0)
     # Guerrillas outnumbered by conventional forces slip away unless they are ambushing.
