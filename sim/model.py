@@ -308,12 +308,15 @@ class SahelModel(Model):
             self.posture[self.faction_index[event.faction]] = event.posture
 
     def _presence(self) -> np.ndarray:
-        """Personnel per faction and cell, (F, C)."""
+        """Personnel per faction and cell, (F, C), in a buffer reused every day."""
         f = self.forces
-        weights = np.where(f.present, f.strength, 0.0)
-        flat = np.bincount(f.faction * self.n_cells + f.cell, weights=weights,
-                           minlength=len(self.faction_ids) * self.n_cells)
-        return flat.reshape(len(self.faction_ids), self.n_cells)
+        if not hasattr(self, "_presence_buffer"):
+            self._presence_buffer = np.zeros((len(self.faction_ids), self.n_cells))
+        out = self._presence_buffer
+        out.fill(0.0)
+        live = f.present
+        np.add.at(out, (f.faction[live], f.cell[live]), f.strength[live])
+        return out
 
     def _decide(self) -> None:
         """Weekly decisions of juntas and armed groups, and fresh attraction fields.
