@@ -1,10 +1,13 @@
-"""The sahel-sim dashboard: `solara run app.py`, then open http://localhost:8765.
+"""The sahel-sim dashboard: `solara run app.py --production`, then open http://localhost:8765.
 
 Explore a scenario day by day, or compare a baseline with a counterfactual. Each browser tab
-has its own model. The page is assembled here from the components in `sim.dashboard`.
+has its own model. The server listens on 127.0.0.1 unless told otherwise (`--host`, or the
+HOST / SOLARA_HOST environment variables); `sim.dashboard.host` warns when it does not.
+`--production` turns off Solara's hot reload, which re-imports numpy from a `.venv` inside the
+project and breaks the page as soon as a file changes. The page is assembled here from the
+components in `sim.dashboard`.
 """
 
-# ruff: noqa: N802 - Solara components are named in CamelCase, like React's.
 
 from __future__ import annotations
 

@@ -60,11 +60,8 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
     geo = model.geo
     actors = [*model.actor_ids, "contested"]
     colours = actor_colours(model)
-    code = np.where(model.controller.reshape(geo.shape) < 0, len(actors) - 1,
-                    model.controller.reshape(geo.shape)).astype(float)
-    code[~model.in_sahel.reshape(geo.shape)] = np.nan
     cmap = ListedColormap([colours[a] for a in actors]).with_extremes(bad=(1, 1, 1, 0))
-    ax.imshow(code.T, origin="lower", extent=MAP_EXTENT, cmap=cmap, vmin=-0.5,
+    ax.imshow(control_codes(model), origin="lower", extent=MAP_EXTENT, cmap=cmap, vmin=-0.5,
               vmax=len(actors) - 0.5, interpolation="nearest", aspect="equal")
     for iso, rings in geo.borders.items():
         for ring in rings:
@@ -79,7 +76,7 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
                     fontsize=8 if capital else 6.5, weight="bold" if capital else "normal")
     handles = [Patch(color=colours[a], label=_actor_label(model, a)) for a in actors]
     if events is not None and not events.empty:
-        chosen = _events_to_mark(events, n_events, recent_days)
+        chosen = events_to_mark(events, n_events, recent_days)
         if not chosen.empty:
             size = 12 + 3 * np.sqrt(chosen["fatalities"].to_numpy(dtype=float))
             colour = np.where(chosen["event_type"] == "Violence against civilians",
@@ -103,7 +100,28 @@ def _actor_label(model: SahelModel, actor: str) -> str:
     return model.spec.factions[actor].label.split(" (")[0]
 
 
-def _events_to_mark(events: pd.DataFrame, n: int, recent_days: int | None) -> pd.DataFrame:
+def control_codes(model: SahelModel) -> np.ndarray:
+    """The map raster: actor index per cell, contested last, NaN outside the three countries.
+
+    Returns:
+        Array of shape (ny, nx), ready for `imshow(origin="lower")`.
+    """
+    geo = model.geo
+    n_codes = len(model.actor_ids) + 1
+    controller = model.controller.reshape(geo.shape)
+    code = np.where(controller < 0, n_codes - 1, controller).astype(float)
+    code[~model.in_sahel.reshape(geo.shape)] = np.nan
+    return code.T
+
+
+def events_to_mark(events: pd.DataFrame | None, n: int = 12, recent_days: int | None = None
+                   ) -> pd.DataFrame:
+    """Deadly events to mark on the map.
+
+    Those of the last `recent_days` before the latest one, or else the `n` deadliest.
+    """
+    if events is None or events.empty:
+        return pd.DataFrame(columns=["longitude", "latitude", "fatalities", "event_type"])
     deadly = events[events["fatalities"] > 0]
     if recent_days is not None and not deadly.empty:
         cutoff = deadly["event_date"].max() - pd.Timedelta(days=recent_days)

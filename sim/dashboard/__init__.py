@@ -1,13 +1,24 @@
 """The Solara dashboard (`solara run app.py`): explore one scenario live, compare two.
 
 `app.py` only assembles the page from the components exported here. Modules: `state` (one
-session's model, scenario files), `figures` (matplotlib to PNG, no Solara), `controls`
-(parameter fields from the scenario schema), `explore` and `compare` (the two views), `host`
-(the loopback check).
+session's model, the scenario files offered), `figures` (matplotlib to PNG, no Solara),
+`controls` (parameter fields from the scenario schema), `explore` and `compare` (the two views),
+`host` (the loopback check). The components are imported on first use, so `state` and `figures`
+load without Solara (the benchmark uses them alone).
 """
 
-from sim.dashboard.compare import CompareView
-from sim.dashboard.explore import ExploreView
-from sim.dashboard.host import check_bind_host
+from __future__ import annotations
 
-__all__ = ["CompareView", "ExploreView", "check_bind_host"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {"CompareView": "sim.dashboard.compare", "ExploreView": "sim.dashboard.explore",
+            "check_bind_host": "sim.dashboard.host"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a component's module when the component is first asked for."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim.dashboard' has no attribute '{name}'")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -6,7 +6,6 @@ shows the quantile bands of both scenarios, the bands of their paired difference
 headline-outcome table with the same numbers as the command line.
 """
 
-# ruff: noqa: N802 - Solara components are named in CamelCase, like React's.
 
 from __future__ import annotations
 

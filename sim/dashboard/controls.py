@@ -5,7 +5,6 @@ Enter or leaving the field, validated by re-loading the scenario with it, and a 
 stays in the field with the scenario loader's one-line message beside it.
 """
 
-# ruff: noqa: N802 - Solara components are named in CamelCase, like React's.
 
 from __future__ import annotations
 
@@ -111,9 +110,14 @@ def ParameterControl(name: str, label: str, info: dict[str, Any], value: Any,
 
 @solara.component
 def ParameterGrid(names: list[str], data: dict[str, Any], errors: dict[str, str],
-                  on_commit: Callable[[str, str], None], columns: int = 2) -> None:
+                  on_commit: Callable[[str, str], None], columns: int = 1) -> None:
     """Controls for `names`, `columns` to a row."""
     tunable = tunable_parameters(data)
+    if columns == 1:
+        for name in names:
+            ParameterControl(name, parameter_label(name, data), tunable[name],
+                             value_at(data, name), errors.get(name), on_commit)
+        return
     for start in range(0, len(names), columns):
         with solara.Columns([1] * columns, gutters_dense=True):
             for name in names[start:start + columns]:
@@ -130,7 +134,8 @@ def CollapsibleGroup(title: str, names: list[str], data: dict[str, Any],
     icon = "mdi-chevron-down" if open_ else "mdi-chevron-right"
     solara.Button(f"{title} ({len(names)})", icon_name=icon, text=True, small=True,
                   on_click=lambda: set_open(not open_), classes=["sahel-group-toggle"],
-                  color="error" if has_error else None)
+                  color="error" if has_error else None,
+                  style={"justify-content": "flex-start"})
     if open_:
         ParameterGrid(names, data, errors, on_commit)
 

@@ -2,12 +2,15 @@
 
 Each browser session gets its own `ExploreSession` (created in a `use_memo`), so two tabs never
 share a model. Three reactive values drive the page: `version` (a new model was built), `tick`
-(days simulated) and `playing`. Only the components that show the model's day read `tick`, so a
-Play frame re-renders the status line, the map, and (once a week, one at a time) a chart or the
-event log, not the controls.
+(days simulated) and `playing`. One component, `LiveView`, reads `tick`: a Play frame re-renders
+the status line and the map, and (once a week, one at a time) a chart or the event log, never
+the controls, in a single render pass.
+
+Play runs in a thread (`solara.use_thread`): step, set `tick` (which renders the frame), wait
+until the map of that day has been drawn, pause 20 ms, repeat; Pause, Reset or closing the tab
+sets its cancel event.
 """
 
-# ruff: noqa: N802 - Solara components are named in CamelCase, like React's.
 
 from __future__ import annotations
 
@@ -24,17 +27,19 @@ import solara
 
 from sim.dashboard.controls import ParameterPanel, parse_number
 from sim.dashboard.figures import MapFigure, credibility_png, fatalities_png, shares_png
-from sim.dashboard.state import ExploreSession, default_scenario, refresh_key, scenario_files
+from sim.dashboard.state import (
+    EVENT_COLUMNS,
+    EVENT_ROWS,
+    ExploreSession,
+    default_scenario,
+    event_items,
+    refresh_key,
+    scenario_files,
+)
 from sim.scenario import Event, ScenarioError
 
 logger = logging.getLogger(__name__)
 
-EVENT_ROWS = 200
-EVENT_COLUMNS = {
-    "event_date": "date", "event_type": "event type", "sub_event_type": "sub-event type",
-    "actor1": "actor 1", "actor2": "actor 2", "country": "country", "admin1": "admin1",
-    "location": "location", "latitude": "lat", "longitude": "lon", "fatalities": "fatalities",
-}
 PLAY_YIELD_S = 0.02  # pause between Play frames, so clicks and messages get through
 SEED_MAX = 2**63 - 1
 
@@ -70,6 +75,28 @@ def parse_seed(text: str) -> int | None:
     return seed
 
 
+Drawn = tuple[bytes | None, str | None]
+
+
+def guarded(draw: Callable[[], bytes], what: str) -> Drawn:
+    """PNG bytes of a figure, or a message if drawing it failed (the page must not break)."""
+    try:
+        return draw(), None
+    except Exception as exc:
+        logger.exception("drawing the %s failed", what)
+        return None, f"could not draw the {what}: {exc!r}"
+
+
+@solara.component
+def FigureImage(drawn: Drawn, classes: list[str]) -> None:
+    """A figure's PNG at the card's width, or the reason it could not be drawn."""
+    png, error = drawn
+    if png is None:
+        solara.Error(error or "no figure", dense=True)
+    else:
+        solara.Image(png, width="100%", classes=classes)
+
+
 @solara.component
 def ExploreView() -> None:
     """Scenario picker, seed, Reset/Step/Play, map, charts, parameters, event log, timeline."""
@@ -87,10 +114,13 @@ def ExploreView() -> None:
             return
         while not cancel.is_set():
             start = time.perf_counter()
-            if not session.step():
-                playing.set(False)
+            day = session.step(cancel)
+            if day is None:
+                if not cancel.is_set():  # the end of the scenario
+                    playing.set(False)
                 return
-            tick.set(session.day())  # renders the frame in this thread (unless one is running)
+            tick.set(day)  # renders the frame in this thread, unless a render is running
+            session.wait_drawn(day, cancel)
             session.last_frame_ms = 1000.0 * (time.perf_counter() - start)
             time.sleep(PLAY_YIELD_S)
 
@@ -146,12 +176,13 @@ def ExploreView() -> None:
         load_error.set(rebuild(session.path, session.overrides, session.seed))
 
     scenario = session.scenario
-    with solara.Column(gap="8px", style={"padding": "8px 12px"}, classes=["sahel-explore"]):
-        with solara.Row(gap="16px", style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Select("Scenario", values=[f.stem for f in files], value=session.path.stem,
-                          on_value=on_scenario, classes=["sahel-scenario-select"],
-                          style={"max-width": "260px"})
-            with solara.Column(gap="0px", style={"max-width": "240px"}):
+    with solara.Columns([1, 3], gutters_dense=True, classes=["sahel-explore"],
+                        style={"padding": "4px 8px"}):
+        with solara.Column(gap="8px"):
+            with solara.Card(margin=0, classes=["sahel-setup"]):
+                solara.Select("Scenario", values=[f.stem for f in files],
+                              value=session.path.stem, on_value=on_scenario,
+                              classes=["sahel-scenario-select"])
                 solara.InputText("Seed", value=str(session.effective_seed), on_value=on_seed,
                                  continuous_update=False, error=bool(seed_error.value),
                                  message="blank: the scenario's seed", dense=True,
@@ -159,53 +190,61 @@ def ExploreView() -> None:
                 if seed_error.value:
                     solara.Text(seed_error.value, classes=["sahel-param-error"],
                                 style={"color": "#b00020", "font-size": "12px"})
-            PlayControls(session, tick, version, playing, on_reset)
-            StatusLine(session, tick, version, playing)
-        if load_error.value:
-            solara.Error(load_error.value, classes=["sahel-load-error"])
-        with solara.Columns([7, 5], gutters_dense=True):
-            MapCard(session, tick, version)
-            ChartsCard(session, tick, version, playing)
-        with solara.Columns([5, 7], gutters_dense=True):
             with solara.Card("Parameters", margin=0, classes=["sahel-parameters"]):
                 ParameterPanel(scenario.model_dump(), errors.value, on_parameter,
                                sorted(session.overrides)).key(str(session.path))
-            with solara.Column(gap="8px"):
-                EventLogCard(session, tick, version, playing)
-                TimelineCard(session, version)
+            TimelineCard(session, version.value)
+        with solara.Column(gap="8px"):
+            if load_error.value:
+                solara.Error(load_error.value, classes=["sahel-load-error"])
+            LiveView(session, tick, version, playing, on_reset)
 
 
 @solara.component
-def PlayControls(session: ExploreSession, tick: solara.Reactive[int],
-                 version: solara.Reactive[int], playing: solara.Reactive[bool],
-                 on_reset: Callable[[], None]) -> None:
-    """Reset, Step (one day) and Play/Pause."""
-    _ = version.value  # re-render on a new model
-    finished = tick.value >= (session.scenario.days if session.scenario else 0)
+def LiveView(session: ExploreSession, tick: solara.Reactive[int],
+             version: solara.Reactive[int], playing: solara.Reactive[bool],
+             on_reset: Callable[[], None]) -> None:
+    """Everything that changes with the model's day: the only reader of `tick`.
+
+    One reader matters for speed: reacton renders once per component that subscribed to a
+    changed value, and each pass walks the whole page.
+    """
+    day, model_version, is_playing = tick.value, version.value, playing.value
 
     def on_step() -> None:
-        if session.step():
-            tick.set(session.day())
+        day = session.step()
+        if day is not None:
+            tick.set(day)
 
+    with solara.Row(gap="16px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        PlayControls(session, day, is_playing, on_reset, on_step,
+                     lambda: playing.set(not playing.value))
+        StatusLine(session, day, model_version, is_playing)
+    with solara.Columns([3, 2], gutters_dense=True):
+        MapCard(session, day, model_version)
+        ChartsCard(session, day, model_version, is_playing)
+    EventLogCard(session, day, model_version, is_playing)
+
+
+@solara.component
+def PlayControls(session: ExploreSession, day: int, playing: bool, on_reset: Callable[[], None],
+                 on_step: Callable[[], None], on_play: Callable[[], None]) -> None:
+    """Reset, Step (one day) and Play/Pause."""
+    finished = day >= (session.scenario.days if session.scenario else 0)
     with solara.Row(gap="8px"):
         solara.Button("Reset", icon_name="mdi-restart", on_click=on_reset, outlined=True,
                       classes=["sahel-reset"])
         solara.Button("Step", icon_name="mdi-step-forward", on_click=on_step, outlined=True,
-                      disabled=playing.value or finished, classes=["sahel-step"])
-        if playing.value:
-            solara.Button("Pause", icon_name="mdi-pause", on_click=lambda: playing.set(False),
-                          color="primary", classes=["sahel-play"])
-        else:
-            solara.Button("Play", icon_name="mdi-play", on_click=lambda: playing.set(True),
-                          color="primary", disabled=finished, classes=["sahel-play"])
+                      disabled=playing or finished, classes=["sahel-step"])
+        solara.Button("Pause" if playing else "Play",
+                      icon_name="mdi-pause" if playing else "mdi-play", on_click=on_play,
+                      color="primary", disabled=finished and not playing,
+                      classes=["sahel-play"])
 
 
 @solara.component
-def StatusLine(session: ExploreSession, tick: solara.Reactive[int],
-               version: solara.Reactive[int], playing: solara.Reactive[bool]) -> None:
+def StatusLine(session: ExploreSession, day: int, model_version: int, playing: bool) -> None:
     """The date reached, days done and, while playing, the last frame's duration."""
-    _ = version.value  # re-render on a new model
-    day = tick.value
     with session.lock:
         assert session.scenario is not None and session.model is not None
         date, days = session.model.date, session.scenario.days
@@ -216,87 +255,72 @@ def StatusLine(session: ExploreSession, tick: solara.Reactive[int],
             note = f"day {day} of {days}"
             if day >= days:
                 note += " (end of scenario)"
-            if playing.value and session.last_frame_ms is not None:
+            if playing and session.last_frame_ms is not None:
                 note += f" - frame {session.last_frame_ms:.0f} ms"
             solara.Text(note, classes=["sahel-day"], style={"color": "#555"})
         solara.ProgressLinear(100.0 * day / max(days, 1))
 
 
 @solara.component
-def MapCard(session: ExploreSession, tick: solara.Reactive[int],
-            version: solara.Reactive[int]) -> None:
+def MapCard(session: ExploreSession, day: int, model_version: int) -> None:
     """The control map, redrawn on every day."""
     map_figure = solara.use_memo(MapFigure, [])
-    day, model_version = tick.value, version.value
 
     def draw() -> bytes:
         events = session.events()
         return cast(bytes, session.draw(lambda m: map_figure.render(m, events)))
 
-    png = solara.use_memo(draw, [model_version, day])
+    png = solara.use_memo(lambda: guarded(draw, "map"), [model_version, day])
+    solara.use_effect(lambda: session.mark_drawn(day), [model_version, day])
     with solara.Card(margin=0, classes=["sahel-map-card"]):
-        solara.Image(png, width="100%", classes=["sahel-map"])
+        FigureImage(png, ["sahel-map"])
 
 
 @solara.component
-def ChartsCard(session: ExploreSession, tick: solara.Reactive[int],
-               version: solara.Reactive[int], playing: solara.Reactive[bool]) -> None:
+def ChartsCard(session: ExploreSession, day: int, model_version: int, playing: bool) -> None:
     """Control shares, fatalities and junta credibility; weekly while playing."""
-    day, model_version, is_playing = tick.value, version.value, playing.value
     kind, set_kind = solara.use_state("territory")
     by, set_by = solara.use_state("victim")
     mode, set_mode = solara.use_state("cumulative")
 
-    def chart(render: Callable[[Any, pd.DataFrame], bytes]) -> Callable[[], bytes]:
-        return lambda: cast(bytes, session.draw(lambda m: render(m, session.timeseries())))
+    def chart(render: Callable[[Any, pd.DataFrame], bytes]) -> Callable[[], Drawn]:
+        return lambda: guarded(
+            lambda: cast(bytes, session.draw(lambda m: render(m, session.timeseries()))),
+            "chart")
 
     shares = solara.use_memo(
         chart(lambda m, ts: shares_png(m, ts, kind)),
-        [model_version, refresh_key(day, is_playing, "shares"), kind])
+        [model_version, refresh_key(day, playing, "shares"), kind])
     fatalities = solara.use_memo(
         chart(lambda m, ts: fatalities_png(m, ts, by, mode)),  # type: ignore[arg-type]
-        [model_version, refresh_key(day, is_playing, "fatalities"), by, mode])
+        [model_version, refresh_key(day, playing, "fatalities"), by, mode])
     credibility = solara.use_memo(
-        chart(credibility_png), [model_version, refresh_key(day, is_playing, "credibility")])
+        chart(credibility_png), [model_version, refresh_key(day, playing, "credibility")])
     with solara.Card(margin=0, classes=["sahel-charts-card"]):
-        if is_playing:
+        if playing:
             solara.Text("Playing: charts are redrawn once a week; Pause shows every day.",
                         style={"font-size": "12px", "color": "#666"})
         solara.ToggleButtonsSingle(kind, values=["territory", "population"], on_value=set_kind,
                                    dense=True)
-        solara.Image(shares, width="100%", classes=["sahel-chart", "sahel-chart-shares"])
-        with solara.Row(gap="8px"):
+        FigureImage(shares, ["sahel-chart", "sahel-chart-shares"])
+        with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
             solara.ToggleButtonsSingle(by, values=["victim", "perpetrator"], on_value=set_by,
                                        dense=True)
             solara.ToggleButtonsSingle(mode, values=["cumulative", "daily", "monthly"],
                                        on_value=set_mode, dense=True)
-        solara.Image(fatalities, width="100%",
-                     classes=["sahel-chart", "sahel-chart-fatalities"])
-        solara.Image(credibility, width="100%",
-                     classes=["sahel-chart", "sahel-chart-credibility"])
-
-
-def event_items(events: pd.DataFrame, n: int = EVENT_ROWS) -> list[dict[str, Any]]:
-    """The latest `n` events as table rows (JSON-ready), newest first."""
-    latest = events.iloc[::-1].head(n)
-    frame = latest[list(EVENT_COLUMNS)].copy()
-    frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.strftime("%Y-%m-%d")
-    frame[["latitude", "longitude"]] = frame[["latitude", "longitude"]].round(3)
-    frame.insert(0, "row", range(len(frame)))
-    return cast(list[dict[str, Any]], frame.to_dict("records"))
+        FigureImage(fatalities, ["sahel-chart", "sahel-chart-fatalities"])
+        FigureImage(credibility, ["sahel-chart", "sahel-chart-credibility"])
 
 
 @solara.component
-def EventLogCard(session: ExploreSession, tick: solara.Reactive[int],
-                 version: solara.Reactive[int], playing: solara.Reactive[bool]) -> None:
+def EventLogCard(session: ExploreSession, day: int, model_version: int, playing: bool) -> None:
     """The latest events in ACLED's columns; click a header to sort."""
-    key = refresh_key(tick.value, playing.value, "events")
 
     def rows() -> tuple[list[dict[str, Any]], int]:
         events = session.events()
         return event_items(events), len(events)
 
-    items, total = solara.use_memo(rows, [version.value, key])
+    items, total = solara.use_memo(rows, [model_version, refresh_key(day, playing, "events")])
     headers = [{"text": label, "value": column, "sortable": True}
                for column, label in EVENT_COLUMNS.items()]
     title = f"Event log: latest {min(total, EVENT_ROWS)} of {total:,} events"
@@ -322,9 +346,8 @@ def timeline_rows(events: list[Event]) -> list[str]:
 
 
 @solara.component
-def TimelineCard(session: ExploreSession, version: solara.Reactive[int]) -> None:
+def TimelineCard(session: ExploreSession, model_version: int) -> None:
     """The scenario's period, description and dated events."""
-    _ = version.value  # re-render on a new model
     scenario = session.scenario
     assert scenario is not None
     with solara.Card(f"Scenario: {scenario.name}", margin=0, classes=["sahel-timeline"]):

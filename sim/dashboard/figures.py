@@ -9,11 +9,13 @@ rescale), so they are plain functions; the explore view calls them less often wh
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -27,9 +29,11 @@ from sim.experiment_plots import (
 )
 from sim.plots import (
     CIVILIAN_COLOUR,
+    control_codes,
     draw_control_map,
     draw_control_shares,
     draw_fatalities,
+    events_to_mark,
     faction_colours,
 )
 from sim.scenario import COUNTRIES
@@ -38,19 +42,23 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.collections import PathCollection
     from matplotlib.image import AxesImage
+    from matplotlib.text import Text
 
     from sim.experiment import ComparisonResult
     from sim.model import SahelModel
 
 MAP_SIZE_IN = (7.6, 4.6)
 MAP_DPI = 90
-CHART_SIZE_IN = (6.6, 2.2)
+CHART_SIZE_IN = (5.25, 2.5)  # 420 px wide at CHART_DPI: the width of the charts card
 CHART_DPI = 80
+PNG_LEVEL = 1  # zlib level of the map PNG: fast, and only ~5% larger than the default
 MAP_EVENTS = 12
 MAP_RECENT_DAYS = 30
 BATTLE_EDGE = "#111111"
 VIOLENCE_AGAINST_CIVILIANS = "Violence against civilians"
-LEGEND_LEFT = 0.76
+TITLE_PX = 30  # chart margins, in pixels
+TICK_PX = 30
+LEGEND_ROW_PX = 11
 COUNTRY_LINE = {"MLI": "#2e7d32", "BFA": "#1565c0", "NER": "#ef6c00"}
 
 FatalityMode = Literal["cumulative", "daily", "monthly"]
@@ -65,79 +73,82 @@ def png_bytes(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def control_codes(model: SahelModel) -> np.ndarray:
-    """The map raster of `draw_control_map`: actor index per cell, contested last, NaN abroad.
-
-    Returns:
-        Array of shape (ny, nx), ready for `imshow(origin="lower")`.
-    """
-    geo = model.geo
-    n_codes = len(model.actor_ids) + 1
-    controller = model.controller.reshape(geo.shape)
-    code = np.where(controller < 0, n_codes - 1, controller).astype(float)
-    code[~model.in_sahel.reshape(geo.shape)] = np.nan
-    return code.T
-
-
-def events_to_mark(events: pd.DataFrame | None, recent_days: int = MAP_RECENT_DAYS
-                   ) -> pd.DataFrame:
-    """The deadly events of the last `recent_days` before the latest one (the map's markers)."""
-    if events is None or events.empty:
-        return pd.DataFrame(columns=["longitude", "latitude", "fatalities", "event_type"])
-    deadly = events[events["fatalities"] > 0]
-    if deadly.empty:
-        return deadly
-    cutoff = deadly["event_date"].max() - pd.Timedelta(days=recent_days)
-    return deadly[deadly["event_date"] > cutoff]
-
-
 class MapFigure:
-    """The control map of one browser session: drawn once, then updated in place.
+    """The control map of one browser session, drawn in two layers and composited.
 
-    `render` redraws from scratch only when the model changes or when the legend must change
-    (event markers appear or disappear); otherwise it replaces the raster's data and the
-    markers, which skips rebuilding borders, town labels and the legend.
+    The static layer (borders, towns and their labels, axes, legend) is drawn once with
+    `sim.plots.draw_control_map`, on a transparent background, then kept as pixels. Each frame
+    only draws the dynamic layer (the control raster, the event markers and the title) on a
+    second figure with the same axes box, and lays the static pixels over it. Text is what
+    makes matplotlib slow, and all but the title is in the static layer: a frame costs about a
+    fifth of a full redraw. The static layer is redrawn for a new model, and when event markers
+    appear or disappear (the legend lists them only when there are some).
     """
 
     def __init__(self, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI) -> None:
-        self.fig = Figure(figsize=size_in, dpi=dpi)
-        FigureCanvasAgg(self.fig)
+        self.static = Figure(figsize=size_in, dpi=dpi)
+        self.dynamic = Figure(figsize=size_in, dpi=dpi)
+        FigureCanvasAgg(self.static)
+        FigureCanvasAgg(self.dynamic)
         self._model_id: int | None = None
         self._has_marks = False
+        self._overlay: np.ndarray | None = None
         self._image: AxesImage | None = None
         self._marks: PathCollection | None = None
-        self._ax: Axes | None = None
+        self._title: Text | None = None
         self.full_redraws = 0
 
     def render(self, model: SahelModel, events: pd.DataFrame | None) -> bytes:
         """PNG of the map for the model's current day, with the recent deadly events."""
-        marks = events_to_mark(events)
-        if (self._model_id != id(model) or self._ax is None
+        marks = events_to_mark(events, recent_days=MAP_RECENT_DAYS)
+        if (self._model_id != id(model) or self._overlay is None
                 or self._has_marks != (not marks.empty)):
-            self._draw(model, events, has_marks=not marks.empty)
-        else:
-            self._update(model, marks)
-        assert self._ax is not None
-        self._ax.set_title(f"Control on {model.date:%Y-%m-%d}, deadly events of the last "
-                           f"{MAP_RECENT_DAYS} days (size: deaths)", fontsize=9)
-        return png_bytes(self.fig)
+            self._draw_static(model, events, has_marks=not marks.empty)
+        self._update(model, marks)
+        return self._composite()
 
-    def _draw(self, model: SahelModel, events: pd.DataFrame | None, has_marks: bool) -> None:
-        self.fig.clear()
-        ax = self.fig.add_axes((0.07, 0.09, 0.91, 0.84))
+    def _draw_static(self, model: SahelModel, events: pd.DataFrame | None,
+                     has_marks: bool) -> None:
+        """Draw the static layer, keep its pixels, and set up the dynamic layer to match."""
+        fig = self.static
+        fig.clear()
+        ax = fig.add_axes((0.07, 0.09, 0.91, 0.84))
         draw_control_map(ax, model, events, n_events=MAP_EVENTS, recent_days=MAP_RECENT_DAYS)
         ax.tick_params(labelsize=7)
         ax.xaxis.label.set_fontsize(8)
         ax.yaxis.label.set_fontsize(8)
-        self._ax = ax
-        self._image = ax.images[0]
-        self._marks = ax.collections[-1] if has_marks else None  # type: ignore[assignment]
+        image = ax.images[0]
+        scatter = ax.collections[-1] if has_marks else None
+        image.set_visible(False)
+        if scatter is not None:
+            scatter.set_visible(False)
+        fig.patch.set_alpha(0.0)
+        ax.patch.set_alpha(0.0)
+        fig.canvas.draw()
+        self._overlay = np.array(fig.canvas.buffer_rgba(), dtype=np.uint16)  # type: ignore[attr-defined]
+
+        layer = self.dynamic
+        layer.clear()
+        box = ax.get_position(original=False)  # after the draw: where aspect='equal' put it
+        dyn = layer.add_axes((box.x0, box.y0, box.width, box.height))
+        dyn.set_axis_off()
+        dyn.set_xlim(ax.get_xlim())
+        dyn.set_ylim(ax.get_ylim())
+        self._image = dyn.imshow(image.get_array(), origin="lower", extent=image.get_extent(),
+                                 cmap=image.get_cmap(), norm=image.norm,
+                                 interpolation="nearest", aspect="auto")
+        self._marks = None
+        if scatter is not None:
+            self._marks = dyn.scatter([], [], s=[], facecolors="none", linewidths=1.2,
+                                      zorder=5)
+        self._title = dyn.set_title(" ", fontsize=9)
         self._has_marks = has_marks
         self._model_id = id(model)
         self.full_redraws += 1
 
     def _update(self, model: SahelModel, marks: pd.DataFrame) -> None:
-        assert self._image is not None
+        """Put the model's day into the dynamic layer."""
+        assert self._image is not None and self._title is not None
         self._image.set_data(control_codes(model))
         if self._marks is not None:
             self._marks.set_offsets(marks[["longitude", "latitude"]].to_numpy(dtype=float))
@@ -145,24 +156,48 @@ class MapFigure:
             civilian = (marks["event_type"] == VIOLENCE_AGAINST_CIVILIANS).to_numpy()
             self._marks.set_edgecolors([to_rgba(CIVILIAN_COLOUR if c else BATTLE_EDGE)
                                         for c in civilian])
+        self._title.set_text(f"Control on {model.date:%Y-%m-%d}, deadly events of the last "
+                             f"{MAP_RECENT_DAYS} days (size: deaths)")
+
+    def _composite(self) -> bytes:
+        """Draw the dynamic layer, lay the static pixels over it, encode as PNG."""
+        assert self._overlay is not None
+        self.dynamic.canvas.draw()
+        under = np.asarray(self.dynamic.canvas.buffer_rgba())[..., :3]  # type: ignore[attr-defined]
+        over = self._overlay
+        alpha = over[..., 3:]
+        rgb = (over[..., :3] * alpha + under * (255 - alpha) + 127) // 255
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(rgb.astype(np.uint8), "RGB").save(buffer, format="png",
+                                                               compress_level=PNG_LEVEL)
+        return buffer.getvalue()
 
 
-def _chart(n_axes: int, title: str, size_in: tuple[float, float] = CHART_SIZE_IN,
-           right: float = LEGEND_LEFT) -> tuple[Figure, list[Axes]]:
-    """A chart figure with `n_axes` panels side by side, a title and fixed margins.
+def _chart(n_axes: int, title: str, size_in: tuple[float, float] = CHART_SIZE_IN
+           ) -> tuple[Figure, list[Axes]]:
+    """A chart figure with `n_axes` panels side by side and a title; `_legend` sets margins.
 
     Fixed margins instead of a layout engine: constrained layout doubles the rendering time.
     """
     fig = Figure(figsize=size_in, dpi=CHART_DPI)
     FigureCanvasAgg(fig)
     axes = list(np.atleast_1d(fig.subplots(1, n_axes, sharex=True)))
-    fig.subplots_adjust(left=0.08, right=right, bottom=0.14, top=0.80, wspace=0.32)
-    fig.suptitle(title, fontsize=9, x=0.02, ha="left")
+    fig.suptitle(title, fontsize=9, x=0.01, y=0.99, ha="left", va="top")
+    _margins(fig, legend_rows=0)
     return fig, axes
 
 
-def _legend(fig: Figure, axes: list[Axes], title: str | None = None) -> None:
-    """One legend for all panels, right of them (labels deduplicated)."""
+def _margins(fig: Figure, legend_rows: int) -> None:
+    """Margins in pixels: title on top, date ticks and `legend_rows` of legend below."""
+    height = fig.get_figheight() * fig.dpi
+    width = fig.get_figwidth() * fig.dpi
+    bottom = (TICK_PX + legend_rows * LEGEND_ROW_PX) / height
+    fig.subplots_adjust(left=34 / width, right=1 - 6 / width, bottom=bottom,
+                        top=1 - TITLE_PX / height, wspace=0.32)
+
+
+def _legend(fig: Figure, axes: list[Axes], ncol: int = 3) -> None:
+    """One legend for all panels, below them (labels deduplicated)."""
     handles: dict[str, object] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -170,20 +205,35 @@ def _legend(fig: Figure, axes: list[Axes], title: str | None = None) -> None:
         legend = ax.get_legend()
         if legend is not None:
             legend.remove()
-    if handles:
-        fig.legend(list(handles.values()), list(handles), loc="center left",
-                   bbox_to_anchor=(LEGEND_LEFT + 0.01, 0.5), fontsize=6.5, frameon=False,
-                   title=title, title_fontsize=7)
+    if not handles:
+        return
+    labels = list(handles)
+    rows = -(-len(labels) // ncol)
+    _margins(fig, rows)
+    fig.legend(list(handles.values()), labels, loc="lower center", ncol=ncol,
+               bbox_to_anchor=(0.5, 0.0), fontsize=6.5, frameon=False, handlelength=1.2,
+               columnspacing=1.0, labelspacing=0.25, borderaxespad=0.2)
 
 
-def _style_axes(axes: list[Axes]) -> None:
-    """Small fonts and compact date ticks, so three panels fit a narrow card."""
+def _style_axes(axes: list[Axes], period: tuple[dt.date, dt.date] | None = None) -> None:
+    """Small fonts and compact date ticks, so three panels fit a narrow card.
+
+    With `period`, the time axis spans the scenario's whole run, so the lines grow to the right
+    as the model advances instead of the axis rescaling every day.
+    """
     for ax in axes:
-        locator = AutoDateLocator(minticks=2, maxticks=4)
+        if period is not None:
+            ax.set_xlim(pd.Timestamp(period[0]), pd.Timestamp(period[1]))
+        locator = AutoDateLocator(minticks=3, maxticks=5)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
         ax.tick_params(axis="both", labelsize=7, labelrotation=0)
         ax.title.set_fontsize(8)
+
+
+def _period(model: SahelModel) -> tuple[dt.date, dt.date]:
+    """First and last day of the model's scenario."""
+    return model.spec.start, model.spec.end
 
 
 def shares_png(model: SahelModel, ts: pd.DataFrame, kind: str = "territory") -> bytes:
@@ -193,7 +243,7 @@ def shares_png(model: SahelModel, ts: pd.DataFrame, kind: str = "territory") -> 
         return _empty(fig, axes, "no days simulated yet")
     draw_control_shares(axes, model, ts, kind)
     _legend(fig, axes)
-    _style_axes(axes)
+    _style_axes(axes, _period(model))
     for ax, name in zip(axes, COUNTRIES.values(), strict=True):
         ax.set_title(name, fontsize=8)
     return png_bytes(fig)
@@ -236,15 +286,15 @@ def fatalities_png(model: SahelModel, ts: pd.DataFrame, by: FatalityBy = "victim
             ax.set_ylim(bottom=0)
     for ax, name in zip(axes, COUNTRIES.values(), strict=True):
         ax.set_title(name, fontsize=8)
-    _legend(fig, axes, title=by)
-    _style_axes(axes)
+    _legend(fig, axes)
+    _style_axes(axes, _period(model))
     return png_bytes(fig)
 
 
 def credibility_png(model: SahelModel, ts: pd.DataFrame) -> bytes:
     """Junta credibility per country, with coup attempts marked."""
     fig, (ax,) = _chart(1, "Junta credibility (x: coup attempt)",
-                        size_in=(CHART_SIZE_IN[0], 1.8))
+                        size_in=(CHART_SIZE_IN[0], 1.9))
     if ts.empty:
         return _empty(fig, [ax], "no days simulated yet")
     for iso, name in COUNTRIES.items():
@@ -256,8 +306,8 @@ def credibility_png(model: SahelModel, ts: pd.DataFrame) -> bytes:
             ax.scatter(attempts["date"], attempts["credibility"], marker="x", color=colour,
                        s=30, zorder=5)
     ax.set_ylim(0, 1)
-    _legend(fig, [ax])
-    _style_axes([ax])
+    _legend(fig, [ax], ncol=3)
+    _style_axes([ax], _period(model))
     return png_bytes(fig)
 
 

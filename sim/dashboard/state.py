@@ -2,28 +2,37 @@
 
 `ExploreSession` owns the session's model and the figures drawn from it; every read and every
 step happens under its lock, because the Play loop steps the model in a background thread while
-the page may render from another. The scenario files offered come from `scenario_files()`.
+the page may render from another. The scenario files offered come from `scenario_files()`,
+the event table's rows from `event_items()`.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
+
+import pandas as pd
 
 from sim.cli import bundled_scenarios
 from sim.model import SahelModel
 from sim.scenario import Scenario, load_scenario
 
-if TYPE_CHECKING:
-    import pandas as pd
-
+EVENT_ROWS = 200  # latest events shown in the event table
+EVENT_COLUMNS = {
+    "event_date": "date", "event_type": "event type", "sub_event_type": "sub-event type",
+    "actor1": "actor 1", "actor2": "actor 2", "country": "country", "admin1": "admin1",
+    "location": "location", "latitude": "lat", "longitude": "lon", "fatalities": "fatalities",
+}
 SCENARIO_DIR_ENV = "SAHEL_SCENARIO_DIR"
 DEFAULT_SCENARIO = "baseline"
 PLAY_CHART_EVERY = 7  # days between chart redraws while playing
-# Each chart gets its own day in the Play cycle, so one frame redraws at most one chart.
+FRAME_TIMEOUT_S = 5.0  # longest wait of the Play loop for the page to draw a frame
+# Each chart (and the event table) gets its own day in the Play cycle, so one frame redraws
+# at most one of them.
 CHART_SLOTS = {"shares": 0, "fatalities": 2, "credibility": 4, "events": 6}
 
 
@@ -63,6 +72,16 @@ def refresh_key(day: int, playing: bool, slot: str, every: int = PLAY_CHART_EVER
     return ("play", (day - CHART_SLOTS[slot]) // every)
 
 
+def event_items(events: pd.DataFrame, n: int = EVENT_ROWS) -> list[dict[str, Any]]:
+    """The latest `n` events as table rows (JSON-ready), newest first."""
+    latest = events.iloc[::-1].head(n)
+    frame = latest[list(EVENT_COLUMNS)].copy()
+    frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.strftime("%Y-%m-%d")
+    frame[["latitude", "longitude"]] = frame[["latitude", "longitude"]].round(3)
+    frame.insert(0, "row", range(len(frame)))
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
+
+
 @dataclass
 class ExploreSession:
     """One session's model, its scenario and settings, and caches of what is drawn from it.
@@ -83,7 +102,9 @@ class ExploreSession:
     model: SahelModel | None = None
     last_frame_ms: float | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    drawn: threading.Event = field(default_factory=threading.Event, repr=False)
     _cache: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
+    _drawn_day: int = field(default=-1, repr=False)
 
     def load(self, path: Path, overrides: dict[str, Any] | None = None,
              seed: int | None = None) -> None:
@@ -100,6 +121,7 @@ class ExploreSession:
             self.scenario, self.model = scenario, model
             self.last_frame_ms = None
             self._cache.clear()
+            self._drawn_day = -1
 
     def reset(self) -> None:
         """Rebuild the model from the same scenario, overrides and seed (back to day 0)."""
@@ -111,13 +133,17 @@ class ExploreSession:
         assert self.scenario is not None
         return self.scenario.seed if self.seed is None else self.seed
 
-    def step(self) -> bool:
-        """Simulate one day; False (and no step) once the scenario's end is reached."""
+    def step(self, cancel: threading.Event | None = None) -> int | None:
+        """Simulate one day; return the days done, or None (no step) at the end or on `cancel`.
+
+        `cancel` is checked under the lock, so a Play loop being stopped by a reset cannot step
+        the model that the reset has just built.
+        """
         with self.lock:
-            if self.model is None or self.model.finished:
-                return False
+            if self.model is None or self.model.finished or (cancel and cancel.is_set()):
+                return None
             self.model.step()
-            return True
+            return int(self.model.time)
 
     def day(self) -> int:
         """Days simulated so far."""
@@ -143,6 +169,28 @@ class ExploreSession:
     def timeseries(self) -> pd.DataFrame:
         """The model's daily time series, cached for the current day."""
         return self._cached("timeseries", lambda m: m.timeseries())
+
+    def wait_drawn(self, day: int, cancel: threading.Event, timeout: float = FRAME_TIMEOUT_S
+                   ) -> None:
+        """Block until the page has drawn `day` (see `mark_drawn`), `cancel` or a timeout.
+
+        The Play loop waits here, so it never steps faster than the page draws: a render
+        running in another thread (a click) would otherwise be asked for a new frame before it
+        finished the last one, again and again.
+        """
+        deadline = time.monotonic() + timeout
+        while not cancel.is_set() and time.monotonic() < deadline:
+            with self.lock:
+                if self._drawn_day >= day:
+                    return
+            self.drawn.wait(0.05)
+            self.drawn.clear()
+
+    def mark_drawn(self, day: int) -> None:
+        """Record that the map of `day` reached the page (called after a render)."""
+        with self.lock:
+            self._drawn_day = max(self._drawn_day, day)
+        self.drawn.set()
 
     def draw(self, render: Any) -> Any:
         """Call `render(model)` under the lock (figures read the model's arrays)."""

@@ -30,6 +30,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CACHE_ENV = "SOLARA_ASSETS_PROXY_CACHE_DIR"
 SCREENSHOT_ENV = "SAHEL_SCREENSHOT_DIR"
+# The app offers the bundled scenarios and the short test scenarios next to this file.
+SCENARIO_DIR_ENV = "SAHEL_SCENARIO_DIR"
+SCENARIO_DIRS = (REPO_ROOT / "scenarios", Path(__file__).resolve().parent / "scenarios")
 STARTUP_TIMEOUT_S = 90.0
 VIEWPORT = {"width": 1400, "height": 1000}
 # Headless Chromium as root on a machine whose only network is loopback: no sandbox (root), no
@@ -70,16 +73,23 @@ def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
     return report
 
 
+def _unavailable(reason: str) -> None:
+    """Skip, or fail where the browser tests are required (SAHEL_REQUIRE_BROWSER=1, as in CI)."""
+    if os.environ.get("SAHEL_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required but cannot run: {reason}")
+    pytest.skip(reason)
+
+
 def _require_browser_env() -> Path:
-    """Skip unless the asset cache and Chromium are there; return the cache directory."""
+    """Skip (or fail) unless the asset cache and Chromium are there; return the cache dir."""
     cache = os.environ.get(CACHE_ENV, "").strip()
     if not cache:
-        pytest.skip(f"{CACHE_ENV} is not set: run `bash .ci/solara_assets.sh` and export it")
+        _unavailable(f"{CACHE_ENV} is not set: run `bash .ci/solara_assets.sh` and export it")
     cache_dir = Path(cache)
     if not cache_dir.is_dir() or not any(cache_dir.iterdir()):
-        pytest.skip(f"{CACHE_ENV}={cache} is missing or empty: run `bash .ci/solara_assets.sh`")
+        _unavailable(f"{CACHE_ENV}={cache} is missing or empty: run `bash .ci/solara_assets.sh`")
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh`")
+        _unavailable(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh`")
     return cache_dir
 
 
@@ -156,10 +166,14 @@ def solara_server(solara_server_log: Path) -> Iterator[str]:
     solara = Path(sys.executable).with_name("solara")
     command = [str(solara)] if solara.exists() else [sys.executable, "-m", "solara"]
     port = _free_port()
-    command += ["run", "app.py", "--host", "127.0.0.1", "--port", str(port), "--no-open"]
+    # --production: no hot reload. Solara's reloader re-imports every module under the app's
+    # folder when a file changes, numpy from the project's .venv included, which fails.
+    command += ["run", "app.py", "--host", "127.0.0.1", "--port", str(port), "--no-open",
+                "--production"]
     env = {
         **os.environ,
         CACHE_ENV: str(cache_dir.resolve()),
+        SCENARIO_DIR_ENV: os.pathsep.join(str(d) for d in SCENARIO_DIRS),
         "SOLARA_ASSETS_PROXY": "true",
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
         "PYTHONUNBUFFERED": "1",
