@@ -99,6 +99,8 @@ class SahelModel(Model):
         self.actor_matrix = np.zeros((len(self.actor_ids), n))
         self.actor_matrix[self.actor_of_faction, np.arange(n)] = 1.0
         self.sanctuary = np.array([f.sanctuary_abroad for f in specs])
+        self._field_groups, self._field_group = movement.field_groups(self.hostility,
+                                                                      self.guerrilla)
 
     def _setup_cells(self) -> None:
         geo = self.geo
@@ -144,6 +146,7 @@ class SahelModel(Model):
         self.governance = self._initial_governance()
         self.refuge = self._refuge_cells()
         self._moved = np.zeros(self.n_cells, dtype=bool)
+        self._cell_flags = np.zeros(self.n_cells, dtype=bool)
         self._slot = np.full(self.n_cells, -1, dtype=np.int64)
 
     def _initial_governance(self) -> np.ndarray:
@@ -335,9 +338,9 @@ class SahelModel(Model):
                 share[i] = RAID_SHARE[self.posture[i]]
         healthy = f.strength >= REGROUP_BELOW * f.initial
         f.attack[:] = (self.rng.random(f.size) < share[f.faction]) & healthy
-        self.fields = movement.attraction_fields(self.presence, self.hostility, self.guerrilla,
-                                                 self.geo.shape,
-                                                 self.spec.parameters.movement.raid_target_limit)
+        self.fields = movement.attraction_fields(
+            self.presence, self._field_groups, self.geo.shape,
+            self.spec.parameters.movement.raid_target_limit)
 
     def _move_units(self) -> None:
         """Mobile units step toward enemies (attack) or their base (defend/hold)."""
@@ -345,7 +348,8 @@ class SahelModel(Model):
         moving = np.flatnonzero(f.present & (self.speed > 0))
         old = f.cell[moving]
         new = movement.choose_moves(
-            self.rng, old, f.faction[moving], f.base[moving], f.attack[moving], self.fields,
+            self.rng, old, f.faction[moving], self._field_group[f.faction[moving]],
+            f.base[moving], f.attack[moving], self.fields,
             self.allowed, self.reach[moving], self.speed[moving], self.neighbours,
             self.spec.parameters.movement.wander, self.geo.ny)
         f.cell[moving] = new
@@ -361,7 +365,7 @@ class SahelModel(Model):
             self.rng, self.presence, self._moved, self.hostility, self.firepower,
             self.guerrilla, p.engage_probability, p.evasion, p.aimed_fire_rate, p.area_fire_rate,
             p.ambush_multiplier, p.killed_fraction, p.max_daily_loss,
-            occupied=np.unique(self.forces.cell[self.forces.present]))
+            occupied=self._occupied_cells())
         if result.cells.size == 0:
             return
         self._apply_losses(result.cells, result.losses)
@@ -383,6 +387,13 @@ class SahelModel(Model):
         self.recorder.log_events(day, "clash", result.cells[~ambush], actor1[~ambush],
                                  actor2[~ambush], deaths[~ambush])
         self.presence = self._presence()
+
+    def _occupied_cells(self) -> np.ndarray:
+        """Sorted ids of the cells where any unit is present."""
+        f = self.forces
+        self._cell_flags[:] = False
+        self._cell_flags[f.cell[f.present]] = True
+        return np.flatnonzero(self._cell_flags)
 
     def _apply_losses(self, cells: np.ndarray, losses: np.ndarray) -> None:
         """Take each faction's casualties in a cell from its rows there, pro rata."""
@@ -567,11 +578,13 @@ class SahelModel(Model):
         f.strength[live] += add
 
     def _flee(self, p: Any) -> None:
-        cells = np.flatnonzero(((self.zone == 3) | (self.zone == 4) | (self.deaths_today > 0))
-                               & self.in_sahel)
+        zone = self._zone_sahel
+        contested_s = (zone == 3) | (zone == 4)
+        fleeing = np.flatnonzero(contested_s | (self.deaths_today[self._sahel_idx] > 0))
+        cells = self._sahel_idx[fleeing]
         residents = self.residents[:, cells]
         total = residents.sum(axis=0)
-        contested = (self.zone[cells] == 3) | (self.zone[cells] == 4)
+        contested = contested_s[fleeing]
         leaving = civilians.flight(total, self.deaths_today[cells], contested,
                                    p.flight_per_death, p.contested_flight_rate)
         keep = 1.0 - np.divide(leaving, total, out=np.zeros_like(total), where=total > 0)
@@ -610,6 +623,7 @@ class SahelModel(Model):
         else:
             control.relax(self.influence, self._target, p.adjustment_days)
         zone = control.zones(self.influence, p.contested_margin, p.minimum_influence)
+        self._zone_sahel = zone
         self.zone[self._sahel_idx] = zone
         self.controller[self._sahel_idx] = control.controller(self.influence, zone)
 
@@ -617,16 +631,18 @@ class SahelModel(Model):
         """Credibility follows the day's fights; coups are attempted (sim.agents.Junta)."""
         p = self.spec.parameters.junta
         f = self.forces
-        guards = f.present & (f.role == REGIME_PROTECTION)
+        guards = np.flatnonzero(f.present & (f.role == REGIME_PROTECTION))
+        killed = self._today[:N_COUNTRIES, 1:]  # (country, victim faction, perpetrator)
+        state = self.state_side
+        enemy_killed = killed[:, ~state][:, :, state].sum(axis=(1, 2))
+        own_killed = killed[:, state].sum(axis=(1, 2))
         for c, iso in enumerate(COUNTRIES):
             junta = self.juntas.get(iso)
             if junta is None:
                 continue
-            today = self._today[c]
-            enemy = today[1:][~self.state_side][:, self.state_side].sum()
-            own = today[1:][self.state_side].sum()
-            junta.update_credibility(enemy, own, bool(self._capital_attacked[c]), p)
-            protection = f.strength[guards & (f.cell == junta.capital_cell)].sum()
+            junta.update_credibility(enemy_killed[c], own_killed[c],
+                                     bool(self._capital_attacked[c]), p)
+            protection = f.strength[guards[f.cell[guards] == junta.capital_cell]].sum()
             outcome = junta.face_coup(self.rng, protection, p)
             if outcome is not None:
                 self.recorder.log_events(self.day, "coup_attempt", np.array([junta.capital_cell]),

@@ -110,10 +110,27 @@ def test_moves_stay_in_allowed_cells_and_reach():
     field[0, 99] = 1.0
     cell = np.full(50, 44)
     for _ in range(20):
-        cell = movement.choose_moves(rng, cell, np.zeros(50, dtype=int), np.full(50, 44),
+        cell = movement.choose_moves(rng, cell, np.zeros(50, dtype=int), np.zeros(50, dtype=int),
+                                     np.full(50, 44),
                                      np.ones(50, dtype=bool), field, allowed, np.full(50, 1.0),
                                      np.ones(50), neighbours, 1.0, ny)
         assert set(cell.tolist()) <= {44, 45, 54, 55}
+
+
+def test_attraction_fields_group_factions_and_spare_strongholds():
+    hostility = np.array([[0, 0, 1], [0, 0, 1], [1, 1, 0]], dtype=float)
+    guerrilla = np.array([False, False, True])
+    groups, which = movement.field_groups(hostility, guerrilla)
+    assert len(groups) == 2 and which[0] == which[1] != which[2]
+    presence = np.zeros((3, 900))  # a 30 x 30 grid
+    presence[0, 3 * 30 + 3] = 1000.0  # a stronghold of faction 0 (above the raid limit)
+    presence[1, 24 * 30 + 24] = 50.0  # a small post of faction 1
+    presence[2, 15 * 30 + 15] = 100.0
+    fields = movement.attraction_fields(presence, groups, (30, 30), raid_target_limit=400.0)
+    guerrilla_field = fields[which[2]]
+    assert guerrilla_field.argmax() == 24 * 30 + 24 and guerrilla_field[3 * 30 + 3] == 0
+    state_field = fields[which[0]]
+    assert state_field.argmax() == 15 * 30 + 15 and state_field.max() == 1.0
 
 
 def test_regime_protection_halves_coup_success():

@@ -17,25 +17,43 @@ cells only where their faction has `sanctuary_abroad`.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter
+from scipy.ndimage import uniform_filter1d
 
 BOX_SIZE, BOX_PASSES = 5, 3  # three 5-cell box passes: variance 3 * (5^2 - 1) / 12 = 6 ~ 2.4^2
 
 
-def attraction_fields(presence: np.ndarray, hostility: np.ndarray, guerrilla: np.ndarray,
-                      shape: tuple[int, int], raid_target_limit: float) -> np.ndarray:
-    """Enemy personnel around each cell for each faction, normalised to max 1, (F, C).
+def field_groups(hostility: np.ndarray, guerrilla: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factions with the same enemies and kind share one attraction field.
 
-    Guerrilla factions are drawn only to enemy concentrations of at most `raid_target_limit`
-    personnel in a cell (posts and columns they can overrun), not to strongholds.
+    Returns:
+        (K, F + 1) distinct rows of [hostility row, guerrilla flag], and (F,) the row of each
+        faction.
     """
-    enemy = hostility @ presence
+    kinds = np.column_stack([hostility, guerrilla])
+    unique, which = np.unique(kinds, axis=0, return_inverse=True)
+    return unique, which.ravel()
+
+
+def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int, int],
+                      raid_target_limit: float) -> np.ndarray:
+    """Enemy personnel around each cell for each field group, normalised to max 1, (K, C).
+
+    Guerrilla groups are drawn only to enemy concentrations of at most `raid_target_limit`
+    personnel in a cell (posts and columns they can overrun), not to strongholds.
+
+    Args:
+        presence: (F, C) personnel per faction and cell.
+        groups: (K, F + 1) rows of `field_groups`.
+        shape: grid dimensions (nx, ny).
+        raid_target_limit: largest enemy force in a cell that guerrillas are drawn to.
+    """
+    enemy = groups[:, :-1] @ presence
     weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
-    enemy = np.where(guerrilla[:, None], weak, enemy).reshape(presence.shape[0], *shape)
-    smooth = enemy
+    smooth = np.where(groups[:, -1:] > 0, weak, enemy).reshape(len(groups), *shape)
     for _ in range(BOX_PASSES):  # repeated box filters approximate a Gaussian
-        smooth = uniform_filter(smooth, size=(1, BOX_SIZE, BOX_SIZE), mode="constant")
-    smooth = smooth.reshape(presence.shape[0], -1)
+        for axis in (1, 2):
+            smooth = uniform_filter1d(smooth, BOX_SIZE, axis=axis, mode="constant")
+    smooth = smooth.reshape(len(groups), -1)
     peak = smooth.max(axis=1, keepdims=True)
     return np.divide(smooth, peak, out=np.zeros_like(smooth), where=peak > 0)
 
@@ -49,6 +67,7 @@ def choose_moves(
     rng: np.random.Generator,
     cell: np.ndarray,
     faction: np.ndarray,
+    group: np.ndarray,
     base: np.ndarray,
     attack: np.ndarray,
     field: np.ndarray,
@@ -67,8 +86,9 @@ def choose_moves(
         faction: (U,) faction index of each unit.
         base: (U,) base flat cell.
         attack: (U,) True to climb the attraction field, False to return toward base.
-        field: (F, C) attraction per faction and cell.
+        field: (K, C) attraction per field group and cell.
         allowed: (F, C) cells each faction may enter.
+        group: (U,) field group of each unit.
         reach: (U,) maximum distance from base in cells (inf for armed groups).
         speed: (U,) probability of moving today.
         neighbours: (C, 9) Moore neighbourhood including the cell itself.
@@ -80,7 +100,7 @@ def choose_moves(
     options = neighbours[cell[movers]]  # (M, 9)
     fac = faction[movers, None]
     distance = chebyshev(options, base[movers, None], ny)
-    score = np.where(attack[movers, None], field[fac, options], -distance / 10.0)
+    score = np.where(attack[movers, None], field[group[movers, None], options], -distance / 10.0)
     score += wander * rng.random(options.shape)
     ok = allowed[fac, options] & (distance <= reach[movers, None])
     ok[:, 0] = True  # staying is always possible
