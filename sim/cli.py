@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sim.cli_experiments import register_experiment_commands
 from sim.scenario import COUNTRIES, Scenario, ScenarioError, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -236,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    register_experiment_commands]
 
 
 def _version() -> str:

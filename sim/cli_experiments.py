@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.cli import EXIT_FAILED, EXIT_OK, UsageError, resolve_scenario_path
 from sim.experiment import (
     COMPARISON_HEADER,
     DESIGNS,
@@ -30,7 +29,7 @@ from sim.experiment import (
     text_table,
 )
 
-EXIT_INTERRUPTED = 130
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # as in sim.cli (2 is bad input)
 DEFAULT_OUT = Path("out")
 
 
@@ -137,6 +136,8 @@ def _workers(args: argparse.Namespace) -> int:
 def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., ExperimentResult]
          ) -> ExperimentResult | int:
     """Call an experiment with a progress bar; turn its errors and interrupts into codes."""
+    from sim.cli import UsageError  # here: sim.cli may import this module at its top
+
     bar = _ProgressBar(kind)
     try:
         result = call(progress=bar)
@@ -164,6 +165,7 @@ def _finish(result: ExperimentResult, out: Path) -> int:
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     """`sahel-sim ensemble FILE --runs N`."""
+    from sim.cli import resolve_scenario_path
     from sim.experiment import ensemble
 
     path = resolve_scenario_path(args.file)
@@ -186,6 +188,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """`sahel-sim compare BASELINE COUNTERFACTUAL... --runs N`."""
+    from sim.cli import resolve_scenario_path
     from sim.experiment import compare
 
     base = resolve_scenario_path(args.baseline)
@@ -214,6 +217,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """`sahel-sim sweep FILE --param NAME=LOW:HIGH ... --design D --samples N`."""
+    from sim.cli import resolve_scenario_path
     from sim.experiment import sweep
 
     path = resolve_scenario_path(args.file)
@@ -241,7 +245,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             header = ["outcome", "parameter", "mu*", "mu", "sigma"]
             rows = [[r.outcome, r.parameter, _pm(r.mu_star, r.mu_star_conf), f"{r.mu:.4g}",
                      f"{r.sigma:.4g}"] for r in sensitivity.itertuples(index=False)]
-        print(text_table(header, rows))
+        print(text_table(header, rows, left=2))
     elif not points.empty:
         print(f"\n{len(points)} points; outcome (mean over replicates) across points\n")
         rows = [[name, format_value(name, points[name].min()),

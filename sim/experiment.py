@@ -21,12 +21,14 @@ produced them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
 import math
 import multiprocessing
 import os
+import re
 import signal
 import threading
 import time
@@ -65,6 +67,7 @@ MANIFEST_FORMAT = 1
 DASK_CONNECT_TIMEOUT = "20s"
 POLL_SECONDS = 0.2
 MAX_ATTEMPTS = 3  # a run whose worker process dies this many times is recorded as failed
+MAX_POINTS = 1_000_000  # largest grid design
 BAND_MEMORY_BYTES = 256 * 2**20  # budget of one block of stacked runs when computing bands
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -411,10 +414,9 @@ def _execute_dask(tasks: list[RunTask], scheduler: str, cancel: threading.Event 
                 continue
             for future in batch:
                 task = by_key[future.key]
-                if future.status == "finished":
+                try:  # waits if the result was lost with a worker and is being recomputed
                     outcome = future.result()
-                else:
-                    exc = future.exception()
+                except (Exception, asyncio.CancelledError) as exc:
                     outcome = RunOutcome(task.run_id, error=f"{type(exc).__name__}: {exc}",
                                          traceback="".join(traceback.format_exception(exc)))
                 future.release()
@@ -600,7 +602,7 @@ class RunReport:
     execute_seconds: float
     compute_seconds: list[float]
     encode_seconds: list[float]
-    workers: int
+    workers: int  # local processes used (0 on Dask)
 
     @property
     def n_failed(self) -> int:
@@ -625,7 +627,8 @@ def _run_plan(store: ResultStore, plan: list[PlannedRun], payloads: Mapping[str,
         labels.setdefault(run.run_id, []).append(run.scenario)
     store.manifest["runs"] = [
         {"id": r.run_id, "scenario": r.scenario, "point": r.point, "replicate": r.replicate,
-         "seed": r.seed} for r in plan]
+         "seed": r.seed, **({"overrides": payloads[r.scenario_hash].overrides}
+                            if payloads[r.scenario_hash].overrides else {})} for r in plan]
     store.manifest["failures"] = {}
     store.manifest["status"] = {"state": "running", "planned": len(unique),
                                 "finished": reused, "failed": 0}
@@ -661,8 +664,9 @@ def _run_plan(store: ResultStore, plan: list[PlannedRun], payloads: Mapping[str,
         store.manifest["status"] = {"state": state, "planned": total, "finished": len(finished),
                                     "failed": len(failures)}
         store.write_manifest()
+    used = 0 if scheduler else (1 if workers <= 1 or len(todo) <= 1 else min(workers, len(todo)))
     return RunReport(plan, finished, failures, reused, time.perf_counter() - started, compute,
-                     encode, workers if not scheduler else 0)
+                     encode, used)
 
 
 # --------------------------------------------------------------------------------------------
@@ -892,13 +896,14 @@ class ExperimentResult:
         runs = len(r.compute_seconds)
         if not runs:
             return {"execute_seconds": r.execute_seconds, "runs_executed": 0}
-        busy = r.execute_seconds * max(r.workers, 1)
         mean = float(np.mean(r.compute_seconds))
-        return {"execute_seconds": r.execute_seconds, "runs_executed": runs,
-                "run_seconds_median": float(np.median(r.compute_seconds)),
-                "run_seconds_mean": mean,
-                "encode_seconds_median": float(np.median(r.encode_seconds)),
-                "overhead_per_run_share": (busy / runs - mean) / mean}
+        out = {"execute_seconds": r.execute_seconds, "runs_executed": runs,
+               "run_seconds_median": float(np.median(r.compute_seconds)),
+               "run_seconds_mean": mean,
+               "encode_seconds_median": float(np.median(r.encode_seconds))}
+        if r.workers:  # local processes: their busy time is known (not so on Dask)
+            out["overhead_per_run_share"] = (r.execute_seconds * r.workers / runs - mean) / mean
+        return out
 
 
 @dataclass(slots=True)
@@ -978,7 +983,11 @@ def _summary(outcomes: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _check_common(runs: int, workers: int, root_seed: int | None) -> None:
+def _check_common(runs: int, workers: int, root_seed: int | None,
+                  scheduler: str | None) -> None:
+    if scheduler is not None and not re.fullmatch(r"(tcp|tls|ucx|ws|wss)://\S+", scheduler):
+        raise ExperimentError(f"--scheduler: expected an address like tcp://HOST:PORT, got "
+                              f"{scheduler!r}")
     if runs < 1:
         raise ExperimentError(f"--runs must be at least 1, got {runs}")
     if workers < 1:
@@ -1015,7 +1024,7 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
     Raises:
         ScenarioError, ExperimentError: bad input, before any run starts.
     """
-    _check_common(runs, workers, root_seed)
+    _check_common(runs, workers, root_seed, scheduler)
     prepared = _prepare(scenario, overrides)
     root = prepared.scenario.seed if root_seed is None else root_seed
     seeds = spawn_seeds(root, runs)
@@ -1066,7 +1075,9 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
     Returns:
         A `ComparisonResult`; see its docstring for the table and band layouts.
     """
-    _check_common(runs, workers, root_seed)
+    _check_common(runs, workers, root_seed, scheduler)
+    if isinstance(counterfactuals, str | Path | Scenario):
+        counterfactuals = [counterfactuals]
     if not counterfactuals:
         raise ExperimentError("compare needs at least one counterfactual scenario")
     sources = [baseline, *counterfactuals]
@@ -1200,11 +1211,16 @@ def design_points(ranges: Mapping[str, tuple[float, float]], design: Design, sam
     if design == "grid":
         if samples < 2:
             raise ExperimentError("a grid needs --samples >= 2 (levels per parameter)")
+        if samples**k > MAX_POINTS:
+            raise ExperimentError(f"a grid of {samples}^{k} = {samples**k:,} points is too large "
+                                  f"(at most {MAX_POINTS:,}); use fewer levels or --design lhs")
         axes = [np.linspace(lo, hi, samples) for lo, hi in zip(low, high, strict=True)]
         return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, k)
     if design == "lhs":
         from scipy.stats import qmc
 
+        if samples < 1:
+            raise ExperimentError(f"--design lhs needs --samples >= 1, got {samples}")
         unit = qmc.LatinHypercube(d=k, rng=np.random.default_rng(seed)).random(samples)
         return qmc.scale(unit, low, high)
     problem = _problem(ranges)
@@ -1296,7 +1312,7 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
     Raises:
         ScenarioError, ExperimentError: bad names, ranges or sizes, before any run starts.
     """
-    _check_common(runs_per_point, workers, root_seed)
+    _check_common(runs_per_point, workers, root_seed, scheduler)
     base = _prepare(scenario)
     if isinstance(params, Mapping):
         specs = [f"{k}={lo}:{hi}" for k, (lo, hi) in params.items()]
@@ -1428,12 +1444,12 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def text_table(header: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table for the terminal, first column left-aligned, others right."""
+def text_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """A plain-text table for the terminal: the first `left` columns left-aligned."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
-        first = f"{cells[0]:<{widths[0]}}"
-        return "  ".join([first, *(f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:],
-                                                                 strict=True))])
+        return "  ".join(f"{c:<{w}}" if i < left else f"{c:>{w}}"
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+
     return "\n".join([line(header), *(line(r) for r in rows)])

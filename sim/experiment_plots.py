@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from sim.scenario import COUNTRIES
@@ -62,13 +63,13 @@ def _actor_colour(actor: str, scenario: Scenario | None) -> str:
 
 
 def _style(ax: Axes, title: str, ylabel: str) -> None:
+    locator = AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel, fontsize=9)
     ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3)
-    for tick in ax.get_xticklabels():
-        tick.set_rotation(30)
-        tick.set_horizontalalignment("right")
 
 
 def ensemble_figures(bands: pd.DataFrame, scenario: Scenario | None, folder: Path,
@@ -91,7 +92,8 @@ def ensemble_figures(bands: pd.DataFrame, scenario: Scenario | None, folder: Pat
                 band_plot(right, bands, column, iso, colour, group.replace("_", " "))
         _style(right, f"{name}: fatalities by victim (cumulative)", "deaths")
         right.legend(fontsize=8, loc="upper left")
-        fig.suptitle(f"{runs_note}: median, 25-75% and 5-95% of runs", fontsize=11)
+        fig.suptitle(f"{runs_note}: median, 25-75% and 5-95% of runs".lstrip(": "),
+                     fontsize=11)
         path = folder / f"ensemble_{iso}.png"
         fig.savefig(path)
         paths.append(path)

@@ -46,6 +46,19 @@ def write_scenarios(folder: Path, end: str = "2023-02-14") -> dict[str, Path]:
     return {"short": short}
 
 
+def live_processes_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that are not zombies (waiting for init to reap them)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live
+
+
 def run_files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "runs").glob("*.parquet"))}
 
@@ -61,14 +74,14 @@ class Cluster:
     workers: list[subprocess.Popen[bytes]]
 
 
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
+def _stop(procs: list[subprocess.Popen[bytes]], grace: float = 5.0) -> None:
+    """SIGTERM each process group (workers before the scheduler), SIGKILL after `grace` s."""
+    for proc in reversed(procs):
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -192,3 +205,37 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(
     assert (out / "point_outcomes.csv").read_bytes() == (
         tmp_path / "ref" / "point_outcomes.csv").read_bytes()
     assert len(reference.outcomes) == 16
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_finished(scen: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    out = tmp_path / "ensemble"
+    argv = [sys.executable, "-c", CLI, "ensemble", str(scen["short"]), "--runs", "30",
+            "--workers", "2", "--out", str(out), "--no-plots"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / "runs").glob("*.parquet"))) < 2:
+            assert proc.poll() is None, "the ensemble ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the ensemble made no progress"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+    assert proc.returncode == 130
+    kept = run_files(out)
+    assert 2 <= len(kept) < 30
+    assert f"interrupted: {len(kept)} of 30 runs are kept in {out}" in err
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 10  # workers and the resource tracker exit with it
+    while live_processes_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert live_processes_in_group(proc.pid) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"]["state"] == "interrupted"
+    assert manifest["status"]["finished"] == len(kept)
+    assert not [p for p in (out / "runs").iterdir() if not p.name.endswith(".parquet")]
