@@ -59,12 +59,16 @@ class Junta(Agent):
         """Chance an attempt succeeds, halved by `protection_reference` guards."""
         return p.coup_success * p.protection_reference / (p.protection_reference + protection)
 
-    def face_coup(self, rng: np.random.Generator, protection: float, p: JuntaParams) -> str | None:
-        """Draw today's coup attempt, if any; returns 'failed', 'succeeded' or None."""
-        if rng.random() >= self.coup_hazard(p):
+    def face_coup(self, uniforms: np.ndarray, protection: float, p: JuntaParams) -> str | None:
+        """Today's coup attempt, if any, from two uniform draws (attempt, success).
+
+        Returns:
+            'failed', 'succeeded' or None (no attempt).
+        """
+        if uniforms[0] >= self.coup_hazard(p):
             return None
         self.coup_attempts += 1
-        if rng.random() < self.coup_success_probability(protection, p):
+        if uniforms[1] < self.coup_success_probability(protection, p):
             self.coups += 1
             self.leader = f"new junta ({self.coups})"
             self.credibility = self.baseline

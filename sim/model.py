@@ -28,6 +28,7 @@ from sim.outputs import (
     timeseries_frame,
 )
 from sim.scenario import COMMUNITIES, COUNTRIES, STATE_SIDE_KINDS, Event, Scenario
+from sim.streams import RandomStreams
 
 ABROAD = N_COUNTRIES  # country bucket for cells outside the three countries
 REFUGE_MIN_POPULATION = 50_000
@@ -55,7 +56,9 @@ class SahelModel(Model):
         self.n_cells = geo.n_cells
         self._setup_factions(scenario)
         self._setup_cells()
-        self.forces = build_forces(scenario, geo, self.allowed, self.faction_index, self.rng)
+        self.streams = RandomStreams(self.rng)
+        self.forces = build_forces(scenario, geo, self.allowed, self.faction_index,
+                                   self.streams.get("setup", 0))
         self._setup_agents(scenario)
         self._setup_civilians()
         self.recorder = Recorder(scenario.days, len(self.faction_ids), len(self.actor_ids))
@@ -84,6 +87,8 @@ class SahelModel(Model):
         self.posture = [f.posture for f in specs]
         self.state_side = np.array([f.kind in STATE_SIDE_KINDS for f in specs])
         self.guerrilla = ~self.state_side
+        self._jihadists = np.array([i for i, f in enumerate(specs) if f.kind == "jihadist"],
+                                   dtype=np.int64)
         self.faction_country = np.array(
             [list(COUNTRIES).index(f.country) if f.country else -1 for f in specs])
         self.bias = np.ones((n, len(COMMUNITIES)))
@@ -315,10 +320,13 @@ class SahelModel(Model):
         f = self.forces
         if not hasattr(self, "_presence_buffer"):
             self._presence_buffer = np.zeros((len(self.faction_ids), self.n_cells))
+            self._presence_set = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         out = self._presence_buffer
-        out.fill(0.0)
+        out[self._presence_set] = 0.0  # clear only what was set last time
         live = f.present
-        np.add.at(out, (f.faction[live], f.cell[live]), f.strength[live])
+        where = (f.faction[live], f.cell[live])
+        np.add.at(out, where, f.strength[live])
+        self._presence_set = where
         return out
 
     def _decide(self) -> None:
@@ -337,7 +345,8 @@ class SahelModel(Model):
             else:
                 share[i] = RAID_SHARE[self.posture[i]]
         healthy = f.strength >= REGROUP_BELOW * f.initial
-        f.attack[:] = (self.rng.random(f.size) < share[f.faction]) & healthy
+        rng = self.streams.get("decide", self.day)
+        f.attack[:] = (rng.random(f.size) < share[f.faction]) & healthy
         self.fields = movement.attraction_fields(
             self.presence, self._field_groups, self.geo.shape,
             self.spec.parameters.movement.raid_target_limit)
@@ -345,11 +354,13 @@ class SahelModel(Model):
     def _move_units(self) -> None:
         """Mobile units step toward enemies (attack) or their base (defend/hold)."""
         f = self.forces
+        rng = self.streams.get("move", self.day)
+        u_move, noise = rng.random(f.size), rng.random((f.size, 9), dtype=np.float32)
         moving = np.flatnonzero(f.present & (self.speed > 0))
         old = f.cell[moving]
         new = movement.choose_moves(
-            self.rng, old, f.faction[moving], self._field_group[f.faction[moving]],
-            f.base[moving], f.attack[moving], self.fields,
+            u_move[moving], noise[moving], old, f.faction[moving],
+            self._field_group[f.faction[moving]], f.base[moving], f.attack[moving], self.fields,
             self.allowed, self.reach[moving], self.speed[moving], self.neighbours,
             self.spec.parameters.movement.wander, self.geo.ny)
         f.cell[moving] = new
@@ -362,7 +373,8 @@ class SahelModel(Model):
         """Engagements between hostile forces sharing a cell (sim.mechanics.combat)."""
         p = self.spec.parameters.combat
         result = combat.resolve_engagements(
-            self.rng, self.presence, self._moved, self.hostility, self.firepower,
+            self.streams.get("engage", self.day), self.presence, self._moved, self.hostility,
+            self.firepower,
             self.guerrilla, p.engage_probability, p.evasion, p.aimed_fire_rate, p.area_fire_rate,
             p.ambush_multiplier, p.killed_fraction, p.max_daily_loss,
             occupied=self._occupied_cells())
@@ -418,34 +430,36 @@ class SahelModel(Model):
         """
         p = self.spec.parameters.combat
         f = self.forces
-        for fac in np.flatnonzero(self.guerrilla):
-            if self.spec.factions[self.faction_ids[fac]].kind != "jihadist":
+        rng = self.streams.get("complex_attack", self.day)
+        draws = rng.random(len(self._jihadists))
+        n_f = len(self.faction_ids)
+        strength = np.bincount(f.faction, weights=f.strength * f.present, minlength=n_f)
+        initial = np.bincount(f.faction, weights=f.initial, minlength=n_f)
+        rates = p.complex_attack_rate / 365.0 * strength / np.maximum(initial, 1.0)
+        for fac, draw in zip(self._jihadists, draws, strict=True):
+            if draw >= rates[fac]:
                 continue
             mine = f.present & (f.faction == fac)
-            initial = f.initial[f.faction == fac].sum()
-            rate = p.complex_attack_rate / 365.0 * f.strength[mine].sum() / max(initial, 1.0)
-            if self.rng.random() >= rate:
-                continue
             by_country = np.bincount(self.country_bucket[f.cell[mine]],
                                      weights=f.strength[mine], minlength=N_COUNTRIES + 1)
             if by_country[:N_COUNTRIES].sum() <= 0:
                 continue
-            c = int(self.rng.choice(N_COUNTRIES, p=by_country[:N_COUNTRIES]
+            c = int(rng.choice(N_COUNTRIES, p=by_country[:N_COUNTRIES]
                                     / by_country[:N_COUNTRIES].sum()))
-            self._complex_attack(int(fac), c, p)
+            self._complex_attack(int(fac), c, p, rng)
 
-    def _complex_attack(self, fac: int, c: int, p: Any) -> None:
+    def _complex_attack(self, fac: int, c: int, p: Any, rng: np.random.Generator) -> None:
         f = self.forces
         junta = self.juntas.get(COUNTRY_CODES[c])
         defenders = self.presence[self.state_side][:, :] * (self.country_bucket == c)
-        if junta is not None and self.rng.random() < COMPLEX_ATTACK_CAPITAL_SHARE:
+        if junta is not None and rng.random() < COMPLEX_ATTACK_CAPITAL_SHARE:
             target = junta.capital_cell
         else:
             target = int(defenders.sum(axis=0).argmax())
         present = self.presence[:, target] * self.state_side
         if present.sum() <= 0:
             return
-        toll = combat.complex_attack_toll(self.rng, p.complex_attack_median_killed,
+        toll = combat.complex_attack_toll(rng, p.complex_attack_median_killed,
                                           p.complex_attack_sigma, present.sum())
         civ = min(round(toll * COMPLEX_ATTACK_CIVILIAN_SHARE),
                   int(self.residents[:, target].sum() * 0.01))
@@ -470,7 +484,7 @@ class SahelModel(Model):
             self._today[c, 1 + fac, int(present.argmax())] += attackers
         if civ > 0:
             self._kill_civilians(np.array([target]), np.array([fac]),
-                                 self._split_victims(target, civ, fac))
+                                 self._split_victims(target, civ, fac, rng))
         total = int(killed.sum()) + attackers + max(civ, 0)
         self.deaths_today[target] += total
         if junta is not None and target == junta.capital_cell:
@@ -479,17 +493,20 @@ class SahelModel(Model):
                                  np.array([int(present.argmax())]), np.array([total]))
         self.presence = self._presence()
 
-    def _split_victims(self, cell: int, n: int, fac: int) -> np.ndarray:
+    def _split_victims(self, cell: int, n: int, fac: int, rng: np.random.Generator
+                       ) -> np.ndarray:
         people = self.residents[:, cell] * self.bias[fac]
         if people.sum() <= 0:
             people = np.ones(len(COMMUNITIES))
-        victims = self.rng.multinomial(n, people / people.sum())
+        victims = rng.multinomial(n, people / people.sum())
         return np.minimum(victims, np.floor(self.residents[:, cell]).astype(np.int64))[None]
 
     def _violence_against_civilians(self) -> None:
         """Armed units kill civilians (sim.mechanics.violence)."""
         p = self.spec.parameters.violence
         f = self.forces
+        rng = self.streams.get("violence", self.day)
+        uniforms = rng.random((3, f.size))  # event, size, rounding: one of each per unit row
         rows = np.flatnonzero(f.present)
         fac = f.faction[rows]
         cell = f.cell[rows]
@@ -497,8 +514,8 @@ class SahelModel(Model):
         own = np.where(slot >= 0, self.influence[self.actor_of_faction[fac], slot], 0.0)
         contested = (self.zone >= 2) & (self.zone <= 4)
         result = violence.violence_against_civilians(
-            self.rng, cell, self.restraint[fac], f.strength[rows], self.bias[fac], own,
-            self.residents, contested,
+            rng, uniforms[:, rows], cell, self.restraint[fac], f.strength[rows], self.bias[fac],
+            own, self.residents, contested,
             p.base_rate, p.contested_multiplier, p.size_scale, p.size_tail, p.size_cap,
             p.indiscriminate_multiplier)
         if result.cells.size:
@@ -557,7 +574,8 @@ class SahelModel(Model):
         reach = np.minimum(by_region / 200.0, 1.0)
         community_reach = np.repeat(reach, g, axis=0)  # (R*G, F)
         support = civilians.support(self.grievance, self.hostility)
-        drawn = civilians.recruits(self.rng, members, support, community_reach, self.guerrilla,
+        drawn = civilians.recruits(self.streams.get("recruit", self.day), members, support,
+                                   community_reach, self.guerrilla,
                                    p.recruitment_rate * days)
         total = drawn.sum()
         if total == 0:
@@ -631,6 +649,7 @@ class SahelModel(Model):
         """Credibility follows the day's fights; coups are attempted (sim.agents.Junta)."""
         p = self.spec.parameters.junta
         f = self.forces
+        uniforms = self.streams.get("junta", self.day).random((N_COUNTRIES, 2))
         guards = np.flatnonzero(f.present & (f.role == REGIME_PROTECTION))
         killed = self._today[:N_COUNTRIES, 1:]  # (country, victim faction, perpetrator)
         state = self.state_side
@@ -643,7 +662,7 @@ class SahelModel(Model):
             junta.update_credibility(enemy_killed[c], own_killed[c],
                                      bool(self._capital_attacked[c]), p)
             protection = f.strength[guards[f.cell[guards] == junta.capital_cell]].sum()
-            outcome = junta.face_coup(self.rng, protection, p)
+            outcome = junta.face_coup(uniforms[c], protection, p)
             if outcome is not None:
                 self.recorder.log_events(self.day, "coup_attempt", np.array([junta.capital_cell]),
                                          np.array([-2]), np.array([-2]), np.array([0]),

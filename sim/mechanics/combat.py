@@ -121,7 +121,8 @@ def resolve_engagements(
     # Guerrillas outnumbered by conventional forces slip away unless they are ambushing.
     outnumbered = forces[guerrilla].sum(axis=0) < forces[~guerrilla].sum(axis=0)
     chance = engage_probability * np.where(outnumbered & ~ambush, 1.0 - evasion, 1.0)
-    keep = rng.random(candidates.size) < chance
+    draws = rng.random(presence.shape[1], dtype=np.float32)  # one per grid cell
+    keep = draws[candidates] < chance
     cells, forces, ambush = candidates[keep], forces[:, keep], ambush[keep]
     expected = expected_casualties(forces, hostility, firepower, guerrilla, ambush,
                                    aimed_rate, area_rate, ambush_multiplier)

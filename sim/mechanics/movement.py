@@ -49,7 +49,8 @@ def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int
     """
     enemy = groups[:, :-1] @ presence
     weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
-    smooth = np.where(groups[:, -1:] > 0, weak, enemy).reshape(len(groups), *shape)
+    smooth = np.where(groups[:, -1:] > 0, weak, enemy).astype(np.float32)
+    smooth = smooth.reshape(len(groups), *shape)
     for _ in range(BOX_PASSES):  # repeated box filters approximate a Gaussian
         for axis in (1, 2):
             smooth = uniform_filter1d(smooth, BOX_SIZE, axis=axis, mode="constant")
@@ -64,7 +65,8 @@ def chebyshev(cells: np.ndarray, targets: np.ndarray, ny: int) -> np.ndarray:
 
 
 def choose_moves(
-    rng: np.random.Generator,
+    u_move: np.ndarray,
+    noise: np.ndarray,
     cell: np.ndarray,
     faction: np.ndarray,
     group: np.ndarray,
@@ -81,7 +83,8 @@ def choose_moves(
     """New cell of each unit.
 
     Args:
-        rng: the model's generator.
+        u_move: (U,) uniform draws: a unit moves if its draw is below its speed.
+        noise: (U, 9) uniform draws for the random part of the choice.
         cell: (U,) current flat cell.
         faction: (U,) faction index of each unit.
         base: (U,) base flat cell.
@@ -96,12 +99,12 @@ def choose_moves(
         ny: grid height, for distances.
     """
     new = cell.copy()
-    movers = np.flatnonzero(rng.random(cell.size) < speed)
+    movers = np.flatnonzero(u_move < speed)
     options = neighbours[cell[movers]]  # (M, 9)
     fac = faction[movers, None]
     distance = chebyshev(options, base[movers, None], ny)
     score = np.where(attack[movers, None], field[group[movers, None], options], -distance / 10.0)
-    score += wander * rng.random(options.shape)
+    score += wander * noise[movers]
     ok = allowed[fac, options] & (distance <= reach[movers, None])
     ok[:, 0] = True  # staying is always possible
     score[~ok] = -np.inf

@@ -38,15 +38,14 @@ def event_probability(
                    np.where(contested, contested_multiplier, 1.0), 0.0, 1.0)
 
 
-def pareto_sizes(
-    rng: np.random.Generator, n: int, scale: float, tail: float
-) -> np.ndarray:
-    """Heavy-tailed event sizes: scale * U^(-1/tail), U uniform on (0, 1]."""
-    return scale * (1.0 - rng.random(n)) ** (-1.0 / tail)
+def pareto_sizes(uniform: np.ndarray, scale: float, tail: float) -> np.ndarray:
+    """Heavy-tailed event sizes from uniform draws u in [0, 1): scale * (1 - u)^(-1/tail)."""
+    return scale * (1.0 - uniform) ** (-1.0 / tail)
 
 
 def violence_against_civilians(
     rng: np.random.Generator,
+    uniforms: np.ndarray,
     unit_cell: np.ndarray,
     unit_restraint: np.ndarray,
     unit_strength: np.ndarray,
@@ -64,7 +63,8 @@ def violence_against_civilians(
     """Draw today's events against civilians.
 
     Args:
-        rng: the model's generator.
+        rng: the day's generator (for the victims' communities).
+        uniforms: (3, U) uniform draws per unit: event, size, rounding.
         unit_cell: (U,) flat cell of each present unit.
         unit_restraint: (U,) restraint of each unit's faction.
         unit_strength: (U,) personnel of each unit.
@@ -83,14 +83,14 @@ def violence_against_civilians(
     here = people.sum(axis=0)
     p = event_probability(unit_restraint, unit_strength, contested[unit_cell], base_rate,
                           contested_multiplier)
-    acting = np.flatnonzero((rng.random(unit_cell.size) < p) & (here >= 1.0))
+    acting = np.flatnonzero((uniforms[0] < p) & (here >= 1.0))
     n = acting.size
     if n == 0:
         return ViolenceResult(acting, acting, np.zeros((0, residents.shape[0]), dtype=np.int64))
-    sizes = pareto_sizes(rng, n, size_scale, size_tail)
+    sizes = pareto_sizes(uniforms[1, acting], size_scale, size_tail)
     sizes *= np.where(unit_own_influence[acting] < 0.5, indiscriminate_multiplier, 1.0)
     sizes = np.minimum(np.minimum(sizes, size_cap), 0.2 * here[acting])
-    deaths = np.floor(sizes + rng.random(n)).astype(np.int64)
+    deaths = np.floor(sizes + uniforms[2, acting]).astype(np.int64)
     people = np.maximum(people, 0.0)
     weights = people[:, acting].T * unit_bias[acting]  # (E, G)
     totals = weights.sum(axis=1, keepdims=True)
