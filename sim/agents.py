@@ -162,9 +162,3 @@ class CivilianCommunity(Agent):
     def members(self) -> float:
         """Living residents (not displaced)."""
         return float(self.model.community_members()[self.index])
-
-    def most_resented(self) -> str | None:
-        """The faction this community resents most, if any."""
-        row = self.model.grievance[self.index]
-        return self.model.faction_ids[int(row.argmax())] if row.max() > 0 else None
-

@@ -6,6 +6,10 @@ Exit codes: 0 success, 1 a run failed, 2 bad input (a one-line message, no trace
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -123,57 +127,79 @@ def cmd_parameters(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario: Parquet outputs, summary.json, PNG plots and a summary table."""
-    import json
+    path = resolve_scenario_path(args.file)
+    scenario = load_scenario(path)
+    seed = scenario.seed if args.seed is None else args.seed
+    if seed < 0:
+        raise UsageError(f"--seed: {seed} is negative; allowed 0 to 2**63-1")
+    safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", scenario.name)
+    out = Path(args.out) if args.out else Path("runs") / f"{safe_name}-seed{seed}"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} exists and is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Everything is written to a temporary folder that replaces `out` only when complete, so
+    # a failed run leaves earlier results as they were and no partial output.
+    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        headline, written = _run_into(scenario, path, seed, partial, args)
+    except Exception as exc:  # one line, not a traceback; earlier results stay intact
+        shutil.rmtree(partial, ignore_errors=True)
+        print(f"error: run of {path} (seed {seed}) failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    _replace_folder(partial, out)
+    print(summary_table(headline))
+    print(f"\nwrote {out}/: " + ", ".join(written))
+    return EXIT_OK
 
+
+def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: argparse.Namespace
+              ) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Run the model and write every output into `folder`; return headline and file names."""
     from tqdm import tqdm
 
     from sim import __version__
     from sim.model import SahelModel
     from sim.outputs import run_summary
 
-    path = resolve_scenario_path(args.file)
-    scenario = load_scenario(path)
-    seed = scenario.seed if args.seed is None else args.seed
-    if seed < 0:
-        raise UsageError(f"--seed: {seed} is negative; allowed 0 to 2**63-1")
-    out = Path(args.out) if args.out else Path("runs") / f"{scenario.name}-seed{seed}"
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
     model = SahelModel(scenario, rng=seed)
     with tqdm(total=scenario.days, unit="day", desc=scenario.name, disable=args.quiet,
               leave=False) as bar:
         model.run(progress=lambda done, total: bar.update(done - bar.n))
     ts = model.timeseries()
     events = model.events()
+    headline = run_summary(ts)
     summary = {
         "scenario": scenario.name, "file": str(path), "scenario_hash": scenario.content_hash(),
         "seed": seed, "version": __version__, "start": str(scenario.start),
-        "end": str(scenario.end), "headline": run_summary(ts),
+        "end": str(scenario.end), "headline": headline,
         "scenario_resolved": scenario.model_dump(mode="json"),
     }
     tables = {"timeseries": ts, "events": events, "cell_months": model.cell_months(),
               "fatalities": model.fatalities()}
     for name, table in tables.items():
-        _write_atomic(out / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
-    _write_atomic(out / "summary.json",
-                  lambda p: p.write_text(json.dumps(summary, indent=2, ensure_ascii=False)))
-    plots: list[Path] = []
+        table.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                         encoding="utf-8")
+    written = [f"{n}.parquet" for n in tables] + ["summary.json"]
     if not args.no_plots:
         from sim.plots import save_run_plots
 
-        plots = save_run_plots(model, ts, events, out)
-    print(summary_table(summary["headline"]))
-    print(f"\nwrote {out}/: " + ", ".join(
-        [f"{n}.parquet" for n in tables] + ["summary.json"] + [p.name for p in plots]))
-    return EXIT_OK
+        written += [p.name for p in save_run_plots(model, ts, events, folder)]
+    return headline, written
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write to a temporary name beside `path`, then rename over it."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
+def _replace_folder(new: Path, target: Path) -> None:
+    """Put `new` in place of `target` (which may exist), removing the old one."""
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)
 
 
 def summary_table(headline: dict[str, dict[str, float]]) -> str:

@@ -48,22 +48,26 @@ def base_cell(unit: Unit, geo: Geography) -> int:
 
 def build_forces(
     scenario: Scenario, geo: Geography, allowed: np.ndarray, faction_index: dict[str, int],
-    rng: np.random.Generator,
+    state_side: np.ndarray, country_of_cell: np.ndarray, rng: np.random.Generator,
 ) -> Forces:
     """Expand the scenario's units into rows, placed around their bases.
 
     Args:
         scenario: the validated scenario.
         geo: its geography.
-        allowed: (F, C) cells each faction may enter.
+        allowed: (F + 3, C) cells each faction may enter, then each country's cells.
         faction_index: faction id -> row of `allowed`.
-        rng: the model's generator (placement is part of the run's randomness).
+        state_side: (F,) True for state, militia and Russian factions, which stay in the
+            country of their base.
+        country_of_cell: (C,) country index of each cell (3 outside the three countries).
+        rng: the set-up stream (placement is part of the run's randomness).
     """
     rows: dict[str, list] = {k: [] for k in ("faction", "spec", "role", "strength", "cell")}
     present: list[bool] = []
     for spec_index, unit in enumerate(scenario.units):
         f = faction_index[unit.faction]
         home = base_cell(unit, geo)
+        row = len(faction_index) + country_of_cell[home] if state_side[f] else f
         cells = np.full(unit.groups, home, dtype=np.int64)
         if unit.groups > 1 and unit.spread > 0:
             angle = rng.uniform(0.0, 2 * np.pi, unit.groups)
@@ -72,7 +76,7 @@ def build_forces(
             x = np.clip(np.round(hx + radius * np.cos(angle) / geo.resolution), 0, geo.nx - 1)
             y = np.clip(np.round(hy + radius * np.sin(angle) / geo.resolution), 0, geo.ny - 1)
             spread_cells = (x * geo.ny + y).astype(np.int64)
-            cells = np.where(allowed[f, spread_cells], spread_cells, home)
+            cells = np.where(allowed[row, spread_cells], spread_cells, home)
         rows["faction"] += [f] * unit.groups
         rows["spec"] += [spec_index] * unit.groups
         rows["role"] += [ROLES.index(unit.role)] * unit.groups

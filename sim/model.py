@@ -58,13 +58,17 @@ class SahelModel(Model):
         self._setup_cells()
         self.streams = RandomStreams(self.rng)
         self.forces = build_forces(scenario, geo, self.allowed, self.faction_index,
+                                   self.state_side, self.country_bucket,
                                    self.streams.get("setup", 0))
+        f = self.forces
+        self.unit_country = self.country_bucket[f.base]
+        self._allowed_row = np.where(self.state_side[f.faction],
+                                     len(self.faction_ids) + self.unit_country, f.faction)
         self._setup_agents(scenario)
         self._setup_civilians()
         self.recorder = Recorder(scenario.days, len(self.faction_ids), len(self.actor_ids))
         self.presence = self._presence()
         self._update_control(initial=True)
-        self._decide()
         # Mesa keeps weak references to callbacks: the model owns them.
         self._event_actions = [self._event_handler(e) for e in scenario.events]
         for event, action in zip(scenario.events, self._event_actions, strict=True):
@@ -116,12 +120,16 @@ class SahelModel(Model):
         self.in_sahel = self.country_bucket < ABROAD
         on_land = country > 0
         n = len(self.faction_ids)
-        self.allowed = np.zeros((n, self.n_cells), dtype=bool)
+        # Rows 0..F-1: where each faction may go; rows F..F+2: each country's cells, for
+        # state-side units, which serve the country where they are based.
+        self.allowed = np.zeros((n + N_COUNTRIES, self.n_cells), dtype=bool)
         for f in range(n):
             if self.state_side[f]:
                 self.allowed[f] = self.country_bucket == self.faction_country[f]
             else:
                 self.allowed[f] = self.in_sahel | (self.sanctuary[f] & on_land)
+        for c in range(N_COUNTRIES):
+            self.allowed[n + c] = self.country_bucket == c
         self.actor_allowed = np.zeros((len(self.actor_ids), self.n_cells))
         self.actor_allowed[0] = self.in_sahel
         for a in range(1, len(self.actor_ids)):
@@ -337,19 +345,27 @@ class SahelModel(Model):
         """
         f = self.forces
         p = self.spec.parameters.junta
-        share = np.zeros(len(self.faction_ids))
+        # share[faction, country]: a state-side unit follows the junta of its country.
+        share = np.zeros((len(self.faction_ids), N_COUNTRIES + 1))
         for i in range(len(self.faction_ids)):
-            if self.state_side[i]:
-                junta = self.juntas.get(COUNTRY_CODES[self.faction_country[i]])
-                share[i] = junta.offensive_share(self.posture[i], p) if junta else 0.5
-            else:
-                share[i] = RAID_SHARE[self.posture[i]]
+            for c, iso in enumerate(COUNTRIES):
+                junta = self.juntas.get(iso)
+                if not self.state_side[i]:
+                    share[i, c] = RAID_SHARE[self.posture[i]]
+                elif junta is not None:
+                    share[i, c] = junta.offensive_share(self.posture[i], p)
+            share[i, N_COUNTRIES] = share[i, :N_COUNTRIES].max()  # armed groups abroad
         healthy = f.strength >= REGROUP_BELOW * f.initial
         rng = self.streams.get("decide", self.day)
-        f.attack[:] = (rng.random(f.size) < share[f.faction]) & healthy
+        chance = share[f.faction, self.unit_country_now()]
+        f.attack[:] = (rng.random(f.size) < chance) & healthy
         self.fields = movement.attraction_fields(
             self.presence, self._field_groups, self.geo.shape,
             self.spec.parameters.movement.raid_target_limit)
+
+    def unit_country_now(self) -> np.ndarray:
+        """Country bucket of each unit row's current cell (N_COUNTRIES for abroad)."""
+        return self.country_bucket[self.forces.cell]
 
     def _move_units(self) -> None:
         """Mobile units step toward enemies (attack) or their base (defend/hold)."""
@@ -359,7 +375,7 @@ class SahelModel(Model):
         moving = np.flatnonzero(f.present & (self.speed > 0))
         old = f.cell[moving]
         new = movement.choose_moves(
-            u_move[moving], noise[moving], old, f.faction[moving],
+            u_move[moving], noise[moving], old, self._allowed_row[moving],
             self._field_group[f.faction[moving]], f.base[moving], f.attack[moving], self.fields,
             self.allowed, self.reach[moving], self.speed[moving], self.neighbours,
             self.spec.parameters.movement.wander, self.geo.ny)
@@ -391,7 +407,7 @@ class SahelModel(Model):
                           np.where(self.guerrilla[:, None], forces, -1).argmax(axis=0),
                           forces.argmax(axis=0))
         enemy = np.where(self.hostility[actor1].T > 0, forces, -1.0)
-        actor2 = enemy.argmax(axis=0)
+        actor2 = np.where(enemy.max(axis=0) > 0, enemy.argmax(axis=0), -2)
         day = self.day
         ambush = result.ambush
         self.recorder.log_events(day, "ambush", result.cells[ambush], actor1[ambush],
@@ -473,31 +489,41 @@ class SahelModel(Model):
         self._apply_losses(np.array([target]), losses)
         self._today[c, 1:, fac] += killed
         self._wounded[c] += wounded
-        # Attackers' losses, at the hands of the strongest defender.
-        mine = np.flatnonzero(f.present & (f.faction == fac))
-        attackers = int(min(attackers, f.strength[mine].sum()))
+        # Attackers fall at the hands of the strongest defender; their losses come from the
+        # attacking faction's group in this country nearest the target.
+        defender = int(present.argmax())
+        mine = np.flatnonzero(f.present & (f.faction == fac) & (self.country_bucket[f.cell] == c))
+        lost = 0
         if attackers and mine.size:
-            strongest = mine[f.strength[mine].argmax()]
-            take = min(attackers, f.strength[strongest])
-            f.strength[strongest] -= take
-            attackers = int(take)
-            self._today[c, 1 + fac, int(present.argmax())] += attackers
+            nearest = mine[movement.chebyshev(f.cell[mine], target, self.geo.ny).argmin()]
+            lost = int(min(attackers, np.floor(f.strength[nearest])))
+            f.strength[nearest] -= lost
+            if f.strength[nearest] < 1.0:
+                f.present[nearest] = False
+                f.strength[nearest] = 0.0
+            self._today[c, 1 + fac, defender] += lost
+        civilians_killed = 0
         if civ > 0:
-            self._kill_civilians(np.array([target]), np.array([fac]),
-                                 self._split_victims(target, civ, fac, rng))
-        total = int(killed.sum()) + attackers + max(civ, 0)
-        self.deaths_today[target] += total
+            victims = self._split_victims(target, civ, fac, rng)
+            self._kill_civilians(np.array([target]), np.array([fac]), victims)
+            civilians_killed = int(victims.sum())
+        fighters = int(killed.sum()) + lost
+        self.deaths_today[target] += fighters  # civilians were added by _kill_civilians
+        total = fighters + civilians_killed
         if junta is not None and target == junta.capital_cell:
             self._capital_attacked[c] = True
         self.recorder.log_events(self.day, "complex_attack", np.array([target]), np.array([fac]),
-                                 np.array([int(present.argmax())]), np.array([total]))
+                                 np.array([defender]), np.array([total]))
         self.presence = self._presence()
 
     def _split_victims(self, cell: int, n: int, fac: int, rng: np.random.Generator
                        ) -> np.ndarray:
-        people = self.residents[:, cell] * self.bias[fac]
+        residents = self.residents[:, cell]
+        people = residents * self.bias[fac]
+        if people.sum() <= 0:  # the faction spares every community living here: no bias
+            people = residents
         if people.sum() <= 0:
-            people = np.ones(len(COMMUNITIES))
+            return np.zeros((1, len(COMMUNITIES)), dtype=np.int64)
         victims = rng.multinomial(n, people / people.sum())
         return np.minimum(victims, np.floor(self.residents[:, cell]).astype(np.int64))[None]
 

@@ -164,7 +164,8 @@ def draw_fatalities(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,
             bottom += monthly[g].to_numpy()
         ax.set_title(f"{COUNTRIES[iso]}: deaths per month by {by}", fontsize=10)
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
-        ax.legend(fontsize=6, ncol=2)
+        if len(monthly.columns):
+            ax.legend(fontsize=6, ncol=2)
 
 
 def _two_row_figure(model: SahelModel, title: str) -> tuple[Figure, np.ndarray]:

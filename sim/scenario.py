@@ -6,6 +6,7 @@ documented and given its unit; the CLI, sweeps and the dashboard read it from he
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import hashlib
@@ -16,7 +17,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 COUNTRIES: dict[str, str] = {"MLI": "Mali", "BFA": "Burkina Faso", "NER": "Niger"}
 COMMUNITIES: tuple[str, ...] = ("fulani", "tuareg_arab", "bambara", "mossi", "other")
@@ -26,6 +34,16 @@ STATE_SIDE_KINDS = ("state", "militia", "russian")
 Country = Literal["MLI", "BFA", "NER"]
 Stance = Literal["allied", "hostile", "neutral"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+
+
+def _not_a_number(value: Any) -> Any:
+    """Dates are TOML dates (or ISO strings); numbers would be read as Unix timestamps."""
+    if isinstance(value, int | float):
+        raise ValueError(f"expected a date such as 2024-08-30, got the number {value}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
 
 
 def param(default: float, lo: float, hi: float, unit: str, doc: str) -> Any:
@@ -106,7 +124,8 @@ class CivilianParams(Strict):
         0.004, 0.0, 1.0, "recruits/(1,000 people*day)",
         "Recruits per 1,000 fully aggrieved people per day where a group is present")
     flight_per_death: float = param(
-        60.0, 0.0, 2000.0, "persons/death", "People who flee per civilian killed in a cell")
+        60.0, 0.0, 2000.0, "persons/death",
+        "People who flee per death in a cell (civilians or fighters)")
     contested_flight_rate: float = param(
         6e-5, 0.0, 0.05, "1/day", "Share of a contested cell's residents who flee each day")
 
@@ -121,7 +140,7 @@ class ControlParams(Strict):
     adjustment_days: float = param(
         45.0, 1.0, 730.0, "days", "Time constant of influence toward its target")
     contested_margin: float = param(
-        0.25, 0.0, 1.0, "share", "Lead in influence needed to hold a cell rather than contest it")
+        0.25, 0.0, 0.8, "share", "Lead in influence needed to hold a cell rather than contest it")
     minimum_influence: float = param(
         0.15, 0.0, 1.0, "share", "Influence below which no one controls a cell")
     governance_days: float = param(
@@ -244,8 +263,8 @@ class Faction(Strict):
                 raise ValueError(
                     f"target_bias names unknown community '{group}'"
                     f"{did_you_mean(group, COMMUNITIES)}; allowed: {', '.join(COMMUNITIES)}")
-            if weight < 0:
-                raise ValueError(f"target_bias.{group} must be >= 0, got {weight}")
+            if not (0 <= weight < float("inf")):
+                raise ValueError(f"target_bias.{group} must be a finite number >= 0, got {weight}")
         return self
 
     @property
@@ -293,11 +312,20 @@ class Junta(Strict):
     source: str = ""
 
 
+EVENT_FIELDS: dict[str, set[str]] = {
+    "deploy": {"unit", "strength"},
+    "withdraw": {"unit"},
+    "reinforce": {"unit", "strength"},
+    "set_restraint": {"faction", "restraint"},
+    "set_posture": {"faction", "posture"},
+}
+
+
 class Event(Strict):
     """A dated scenario event acting on a unit or a faction."""
 
     id: Identifier | None = None
-    date: dt.date
+    date: Date
     action: Literal["deploy", "withdraw", "reinforce", "set_restraint", "set_posture"]
     unit: Identifier | None = None
     faction: Identifier | None = None
@@ -309,6 +337,11 @@ class Event(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Event:
+        used = EVENT_FIELDS[self.action]
+        for name in ("unit", "faction", "strength", "restraint", "posture"):
+            if getattr(self, name) is not None and name not in used:
+                raise ValueError(f"'{name}' is not used by a '{self.action}' event; it takes "
+                                 f"{', '.join(sorted(used))}")
         if self.action in ("deploy", "withdraw", "reinforce") and self.unit is None:
             raise ValueError(f"a '{self.action}' event needs 'unit'")
         if self.action == "reinforce" and self.strength is None:
@@ -325,8 +358,8 @@ class Scenario(Strict):
 
     name: str
     description: str
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     seed: int = Field(0, ge=0, le=2**63 - 1)
     resolution: float = Field(
         0.25, gt=0.0, le=0.5, description="Cell size in degrees; must divide 0.5",
@@ -342,12 +375,12 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _check(self) -> Scenario:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise _FieldError(("end",), f"{self.end} must be after start ({self.start})")
         ratio = 0.5 / self.resolution
         if abs(ratio - round(ratio)) > 1e-9 or self.resolution < 0.05:
-            raise ValueError(
-                f"resolution {self.resolution} must divide 0.5 and be >= 0.05 "
-                "(allowed: 0.5, 0.25, 0.125, 0.1, 0.0625, 0.05, ...)")
+            raise _FieldError(("resolution",),
+                              f"{self.resolution} must divide 0.5 and be >= 0.05 "
+                              "(allowed: 0.5, 0.25, 0.125, 0.1, 0.0625, 0.05, ...)")
         _check_references(self)
         return self
 
@@ -376,6 +409,9 @@ def _check_references(s: Scenario) -> None:
         if a not in s.factions:
             raise _FieldError(("relations", a), f"unknown faction '{a}'{did_you_mean(a, factions)}")
         for b, stance in row.items():
+            if b == a:
+                raise _FieldError(("relations", a, b), "a faction's relation to itself is not "
+                                  "allowed (it is always allied with itself)")
             if b not in s.factions:
                 raise _FieldError(
                     ("relations", a, b), f"unknown faction '{b}'{did_you_mean(b, factions)}")
@@ -399,7 +435,12 @@ def _check_references(s: Scenario) -> None:
             raise _FieldError(("territory", i, "faction"),
                               f"'{area.faction}' is a state-side faction; territory lists areas "
                               "held by armed groups")
+    event_ids: set[str] = set()
     for i, event in enumerate(s.events):
+        if event.id is not None:
+            if event.id in event_ids:
+                raise _FieldError(("events", i, "id"), f"duplicate event id '{event.id}'")
+            event_ids.add(event.id)
         if not s.start <= event.date <= s.end:
             raise _FieldError(("events", i, "date"),
                               f"{event.date} is outside the run; allowed {s.start} to {s.end}")
@@ -409,10 +450,23 @@ def _check_references(s: Scenario) -> None:
         if event.faction is not None and event.faction not in s.factions:
             raise _FieldError(("events", i, "faction"), f"unknown faction '{event.faction}'"
                               f"{did_you_mean(event.faction, factions)}")
-    for country, junta in s.juntas.items():
-        if country not in COUNTRIES:
-            raise _FieldError(("juntas", country), "unknown country")
-        del junta
+    _check_deployments(s)
+
+
+def _check_deployments(s: Scenario) -> None:
+    """A unit can only be deployed when it is not in the theatre on that date."""
+    present = {u.id: u.present for u in s.units}
+    order = sorted(range(len(s.events)), key=lambda i: s.events[i].date)
+    for i in order:
+        event = s.events[i]
+        if event.action == "deploy":
+            if present[event.unit]:
+                raise _FieldError(("events", i, "unit"),
+                                  f"'{event.unit}' is already present on {event.date}; deploy "
+                                  "units that start with present = false or were withdrawn")
+            present[event.unit] = True
+        elif event.action == "withdraw":
+            present[event.unit] = False
 
 
 class _FieldError(ValueError):
@@ -466,6 +520,10 @@ def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """
     out = dict(base)
     for key, value in child.items():
+        if key in ("units", "events") and not (
+                isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise ScenarioError(f"{key}: expected a list of tables ([[{key}]]), got "
+                                f"{type(value).__name__}")
         if key == "units":
             out["units"] = _merge_units(base.get("units", []), value)
         elif key == "events":
@@ -493,9 +551,16 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path.resolve() in (p.resolve() for p in chain):
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}")
+    if chain and path.is_dir():
+        raise ScenarioError(f"{chain[-1]}:{_find_line(chain[-1], ('extends',))}: extends: "
+                            f"'{path}' is a folder, not a scenario file")
     data = read_toml(path)
     parent_name = data.pop("extends", None)
     removals = {k: data.pop(k) for k in ("remove_units", "remove_events") if k in data}
+    for key, ids in removals.items():
+        if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise ScenarioError(f"{path}:{_find_line(path, (key,))}: {key}: expected a list of "
+                                f"ids (strings), got {ids!r}")
     if parent_name is None:
         if removals:
             raise ScenarioError(f"{path}: {next(iter(removals))}: only allowed with 'extends'")
@@ -510,14 +575,22 @@ def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent = _resolve(parent_path, (*chain, path))
     for key, ids in removals.items():
         kind = key.removeprefix("remove_")
-        known = [e.get("id") for e in parent.get(kind, []) if isinstance(e, dict)]
+        entries = parent.get(kind, [])
+        if not isinstance(entries, list):
+            raise ScenarioError(f"{parent_path}: {kind}: expected a list of tables ([[{kind}]])")
+        known = [e.get("id") for e in entries if isinstance(e, dict)]
         for rid in ids:
             if rid not in known:
                 raise ScenarioError(
                     f"{path}:{_find_line(path, (key,))}: {key}: no {kind[:-1]} with id '{rid}' in "
                     f"'{parent_name}'{did_you_mean(rid, [k for k in known if k])}")
-        parent[kind] = [e for e in parent.get(kind, []) if e.get("id") not in ids]
-    return merge(parent, data)
+        parent[kind] = [e for e in entries if not (isinstance(e, dict) and e.get("id") in ids)]
+    try:
+        merged = merge(parent, data)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    merged.setdefault("__chain__", []).insert(0, str(path))
+    return merged
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -528,23 +601,33 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     path = Path(path)
     data = _resolve(path)
+    chain = [Path(p) for p in data.pop("__chain__", [])]
     if overrides:
         data = apply_overrides(data, overrides, origin=str(path))
-    return validate_data(data, path)
+    return validate_data(data, path, chain)
 
 
-def validate_data(data: dict[str, Any], path: Path) -> Scenario:
-    """Validate an already-merged scenario mapping, translating errors to one line."""
+def validate_data(data: dict[str, Any], path: Path, chain: list[Path] | None = None
+                  ) -> Scenario:
+    """Validate an already-merged scenario mapping, translating errors to one line.
+
+    `chain` lists the files `path` extends (nearest first), to find where a key was written.
+    """
+    files = [path, *(chain or [])]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_validation(exc, data, path)) from None
-    _check_places(scenario, path)
+        raise ScenarioError(_format_validation(exc, data, files)) from None
+    _check_places(scenario, files)
     return scenario
 
 
-def _check_places(scenario: Scenario, path: Path) -> None:
-    """Unit bases and junta capitals must be known towns or points on the grid."""
+def _check_places(scenario: Scenario, files: list[Path]) -> None:
+    """Check that bases and capitals are known places, state-side units in the three countries.
+
+    Unit bases and junta capitals must be towns or points on the grid; state, militia and
+    Russian units must be based in Mali, Burkina Faso or Niger.
+    """
     from sim.geography import build_geography
 
     geo = build_geography(scenario.resolution)
@@ -554,29 +637,42 @@ def _check_places(scenario: Scenario, path: Path) -> None:
     places += [(("territory", i, "near"), a.near) for i, a in enumerate(scenario.territory)]
     for loc, place in places:
         try:
-            if isinstance(place, str):
-                geo.town(place)
-            else:
-                geo.cell_of(*place)
+            cell = geo.town(place).cell if isinstance(place, str) else geo.cell_of(*place)
         except KeyError:
             names = geo.town_names()
             msg = (f"unknown town '{place}'{did_you_mean(place, names)}; use a town of "
                    "`sahel-sim describe` or [lat, lon]")
-            raise ScenarioError(_located(path, loc, scenario.model_dump(), msg)) from None
+            raise ScenarioError(_located(files, loc, scenario.model_dump(), msg)) from None
         except ValueError as exc:
-            raise ScenarioError(_located(path, loc, scenario.model_dump(), str(exc))) from None
+            raise ScenarioError(_located(files, loc, scenario.model_dump(), str(exc))) from None
+        if loc[0] == "units" and scenario.factions[scenario.units[loc[1]].faction].state_side:
+            country = geo.country_codes[geo.country[cell]]
+            if country not in COUNTRIES:
+                msg = (f"{place!r} is in {country or 'no country'}; state, militia and Russian "
+                       "units must be based in Mali, Burkina Faso or Niger")
+                raise ScenarioError(_located(files, loc, scenario.model_dump(), msg))
 
 
-def _located(path: Path, loc: tuple[Any, ...], data: dict[str, Any], msg: str) -> str:
-    line = _find_line(path, loc)
-    return f"{path}:{line}: {_dotted(loc, data)}: {msg}" if line else f"{path}: {msg}"
+def _located(files: list[Path], loc: tuple[Any, ...], data: dict[str, Any], msg: str) -> str:
+    where = _where(files, loc)
+    return f"{where}: {_dotted(loc, data)}: {msg}"
+
+
+def _where(files: list[Path], loc: tuple[Any, ...]) -> str:
+    """'file:line' of the nearest file in the chain that writes the key, else the first file."""
+    for path in files:
+        line = _find_line(path, loc, exact=True)
+        if line:
+            return f"{path}:{line}"
+    line = _find_line(files[0], loc)
+    return f"{files[0]}:{line}" if line else str(files[0])
 
 
 def apply_overrides(
     data: dict[str, Any], overrides: Mapping[str, Any], origin: str = "overrides"
 ) -> dict[str, Any]:
     """Set dotted paths (`parameters.combat.engage_probability`, `factions.jnim.restraint`)."""
-    out = json.loads(json.dumps(data, default=str))
+    out = copy.deepcopy(data)
     for dotted, value in overrides.items():
         check_parameter_path(dotted, out, origin)
         node = out
@@ -624,18 +720,36 @@ def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str) -> N
 # --------------------------------------------------------------------------------------------
 
 
-def _format_validation(exc: ValidationError, data: dict[str, Any], path: Path) -> str:
+def _format_validation(exc: ValidationError, data: dict[str, Any], files: list[Path]) -> str:
     err = exc.errors(include_url=False)[0]
-    loc = tuple(err["loc"])
+    loc = _data_loc(tuple(err["loc"]), data)
     ctx = err.get("ctx") or {}
     original = ctx.get("error")
     if isinstance(original, _FieldError):
         loc, msg = original.loc, original.msg
     else:
         msg = _describe(err, loc, data)
-    line = _find_line(path, loc)
-    where = f"{path}:{line}" if line else str(path)
-    return f"{where}: {_dotted(loc, data) or '(top level)'}: {msg}"
+    return f"{_where(files, loc)}: {_dotted(loc, data) or '(top level)'}: {msg}"
+
+
+def _data_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop pydantic's tags for union members (`str`, `tuple[float, float]`) from a location.
+
+    Keys and indices that exist in the data are kept.
+    """
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        exists = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node))
+        if exists:
+            node = node[part]
+        elif isinstance(node, dict) or isinstance(part, int) or not out:
+            node = None  # a missing or unknown key: keep it, stop walking
+        else:
+            continue  # a union tag
+        out.append(part)
+    return tuple(out)
 
 
 def _describe(err: Mapping[str, Any], loc: tuple[Any, ...], data: dict[str, Any]) -> str:
@@ -722,8 +836,11 @@ def _dotted(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def _find_line(path: Path, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of the key a location names (TOML parsers keep no positions)."""
+def _find_line(path: Path, loc: tuple[Any, ...], exact: bool = False) -> int | None:
+    """Best-effort line of the key a location names (TOML parsers keep no positions).
+
+    With `exact`, only a line that writes the key itself counts (not its table's header).
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -744,4 +861,8 @@ def _find_line(path: Path, loc: tuple[Any, ...]) -> int | None:
     for i in range(start, len(lines)):
         if key.match(lines[i]):
             return i + 1
+        if i > start and lines[i].lstrip().startswith("[") and start:
+            break  # the next table: the key is not in this one
+    if exact:
+        return None
     return start + 1 if start else None

@@ -103,3 +103,31 @@ def test_run_argument_errors(args, message):
     result = run_cli(*args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_failed_run_exits_one_and_keeps_earlier_results(tmp_path, capsys, monkeypatch):
+    scenario = write_short_scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet", "--no-plots"]) == 0
+    before = sorted(p.name for p in out.iterdir())
+    summary = (out / "summary.json").read_bytes()
+
+    def broken(self, progress=None):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr("sim.model.SahelModel.run", broken)
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "failed: RuntimeError: simulated failure" in err
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert (out / "summary.json").read_bytes() == summary
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_rerun_replaces_the_whole_folder(tmp_path):
+    scenario = write_short_scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--out", str(out), "--quiet"]) == 0
+    assert (out / "map.png").exists()
+    assert main(["run", str(scenario), "--out", str(out), "--quiet", "--no-plots"]) == 0
+    assert not (out / "map.png").exists()  # no stale plots beside new tables

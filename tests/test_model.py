@@ -43,6 +43,7 @@ def check_invariants(model: SahelModel) -> None:
         assert per_country.get(iso, 0) == totals[iso]
     assert model.fatalities()["killed"].sum() == model.recorder.killed.sum()
     assert events["fatalities"].sum() == model.recorder.killed.sum()
+    assert model.deaths.sum() == pytest.approx(model.recorder.killed.sum())
     assert model.cell_months()["fatalities"].sum() == events["fatalities"].sum()
     civilians = ts.groupby("country")["killed_civilians"].sum()
     assert np.allclose(civilians.loc[COUNTRIES].to_numpy(), balance["killed"].to_numpy())
@@ -75,6 +76,19 @@ def test_invariants_over_random_parameter_draws(short_path, draw):
         overrides[name] = value
     scenario = sim.load_scenario(short_path, overrides=overrides)
     check_invariants(SahelModel(scenario, rng=draw).run())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_complex_attacks_add_up_even_when_a_faction_spares_everyone(tmp_path, seed):
+    from .conftest import write_short_scenario
+
+    path = write_short_scenario(tmp_path, extra=(
+        "[parameters.combat]\ncomplex_attack_rate = 24\n"
+        "[factions.jnim.target_bias]\nfulani = 0\ntuareg_arab = 0\nbambara = 0\n"
+        "mossi = 0\nother = 0\n"))
+    model = SahelModel(sim.load_scenario(path), rng=seed).run()
+    assert (model.events()["mechanism"] == "complex_attack").sum() >= 2
+    check_invariants(model)
 
 
 def test_same_seed_same_results_different_seed_differs(short_path):

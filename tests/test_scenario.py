@@ -170,3 +170,40 @@ def test_overrides_and_tunable_parameters():
         sim.load_scenario(BASE, overrides={"factions.jnim.restrain": 0.1})
     with pytest.raises(sim.ScenarioError, match="out of range"):
         sim.load_scenario(BASE, overrides={"factions.jnim.restraint": 3})
+
+
+@pytest.mark.parametrize("body, message", [
+    ("units = 5\n", "units: expected a list of tables ([[units]]), got int"),
+    ("events = 5\n", "events: expected a list of tables ([[events]]), got int"),
+    ('remove_units = "bear_brigade"\n', "remove_units: expected a list of ids (strings)"),
+    ('[relations.is_sahel]\nis_sahel = "hostile"\n', "relation to itself is not allowed"),
+    ("start = 0\n", "expected a date such as 2024-08-30, got the number 0"),
+    ("[factions.jnim.target_bias]\nfulani = nan\n", "must be a finite number >= 0"),
+    ('[[events]]\ndate = 2023-02-01\naction = "deploy"\nunit = "fama_centre"\n',
+     "'fama_centre' is already present on 2023-02-01"),
+    ('[[events]]\ndate = 2023-02-01\naction = "withdraw"\nunit = "fama_centre"\nstrength = 5\n',
+     "'strength' is not used by a 'withdraw' event; it takes unit"),
+    ('[[events]]\nid = "bear_brigade_arrives"\ndate = 2023-02-01\naction = "withdraw"\n'
+     'unit = "fama_centre"\n', "duplicate event id 'bear_brigade_arrives'"),
+    ('[[units]]\nid = "fama_bamako"\nbase = 42\n', "units[fama_bamako].base: wrong type"),
+    ('[[units]]\nid = "fama_centre"\nbase = [21.0, 2.0]\n',
+     "state, militia and Russian units must be based in Mali, Burkina Faso or Niger"),
+    ("end = 2022-12-31\n", "end: 2022-12-31 must be after start (2023-01-01)"),
+])
+def test_more_bad_inputs_give_one_line(tmp_path, body, message):
+    assert message in error_of(child(tmp_path, body))
+
+
+def test_extends_a_folder(tmp_path):
+    (tmp_path / "adir").mkdir()
+    message = error_of(write(tmp_path, 'extends = "adir"\n'))
+    assert ":1: extends:" in message and "is a folder" in message
+
+
+def test_error_in_parent_names_the_parent_and_its_line(tmp_path):
+    parent = write(tmp_path, f'extends = "{BASE}"\n\n[factions.jnim]\nrestrant = 0.2\n',
+                   "parent.toml")
+    kid = write(tmp_path, 'extends = "parent.toml"\nname = "kid"\n', "kid.toml")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(kid)
+    assert str(info.value).startswith(f"{parent}:4: factions.jnim.restrant: unknown key")

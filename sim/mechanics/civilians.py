@@ -8,9 +8,9 @@ among its members and decays with a half-life:
 
 Support for an armed group a is s = 1 - exp(-(sum_f hostile(a, f) g[c, f] - g[c, a])+), and
 the group recruits Poisson(recruitment_rate * members/1000 * s * reach[a, region]) fighters a day
-where `reach` is its presence in the community's region (0-1). People flee cells with violence
-(`flight_per_death` per civilian killed) and contested cells (`contested_flight_rate` a day)
-toward the nearest large town of their country.
+where `reach` is its presence in the community's region (0-1). People flee cells with deaths
+(`flight_per_death` per death, civilian or fighter) and contested cells
+(`contested_flight_rate` a day) toward the nearest large town of their country.
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ def expected_casualties(
     """
     shooters = firepower[:, None] * forces  # (F, K) effective fighters
     aimed = aimed_rate * hostility[:, :, None] * shooters[None, :, :]  # victim, perpetrator, K
-    boost = np.where(ambush[None, None, :] & guerrilla[None, :, None], ambush_multiplier, 1.0)
+    # Only guerrilla fire on the conventional column is boosted in an ambush.
+    column = ambush[None, None, :] & guerrilla[None, :, None] & ~guerrilla[:, None, None]
+    boost = np.where(column, ambush_multiplier, 1.0)
     aimed = aimed * boost
     # In an ambush, guerrilla victims are hidden: their attackers use area fire c * A * G.
     area = area_rate * hostility[:, :, None] * shooters[None, :, :] * forces[:, None, :]

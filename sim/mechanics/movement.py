@@ -68,7 +68,7 @@ def choose_moves(
     u_move: np.ndarray,
     noise: np.ndarray,
     cell: np.ndarray,
-    faction: np.ndarray,
+    allowed_row: np.ndarray,
     group: np.ndarray,
     base: np.ndarray,
     attack: np.ndarray,
@@ -86,11 +86,11 @@ def choose_moves(
         u_move: (U,) uniform draws: a unit moves if its draw is below its speed.
         noise: (U, 9) uniform draws for the random part of the choice.
         cell: (U,) current flat cell.
-        faction: (U,) faction index of each unit.
+        allowed_row: (U,) row of `allowed` that applies to each unit.
         base: (U,) base flat cell.
         attack: (U,) True to climb the attraction field, False to return toward base.
         field: (K, C) attraction per field group and cell.
-        allowed: (F, C) cells each faction may enter.
+        allowed: (R, C) rows of cells a unit may enter.
         group: (U,) field group of each unit.
         reach: (U,) maximum distance from base in cells (inf for armed groups).
         speed: (U,) probability of moving today.
@@ -101,11 +101,11 @@ def choose_moves(
     new = cell.copy()
     movers = np.flatnonzero(u_move < speed)
     options = neighbours[cell[movers]]  # (M, 9)
-    fac = faction[movers, None]
+    rows = allowed_row[movers, None]
     distance = chebyshev(options, base[movers, None], ny)
     score = np.where(attack[movers, None], field[group[movers, None], options], -distance / 10.0)
     score += wander * noise[movers]
-    ok = allowed[fac, options] & (distance <= reach[movers, None])
+    ok = allowed[rows, options] & (distance <= reach[movers, None])
     ok[:, 0] = True  # staying is always possible
     score[~ok] = -np.inf
     new[movers] = options[np.arange(movers.size), score.argmax(axis=1)]
