@@ -14,20 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.experiment import (
-    COMPARISON_HEADER,
-    DESIGNS,
-    HEADLINE_OUTCOMES,
-    ComparisonResult,
-    EnsembleResult,
-    ExperimentError,
-    ExperimentResult,
-    SweepResult,
-    comparison_rows,
-    default_workers,
-    format_value,
-    text_table,
-)
+from sim.designs import DESIGNS
+from sim.executors import default_workers
+from sim.experiment import ComparisonResult, EnsembleResult, ExperimentResult, SweepResult
+from sim.experiment_errors import ExperimentError
+from sim.outcomes import HEADLINE_OUTCOMES
+from sim.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # as in sim.cli (2 is bad input)
 DEFAULT_OUT = Path("out")

@@ -13,6 +13,7 @@ import pytest
 
 import sim
 import sim.cli as cli
+from sim import executors
 from sim import experiment as ex
 from sim.cli_experiments import register_experiment_commands
 
@@ -198,14 +199,14 @@ def test_failed_runs_are_recorded_and_the_rest_goes_on(
         scen: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     bad_seed = ex.spawn_seeds(3, 3)[1]
-    real = ex._simulate
+    real = executors._simulate
 
     def flaky(scenario: sim.Scenario, seed: int, stop: object = None) -> pd.DataFrame:
         if seed == bad_seed:
             raise FloatingPointError("boom in the model")
         return real(scenario, seed)
 
-    monkeypatch.setattr(ex, "_simulate", flaky)
+    monkeypatch.setattr(executors, "_simulate", flaky)
     out = tmp_path / "e"
     code = run_cli(["ensemble", str(scen["short"]), "--runs", "3", "--seed", "3",
                     "--workers", "1", "--out", str(out), "--no-plots"])
@@ -221,7 +222,7 @@ def test_failed_runs_are_recorded_and_the_rest_goes_on(
     assert len(run_files(out)) == 2
     assert len(pd.read_csv(out / "outcomes.csv")) == 2
     # Fixed: the same command runs only the failed run.
-    monkeypatch.setattr(ex, "_simulate", real)
+    monkeypatch.setattr(executors, "_simulate", real)
     assert run_cli(["ensemble", str(scen["short"]), "--runs", "3", "--seed", "3",
                     "--workers", "1", "--out", str(out), "--no-plots"]) == 0
     assert len(run_files(out)) == 3

@@ -20,15 +20,10 @@ import solara
 
 from sim.dashboard.figures import COMPARE_SERIES, comparison_png
 from sim.dashboard.state import default_scenario, scenario_files
-from sim.experiment import (
-    COMPARISON_HEADER,
-    ComparisonResult,
-    ExperimentCancelled,
-    ExperimentError,
-    compare,
-    comparison_rows,
-    default_workers,
-)
+from sim.executors import default_workers
+from sim.experiment import ComparisonResult, compare
+from sim.experiment_errors import ExperimentCancelled, ExperimentError
+from sim.reporting import COMPARISON_HEADER, comparison_rows
 from sim.scenario import ScenarioError, load_scenario
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,190 @@
+"""The results store: an experiment's finished runs and its manifest, on disk or in memory.
+
+With an output folder, every finished run is one Parquet file
+`runs/<scenario hash>-<seed>.parquet` (its daily time series, written to a temporary name and
+renamed), and `manifest.json` records the scenario hashes, overrides, seeds, package version,
+command and failures. Re-running the same command in the same folder runs only what is
+missing; a folder holding another experiment (changed scenario, design, root seed or version)
+is refused. Without a folder everything stays in memory (the dashboard uses this).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim.experiment_errors import ExperimentError
+
+if TYPE_CHECKING:
+    from sim.runs import PreparedScenario
+
+MANIFEST = "manifest.json"
+RUNS_DIR = "runs"
+MANIFEST_FORMAT = 1
+_IDENTITY = ("format", "kind", "package_version", "root_seed", "scenarios", "design")
+
+
+class ResultStore:
+    """Finished runs as Parquet files under `out/runs/` plus `out/manifest.json`, or memory.
+
+    Args:
+        out: the experiment's folder, or None to keep everything in memory.
+    """
+
+    def __init__(self, out: Path | None) -> None:
+        self.out = out
+        self._memory: dict[str, bytes] = {}
+        self.manifest: dict[str, Any] = {}
+
+    @property
+    def runs_dir(self) -> Path:
+        """Folder of the run files."""
+        assert self.out is not None
+        return self.out / RUNS_DIR
+
+    def path(self, run_id: str) -> Path:
+        """File of a finished run."""
+        return self.runs_dir / f"{run_id}.parquet"
+
+    def open(self, manifest: dict[str, Any]) -> None:
+        """Start (or resume) an experiment; refuse a folder holding a different one.
+
+        Raises:
+            ExperimentError: if the folder's manifest names other scenarios, design, seed or
+                package version, or it holds results without a manifest.
+        """
+        self.manifest = manifest
+        if self.out is None:
+            return
+        if self.out.exists() and not self.out.is_dir():
+            raise ExperimentError(f"{self.out}: exists and is not a folder")
+        old_path = self.out / MANIFEST
+        if old_path.exists():
+            try:
+                old = json.loads(old_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ExperimentError(f"{old_path}: unreadable manifest ({exc}); use another "
+                                      "--out folder") from None
+            _check_same_experiment(self.out, old, manifest)
+            manifest["created"] = old.get("created", manifest["created"])
+        elif self.runs_dir.is_dir() and any(self.runs_dir.glob("*.parquet")):
+            raise ExperimentError(f"{self.out}: holds run files but no {MANIFEST}; use another "
+                                  "--out folder")
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.runs_dir.glob(".*.tmp*"):
+            stale.unlink(missing_ok=True)
+        self.write_manifest()
+
+    def has(self, run_id: str) -> bool:
+        """True if the run has finished (in this or an earlier session)."""
+        if self.out is None:
+            return run_id in self._memory
+        return self.path(run_id).exists()
+
+    def save(self, run_id: str, data: bytes) -> None:
+        """Keep a finished run: write to a temporary name, then rename (atomic)."""
+        if self.out is None:
+            self._memory[run_id] = data
+            return
+        final = self.path(run_id)
+        temp = final.with_name(f".{final.name}.tmp{os.getpid()}")
+        temp.write_bytes(data)
+        os.replace(temp, final)
+
+    def source(self, run_id: str) -> Any:
+        """Something pyarrow can read the run from (a path or a buffer)."""
+        if self.out is None:
+            return io.BytesIO(self._memory[run_id])
+        return self.path(run_id)
+
+    def read(self, run_id: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """A finished run's time series (optionally only some columns)."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.source(run_id), columns=list(columns) if columns else None
+                             ).to_pandas()
+
+    def columns(self, run_id: str) -> list[str]:
+        """Column names of a finished run's time series."""
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(self.source(run_id)).names)
+
+    def write_manifest(self) -> None:
+        """Write the manifest atomically (no-op in memory)."""
+        if self.out is None:
+            return
+        self.manifest["updated"] = _now()
+        final = self.out / MANIFEST
+        temp = final.with_name(f".{MANIFEST}.tmp{os.getpid()}")
+        temp.write_text(json.dumps(self.manifest, indent=1, default=str) + "\n",
+                        encoding="utf-8")
+        os.replace(temp, final)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _check_same_experiment(out: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    hint = "use another --out folder or delete this one"
+    if old.get("package_version") != new["package_version"]:
+        raise ExperimentError(
+            f"{out}: made with sahel-sim {old.get('package_version')}, this is "
+            f"{new['package_version']}; {hint}")
+    if old.get("kind") != new["kind"]:
+        raise ExperimentError(f"{out}: holds a '{old.get('kind')}' experiment, not a "
+                              f"'{new['kind']}'; {hint}")
+    old_scen, new_scen = old.get("scenarios", {}), new["scenarios"]
+    if list(old_scen) != list(new_scen):
+        raise ExperimentError(f"{out}: holds scenarios {', '.join(old_scen)}, not "
+                              f"{', '.join(new_scen)}; {hint}")
+    for label, info in new_scen.items():
+        before = old_scen[label].get("hash", "")
+        if before != info["hash"]:
+            raise ExperimentError(f"{out}: scenario '{label}' has changed since these results "
+                                  f"were made (hash {before[:12]}, now {info['hash'][:12]}); "
+                                  f"{hint}")
+    for key in _IDENTITY:
+        if key not in ("package_version", "kind", "scenarios") and old.get(key) != new[key]:
+            raise ExperimentError(f"{out}: holds an experiment with another {key.replace('_', ' ')}"
+                                  f" ({_short(old.get(key))}, now {_short(new[key])}); {hint}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def base_manifest(kind: str, scenarios: Mapping[str, PreparedScenario], root_seed: int,
+                  design: dict[str, Any] | None, command: str | None) -> dict[str, Any]:
+    """A new experiment's manifest: what identifies it (see `ResultStore.open`) and its origin.
+
+    Args:
+        kind: "ensemble", "compare" or "sweep".
+        scenarios: label -> prepared scenario (its hash, file, name and overrides are kept).
+        root_seed: the root of the spawned seeds.
+        design: the sweep's design, or None.
+        command: the command line, or None.
+    """
+    from sim import __version__
+
+    return {
+        "format": MANIFEST_FORMAT,
+        "kind": kind,
+        "package_version": __version__,
+        "command": command,
+        "created": _now(),
+        "root_seed": root_seed,
+        "scenarios": {label: {"hash": p.hash, "path": p.path, "name": p.scenario.name,
+                              "overrides": p.overrides}
+                      for label, p in scenarios.items()},
+        "design": design,
+    }

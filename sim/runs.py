@@ -1,0 +1,154 @@
+"""An experiment's runs: prepared scenarios, the plan, and executing it into a results store.
+
+A *run* is one (scenario, parameter overrides, seed); its id is the scenario's content hash
+and the seed, so the same run is done once however many times the plan names it.
+`execute_plan` runs what the store does not hold yet (see `sim.executors`), keeps each result
+in the store and records progress and failures in its manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.executors import RunTask, execute_tasks
+from sim.result_store import ResultStore
+from sim.scenario import Scenario, apply_overrides, load_scenario, validate_data
+
+ProgressCallback = Callable[[int, int, int], None]
+ScenarioLike = str | Path | Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRun:
+    """One run of an experiment: which scenario (and sweep point), which replicate and seed."""
+
+    run_id: str
+    scenario: str  # label of the scenario (or of the sweep's base scenario)
+    scenario_hash: str
+    point: int  # sweep point (0 outside sweeps)
+    replicate: int
+    seed: int
+
+
+def run_id_for(scenario_hash: str, seed: int) -> str:
+    """The id (and file stem) of a run: the scenario's content hash and the seed."""
+    return f"{scenario_hash[:16]}-{seed}"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedScenario:
+    """A scenario ready to run: its label, origin, validated model and JSON payload."""
+
+    label: str
+    path: str | None
+    scenario: Scenario
+    payload: dict[str, Any]
+    hash: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_scenario(source: ScenarioLike, overrides: Mapping[str, Any] | None = None,
+                     label: str | None = None) -> PreparedScenario:
+    """Load (a file) or take (a `Scenario`) a scenario, apply overrides and validate it.
+
+    The label defaults to the file's stem or the scenario's name.
+    """
+    if isinstance(source, Scenario):
+        scenario = source
+        if overrides:
+            data = apply_overrides(source.model_dump(mode="json"), overrides, origin=source.name)
+            scenario = validate_data(data, Path(source.name))
+        path = None
+        name = label or source.name
+    else:
+        scenario = load_scenario(Path(source), overrides)
+        path = str(source)
+        name = label or Path(source).stem
+    payload = scenario.model_dump(mode="json")
+    return PreparedScenario(name, path, scenario, payload, scenario.content_hash(),
+                     dict(overrides or {}))
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What happened to an experiment's runs."""
+
+    planned: list[PlannedRun]
+    finished: set[str]
+    failures: dict[str, dict[str, Any]]
+    reused: int  # runs found finished from an earlier session
+    execute_seconds: float
+    compute_seconds: list[float]
+    encode_seconds: list[float]
+    workers: int  # local processes used (0 on Dask)
+
+    @property
+    def n_failed(self) -> int:
+        """Number of distinct runs that failed."""
+        return len(self.failures)
+
+
+def execute_plan(store: ResultStore, plan: list[PlannedRun],
+                 payloads: Mapping[str, PreparedScenario], workers: int, scheduler: str | None,
+                 progress: ProgressCallback | None, cancel: threading.Event | None
+                 ) -> RunReport:
+    """Execute every planned run not finished yet; record results and failures."""
+    unique: dict[str, PlannedRun] = {}
+    for run in plan:
+        unique.setdefault(run.run_id, run)
+    finished = {rid for rid in unique if store.has(rid)}
+    reused = len(finished)
+    todo = [RunTask(rid, payloads[run.scenario_hash].payload, run.scenario_hash, run.seed)
+            for rid, run in unique.items() if rid not in finished]
+    failures: dict[str, dict[str, Any]] = {}
+    labels: dict[str, list[str]] = {}
+    for run in plan:
+        labels.setdefault(run.run_id, []).append(run.scenario)
+    store.manifest["runs"] = [
+        {"id": r.run_id, "scenario": r.scenario, "point": r.point, "replicate": r.replicate,
+         "seed": r.seed, **({"overrides": payloads[r.scenario_hash].overrides}
+                            if payloads[r.scenario_hash].overrides else {})} for r in plan]
+    store.manifest["failures"] = {}
+    store.manifest["status"] = {"state": "running", "planned": len(unique),
+                                "finished": reused, "failed": 0}
+    store.write_manifest()
+    total = len(unique)
+    if progress is not None:
+        progress(reused, 0, total)
+    compute, encode = [], []
+    started = time.perf_counter()
+    state = "interrupted"
+    try:
+        with contextlib.closing(execute_tasks(todo, workers, scheduler, cancel)) as outcomes:
+            for outcome in outcomes:
+                run = unique[outcome.run_id]
+                if outcome.data is not None:
+                    store.save(outcome.run_id, outcome.data)
+                    finished.add(outcome.run_id)
+                    compute.append(outcome.compute_seconds)
+                    encode.append(outcome.encode_seconds)
+                else:
+                    failures[outcome.run_id] = {
+                        "scenario": labels[outcome.run_id], "seed": run.seed,
+                        "point": run.point, "error": outcome.error,
+                        "traceback": outcome.traceback}
+                    store.manifest["failures"] = failures
+                    store.manifest["status"].update(finished=len(finished), failed=len(failures))
+                    store.write_manifest()
+                if progress is not None:
+                    progress(len(finished) + len(failures), len(failures), total)
+        state = "failed" if failures else "complete"
+    finally:
+        store.manifest["failures"] = failures
+        store.manifest["status"] = {"state": state, "planned": total, "finished": len(finished),
+                                    "failed": len(failures)}
+        store.write_manifest()
+    used = 0 if scheduler else (1 if workers <= 1 or len(todo) <= 1 else min(workers, len(todo)))
+    return RunReport(plan, finished, failures, reused, time.perf_counter() - started, compute,
+                     encode, used)

@@ -1,0 +1,222 @@
+"""Statistics over an experiment's runs: quantile bands, outcome quantiles, paired differences.
+
+`quantile_bands` stacks the derived series (`band_series`) of many stored runs, a block of
+series at a time, and takes their quantiles per date and country, also of paired
+differences; `outcome_quantiles` summarises the headline outcomes; `median_interval` and
+`paired_table` describe paired (same-seed) differences of headline outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.experiment_errors import ExperimentError
+from sim.outcomes import HEADLINE_OUTCOMES
+from sim.scenario import COUNTRIES, Scenario
+
+if TYPE_CHECKING:
+    from sim.result_store import ResultStore
+
+QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+INTERVAL = 0.90  # confidence level of the paired-difference interval
+BAND_MEMORY_BYTES = 256 * 2**20  # budget of one block of stacked runs when computing bands
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """A banded series: a level, a complement (1 - x) or a cumulative sum of raw columns."""
+
+    name: str
+    sources: tuple[str, ...]
+    cumulative: bool = False
+    complement: bool = False
+
+
+_VICTIM_GROUPS = {"state": "state_forces", "militia": "state_forces", "russian": "russians",
+                  "jihadist": "jihadists", "separatist": "separatists"}
+
+
+def band_series(scenario: Scenario, columns: Sequence[str]) -> list[_Series]:
+    """The series banded for a scenario's runs, derived from the raw time-series columns.
+
+    Levels (control shares, displaced, residents, recruited, personnel, credibility, coups) are
+    kept as they are; `territory_outside_state` and `population_outside_state` are 1 - the
+    state's share; daily flows (`killed_*`, `wounded_*`) become cumulative sums from the start
+    date, prefixed `cum_`; `cum_victims_<group>` sums fatalities by kind of victim
+    (civilians, state_forces incl. militia, russians, jihadists, separatists).
+    """
+    out: list[_Series] = []
+    for col in columns:
+        if col in ("date", "country"):
+            continue
+        if col.startswith(("killed_", "wounded_")):
+            out.append(_Series(f"cum_{col}", (col,), cumulative=True))
+        else:
+            out.append(_Series(col, (col,)))
+        if col in ("territory_state", "population_state"):
+            kind = col.removesuffix("_state")
+            out.append(_Series(f"{kind}_outside_state", (col,), complement=True))
+    out.append(_Series("cum_victims_civilians", ("killed_civilians",), cumulative=True))
+    groups: dict[str, list[str]] = {}
+    for fid, faction in scenario.factions.items():
+        groups.setdefault(_VICTIM_GROUPS[faction.kind], []).append(f"killed_{fid}")
+    for group in dict.fromkeys(_VICTIM_GROUPS.values()):
+        sources = tuple(c for c in groups.get(group, []) if c in columns)
+        if sources:
+            out.append(_Series(f"cum_victims_{group}", sources, cumulative=True))
+    return out
+
+
+def _stack(store: ResultStore, run_ids: Sequence[str], series: Sequence[_Series],
+           n_countries: int) -> np.ndarray:
+    """Derived series of many runs as one array (runs, rows, series)."""
+    import pyarrow.parquet as pq
+
+    sources = list(dict.fromkeys(s for item in series for s in item.sources))
+    where = {name: i for i, name in enumerate(sources)}
+    raw: np.ndarray | None = None
+    for r, run_id in enumerate(run_ids):
+        table = pq.read_table(store.source(run_id), columns=sources)
+        block = np.column_stack([table.column(c).to_numpy().astype(np.float64)
+                                 for c in sources])
+        if raw is None:
+            raw = np.empty((len(run_ids), *block.shape))
+        raw[r] = block
+    assert raw is not None
+    runs, rows, _ = raw.shape
+    out = np.empty((runs, rows, len(series)))
+    for k, item in enumerate(series):
+        values = raw[:, :, [where[s] for s in item.sources]].sum(axis=2)
+        if item.complement:
+            values = 1.0 - values
+        if item.cumulative:
+            values = values.reshape(runs, rows // n_countries, n_countries).cumsum(axis=1)
+            values = values.reshape(runs, rows)
+        out[:, :, k] = values
+    return out
+
+
+def _index(store: ResultStore, run_id: str) -> pd.DataFrame:
+    frame = store.read(run_id, ["date", "country"])
+    countries = frame["country"].to_numpy()
+    n = len(COUNTRIES)
+    if len(frame) % n or not (countries.reshape(-1, n) == countries[:n]).all():
+        raise ExperimentError(f"run {run_id}: rows are not ordered by date, then country")
+    return frame
+
+
+def _chunks(series: list[_Series], runs: int, rows: int) -> Iterator[list[_Series]]:
+    per_series = max(runs * rows * 8 * 3, 1)  # raw sources, derived values, headroom
+    size = max(1, BAND_MEMORY_BYTES // per_series)
+    for start in range(0, len(series), size):
+        yield series[start:start + size]
+
+
+def _quantile_frame(index: pd.DataFrame, names: list[str], values: np.ndarray) -> pd.DataFrame:
+    """Quantiles over runs (axis 0) as a long-by-quantile frame."""
+    q = np.quantile(values, QUANTILES, axis=0)  # (Q, rows, series)
+    n_q, rows = len(QUANTILES), values.shape[1]
+    flat = q.transpose(1, 0, 2).reshape(rows * n_q, len(names))
+    frame = pd.DataFrame(flat, columns=names)
+    frame.insert(0, "quantile", np.tile(np.asarray(QUANTILES), rows))
+    frame.insert(0, "country", np.repeat(index["country"].to_numpy(), n_q))
+    frame.insert(0, "date", np.repeat(index["date"].to_numpy(), n_q))
+    return frame
+
+
+def quantile_bands(store: ResultStore, scenario: Scenario, run_ids: Sequence[str],
+                   paired: Mapping[str, tuple[Scenario, list[str], list[str]]] | None = None,
+                   ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Quantile bands of one scenario's runs, and of paired differences (other - this).
+
+    `paired` maps a label to (other scenario, this scenario's run ids, the other's run ids),
+    the two id lists aligned seed by seed.
+    """
+    index = _index(store, run_ids[0])
+    columns = store.columns(run_ids[0])
+    position = {rid: i for i, rid in enumerate(run_ids)}
+    series = band_series(scenario, columns)
+    rows = len(index)
+    parts: list[pd.DataFrame] = []
+    diff_parts: dict[str, list[pd.DataFrame]] = {label: [] for label in paired or {}}
+    for chunk in _chunks(series, len(run_ids), rows):
+        values = _stack(store, run_ids, chunk, len(COUNTRIES))
+        parts.append(_quantile_frame(index, [s.name for s in chunk], values))
+        for label, (other, mine, theirs) in (paired or {}).items():
+            if not mine:
+                continue
+            names = {s.name: s for s in band_series(other, store.columns(theirs[0]))}
+            keep = [k for k, s in enumerate(chunk) if names.get(s.name) == s]
+            if not keep:
+                continue
+            common = [chunk[k] for k in keep]
+            a = values[[position[rid] for rid in mine]][:, :, keep]
+            b = _stack(store, theirs, common, len(COUNTRIES))
+            diff_parts[label].append(_quantile_frame(index, [s.name for s in common], b - a))
+    bands = _join_parts(parts)
+    return bands, {label: _join_parts(p) for label, p in diff_parts.items() if p}
+
+
+def _join_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    keys = ["date", "country", "quantile"]
+    out = parts[0]
+    for part in parts[1:]:
+        out = pd.concat([out, part.drop(columns=keys)], axis=1)
+    return out
+
+
+def median_interval(differences: np.ndarray, level: float = INTERVAL
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Distribution-free confidence interval of the median, per column (order statistics).
+
+    With n paired differences, [d_(j), d_(n+1-j)] covers the median with probability
+    1 - 2 P(Binomial(n, 1/2) <= j - 1); j is the largest index giving at least `level`.
+    Returns NaNs when n is too small for that level (n < 5 at 90%).
+    """
+    from scipy.stats import binom
+
+    d = np.sort(np.atleast_2d(differences.T).T, axis=0)
+    n = d.shape[0]
+    alpha = (1.0 - level) / 2.0
+    j = int(binom.ppf(alpha, n, 0.5)) if n else 0  # candidate; step back until it covers
+    while j >= 1 and binom.cdf(j - 1, n, 0.5) > alpha:
+        j -= 1
+    if j < 1:
+        nan = np.full(d.shape[1], np.nan)
+        return nan, nan.copy()
+    return d[j - 1], d[n - j]
+
+
+def paired_table(label: str, base: np.ndarray, other: np.ndarray) -> pd.DataFrame:
+    """Per headline outcome: medians, the median paired difference, its interval, sign share.
+
+    Args:
+        label: the counterfactual's label.
+        base: outcomes (runs, outcomes) of the baseline.
+        other: outcomes of the counterfactual, aligned with `base` seed by seed.
+    """
+    diff = other - base
+    low, high = median_interval(diff)
+    median = np.median(diff, axis=0)
+    sign = np.sign(median)
+    sign_share = (np.sign(diff) == sign).mean(axis=0)
+    return pd.DataFrame({
+        "counterfactual": label, "outcome": HEADLINE_OUTCOMES,
+        "baseline_median": np.median(base, axis=0), "counterfactual_median": np.median(
+            other, axis=0), "diff_median": median, "diff_low": low, "diff_high": high,
+        "sign_share": sign_share, "runs": diff.shape[0]})
+
+
+def outcome_quantiles(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Quantiles over runs of each headline outcome: one row per outcome, columns q05 ... q95."""
+    values = outcomes[HEADLINE_OUTCOMES].to_numpy()
+    q = np.quantile(values, QUANTILES, axis=0) if len(values) else np.full(
+        (len(QUANTILES), len(HEADLINE_OUTCOMES)), np.nan)
+    frame = pd.DataFrame(q.T, columns=[f"q{round(x * 100):02d}" for x in QUANTILES])
+    frame.insert(0, "outcome", HEADLINE_OUTCOMES)
+    return frame
