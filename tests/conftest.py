@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,20 +13,15 @@ from sim.model import SahelModel
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-BASELINE_EVENTS = [
-    "mali_north_offensive", "africa_corps_burkina_arrives", "niger_recruits",
-    "africa_corps_niger_arrives", "bear_brigade_arrives", "africa_corps_mali_reinforced",
-    "bear_brigade_reinforced", "bear_brigade_withdraws"]
-
-
 def write_short_scenario(folder: Path, days_end: str = "2023-04-30", extra: str = "") -> Path:
-    """A baseline variant ending early (its later events removed), for fast tests."""
+    """A baseline variant ending early (its events after the end removed), for fast tests."""
+    baseline = SCENARIOS / "baseline.toml"
+    events = tomllib.loads(baseline.read_text(encoding="utf-8"))["events"]
+    late = [e["id"] for e in events if str(e["date"]) > days_end]
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "short.toml"
-    path.write_text(
-        f'extends = "{SCENARIOS / "baseline.toml"}"\n'
-        f'name = "short"\nend = {days_end}\n'
-        f"remove_events = {BASELINE_EVENTS!r}\n".replace("'", '"') + extra,
-        encoding="utf-8")
+    path.write_text(f'extends = "{baseline}"\nname = "short"\nend = {days_end}\n'
+                    f"remove_events = {json.dumps(late)}\n{extra}", encoding="utf-8")
     return path
 
 

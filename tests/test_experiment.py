@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +16,15 @@ from sim import executors
 from sim import experiment as ex
 from sim.cli_experiments import register_experiment_commands
 
+from .conftest import write_short_scenario
+
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 STATE_SIDE = ("mali_army", "burkina_army", "vdp", "niger_army", "africa_corps")
 
 
 def write_scenarios(folder: Path, end: str = "2023-02-14") -> dict[str, Path]:
     """Short test scenarios extending the bundled baseline (events after `end` removed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    events = tomllib.loads(BASELINE.read_text())["events"]
-    late = [e["id"] for e in events if str(e["date"]) > end]
-    short = folder / "short.toml"
-    short.write_text(f'extends = "{BASELINE}"\nname = "short"\nend = {end}\n'
-                     f"remove_events = {json.dumps(late)}\n")
+    short = write_short_scenario(folder, end)
     same = folder / "same.toml"  # identical model, other name: a different hash
     same.write_text('extends = "short.toml"\nname = "same"\ndescription = "a copy"\n')
     brutal = folder / "brutal.toml"  # state-side forces without restraint

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,8 @@ import pandas as pd
 import pytest
 
 from sim import experiment as ex
+
+from .conftest import write_short_scenario
 
 pytest.importorskip("distributed")
 
@@ -37,13 +38,7 @@ CLI = ("import sys, sim.cli as c; from sim.cli_experiments import register_exper
 
 def write_scenarios(folder: Path, end: str = "2023-02-14") -> dict[str, Path]:
     """A short scenario extending the bundled baseline (as in test_experiment.py)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    events = tomllib.loads(BASELINE.read_text())["events"]
-    late = [e["id"] for e in events if str(e["date"]) > end]
-    short = folder / "short.toml"
-    short.write_text(f'extends = "{BASELINE}"\nname = "short"\nend = {end}\n'
-                     f"remove_events = {json.dumps(late)}\n")
-    return {"short": short}
+    return {"short": write_short_scenario(folder, end)}
 
 
 def live_processes_in_group(pgid: int) -> list[int]:
