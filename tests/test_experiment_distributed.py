@@ -25,6 +25,7 @@ from sim import experiment as ex
 from .conftest import write_short_scenario
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # real Dask clusters and killed processes: CI's second step
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 DASK = Path(sys.executable).parent / "dask"

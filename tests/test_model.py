@@ -175,6 +175,7 @@ def test_africa_corps_exit_removes_every_russian_unit():
     assert not rows[rows["faction"].isin(["africa_corps", "bear_brigade"])]["present"].any()
 
 
+@pytest.mark.slow
 def test_restraint_lowers_russian_violence():
     kills = {}
     for name in ("baseline", "russian_restraint"):
