@@ -8,6 +8,7 @@ day before the step of their date, so they fire first.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,15 @@ from mesa import Model
 
 from sim.agents import CivilianCommunity, ForceUnit, Junta
 from sim.forces import MOBILE, REGIME_PROTECTION, build_forces
-from sim.geography import SAHARAN, SAHELIAN, SUDANIAN, build_geography, make_grid, moore_neighbours
+from sim.geography import (
+    SAHARAN,
+    SAHELIAN,
+    SUDANIAN,
+    Geography,
+    build_geography,
+    make_grid,
+    moore_neighbours,
+)
 from sim.mechanics import civilians, combat, control, movement, violence
 from sim.outputs import (
     COUNTRY_CODES,
@@ -27,7 +36,15 @@ from sim.outputs import (
     fatalities_frame,
     timeseries_frame,
 )
-from sim.scenario import COMMUNITIES, COUNTRIES, STATE_SIDE_KINDS, Event, Scenario
+from sim.scenario import (
+    COMMUNITIES,
+    COUNTRIES,
+    STATE_SIDE_KINDS,
+    CivilianParams,
+    CombatParams,
+    Event,
+    Scenario,
+)
 from sim.streams import RandomStreams
 
 ABROAD = N_COUNTRIES  # country bucket for cells outside the three countries
@@ -48,7 +65,8 @@ class SahelModel(Model):
         rng: seed or generator; defaults to the scenario's seed.
     """
 
-    def __init__(self, scenario: Scenario, rng: Any = None) -> None:
+    def __init__(self, scenario: Scenario,
+                 rng: int | np.random.SeedSequence | np.random.Generator | None = None) -> None:
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.spec = scenario
         self.geo = geo = build_geography(scenario.resolution)
@@ -282,7 +300,7 @@ class SahelModel(Model):
         self._replace_losses()
         self._record()
 
-    def run(self, progress: Any = None) -> SahelModel:
+    def run(self, progress: Callable[[int, int], object] | None = None) -> SahelModel:
         """Run to the scenario's end date; `progress(days_done, days_total)` is called weekly."""
         total = self.spec.days
         while not self.finished:
@@ -464,7 +482,8 @@ class SahelModel(Model):
                                     / by_country[:N_COUNTRIES].sum()))
             self._complex_attack(int(fac), c, p, rng)
 
-    def _complex_attack(self, fac: int, c: int, p: Any, rng: np.random.Generator) -> None:
+    def _complex_attack(self, fac: int, c: int, p: CombatParams, rng: np.random.Generator
+                        ) -> None:
         f = self.forces
         junta = self.juntas.get(COUNTRY_CODES[c])
         defenders = self.presence[self.state_side][:, :] * (self.country_bucket == c)
@@ -589,7 +608,7 @@ class SahelModel(Model):
             self._recruit(self._members, p, DECISION_INTERVAL)
         self._flee(p)
 
-    def _recruit(self, members: np.ndarray, p: Any, days: int) -> None:
+    def _recruit(self, members: np.ndarray, p: CivilianParams, days: int) -> None:
         f = self.forces
         g, n_regions, n_f = len(COMMUNITIES), len(self.geo.regions), len(self.faction_ids)
         live = np.flatnonzero(f.present & self.in_sahel[f.cell])
@@ -621,7 +640,7 @@ class SahelModel(Model):
                         out=np.zeros(live.size), where=denom > 0)
         f.strength[live] += add
 
-    def _flee(self, p: Any) -> None:
+    def _flee(self, p: CivilianParams) -> None:
         zone = self._zone_sahel
         contested_s = (zone == 3) | (zone == 4)
         fleeing = np.flatnonzero(contested_s | (self.deaths_today[self._sahel_idx] > 0))
@@ -804,7 +823,7 @@ class SahelModel(Model):
         })
 
 
-def _nearest_town_names(geo: Any) -> np.ndarray:
+def _nearest_town_names(geo: Geography) -> np.ndarray:
     """Name of the nearest town to each cell centre (towns of 1,000+ people)."""
     from scipy.spatial import cKDTree
 
