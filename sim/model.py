@@ -79,9 +79,9 @@ class SahelModel(Model):
                                    self.state_side, self.country_bucket,
                                    self.streams.get("setup", 0))
         f = self.forces
-        self.unit_country = self.country_bucket[f.base]
         self._allowed_row = np.where(self.state_side[f.faction],
-                                     len(self.faction_ids) + self.unit_country, f.faction)
+                                     len(self.faction_ids) + self.country_bucket[f.base],
+                                     f.faction)
         self._setup_agents(scenario)
         self._setup_civilians()
         self.recorder = Recorder(scenario.days, len(self.faction_ids), len(self.actor_ids))
@@ -111,8 +111,6 @@ class SahelModel(Model):
         self.guerrilla = ~self.state_side
         self._jihadists = np.array([i for i, f in enumerate(specs) if f.kind == "jihadist"],
                                    dtype=np.int64)
-        self.faction_country = np.array(
-            [list(COUNTRIES).index(f.country) if f.country else -1 for f in specs])
         self.bias = np.ones((n, len(COMMUNITIES)))
         for i, f in enumerate(specs):
             for group, weight in f.target_bias.items():
@@ -138,14 +136,12 @@ class SahelModel(Model):
         self.in_sahel = self.country_bucket < ABROAD
         on_land = country > 0
         n = len(self.faction_ids)
-        # Rows 0..F-1: where each faction may go; rows F..F+2: each country's cells, for
-        # state-side units, which serve the country where they are based.
+        # Rows 0..F-1: where each armed group may go (unused for state-side factions); rows
+        # F..F+2: each country's cells, for state-side units, which serve the country where
+        # they are based.
         self.allowed = np.zeros((n + N_COUNTRIES, self.n_cells), dtype=bool)
-        for f in range(n):
-            if self.state_side[f]:
-                self.allowed[f] = self.country_bucket == self.faction_country[f]
-            else:
-                self.allowed[f] = self.in_sahel | (self.sanctuary[f] & on_land)
+        for f in np.flatnonzero(~self.state_side):
+            self.allowed[f] = self.in_sahel | (self.sanctuary[f] & on_land)
         for c in range(N_COUNTRIES):
             self.allowed[n + c] = self.country_bucket == c
         self.actor_allowed = np.zeros((len(self.actor_ids), self.n_cells))
@@ -177,6 +173,8 @@ class SahelModel(Model):
         self.governance = self._initial_governance()
         self.refuge = self._refuge_cells()
         self._moved = np.zeros(self.n_cells, dtype=bool)
+        self._presence_buffer = np.zeros((len(self.faction_ids), self.n_cells))
+        self._presence_set = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self._cell_flags = np.zeros(self.n_cells, dtype=bool)
         self._slot = np.full(self.n_cells, -1, dtype=np.int64)
 
@@ -344,9 +342,6 @@ class SahelModel(Model):
     def _presence(self) -> np.ndarray:
         """Personnel per faction and cell, (F, C), in a buffer reused every day."""
         f = self.forces
-        if not hasattr(self, "_presence_buffer"):
-            self._presence_buffer = np.zeros((len(self.faction_ids), self.n_cells))
-            self._presence_set = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         out = self._presence_buffer
         out[self._presence_set] = 0.0  # clear only what was set last time
         live = f.present
@@ -486,11 +481,11 @@ class SahelModel(Model):
                         ) -> None:
         f = self.forces
         junta = self.juntas.get(COUNTRY_CODES[c])
-        defenders = self.presence[self.state_side][:, :] * (self.country_bucket == c)
         if junta is not None and rng.random() < COMPLEX_ATTACK_CAPITAL_SHARE:
             target = junta.capital_cell
-        else:
-            target = int(defenders.sum(axis=0).argmax())
+        else:  # the country's largest concentration of state-side personnel
+            defenders = self.presence[self.state_side].sum(axis=0) * (self.country_bucket == c)
+            target = int(defenders.argmax())
         present = self.presence[:, target] * self.state_side
         if present.sum() <= 0:
             return
