@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sim.cli_experiments import register_experiment_commands
-from sim.scenario import COUNTRIES, Scenario, ScenarioError, load_scenario
+from sim.geography import COUNTRIES
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from sim.scenario import COUNTRIES
+from sim.geography import COUNTRIES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -20,10 +20,16 @@ import numpy as np
 from matplotlib.path import Path as PolygonPath
 from scipy.spatial import cKDTree
 
-from sim.scenario import COMMUNITIES, COUNTRIES
-
 if TYPE_CHECKING:
     from mesa.discrete_space import OrthogonalMooreGrid
+
+# The three countries of the model (ISO codes and names); cells elsewhere are "abroad".
+COUNTRIES: dict[str, str] = {"MLI": "Mali", "BFA": "Burkina Faso", "NER": "Niger"}
+N_COUNTRIES = len(COUNTRIES)
+COUNTRY_CODES = (*COUNTRIES, "abroad")
+ABROAD = N_COUNTRIES  # country bucket of cells outside the three countries
+# Civilian community groups (population data: shares by region in data/communities.csv).
+COMMUNITIES: tuple[str, ...] = ("fulani", "tuareg_arab", "bambara", "mossi", "other")
 
 LON_MIN, LON_MAX = -12.5, 16.0
 LAT_MIN, LAT_MAX = 9.0, 25.0

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.scenario import COUNTRIES, Scenario
+from sim.geography import COUNTRIES
+from sim.scenario import Scenario
 
 if TYPE_CHECKING:
     from sim.result_store import ResultStore

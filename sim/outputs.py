@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.scenario import COUNTRIES
-
-COUNTRY_CODES = (*COUNTRIES, "abroad")
-N_COUNTRIES = len(COUNTRIES)
+from sim.geography import COUNTRIES, COUNTRY_CODES, N_COUNTRIES
 
 # Mechanisms of logged events, with their ACLED event type and sub-event type.
 MECHANISMS: dict[str, tuple[str, str]] = {

@@ -21,8 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.geography import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
-from sim.scenario import COUNTRIES
+from sim.geography import COUNTRIES, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -26,8 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-COUNTRIES: dict[str, str] = {"MLI": "Mali", "BFA": "Burkina Faso", "NER": "Niger"}
-COMMUNITIES: tuple[str, ...] = ("fulani", "tuareg_arab", "bambara", "mossi", "other")
+from sim.geography import COMMUNITIES, COUNTRIES
+
 FACTION_KINDS = ("state", "militia", "russian", "jihadist", "separatist")
 STATE_SIDE_KINDS = ("state", "militia", "russian")
 

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment_errors import ExperimentError
+from sim.geography import COUNTRIES
 from sim.outcomes import HEADLINE_OUTCOMES
-from sim.scenario import COUNTRIES, Scenario
+from sim.scenario import Scenario
 
 if TYPE_CHECKING:
     from sim.result_store import ResultStore

@@ -14,7 +14,8 @@ from typing import Any
 
 import solara
 
-from sim.scenario import COUNTRIES, tunable_parameters
+from sim.geography import COUNTRIES
+from sim.scenario import tunable_parameters
 
 # "Main" controls besides every faction's restraint and every junta's credibility: the levers
 # and uncertainties a user reaches for first, one or two per process.

@@ -27,6 +27,7 @@ from sim.experiment_plots import (
     DIFFERENCE_COLOUR,
     band_plot,
 )
+from sim.geography import COUNTRIES
 from sim.plots import (
     CIVILIAN_COLOUR,
     control_codes,
@@ -36,7 +37,6 @@ from sim.plots import (
     events_to_mark,
     faction_colours,
 )
-from sim.scenario import COUNTRIES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
