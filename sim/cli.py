@@ -16,28 +16,19 @@ from pathlib import Path
 
 from sim.cli_experiments import register_experiment_commands
 from sim.geography import COUNTRIES
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    bundled_scenarios,
+    load_scenario,
+    resolve_scenario_path,
+)
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class UsageError(Exception):
     """Bad input detected by a command (printed as one line, exit code 2)."""
-
-
-def bundled_scenarios() -> list[Path]:
-    """The scenario files shipped in `scenarios/`."""
-    return sorted(SCENARIO_DIR.glob("*.toml"))
-
-
-def resolve_scenario_path(name: str) -> Path:
-    """A path as given, or a bundled scenario's name (`baseline`: scenarios/baseline.toml)."""
-    path = Path(name)
-    if path.exists() or path.suffix == ".toml":
-        return path
-    bundled = SCENARIO_DIR / f"{name}.toml"
-    return bundled if bundled.exists() else path
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from sim.experiment import ComparisonResult, EnsembleResult, ExperimentResult, S
 from sim.experiment_errors import ExperimentError
 from sim.outcomes import HEADLINE_OUTCOMES
 from sim.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
+from sim.scenario import resolve_scenario_path
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # as in sim.cli (2 is bad input)
 DEFAULT_OUT = Path("out")
@@ -157,7 +158,6 @@ def _finish(result: ExperimentResult, out: Path) -> int:
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     """`sahel-sim ensemble FILE --runs N`."""
-    from sim.cli import resolve_scenario_path
     from sim.experiment import ensemble
 
     path = resolve_scenario_path(args.file)
@@ -180,7 +180,6 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """`sahel-sim compare BASELINE COUNTERFACTUAL... --runs N`."""
-    from sim.cli import resolve_scenario_path
     from sim.experiment import compare
 
     base = resolve_scenario_path(args.baseline)
@@ -209,7 +208,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """`sahel-sim sweep FILE --param NAME=LOW:HIGH ... --design D --samples N`."""
-    from sim.cli import resolve_scenario_path
     from sim.experiment import sweep
 
     path = resolve_scenario_path(args.file)

@@ -17,9 +17,8 @@ from typing import Any, cast
 
 import pandas as pd
 
-from sim.cli import bundled_scenarios
 from sim.model import SahelModel
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, bundled_scenarios, load_scenario
 
 EVENT_ROWS = 200  # latest events shown in the event table
 EVENT_COLUMNS = {

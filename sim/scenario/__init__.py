@@ -1,0 +1,90 @@
+"""Scenario files: the pydantic schema, TOML loading with `extends`, and one-line errors.
+
+A scenario is the single place where every parameter of a run is named, typed, bounded,
+documented and given its unit; the CLI, sweeps and the dashboard read it from here.
+
+Modules, bottom to top: `errors` (ScenarioError, locating a problem), `parameters` (the
+behavioural parameter groups), `schema` (factions, units, events, the scenario; tunable
+parameters), `messages` (validation errors as one line), `loading` (TOML, `extends`,
+overrides) and `catalog` (the bundled scenarios).
+"""
+
+from sim.geography import COMMUNITIES, COUNTRIES
+from sim.scenario.catalog import SCENARIO_DIR, bundled_scenarios, resolve_scenario_path
+from sim.scenario.errors import ScenarioError, did_you_mean
+from sim.scenario.loading import (
+    apply_overrides,
+    load_scenario,
+    merge,
+    read_toml,
+    validate_data,
+)
+from sim.scenario.parameters import (
+    CivilianParams,
+    CombatParams,
+    ControlParams,
+    JuntaParams,
+    MovementParams,
+    Parameters,
+    Strict,
+    ViolenceParams,
+    iter_parameter_names,
+    param,
+)
+from sim.scenario.schema import (
+    EVENT_FIELDS,
+    FACTION_KINDS,
+    STATE_SIDE_KINDS,
+    Country,
+    Date,
+    Event,
+    Faction,
+    HeldArea,
+    Identifier,
+    Junta,
+    Scenario,
+    Stance,
+    Unit,
+    check_parameter_path,
+    tunable_parameters,
+)
+
+__all__ = [
+    "COMMUNITIES",
+    "COUNTRIES",
+    "EVENT_FIELDS",
+    "FACTION_KINDS",
+    "SCENARIO_DIR",
+    "STATE_SIDE_KINDS",
+    "CivilianParams",
+    "CombatParams",
+    "ControlParams",
+    "Country",
+    "Date",
+    "Event",
+    "Faction",
+    "HeldArea",
+    "Identifier",
+    "Junta",
+    "JuntaParams",
+    "MovementParams",
+    "Parameters",
+    "Scenario",
+    "ScenarioError",
+    "Stance",
+    "Strict",
+    "Unit",
+    "ViolenceParams",
+    "apply_overrides",
+    "bundled_scenarios",
+    "check_parameter_path",
+    "did_you_mean",
+    "iter_parameter_names",
+    "load_scenario",
+    "merge",
+    "param",
+    "read_toml",
+    "resolve_scenario_path",
+    "tunable_parameters",
+    "validate_data",
+]

@@ -1,0 +1,202 @@
+"""Behavioural parameters, grouped by process: names, types, bounds, units and documentation.
+
+Each group is the parameter object of one process (a module in `sim/mechanics`); `Parameters`
+holds them all. `tunable_parameters` (in `sim.scenario.schema`) lists them for sweeps, the CLI
+and the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.scenario.errors import did_you_mean
+
+
+def param(default: float, lo: float, hi: float, unit: str, doc: str) -> Any:
+    """A bounded behavioural parameter with its unit, for the schema."""
+    return Field(default, ge=lo, le=hi, description=doc, json_schema_extra={"unit": unit})
+
+
+class Strict(BaseModel):
+    """Base for every scenario table: unknown keys are errors, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Behavioural parameters, grouped by process (each group is one module in sim/mechanics).
+# --------------------------------------------------------------------------------------------
+
+
+class CombatParams(Strict):
+    """Engagements between hostile forces (sim.mechanics.combat)."""
+
+    engage_probability: float = param(
+        0.25, 0.0, 1.0, "1/day", "Chance that hostile forces in one cell fight on a given day")
+    aimed_fire_rate: float = param(
+        0.015, 0.0, 1.0, "casualties/(fighter*day)",
+        "Lanchester aimed-fire coefficient: casualties one effective fighter inflicts per day")
+    area_fire_rate: float = param(
+        2e-4, 0.0, 0.05, "casualties/(fighter^2*day)",
+        "Deitchman area-fire coefficient of a column against hidden guerrillas")
+    evasion: float = param(
+        0.8, 0.0, 1.0, "probability",
+        "Chance outnumbered guerrillas slip away instead of fighting (not in ambushes)")
+    ambush_multiplier: float = param(
+        2.0, 1.0, 20.0, "x", "Guerrilla fire multiplier when ambushing a moving column")
+    killed_fraction: float = param(
+        0.3, 0.05, 0.95, "share", "Share of casualties killed (rest wounded); Bamako 77/277")
+    max_daily_loss: float = param(
+        0.5, 0.05, 1.0, "share", "Largest share of a force that can fall in one day")
+    complex_attack_rate: float = param(
+        1.0, 0.0, 24.0, "1/year", "Complex attacks on high-value targets per jihadist faction-year")
+    complex_attack_median_killed: float = param(
+        40.0, 1.0, 500.0, "persons", "Median deaths in a complex attack (Bamako: 77)")
+    complex_attack_sigma: float = param(
+        0.8, 0.05, 3.0, "log-units", "Log-normal spread of complex-attack deaths")
+
+
+class ViolenceParams(Strict):
+    """Violence against civilians (sim.mechanics.violence)."""
+
+    base_rate: float = param(
+        0.002, 0.0, 1.0, "1/(100 personnel*day)",
+        "Chance per 100 personnel-day of a violent event against civilians at restraint 0")
+    contested_multiplier: float = param(
+        3.0, 1.0, 20.0, "x", "Rate multiplier in contested cells (Kalyvas zones 2-4)")
+    size_scale: float = param(
+        2.0, 0.5, 100.0, "persons", "Scale (minimum) of event deaths, Pareto-distributed")
+    size_tail: float = param(
+        1.4, 1.01, 5.0, "-", "Pareto tail exponent of event deaths (smaller: heavier tail)")
+    size_cap: float = param(
+        800.0, 10.0, 5000.0, "persons", "Largest single event against civilians")
+    indiscriminate_multiplier: float = param(
+        2.0, 1.0, 20.0, "x", "Size multiplier where the perpetrator's control is weak (Kalyvas)")
+
+
+class CivilianParams(Strict):
+    """Grievance, recruitment and flight of civilian communities (sim.mechanics.civilians)."""
+
+    grievance_per_death: float = param(
+        20.0, 0.0, 1000.0, "1/(death per 1,000 people)",
+        "Grievance added per civilian killed per 1,000 members of the community")
+    grievance_half_life: float = param(
+        540.0, 7.0, 3650.0, "days", "Half-life of grievance (revenge memory)")
+    recruitment_rate: float = param(
+        0.004, 0.0, 1.0, "recruits/(1,000 people*day)",
+        "Recruits per 1,000 fully aggrieved people per day where a group is present")
+    flight_per_death: float = param(
+        60.0, 0.0, 2000.0, "persons/death",
+        "People who flee per death in a cell (civilians or fighters)")
+    contested_flight_rate: float = param(
+        6e-5, 0.0, 0.05, "1/day", "Share of a contested cell's residents who flee each day")
+
+
+class ControlParams(Strict):
+    """Territorial control (sim.mechanics.control)."""
+
+    presence_half: float = param(
+        30.0, 1.0, 10000.0, "personnel", "Personnel in reach that give half of full influence")
+    state_presence_weight: float = param(
+        0.1, 0.0, 1.0, "x", "Weight of state personnel in influence relative to armed groups'")
+    adjustment_days: float = param(
+        45.0, 1.0, 730.0, "days", "Time constant of influence toward its target")
+    contested_margin: float = param(
+        0.25, 0.0, 0.8, "share", "Lead in influence needed to hold a cell rather than contest it")
+    minimum_influence: float = param(
+        0.15, 0.0, 1.0, "share", "Influence below which no one controls a cell")
+    governance_days: float = param(
+        180.0, 7.0, 3650.0, "days",
+        "Time constant for an actor to entrench where it controls (or lose hold elsewhere)")
+    town_state_floor: float = param(
+        0.7, 0.0, 1.0, "share", "State influence kept in garrisoned towns")
+    administration_sudanian: float = param(
+        0.6, 0.0, 1.0, "share", "State administrative influence in Sudanian cells, unopposed")
+    administration_sahelian: float = param(
+        0.4, 0.0, 1.0, "share", "State administrative influence in Sahelian cells, unopposed")
+    administration_saharan: float = param(
+        0.15, 0.0, 1.0, "share", "State administrative influence in Saharan cells, unopposed")
+
+
+class JuntaParams(Strict):
+    """Junta credibility and coups (sim.agents.Junta)."""
+
+    credibility_gain_per_kill: float = param(
+        1e-4, 0.0, 0.05, "1/death", "Credibility gained per enemy fighter killed by state side")
+    credibility_loss_per_death: float = param(
+        2e-4, 0.0, 0.05, "1/death", "Credibility lost per state or Russian fighter killed")
+    capital_attack_shock: float = param(
+        0.08, 0.0, 1.0, "share", "Credibility lost when the capital is attacked")
+    credibility_recovery: float = param(
+        5e-3, 0.0, 0.1, "1/day", "Daily drift of credibility back toward its baseline")
+    coup_rate: float = param(
+        1.0, 0.0, 50.0, "1/year", "Coup attempts per year at zero credibility")
+    coup_success: float = param(
+        0.5, 0.0, 1.0, "probability", "Chance an attempt succeeds with no regime protection")
+    protection_reference: float = param(
+        300.0, 1.0, 10000.0, "personnel",
+        "Regime-protection personnel that halve a coup's chance of success")
+    replacement_days: float = param(
+        120.0, 1.0, 3650.0, "days", "Time constant of replacing state forces' losses")
+    offensive_share: float = param(
+        0.5, 0.0, 1.0, "share", "Share of mobile state units on offensives at credibility 1")
+
+
+class MovementParams(Strict):
+    """Movement of force units (sim.mechanics.movement)."""
+
+    state_speed: float = param(
+        0.6, 0.0, 1.0, "cells/day", "Chance per day that a state unit moves one cell")
+    insurgent_speed: float = param(
+        0.8, 0.0, 1.0, "cells/day", "Chance per day that an armed-group unit moves one cell")
+    state_reach: float = param(
+        6.0, 0.0, 60.0, "cells", "How far state units operate from their base (supply)")
+    raid_target_limit: float = param(
+        400.0, 1.0, 100000.0, "personnel",
+        "Largest enemy force in a cell that raiding armed groups are drawn to")
+    wander: float = param(
+        0.3, 0.0, 1.0, "share", "Random component of movement choices")
+
+
+class Parameters(Strict):
+    """All behavioural parameters, by process; `sources` gives each one's basis."""
+
+    combat: CombatParams = Field(default_factory=CombatParams)
+    violence: ViolenceParams = Field(default_factory=ViolenceParams)
+    civilians: CivilianParams = Field(default_factory=CivilianParams)
+    control: ControlParams = Field(default_factory=ControlParams)
+    junta: JuntaParams = Field(default_factory=JuntaParams)
+    movement: MovementParams = Field(default_factory=MovementParams)
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="Dotted parameter name -> source of its value")
+
+    @model_validator(mode="after")
+    def _sources_name_parameters(self) -> Parameters:
+        known = {f"{g}.{p}" for g, p in iter_parameter_names(type(self))}
+        for key in self.sources:
+            if key not in known:
+                raise ValueError(
+                    f"sources names unknown parameter '{key}'{did_you_mean(key, known)}")
+        return self
+
+
+def iter_parameter_names(params: type[Parameters] = Parameters) -> Iterator[tuple[str, str]]:
+    """Yield (group, name) for every behavioural parameter."""
+    for group, field in params.model_fields.items():
+        sub = field.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            for name in sub.model_fields:
+                yield group, name
+
+
+def _bounds(field: Any) -> dict[str, Any]:
+    lo = hi = None
+    for meta in field.metadata:
+        lo = getattr(meta, "ge", lo)
+        hi = getattr(meta, "le", hi)
+    extra = field.json_schema_extra or {}
+    return {"low": lo, "high": hi, "unit": extra.get("unit", ""),
+            "description": field.description or "", "default": field.default}

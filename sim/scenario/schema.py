@@ -1,0 +1,300 @@
+"""The scenario schema: factions, units, held areas, juntas, events and the whole scenario.
+
+A scenario is the single place where every parameter of a run is named, typed, bounded,
+documented and given its unit; the CLI, sweeps and the dashboard read it from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from sim.geography import COMMUNITIES
+from sim.scenario.errors import ScenarioError, _FieldError, did_you_mean
+from sim.scenario.parameters import Parameters, Strict, _bounds, iter_parameter_names
+
+FACTION_KINDS = ("state", "militia", "russian", "jihadist", "separatist")
+STATE_SIDE_KINDS = ("state", "militia", "russian")
+
+Country = Literal["MLI", "BFA", "NER"]
+Stance = Literal["allied", "hostile", "neutral"]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+
+
+def _not_a_number(value: Any) -> Any:
+    """Dates are TOML dates (or ISO strings); numbers would be read as Unix timestamps."""
+    if isinstance(value, int | float):
+        raise ValueError(f"expected a date such as 2024-08-30, got the number {value}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
+
+
+# --------------------------------------------------------------------------------------------
+# Actors
+# --------------------------------------------------------------------------------------------
+
+
+class Faction(Strict):
+    """An armed faction: its kind, whom it serves, and how it treats civilians."""
+
+    label: str
+    kind: Literal["state", "militia", "russian", "jihadist", "separatist"]
+    country: Country | None = Field(
+        None, description="Country whose junta a state, militia or Russian faction serves")
+    restraint: float = Field(
+        0.5, ge=0.0, le=1.0, description="1 = never harms civilians; 0 = no restraint",
+        json_schema_extra={"unit": "share"})
+    firepower: float = Field(
+        1.0, ge=0.0, le=10.0, description="Relative combat effectiveness per fighter",
+        json_schema_extra={"unit": "x"})
+    posture: Literal["defensive", "balanced", "offensive"] = "balanced"
+    target_bias: dict[str, float] = Field(
+        default_factory=dict,
+        description="Relative weight of each community among its civilian victims")
+    sanctuary_abroad: bool = Field(
+        False, description="May operate from cells outside Mali, Burkina Faso and Niger")
+    colour: str = Field("#888888", pattern=r"^#[0-9a-fA-F]{6}$")
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Faction:
+        if self.kind in STATE_SIDE_KINDS and self.country is None:
+            raise ValueError(f"a {self.kind} faction needs 'country' (one of MLI, BFA, NER)")
+        for group, weight in self.target_bias.items():
+            if group not in COMMUNITIES:
+                raise ValueError(
+                    f"target_bias names unknown community '{group}'"
+                    f"{did_you_mean(group, COMMUNITIES)}; allowed: {', '.join(COMMUNITIES)}")
+            if not (0 <= weight < float("inf")):
+                raise ValueError(f"target_bias.{group} must be a finite number >= 0, got {weight}")
+        return self
+
+    @property
+    def state_side(self) -> bool:
+        """True for the juntas' forces and their Russian allies."""
+        return self.kind in STATE_SIDE_KINDS
+
+
+class Unit(Strict):
+    """A force unit (or a set of identical groups) with its strength, base and source."""
+
+    id: Identifier
+    faction: Identifier
+    name: str
+    strength: int = Field(ge=0, le=200_000, json_schema_extra={"unit": "personnel"})
+    base: str | tuple[float, float] = Field(
+        description="Town name (see `sahel-sim describe`) or [lat, lon]")
+    groups: int = Field(1, ge=1, le=500, description="Mobile groups the unit is split into")
+    spread: float = Field(
+        0.0, ge=0.0, le=10.0, description="Radius in degrees over which groups start",
+        json_schema_extra={"unit": "degrees"})
+    role: Literal["mobile", "garrison", "regime_protection"] = "mobile"
+    present: bool = Field(True, description="Present on the start date (else: a deploy event)")
+    source: str
+
+
+class HeldArea(Strict):
+    """An area a non-state faction held (governed) on the start date."""
+
+    faction: Identifier
+    near: str | tuple[float, float] = Field(description="Town name or [lat, lon] of the centre")
+    radius: float = Field(ge=0.0, le=10.0, json_schema_extra={"unit": "degrees"})
+    governance: float = Field(
+        0.6, ge=0.0, le=1.0, description="How firmly it was held (0-1)",
+        json_schema_extra={"unit": "share"})
+    source: str
+
+
+class Junta(Strict):
+    """A country's military government."""
+
+    leader: str
+    capital: str
+    credibility: float = Field(0.6, ge=0.0, le=1.0, json_schema_extra={"unit": "share"})
+    source: str = ""
+
+
+EVENT_FIELDS: dict[str, set[str]] = {
+    "deploy": {"unit", "strength"},
+    "withdraw": {"unit"},
+    "reinforce": {"unit", "strength"},
+    "set_restraint": {"faction", "restraint"},
+    "set_posture": {"faction", "posture"},
+}
+
+
+class Event(Strict):
+    """A dated scenario event acting on a unit or a faction."""
+
+    id: Identifier | None = None
+    date: Date
+    action: Literal["deploy", "withdraw", "reinforce", "set_restraint", "set_posture"]
+    unit: Identifier | None = None
+    faction: Identifier | None = None
+    strength: int | None = Field(None, ge=0, le=200_000)
+    restraint: float | None = Field(None, ge=0.0, le=1.0)
+    posture: Literal["defensive", "balanced", "offensive"] | None = None
+    note: str = ""
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Event:
+        used = EVENT_FIELDS[self.action]
+        for name in ("unit", "faction", "strength", "restraint", "posture"):
+            if getattr(self, name) is not None and name not in used:
+                raise ValueError(f"'{name}' is not used by a '{self.action}' event; it takes "
+                                 f"{', '.join(sorted(used))}")
+        if self.action in ("deploy", "withdraw", "reinforce") and self.unit is None:
+            raise ValueError(f"a '{self.action}' event needs 'unit'")
+        if self.action == "reinforce" and self.strength is None:
+            raise ValueError("a 'reinforce' event needs 'strength' (personnel added)")
+        if self.action == "set_restraint" and (self.restraint is None or self.faction is None):
+            raise ValueError("a 'set_restraint' event needs 'faction' and 'restraint'")
+        if self.action == "set_posture" and (self.posture is None or self.faction is None):
+            raise ValueError("a 'set_posture' event needs 'faction' and 'posture'")
+        return self
+
+
+class Scenario(Strict):
+    """A whole scenario: time, space, actors, relations, parameters and events."""
+
+    name: str
+    description: str
+    start: Date
+    end: Date
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    resolution: float = Field(
+        0.25, gt=0.0, le=0.5, description="Cell size in degrees; must divide 0.5",
+        json_schema_extra={"unit": "degrees"})
+    factions: dict[Identifier, Faction]
+    relations: dict[Identifier, dict[Identifier, Stance]] = Field(default_factory=dict)
+    juntas: dict[Country, Junta]
+    units: list[Unit]
+    territory: list[HeldArea] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    parameters: Parameters = Field(default_factory=Parameters)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        if self.end <= self.start:
+            raise _FieldError(("end",), f"{self.end} must be after start ({self.start})")
+        ratio = 0.5 / self.resolution
+        if abs(ratio - round(ratio)) > 1e-9 or self.resolution < 0.05:
+            raise _FieldError(("resolution",),
+                              f"{self.resolution} must divide 0.5 and be >= 0.05 "
+                              "(allowed: 0.5, 0.25, 0.125, 0.1, 0.0625, 0.05, ...)")
+        _check_references(self)
+        return self
+
+    # Derived views ------------------------------------------------------------------------
+    @property
+    def days(self) -> int:
+        """Number of simulated days, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def stance(self, a: str, b: str) -> Stance:
+        """Relation between two factions (symmetric; neutral when unspecified)."""
+        if a == b:
+            return "allied"
+        return self.relations.get(a, {}).get(b) or self.relations.get(b, {}).get(a) or "neutral"
+
+    def content_hash(self) -> str:
+        """SHA-256 of the resolved scenario, so results can name what produced them."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _check_references(s: Scenario) -> None:
+    """Cross-field checks: names that must exist, dates inside the run, symmetric relations."""
+    factions = list(s.factions)
+    for a, row in s.relations.items():
+        if a not in s.factions:
+            raise _FieldError(("relations", a), f"unknown faction '{a}'{did_you_mean(a, factions)}")
+        for b, stance in row.items():
+            if b == a:
+                raise _FieldError(("relations", a, b), "a faction's relation to itself is not "
+                                  "allowed (it is always allied with itself)")
+            if b not in s.factions:
+                raise _FieldError(
+                    ("relations", a, b), f"unknown faction '{b}'{did_you_mean(b, factions)}")
+            back = s.relations.get(b, {}).get(a)
+            if back is not None and back != stance:
+                raise _FieldError(
+                    ("relations", a, b), f"'{stance}' contradicts relations.{b}.{a} = '{back}'")
+    unit_ids: list[str] = []
+    for i, unit in enumerate(s.units):
+        if unit.faction not in s.factions:
+            hint = did_you_mean(unit.faction, factions)
+            raise _FieldError(("units", i, "faction"), f"unknown faction '{unit.faction}'{hint}")
+        if unit.id in unit_ids:
+            raise _FieldError(("units", i, "id"), f"duplicate unit id '{unit.id}'")
+        unit_ids.append(unit.id)
+    for i, area in enumerate(s.territory):
+        if area.faction not in s.factions:
+            raise _FieldError(("territory", i, "faction"), f"unknown faction '{area.faction}'"
+                              f"{did_you_mean(area.faction, factions)}")
+        if s.factions[area.faction].state_side:
+            raise _FieldError(("territory", i, "faction"),
+                              f"'{area.faction}' is a state-side faction; territory lists areas "
+                              "held by armed groups")
+    event_ids: set[str] = set()
+    for i, event in enumerate(s.events):
+        if event.id is not None:
+            if event.id in event_ids:
+                raise _FieldError(("events", i, "id"), f"duplicate event id '{event.id}'")
+            event_ids.add(event.id)
+        if not s.start <= event.date <= s.end:
+            raise _FieldError(("events", i, "date"),
+                              f"{event.date} is outside the run; allowed {s.start} to {s.end}")
+        if event.unit is not None and event.unit not in unit_ids:
+            raise _FieldError(("events", i, "unit"),
+                              f"unknown unit '{event.unit}'{did_you_mean(event.unit, unit_ids)}")
+        if event.faction is not None and event.faction not in s.factions:
+            raise _FieldError(("events", i, "faction"), f"unknown faction '{event.faction}'"
+                              f"{did_you_mean(event.faction, factions)}")
+    _check_deployments(s)
+
+
+def _check_deployments(s: Scenario) -> None:
+    """A unit can only be deployed when it is not in the theatre on that date."""
+    present = {u.id: u.present for u in s.units}
+    order = sorted(range(len(s.events)), key=lambda i: s.events[i].date)
+    for i in order:
+        event = s.events[i]
+        if event.action == "deploy":
+            if present[event.unit]:
+                raise _FieldError(("events", i, "unit"),
+                                  f"'{event.unit}' is already present on {event.date}; deploy "
+                                  "units that start with present = false or were withdrawn")
+            present[event.unit] = True
+        elif event.action == "withdraw":
+            present[event.unit] = False
+
+
+def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every numeric parameter a sweep or dashboard may set, with its bounds and unit."""
+    out: dict[str, dict[str, Any]] = {}
+    for group, name in iter_parameter_names():
+        field = Parameters.model_fields[group].annotation.model_fields[name]  # type: ignore[union-attr]
+        out[f"parameters.{group}.{name}"] = _bounds(field)
+    for faction in data.get("factions", {}):
+        for name in ("restraint", "firepower"):
+            out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
+    for country in data.get("juntas", {}):
+        out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
+    return out
+
+
+def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str) -> None:
+    """Raise ScenarioError unless `dotted` names a tunable parameter of this scenario."""
+    known = tunable_parameters(data)
+    if dotted not in known:
+        raise ScenarioError(f"{origin}: {dotted}: not a tunable parameter"
+                            f"{did_you_mean(dotted, known)}; see `sahel-sim parameters FILE`")

@@ -1,0 +1,86 @@
+"""Loading scenarios: the bundled files, `extends`, merging, hashes, overrides, the catalog."""
+
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.scenario import (
+    apply_overrides,
+    bundled_scenarios,
+    resolve_scenario_path,
+    tunable_parameters,
+)
+
+from ..conftest import SCENARIOS
+from .conftest import BASE, child
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_bundled_scenarios_are_valid(path):
+    scenario = sim.load_scenario(path)
+    assert scenario.description
+    assert all(u.source for u in scenario.units)
+
+
+def test_baseline_facts(baseline):
+    assert (baseline.start.isoformat(), baseline.end.isoformat()) == ("2023-01-01", "2024-12-31")
+    events = {e.id: e for e in baseline.events}
+    assert events["bear_brigade_arrives"].date.isoformat() == "2024-05-25"
+    assert events["bear_brigade_withdraws"].date.isoformat() == "2024-08-30"
+    assert baseline.stance("jnim", "csp_dpa") == "allied"
+    assert baseline.stance("jnim", "is_sahel") == "hostile"
+    assert baseline.stance("csp_dpa", "jnim") == "allied"  # symmetric
+    jnim = sum(u.strength for u in baseline.units if u.faction == "jnim")
+    assert 6000 <= jnim <= 7000  # FACTS C
+
+
+def test_extends_overrides_only_what_differs():
+    stays = sim.load_scenario(SCENARIOS / "bear_brigade_stays.toml")
+    base = sim.load_scenario(BASE)
+    assert stays.name == "bear_brigade_stays"
+    assert {e.id for e in base.events} - {e.id for e in stays.events} == {
+        "bear_brigade_withdraws"}
+    assert stays.units == base.units
+    restraint = sim.load_scenario(SCENARIOS / "russian_restraint.toml")
+    assert restraint.factions["africa_corps"].restraint == 0.95
+    assert restraint.factions["africa_corps"].label == base.factions["africa_corps"].label
+    exit_ = sim.load_scenario(SCENARIOS / "africa_corps_exit.toml")
+    assert exit_.end.isoformat() == "2026-12-31"
+    assert len(exit_.events) == len(base.events) + 6
+
+
+def test_child_unit_entry_merges_by_id(tmp_path):
+    path = child(tmp_path, '[[units]]\nid = "bear_brigade"\nstrength = 250\n')
+    unit = next(u for u in sim.load_scenario(path).units if u.id == "bear_brigade")
+    assert unit.strength == 250 and unit.base == "Ouagadougou"
+
+
+def test_content_hash_changes_with_content(tmp_path):
+    a = sim.load_scenario(BASE).content_hash()
+    b = sim.load_scenario(child(tmp_path, "[factions.jnim]\nrestraint = 0.1\n")).content_hash()
+    assert a != b and len(a) == 64
+    assert a == sim.load_scenario(BASE).content_hash()
+
+
+def test_overrides_and_tunable_parameters():
+    data = sim.load_scenario(BASE).model_dump(mode="json")
+    names = tunable_parameters(data)
+    assert names["parameters.combat.engage_probability"]["high"] == 1.0
+    assert names["factions.jnim.restraint"]["unit"] == "share"
+    changed = apply_overrides(data, {"factions.jnim.restraint": 0.1})
+    assert changed["factions"]["jnim"]["restraint"] == 0.1
+    scenario = sim.load_scenario(BASE, overrides={"parameters.combat.engage_probability": 0.5})
+    assert scenario.parameters.combat.engage_probability == 0.5
+    with pytest.raises(sim.ScenarioError, match=r"did you mean 'factions\.jnim\.restraint'"):
+        sim.load_scenario(BASE, overrides={"factions.jnim.restrain": 0.1})
+    with pytest.raises(sim.ScenarioError, match="out of range"):
+        sim.load_scenario(BASE, overrides={"factions.jnim.restraint": 3})
+
+
+
+def test_catalog_lists_and_resolves_bundled_scenarios(tmp_path):
+    assert bundled_scenarios() == sorted(SCENARIOS.glob("*.toml"))
+    assert resolve_scenario_path("baseline") == SCENARIOS / "baseline.toml"
+    assert resolve_scenario_path("nothere") == Path("nothere")
+    assert resolve_scenario_path(str(tmp_path / "x.toml")) == tmp_path / "x.toml"
