@@ -1,7 +1,7 @@
 """Speed of experiments: an ensemble with 1 and with 2 local workers, and the cost per run.
 
 Figures (medians over repeats):
-- wall time of `sim.experiment.ensemble` end to end, and of its execution phase (until the
+- wall time of `sim.experiments.ensemble` end to end, and of its execution phase (until the
   last run is written) with 1 and 2 workers, and the speed-up of 2 workers over 1;
 - the median run (building, running the model and building its series, timed in the worker);
 - the overhead per run: execution wall time x workers - the runs' own time, per run, as a share
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.experiment import ensemble
+from sim.experiments import ensemble
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,12 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.designs import DESIGNS
-from sim.executors import default_workers
-from sim.experiment import ComparisonResult, EnsembleResult, ExperimentResult, SweepResult
-from sim.experiment_errors import ExperimentError
-from sim.outcomes import HEADLINE_OUTCOMES
-from sim.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
+from sim.experiments.designs import DESIGNS
+from sim.experiments.errors import ExperimentError
+from sim.experiments.executors import default_workers
+from sim.experiments.outcomes import HEADLINE_OUTCOMES
+from sim.experiments.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
+from sim.experiments.results import (
+    ComparisonResult,
+    EnsembleResult,
+    ExperimentResult,
+    SweepResult,
+)
 from sim.scenario import resolve_scenario_path
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # as in sim.cli (2 is bad input)
@@ -158,7 +163,7 @@ def _finish(result: ExperimentResult, out: Path) -> int:
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     """`sahel-sim ensemble FILE --runs N`."""
-    from sim.experiment import ensemble
+    from sim.experiments.experiment import ensemble
 
     path = resolve_scenario_path(args.file)
     out = args.out or DEFAULT_OUT / f"ensemble-{path.stem}"
@@ -180,7 +185,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """`sahel-sim compare BASELINE COUNTERFACTUAL... --runs N`."""
-    from sim.experiment import compare
+    from sim.experiments.experiment import compare
 
     base = resolve_scenario_path(args.baseline)
     others = [resolve_scenario_path(c) for c in args.counterfactuals]
@@ -208,7 +213,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """`sahel-sim sweep FILE --param NAME=LOW:HIGH ... --design D --samples N`."""
-    from sim.experiment import sweep
+    from sim.experiments.experiment import sweep
 
     path = resolve_scenario_path(args.file)
     out = args.out or DEFAULT_OUT / f"sweep-{path.stem}-{args.design}"

@@ -1,6 +1,6 @@
 """The compare view: a baseline and a counterfactual run as a paired ensemble in the background.
 
-It calls `sim.experiment.compare` (the engine of `sahel-sim compare`) in a thread with a
+It calls `sim.experiments.compare` (the engine of `sahel-sim compare`) in a thread with a
 progress callback and a cancel event, so the page stays usable while runs go on; the result
 shows the quantile bands of both scenarios, the bands of their paired difference, and the
 headline-outcome table with the same numbers as the command line.
@@ -20,10 +20,14 @@ import solara
 
 from sim.dashboard.figures import COMPARE_SERIES, comparison_png
 from sim.dashboard.state import default_scenario, scenario_files
-from sim.executors import default_workers
-from sim.experiment import ComparisonResult, compare
-from sim.experiment_errors import ExperimentCancelled, ExperimentError
-from sim.reporting import COMPARISON_HEADER, comparison_rows
+from sim.experiments import (
+    ComparisonResult,
+    ExperimentCancelled,
+    ExperimentError,
+    compare,
+)
+from sim.experiments.executors import default_workers
+from sim.experiments.reporting import COMPARISON_HEADER, comparison_rows
 from sim.scenario import ScenarioError, load_scenario
 
 logger = logging.getLogger(__name__)
@@ -101,7 +105,7 @@ def scenario_period(path: Path) -> str:
 
 def run_comparison(request: CompareRequest, cancel: threading.Event,
                    progress: Any) -> CompareOutcome:
-    """Run `sim.experiment.compare` for a request; errors become a one-line message."""
+    """Run `sim.experiments.compare` for a request; errors become a one-line message."""
     try:
         result = compare(request.baseline, [request.counterfactual], request.runs,
                          root_seed=request.root_seed, workers=request.workers,

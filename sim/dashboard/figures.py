@@ -21,7 +21,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from sim.experiment_plots import (
+from sim.experiments.plots import (
     BASELINE_COLOUR,
     COUNTERFACTUAL_COLOUR,
     DIFFERENCE_COLOUR,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from matplotlib.image import AxesImage
     from matplotlib.text import Text
 
-    from sim.experiment import ComparisonResult
+    from sim.experiments import ComparisonResult
     from sim.model import SahelModel
 
 MAP_SIZE_IN = (7.6, 4.6)
@@ -333,7 +333,7 @@ def comparison_png(result: ComparisonResult, counterfactual: str, series: str) -
     """Bands of the baseline and a counterfactual (top) and of their paired difference (bottom).
 
     Args:
-        result: a finished `sim.experiment.compare` result.
+        result: a finished `sim.experiments.compare` result.
         counterfactual: the label of one of its counterfactuals.
         series: a key of `COMPARE_SERIES`.
     """

@@ -302,8 +302,8 @@ def test_compare_runs_in_background_and_shows_bands(page: Page, solara_server: s
                  "civilian_fatalities_MLI", "russian_fatalities", "displaced_NER"):
         assert text in table
     # the same numbers as `sahel-sim compare` (the same function, the same default seeds)
-    from sim.experiment import compare
-    from sim.reporting import comparison_rows
+    from sim.experiments import compare
+    from sim.experiments.reporting import comparison_rows
 
     expected = comparison_rows(compare(SHORT_BASELINE, [SHORT_RESTRAINT], 3))
     shown = page.evaluate("""() => Array.from(

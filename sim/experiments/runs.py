@@ -1,9 +1,10 @@
-"""An experiment's runs: prepared scenarios, the plan, and executing it into a results store.
+"""An experiment's runs: the plan, and executing it into a results store.
 
 A *run* is one (scenario, parameter overrides, seed); its id is the scenario's content hash
 and the seed, so the same run is done once however many times the plan names it.
-`execute_plan` runs what the store does not hold yet (see `sim.executors`), keeps each result
-in the store and records progress and failures in its manifest.
+`execute_plan` runs what the store does not hold yet (see `sim.experiments.executors`), keeps
+each result in the store and records progress and failures in its manifest. Scenarios are
+prepared in `sim.experiments.prepared`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from sim.executors import RunTask, execute_tasks
-from sim.result_store import ResultStore
-from sim.scenario import Scenario, apply_overrides, load_scenario, validate_data
+from sim.experiments.executors import RunTask, execute_tasks
+from sim.experiments.prepared import PreparedScenario
+from sim.experiments.result_store import ResultStore
 
 ProgressCallback = Callable[[int, int, int], None]
-ScenarioLike = str | Path | Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,40 +38,6 @@ class PlannedRun:
 def run_id_for(scenario_hash: str, seed: int) -> str:
     """The id (and file stem) of a run: the scenario's content hash and the seed."""
     return f"{scenario_hash[:16]}-{seed}"
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedScenario:
-    """A scenario ready to run: its label, origin, validated model and JSON payload."""
-
-    label: str
-    path: str | None
-    scenario: Scenario
-    payload: dict[str, Any]
-    hash: str
-    overrides: dict[str, Any] = field(default_factory=dict)
-
-
-def prepare_scenario(source: ScenarioLike, overrides: Mapping[str, Any] | None = None,
-                     label: str | None = None) -> PreparedScenario:
-    """Load (a file) or take (a `Scenario`) a scenario, apply overrides and validate it.
-
-    The label defaults to the file's stem or the scenario's name.
-    """
-    if isinstance(source, Scenario):
-        scenario = source
-        if overrides:
-            data = apply_overrides(source.model_dump(mode="json"), overrides, origin=source.name)
-            scenario = validate_data(data, Path(source.name))
-        path = None
-        name = label or source.name
-    else:
-        scenario = load_scenario(Path(source), overrides)
-        path = str(source)
-        name = label or Path(source).stem
-    payload = scenario.model_dump(mode="json")
-    return PreparedScenario(name, path, scenario, payload, scenario.content_hash(),
-                     dict(overrides or {}))
 
 
 @dataclass(slots=True)

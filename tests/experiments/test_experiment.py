@@ -12,13 +12,13 @@ import pytest
 
 import sim
 import sim.cli as cli
-from sim import executors
-from sim import experiment as ex
+from sim import experiments as ex
 from sim.cli_experiments import register_experiment_commands
+from sim.experiments import executors
 
-from .conftest import write_short_scenario
+from ..conftest import write_short_scenario
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 STATE_SIDE = ("mali_army", "burkina_army", "vdp", "niger_army", "africa_corps")
 
 

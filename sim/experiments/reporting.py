@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from sim.experiment import ComparisonResult
+    from sim.experiments.results import ComparisonResult
 
 
 def format_value(outcome: str, value: float, signed: bool = False) -> str:

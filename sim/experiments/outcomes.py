@@ -16,8 +16,8 @@ from sim.geography import COUNTRIES
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
-    from sim.result_store import ResultStore
-    from sim.runs import PlannedRun
+    from sim.experiments.result_store import ResultStore
+    from sim.experiments.runs import PlannedRun
 
 _PER_COUNTRY = ("civilian_fatalities", "total_fatalities")
 _END_OF_RUN = ("territory_outside_state", "population_outside_state", "coups", "displaced")

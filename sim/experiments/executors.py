@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment_errors import ExperimentCancelled, ExperimentError
+from sim.experiments.errors import ExperimentCancelled, ExperimentError
 from sim.scenario import Scenario
 
 DASK_CONNECT_TIMEOUT = "20s"

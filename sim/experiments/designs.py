@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.experiment_errors import ExperimentError
-from sim.outcomes import HEADLINE_OUTCOMES
+from sim.experiments.errors import ExperimentError
+from sim.experiments.outcomes import HEADLINE_OUTCOMES
 from sim.scenario import ScenarioError, check_parameter_path, tunable_parameters
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")

@@ -1,4 +1,4 @@
-"""The errors an experiment raises (`sim.experiment` and the modules it runs on)."""
+"""The errors an experiment raises (`sim.experiments` and the modules it runs on)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 Figures are built with `matplotlib.figure.Figure` (no pyplot, no global state), so they can be
 drawn from a dashboard's worker thread. Bands are frames long by quantile (see
-`sim.experiment.EnsembleResult`): the 5-95% band is light, the 25-75% band darker, the median a
-line.
+`sim.experiments.EnsembleResult`): the 5-95% band is light, the 25-75% band darker, the median
+a line.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sim.geography import COUNTRIES
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from sim.experiment import ComparisonResult, SweepResult
+    from sim.experiments.results import ComparisonResult, SweepResult
     from sim.scenario import Scenario
 
 STATE_COLOUR = "#3b6ea8"

@@ -20,14 +20,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import experiment as ex
+from sim import experiments as ex
 
-from .conftest import write_short_scenario
+from ..conftest import write_short_scenario
 
 pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow  # real Dask clusters and killed processes: CI's second step
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 DASK = Path(sys.executable).parent / "dask"
 START_TIMEOUT = 60.0
 PARAMS = {"factions.jnim.restraint": (0.1, 0.6), "parameters.combat.engage_probability":

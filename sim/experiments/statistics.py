@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.experiment_errors import ExperimentError
+from sim.experiments.errors import ExperimentError
+from sim.experiments.outcomes import HEADLINE_OUTCOMES
 from sim.geography import COUNTRIES
-from sim.outcomes import HEADLINE_OUTCOMES
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
-    from sim.result_store import ResultStore
+    from sim.experiments.result_store import ResultStore
 
 QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 INTERVAL = 0.90  # confidence level of the paired-difference interval

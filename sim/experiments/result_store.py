@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.experiment_errors import ExperimentError
+from sim.experiments.errors import ExperimentError
 
 if TYPE_CHECKING:
-    from sim.runs import PreparedScenario
+    from sim.experiments.prepared import PreparedScenario
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"

@@ -6,10 +6,11 @@ replications of a scenario use seeds spawned from one root seed with
 levers) with the *same* seeds (common random numbers), so their differences are paired; a sweep
 varies uncertain parameters over a design (grid, Latin hypercube, Sobol or Morris).
 
-The modules behind it: `sim.runs` (the plan and its execution), `sim.executors` (in process, a
-local process pool or Dask), `sim.result_store` (run files and the resumable manifest),
-`sim.outcomes` (headline outcomes), `sim.statistics` (quantile bands, paired statistics),
-`sim.designs` (sweep designs, sensitivity) and `sim.reporting` (tables for people).
+The modules behind it, all in `sim.experiments`: `prepared` (scenarios ready to run), `runs`
+(the plan and its execution), `executors` (in process, a local process pool or Dask),
+`result_store` (run files and the resumable manifest), `outcomes` (headline outcomes),
+`statistics` (quantile bands, paired statistics), `designs` (sweep designs, sensitivity),
+`results` (what experiments return), `reporting` (tables for people) and `plots`.
 """
 
 from __future__ import annotations
@@ -18,57 +19,37 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.designs import Design, design_points, parse_parameter_ranges, sensitivity_indices
-from sim.experiment_errors import ExperimentCancelled, ExperimentError
-from sim.outcomes import HEADLINE_OUTCOMES, headline_outcomes, outcome_frame
-from sim.reporting import comparison_markdown, markdown_table
-from sim.result_store import ResultStore, base_manifest
-from sim.runs import (
-    PlannedRun,
-    PreparedScenario,
-    ProgressCallback,
-    RunReport,
-    ScenarioLike,
-    execute_plan,
-    prepare_scenario,
-    run_id_for,
+from sim.experiments.designs import (
+    Design,
+    design_points,
+    parse_parameter_ranges,
+    sensitivity_indices,
 )
-from sim.scenario import Scenario, apply_overrides, validate_data
-from sim.statistics import (
-    QUANTILES,
-    median_interval,
+from sim.experiments.errors import ExperimentError
+from sim.experiments.outcomes import HEADLINE_OUTCOMES, outcome_frame
+from sim.experiments.prepared import PreparedScenario, ScenarioLike, prepare_scenario
+from sim.experiments.reporting import comparison_markdown, markdown_table
+from sim.experiments.result_store import ResultStore, base_manifest
+from sim.experiments.results import (
+    ComparisonResult,
+    EnsembleResult,
+    SweepResult,
+)
+from sim.experiments.runs import PlannedRun, ProgressCallback, execute_plan, run_id_for
+from sim.experiments.statistics import (
     outcome_quantiles,
     paired_table,
     quantile_bands,
 )
+from sim.scenario import Scenario, apply_overrides, validate_data
 
-__all__ = [
-    "HEADLINE_OUTCOMES",
-    "QUANTILES",
-    "ComparisonResult",
-    "EnsembleResult",
-    "ExperimentCancelled",
-    "ExperimentError",
-    "ExperimentResult",
-    "ProgressCallback",
-    "ScenarioLike",
-    "SweepResult",
-    "compare",
-    "design_points",
-    "ensemble",
-    "headline_outcomes",
-    "median_interval",
-    "paired_table",
-    "spawn_seeds",
-    "sweep",
-]
+__all__ = ["compare", "ensemble", "spawn_seeds", "sweep"]
 
 # --------------------------------------------------------------------------------------------
 # Seeds and labels
@@ -93,96 +74,6 @@ def _unique_labels(labels: Sequence[str]) -> list[str]:
         seen[label] += 1
         out.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Results
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ExperimentResult:
-    """What every experiment returns: per-run outcomes, failures and timings."""
-
-    outcomes: pd.DataFrame  # one row per successful run: scenario, point, replicate, seed, ...
-    failures: dict[str, dict[str, Any]]
-    report: RunReport
-    out: Path | None
-    files: list[Path] = field(default_factory=list)
-
-    @property
-    def n_failed(self) -> int:
-        """Number of runs that failed."""
-        return len(self.failures)
-
-    @property
-    def timings(self) -> dict[str, float]:
-        """Wall time of the execution phase, median run compute time, overhead per run."""
-        r = self.report
-        runs = len(r.compute_seconds)
-        if not runs:
-            return {"execute_seconds": r.execute_seconds, "runs_executed": 0}
-        mean = float(np.mean(r.compute_seconds))
-        out = {"execute_seconds": r.execute_seconds, "runs_executed": runs,
-               "run_seconds_median": float(np.median(r.compute_seconds)),
-               "run_seconds_mean": mean,
-               "encode_seconds_median": float(np.median(r.encode_seconds))}
-        if r.workers:  # local processes: their busy time is known (not so on Dask)
-            out["overhead_per_run_share"] = (r.execute_seconds * r.workers / runs - mean) / mean
-        return out
-
-
-@dataclass(slots=True)
-class EnsembleResult(ExperimentResult):
-    """An ensemble: quantile bands of every series, and the spread of the headline outcomes.
-
-    `bands` is long by quantile: columns `date`, `country`, `quantile` (0.05, 0.25, 0.5, 0.75,
-    0.95), then one column per series (see `sim.statistics.band_series`), rows sorted by date,
-    country and quantile. `summary` has one row per headline outcome and one column per
-    quantile.
-    """
-
-    bands: pd.DataFrame = field(default_factory=pd.DataFrame)
-    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-@dataclass(slots=True)
-class ComparisonResult(ExperimentResult):
-    """A paired comparison of a baseline with counterfactuals.
-
-    `table`: one row per (counterfactual, headline outcome) with columns counterfactual,
-    outcome, baseline_median, counterfactual_median, diff_median (median over seeds of
-    counterfactual - baseline), diff_low and diff_high (90% distribution-free confidence
-    interval of that median, NaN with fewer than 5 pairs), sign_share (share of seeds whose
-    difference has the sign of diff_median; of zero differences when it is 0) and runs (pairs).
-
-    `bands`: scenario label -> quantile bands as in `EnsembleResult.bands` (long by quantile:
-    date, country, quantile, then one column per series). `difference_bands`: counterfactual
-    label -> the same for paired differences (counterfactual - baseline, seed by seed).
-    """
-
-    table: pd.DataFrame = field(default_factory=pd.DataFrame)
-    bands: dict[str, pd.DataFrame] = field(default_factory=dict)
-    difference_bands: dict[str, pd.DataFrame] = field(default_factory=dict)
-    baseline: str = ""
-    counterfactuals: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class SweepResult(ExperimentResult):
-    """A sweep: the design's points, outcomes per point (mean over replicates), sensitivity.
-
-    `points`: one row per point (`point` and one column per parameter). `point_outcomes`: the
-    mean of each headline outcome over the point's successful replicates. `sensitivity` (Sobol
-    and Morris designs): one row per (outcome, parameter) with S1, S1_conf, ST, ST_conf (Sobol)
-    or mu, mu_star, mu_star_conf, sigma (Morris); `*_conf` are half-widths of 95% intervals.
-    """
-
-    design: str = ""
-    parameters: dict[str, tuple[float, float]] = field(default_factory=dict)
-    points: pd.DataFrame = field(default_factory=pd.DataFrame)
-    point_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
-    sensitivity: pd.DataFrame | None = None
 
 
 def _check_common(runs: int, workers: int, root_seed: int | None,
@@ -247,7 +138,7 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
                                             "outcome_quantiles.csv": result.summary})
         result.files.append(_write_parquet(out / "bands.parquet", result.bands))
         if plots:
-            from sim.experiment_plots import ensemble_figures
+            from sim.experiments.plots import ensemble_figures
 
             result.files += ensemble_figures(result.bands, prepared.scenario,
                                              out / "plots", title=prepared.label)
@@ -338,7 +229,7 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
             result.files.append(_write_parquet(out / "difference_bands.parquet",
                                                _labelled(result.difference_bands)))
         if plots:
-            from sim.experiment_plots import comparison_figures
+            from sim.experiments.plots import comparison_figures
 
             result.files += comparison_figures(result, out / "plots")
     return result
@@ -369,9 +260,9 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
         scenario: the scenario file (or `Scenario`) whose parameters are varied.
         params: name -> (low, high), or `NAME=LOW:HIGH` strings; names are dotted paths of
             `sim.scenario.tunable_parameters` and ranges must lie within their bounds.
-        design: "grid", "lhs", "sobol" or "morris" (see `sim.designs.design_points` for
+        design: "grid", "lhs", "sobol" or "morris" (see `sim.experiments.design_points` for
             `samples`).
-        samples: design size (see `sim.designs.design_points`).
+        samples: design size (see `sim.experiments.design_points`).
         runs_per_point: replications (seeds) per point.
         root_seed: root of the spawned seeds and of the design (default: the scenario's seed).
         workers: local worker processes (1 runs in this process).
@@ -433,7 +324,7 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
             result.files.append(out / "sensitivity.md")
         result.files += _write_frames(out, frames)
         if plots:
-            from sim.experiment_plots import sweep_figures
+            from sim.experiments.plots import sweep_figures
 
             result.files += sweep_figures(result, out / "plots")
     return result
