@@ -13,7 +13,6 @@ import pytest
 import sim
 import sim.cli as cli
 from sim import experiments as ex
-from sim.cli_experiments import register_experiment_commands
 from sim.experiments import executors
 
 from ..conftest import write_short_scenario
@@ -39,8 +38,6 @@ def scen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def run_cli(argv: list[str]) -> int:
-    if register_experiment_commands not in cli._EXTRA_COMMANDS:
-        cli._EXTRA_COMMANDS.append(register_experiment_commands)
     return cli.main(argv)
 
 

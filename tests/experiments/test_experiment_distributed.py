@@ -32,9 +32,7 @@ DASK = Path(sys.executable).parent / "dask"
 START_TIMEOUT = 60.0
 PARAMS = {"factions.jnim.restraint": (0.1, 0.6), "parameters.combat.engage_probability":
           (0.1, 0.4)}
-CLI = ("import sys, sim.cli as c; from sim.cli_experiments import register_experiment_commands"
-       " as r; r in c._EXTRA_COMMANDS or c._EXTRA_COMMANDS.append(r); "
-       "sys.exit(c.main(sys.argv[1:]))")
+CLI = "import sys, sim.cli as c; sys.exit(c.main(sys.argv[1:]))"
 
 
 def write_scenarios(folder: Path, end: str = "2023-02-14") -> dict[str, Path]:

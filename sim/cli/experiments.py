@@ -14,20 +14,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.experiments.designs import DESIGNS
-from sim.experiments.errors import ExperimentError
-from sim.experiments.executors import default_workers
-from sim.experiments.outcomes import HEADLINE_OUTCOMES
-from sim.experiments.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
-from sim.experiments.results import (
+from sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from sim.experiments import (
+    HEADLINE_OUTCOMES,
     ComparisonResult,
     EnsembleResult,
+    ExperimentError,
     ExperimentResult,
     SweepResult,
+    compare,
+    ensemble,
+    sweep,
 )
+from sim.experiments.designs import DESIGNS
+from sim.experiments.executors import default_workers
+from sim.experiments.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
 from sim.scenario import resolve_scenario_path
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # as in sim.cli (2 is bad input)
 DEFAULT_OUT = Path("out")
 
 
@@ -134,8 +137,6 @@ def _workers(args: argparse.Namespace) -> int:
 def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., ExperimentResult]
          ) -> ExperimentResult | int:
     """Call an experiment with a progress bar; turn its errors and interrupts into codes."""
-    from sim.cli import UsageError  # here: sim.cli may import this module at its top
-
     bar = _ProgressBar(kind)
     try:
         result = call(progress=bar)
@@ -163,8 +164,6 @@ def _finish(result: ExperimentResult, out: Path) -> int:
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     """`sahel-sim ensemble FILE --runs N`."""
-    from sim.experiments.experiment import ensemble
-
     path = resolve_scenario_path(args.file)
     out = args.out or DEFAULT_OUT / f"ensemble-{path.stem}"
     command = _command("ensemble", args, [args.file], ["--runs", str(args.runs)])
@@ -185,8 +184,6 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """`sahel-sim compare BASELINE COUNTERFACTUAL... --runs N`."""
-    from sim.experiments.experiment import compare
-
     base = resolve_scenario_path(args.baseline)
     others = [resolve_scenario_path(c) for c in args.counterfactuals]
     out = args.out or DEFAULT_OUT / "-".join(["compare", base.stem, "vs",
@@ -213,8 +210,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """`sahel-sim sweep FILE --param NAME=LOW:HIGH ... --design D --samples N`."""
-    from sim.experiments.experiment import sweep
-
     path = resolve_scenario_path(args.file)
     out = args.out or DEFAULT_OUT / f"sweep-{path.stem}-{args.design}"
     extra = [w for spec in args.param for w in ("--param", spec)]

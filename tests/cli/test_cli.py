@@ -9,7 +9,7 @@ import pytest
 
 from sim.cli import main
 
-from .conftest import SCENARIOS, write_short_scenario
+from ..conftest import SCENARIOS, write_short_scenario
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,7 +1,4 @@
-"""The `sahel-sim` command line: validate, describe, run, and (later) compare and sweep.
-
-Exit codes: 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback).
-"""
+"""`sahel-sim scenarios | validate | describe | parameters | run`: one scenario at a time."""
 
 from __future__ import annotations
 
@@ -11,10 +8,9 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.cli_experiments import register_experiment_commands
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
 from sim.geography import COUNTRIES
 from sim.scenario import (
     Scenario,
@@ -23,12 +19,6 @@ from sim.scenario import (
     load_scenario,
     resolve_scenario_path,
 )
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input detected by a command (printed as one line, exit code 2)."""
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -218,15 +208,8 @@ def summary_table(headline: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="sahel-sim",
-        description="Agent-based scenario simulator of the central Sahel (Mali, Burkina Faso, "
-                    "Niger). Scenarios are TOML files; see `sahel-sim scenarios`.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register_model_commands(sub: argparse._SubParsersAction) -> None:
+    """Add `validate`, `scenarios`, `describe`, `parameters` and `run` to the parser."""
     p = sub.add_parser("validate", help="check scenario files and report the first problem")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files (or bundled names)")
     p.set_defaults(func=cmd_validate)
@@ -249,35 +232,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
-
-    for register in _EXTRA_COMMANDS:
-        register(sub)
-    return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    register_experiment_commands]
-
-
-def _version() -> str:
-    from sim import __version__
-
-    return __version__
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `sahel-sim` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (ScenarioError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
