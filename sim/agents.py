@@ -13,21 +13,19 @@ import numpy as np
 from mesa import Agent
 
 if TYPE_CHECKING:
+    from mesa import Model
     from mesa.discrete_space import Cell
 
-    from sim.model import SahelModel
     from sim.scenario import Junta as JuntaSpec
     from sim.scenario import JuntaParams
-
-POSTURE_FACTOR = {"defensive": 0.4, "balanced": 1.0, "offensive": 1.6}
 
 
 class Junta(Agent):
     """A country's military government: credibility, coup risk and force allocation."""
 
-    model: SahelModel
+    model: Model
 
-    def __init__(self, model: SahelModel, country: str, spec: JuntaSpec, capital_cell: int):
+    def __init__(self, model: Model, country: str, spec: JuntaSpec, capital_cell: int):
         super().__init__(model)
         self.country = country
         self.leader = spec.leader
@@ -75,25 +73,16 @@ class Junta(Agent):
             return "succeeded"
         return "failed"
 
-    def offensive_share(self, posture: str, p: JuntaParams) -> float:
-        """Share of mobile units sent on offensives.
-
-        More when credibility is low, as the junta needs victories (source article), scaled by
-        its forces' posture.
-        """
-        share = p.offensive_share * POSTURE_FACTOR[posture] * (1.2 - 0.4 * self.credibility)
-        return min(1.0, max(0.0, share))
-
 
 class ForceUnit(Agent):
     """A mobile group, garrison or guard of one faction.
 
-    Its state is row `index` of the model's unit arrays (`model.forces`).
+    Its state is row `index` of the model's unit arrays (`model.world.forces`).
     """
 
-    model: SahelModel
+    model: Model
 
-    def __init__(self, model: SahelModel, index: int, unit_id: str, name: str, faction: str,
+    def __init__(self, model: Model, index: int, unit_id: str, name: str, faction: str,
                  role: str):
         super().__init__(model)
         self.index = index
@@ -105,22 +94,22 @@ class ForceUnit(Agent):
     @property
     def strength(self) -> float:
         """Personnel fit to fight."""
-        return float(self.model.forces.strength[self.index])
+        return float(self.model.world.forces.strength[self.index])
 
     @property
     def present(self) -> bool:
         """Deployed in the theatre (not yet arrived, withdrawn or destroyed = False)."""
-        return bool(self.model.forces.present[self.index])
+        return bool(self.model.world.forces.present[self.index])
 
     @property
     def cell(self) -> Cell:
         """The grid cell the unit is in."""
-        flat = int(self.model.forces.cell[self.index])
-        return self.model.grid._cells[divmod(flat, self.model.geo.ny)]
+        flat = int(self.model.world.forces.cell[self.index])
+        return self.model.grid[divmod(flat, self.model.world.ny)]
 
     def deploy(self, strength: float | None) -> None:
         """Arrive at the base (with a new strength if given)."""
-        forces = self.model.forces
+        forces = self.model.world.forces
         forces.present[self.index] = True
         forces.cell[self.index] = forces.base[self.index]
         if strength is not None:
@@ -129,12 +118,12 @@ class ForceUnit(Agent):
 
     def withdraw(self) -> None:
         """Leave the theatre."""
-        self.model.forces.present[self.index] = False
+        self.model.world.forces.present[self.index] = False
 
     def reinforce(self, personnel: float) -> None:
         """Add personnel (also to the establishment the unit is refilled toward)."""
-        self.model.forces.strength[self.index] += personnel
-        self.model.forces.initial[self.index] += personnel
+        self.model.world.forces.strength[self.index] += personnel
+        self.model.world.forces.initial[self.index] += personnel
 
 
 class CivilianCommunity(Agent):
@@ -143,9 +132,9 @@ class CivilianCommunity(Agent):
     Its grievance is row `index` of the model's grievance array (one column per faction).
     """
 
-    model: SahelModel
+    model: Model
 
-    def __init__(self, model: SahelModel, index: int, country: str, region: str, group: str):
+    def __init__(self, model: Model, index: int, country: str, region: str, group: str):
         super().__init__(model)
         self.index = index
         self.country = country
@@ -155,10 +144,11 @@ class CivilianCommunity(Agent):
     @property
     def grievance(self) -> dict[str, float]:
         """Grievance toward each faction."""
-        row = self.model.grievance[self.index]
-        return {f: float(row[i]) for i, f in enumerate(self.model.faction_ids)}
+        world = self.model.world
+        row = world.grievance[self.index]
+        return {f: float(row[i]) for i, f in enumerate(world.faction_ids)}
 
     @property
     def members(self) -> float:
         """Living residents (not displaced)."""
-        return float(self.model.community_members()[self.index])
+        return float(self.model.world.community_members()[self.index])

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sim.geography import Geography
 from sim.scenario import Scenario, Unit
+from sim.streams import uniform
 
 ROLES = ("mobile", "garrison", "regime_protection")
 MOBILE, GARRISON, REGIME_PROTECTION = 0, 1, 2
@@ -48,7 +50,7 @@ def base_cell(unit: Unit, geo: Geography) -> int:
 
 def build_forces(
     scenario: Scenario, geo: Geography, allowed: np.ndarray, faction_index: dict[str, int],
-    state_side: np.ndarray, country_of_cell: np.ndarray, rng: np.random.Generator,
+    state_side: np.ndarray, country_of_cell: np.ndarray, key: np.uint64,
 ) -> Forces:
     """Expand the scenario's units into rows, placed around their bases.
 
@@ -60,7 +62,7 @@ def build_forces(
         state_side: (F,) True for state, militia and Russian factions, which stay in the
             country of their base.
         country_of_cell: (C,) country index of each cell (3 outside the three countries).
-        rng: the set-up stream (placement is part of the run's randomness).
+        key: the set-up stream's key (placement is part of the run's randomness).
     """
     rows: dict[str, list] = {k: [] for k in ("faction", "spec", "role", "strength", "cell")}
     present: list[bool] = []
@@ -70,8 +72,10 @@ def build_forces(
         row = len(faction_index) + country_of_cell[home] if state_side[f] else f
         cells = np.full(unit.groups, home, dtype=np.int64)
         if unit.groups > 1 and unit.spread > 0:
-            angle = rng.uniform(0.0, 2 * np.pi, unit.groups)
-            radius = unit.spread * np.sqrt(rng.random(unit.groups))
+            draws = np.array([[uniform(key, -1, spec_index, 2 * g + k) for g in range(unit.groups)]
+                              for k in range(2)])
+            angle = 2 * np.pi * draws[0]
+            radius = unit.spread * np.sqrt(draws[1])
             hx, hy = divmod(home, geo.ny)
             x = np.clip(np.round(hx + radius * np.cos(angle) / geo.resolution), 0, geo.nx - 1)
             y = np.clip(np.round(hy + radius * np.sin(angle) / geo.resolution), 0, geo.ny - 1)
@@ -91,3 +95,43 @@ def build_forces(
         role=np.asarray(rows["role"], dtype=np.int8),
         strength=strength, initial=strength.copy(), cell=cell, base=cell.copy(),
         present=np.asarray(present, dtype=bool), attack=np.zeros(cell.size, dtype=bool))
+
+
+@numba.njit(cache=True)
+def refresh_presence(presence: np.ndarray, assault: np.ndarray, counted_cell: np.ndarray,
+                     faction: np.ndarray, cell: np.ndarray, strength: np.ndarray,
+                     present: np.ndarray, attack: np.ndarray) -> None:
+    """Recount personnel per faction and cell (F, C) in place, and those on attack orders.
+
+    Clears only the entries the rows were counted in last time (`counted_cell`), then adds
+    every present row at its current cell.
+    """
+    for i in range(faction.size):
+        presence[faction[i], counted_cell[i]] = 0.0
+        assault[faction[i], counted_cell[i]] = 0.0
+    for i in range(faction.size):
+        if present[i]:
+            presence[faction[i], cell[i]] += strength[i]
+            if attack[i]:
+                assault[faction[i], cell[i]] += strength[i]
+        counted_cell[i] = cell[i]
+
+
+@numba.njit(cache=True)
+def take_losses(strength: np.ndarray, present: np.ndarray, faction: np.ndarray,
+                cell: np.ndarray, presence: np.ndarray, target_cell: int,
+                losses: np.ndarray) -> None:
+    """Take each faction's casualties (F,) in one cell from its rows there, pro rata.
+
+    Rows left with less than one person are gone.
+    """
+    for i in range(faction.size):
+        if not present[i] or cell[i] != target_cell:
+            continue
+        there = presence[faction[i], target_cell]
+        if there <= 0.0 or losses[faction[i]] <= 0.0:
+            continue
+        strength[i] = max(strength[i] - losses[faction[i]] * strength[i] / there, 0.0)
+        if strength[i] < 1.0:
+            strength[i] = 0.0
+            present[i] = False

@@ -66,6 +66,7 @@ ALIASES = {
 }
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """Lower-case, accent-free form of a place name, for lookups."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()

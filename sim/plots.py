@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.geography import COUNTRIES, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
+from sim.outputs import series_columns
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -148,11 +149,11 @@ def draw_fatalities(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,
                     by: str = "victim", freq: str = "MS") -> None:
     """Monthly deaths per country, stacked by victim group or by perpetrator."""
     colours = faction_colours(model)
+    series = "killed" if by == "victim" else "killed_by"
     groups = (["civilians", *model.faction_ids] if by == "victim" else model.faction_ids)
-    prefix = "killed_" if by == "victim" else "killed_by_"
+    cols = series_columns(series, model.faction_ids, model.actor_ids)
     for ax, iso in zip(axes, COUNTRIES, strict=True):
         part = ts[ts["country"] == iso].set_index("date")
-        cols = [f"{prefix}{g}" for g in groups]
         monthly = part[cols].resample(freq).sum()
         monthly.columns = groups
         monthly = monthly.loc[:, monthly.sum() > 0]

@@ -144,7 +144,7 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
 
     from sim import __version__
     from sim.model import SahelModel
-    from sim.outputs import run_summary
+    from sim.outputs import outcome_table
 
     model = SahelModel(scenario, rng=seed)
     with tqdm(total=scenario.days, unit="day", desc=scenario.name, disable=args.quiet,
@@ -152,7 +152,8 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
         model.run(progress=lambda done, total: bar.update(done - bar.n))
     ts = model.timeseries()
     events = model.events()
-    headline = run_summary(ts)
+    headline = {iso: {name: round(float(v), 4) for name, v in row.items()}
+                for iso, row in outcome_table(ts).iterrows()}
     summary = {
         "scenario": scenario.name, "file": str(path), "scenario_hash": scenario.content_hash(),
         "seed": seed, "version": __version__, "start": str(scenario.start),
@@ -160,6 +161,7 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
         "scenario_resolved": scenario.model_dump(mode="json"),
     }
     tables = {"timeseries": ts, "events": events, "cell_months": model.cell_months(),
+              "cell_control": model.cell_control(),
               "fatalities": model.fatalities()}
     for name, table in tables.items():
         table.to_parquet(folder / f"{name}.parquet", index=False)
@@ -186,25 +188,16 @@ def _replace_folder(new: Path, target: Path) -> None:
 
 def summary_table(headline: dict[str, dict[str, float]]) -> str:
     """The run's headline figures as a small text table, one column per country."""
-    rows = [("deaths, all", "killed_total", "{:,.0f}"),
-            ("deaths, civilians", "killed_civilians", "{:,.0f}"),
-            ("deaths, Russians", "killed_russians", "{:,.0f}"),
-            ("territory: state (end)", "territory_state_end", "{:.0%}"),
-            ("territory: armed groups", "territory_armed_groups_end", "{:.0%}"),
-            ("territory: contested", "territory_contested_end", "{:.0%}"),
-            ("population: state (end)", "population_state_end", "{:.0%}"),
-            ("displaced (end)", "displaced_end", "{:,.0f}"),
-            ("junta credibility (end)", "credibility_end", "{:.2f}"),
-            ("coup attempts / coups", None, ""),
-            ]
-    header = f"{'':<26}" + "".join(f"{COUNTRIES[c]:>15}" for c in headline)
+    from sim.outputs import OUTCOMES_BY_NAME, RUN_SUMMARY
+
+    formats = {"share": "{:.0%}", "0-1": "{:.2f}"}
+    header = f"{'':<40}" + "".join(f"{COUNTRIES[c]:>15}" for c in headline)
     lines = [header, "-" * len(header)]
-    for label, key, fmt in rows:
-        if key is None:
-            cells = [f"{h['coup_attempts']} / {h['coups']}" for h in headline.values()]
-        else:
-            cells = [fmt.format(h[key]) for h in headline.values()]
-        lines.append(f"{label:<26}" + "".join(f"{c:>15}" for c in cells))
+    for name in RUN_SUMMARY:
+        outcome = OUTCOMES_BY_NAME[name]
+        fmt = formats.get(outcome.unit, "{:,.0f}")
+        cells = [fmt.format(h[name]) for h in headline.values()]
+        lines.append(f"{outcome.label:<40}" + "".join(f"{c:>15}" for c in cells))
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from sim.scenario import tunable_parameters
 # and uncertainties a user reaches for first, one or two per process.
 KEY_PARAMETERS = (
     "parameters.combat.engage_probability",
-    "parameters.combat.complex_attack_rate",
+    "parameters.complex_attacks.rate",
     "parameters.violence.base_rate",
     "parameters.violence.contested_multiplier",
     "parameters.civilians.recruitment_rate",

@@ -28,6 +28,7 @@ from sim.experiments.plots import (
     band_plot,
 )
 from sim.geography import COUNTRIES
+from sim.outputs import series_columns
 from sim.plots import (
     CIVILIAN_COLOUR,
     control_codes,
@@ -257,9 +258,10 @@ def fatality_groups(model: SahelModel, by: FatalityBy) -> list[str]:
 def fatality_series(model: SahelModel, ts: pd.DataFrame, iso: str, by: FatalityBy,
                     mode: FatalityMode) -> pd.DataFrame:
     """Deaths per day (7-day mean) or cumulative, one column per victim group or perpetrator."""
-    prefix = "killed_" if by == "victim" else "killed_by_"
+    series = "killed" if by == "victim" else "killed_by"
     groups = fatality_groups(model, by)
-    part = ts[ts["country"] == iso].set_index("date")[[f"{prefix}{g}" for g in groups]]
+    columns = series_columns(series, model.faction_ids, model.actor_ids)
+    part = ts[ts["country"] == iso].set_index("date")[columns]
     part.columns = groups
     if mode == "cumulative":
         return part.cumsum()

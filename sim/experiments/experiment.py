@@ -47,7 +47,7 @@ from sim.experiments.statistics import (
     paired_table,
     quantile_bands,
 )
-from sim.scenario import Scenario, apply_overrides, validate_data
+from sim.scenario import Scenario, apply_overrides, tunable_parameters, validate_data
 
 __all__ = ["compare", "ensemble", "spawn_seeds", "sweep"]
 
@@ -286,9 +286,11 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
     root = base.scenario.seed if root_seed is None else root_seed
     points = design_points(ranges, design, samples, root)
     names = list(ranges)
+    integer = {n: tunable_parameters(base.payload)[n]["integer"] for n in names}
     prepared: list[PreparedScenario] = []
     for row in points:
-        overrides = {n: float(v) for n, v in zip(names, row, strict=True)}
+        overrides = {n: round(v) if integer[n] else float(v)
+                     for n, v in zip(names, row, strict=True)}
         data = apply_overrides(base.payload, overrides, origin="--param")
         scen = validate_data(data, Path(base.path or base.label))
         prepared.append(PreparedScenario(base.label, base.path, scen,

@@ -18,6 +18,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from sim.geography import COUNTRIES
+from sim.outputs import scenario_columns
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,9 +48,14 @@ def band_plot(ax: Axes, bands: pd.DataFrame, column: str, country: str, colour: 
     ax.plot(dates, q[0.5], color=colour, linewidth=1.4, label=label)
 
 
-def _actors(bands: pd.DataFrame) -> list[str]:
-    return [c.removeprefix("territory_") for c in bands.columns
-            if c.startswith("territory_") and c != "territory_outside_state"]
+def _actors(bands: pd.DataFrame, scenario: Scenario | None) -> list[str]:
+    """Control actors (and contested) of the territory bands: declared by `sim.outputs`."""
+    if scenario is not None:
+        columns = scenario_columns(scenario)["territory"]
+    else:  # bands read back without their scenario: the declared territory columns present
+        columns = [c for c in bands.columns
+                   if c.startswith("territory_") and c != "territory_outside_state"]
+    return [c.removeprefix("territory_") for c in columns if c in bands.columns]
 
 
 def _actor_colour(actor: str, scenario: Scenario | None) -> str:
@@ -81,7 +87,7 @@ def ensemble_figures(bands: pd.DataFrame, scenario: Scenario | None, folder: Pat
     for iso, name in COUNTRIES.items():
         fig = Figure(figsize=(12, 4.5), dpi=DPI, layout="constrained")
         left, right = fig.subplots(1, 2)
-        for actor in _actors(bands):
+        for actor in _actors(bands, scenario):
             band_plot(left, bands, f"territory_{actor}", iso, _actor_colour(actor, scenario),
                       actor.replace("_", " "), scale=100)
         _style(left, f"{name}: share of territory controlled", "% of cells")

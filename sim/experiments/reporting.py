@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.outputs import outcome_of
+
 if TYPE_CHECKING:
     from sim.experiments.results import ComparisonResult
 
@@ -19,7 +21,7 @@ def format_value(outcome: str, value: float, signed: bool = False) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
     sign = "+" if signed and value > 0 else ""
-    if outcome.startswith(("territory_", "population_")):
+    if outcome_of(outcome).unit == "share":
         unit = " pp" if signed else "%"
         return f"{sign}{100 * value:.1f}{unit}"
     if abs(value) >= 100 or abs(value - round(value)) < 1e-9:

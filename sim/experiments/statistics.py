@@ -18,6 +18,7 @@ import pandas as pd
 from sim.experiments.errors import ExperimentError
 from sim.experiments.outcomes import HEADLINE_OUTCOMES
 from sim.geography import COUNTRIES
+from sim.outputs import SERIES_BY_NAME, scenario_columns
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -52,16 +53,13 @@ def band_series(scenario: Scenario, columns: Sequence[str]) -> list[_Series]:
     (civilians, state_forces incl. militia, russians, jihadists, separatists).
     """
     out: list[_Series] = []
-    for col in columns:
-        if col in ("date", "country"):
-            continue
-        if col.startswith(("killed_", "wounded_")):
-            out.append(_Series(f"cum_{col}", (col,), cumulative=True))
-        else:
-            out.append(_Series(col, (col,)))
-        if col in ("territory_state", "population_state"):
-            kind = col.removesuffix("_state")
-            out.append(_Series(f"{kind}_outside_state", (col,), complement=True))
+    present = set(columns)
+    for name, cols in scenario_columns(scenario).items():
+        flow = SERIES_BY_NAME[name].unit.endswith("/day")
+        for col in (c for c in cols if c in present):
+            out.append(_Series(f"cum_{col}" if flow else col, (col,), cumulative=flow))
+        if name in ("territory", "population") and f"{name}_state" in present:
+            out.append(_Series(f"{name}_outside_state", (f"{name}_state",), complement=True))
     out.append(_Series("cum_victims_civilians", ("killed_civilians",), cumulative=True))
     groups: dict[str, list[str]] = {}
     for fid, faction in scenario.factions.items():

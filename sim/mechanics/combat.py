@@ -1,4 +1,4 @@
-"""Engagements: stochastic Lanchester attrition and complex attacks on high-value targets.
+"""Engagements: stochastic Lanchester attrition between hostile forces sharing a cell.
 
 Each day, in every cell where mutually hostile factions are present, a fight happens with
 probability `engage_probability`, times (1 - `evasion`) where guerrillas are outnumbered by
@@ -10,155 +10,221 @@ conventional forces and not ambushing (they slip away). Expected casualties per 
   dG/dt = -c fp_A A G;
 
 then realised casualties are Poisson draws capped at `max_daily_loss` of the force, split into
-killed (Binomial, `killed_fraction`) and wounded, and attributed to perpetrators in proportion
-to their share of the fire.
+killed (binomial, `killed_fraction`) and wounded, and attributed to perpetrators in proportion
+to their share of the fire (multinomial). The initiator (ACLED's actor1) is the guerrillas in an
+ambush, else the faction with most personnel on offensive or raiding orders in the cell, else
+the strongest faction present; actor2 is the strongest faction hostile to it.
+
+The kernel is one numba pass over the occupied cells (a bit mask of the factions present finds
+the hostile ones); as numpy it was some thirty array calls a day on small arrays.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
+from sim.ledger import N_GROUPS
+from sim.streams import binomial, multinomial, poisson, uniform
 
-@dataclass(frozen=True, slots=True)
-class EngagementResult:
-    """Outcome of one day's engagements over the engaged cells."""
-
-    cells: np.ndarray  # (K,) flat cell ids
-    killed: np.ndarray  # (F, F, K) killed of victim faction a by perpetrator b in cell k
-    wounded: np.ndarray  # (F, K) wounded of faction a in cell k
-    losses: np.ndarray  # (F, K) total casualties (killed + wounded) of faction a
-    ambush: np.ndarray  # (K,) True where the mixed (ambush) law applied
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import CombatParams
+    from sim.streams import Stream
+    from sim.world import World
 
 
-def hostile_cells(presence: np.ndarray, hostility: np.ndarray,
-                  occupied: np.ndarray | None = None) -> np.ndarray:
-    """Flat ids of cells where at least two mutually hostile factions are present.
+def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None:
+    """Fight today's engagements, take the losses and book them."""
+    units = world.forces
+    cells, ambush, actor1, actor2, rows = engage(
+        world.presence, world.assault, world.moved, units.cell, units.present, units.strength,
+        units.faction, world.hostility, world.enemy_mask, world.firepower, world.guerrilla,
+        params.engage_probability, params.evasion, params.aimed_fire_rate,
+        params.area_fire_rate, params.ambush_multiplier, params.killed_fraction,
+        params.max_daily_loss, rng.key, rng.day)
+    if cells.size == 0:
+        return
+    ids = np.empty(cells.size, dtype=np.int64)
+    for mechanism, mask in (("ambush", ambush), ("clash", ~ambush)):
+        if mask.any():
+            ids[mask] = ledger.add_events(mechanism, cells[mask], actor1[mask], actor2[mask])
+    ledger.book(ids[rows[:, 0]], N_GROUPS + rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
+    world.refresh_presence()
 
-    Args:
-        presence: (F, C) personnel per faction and cell.
-        hostility: (F, F) 1 where factions are hostile, else 0.
-        occupied: sorted ids of the cells with anyone present, if known (else derived).
-    """
-    if occupied is None:
-        occupied = np.flatnonzero(presence.sum(axis=0))
-    here = presence[:, occupied] > 0
-    threatened = (hostility @ here) * here
-    return occupied[threatened.any(axis=0)]
 
-
-def expected_casualties(
-    forces: np.ndarray,
-    hostility: np.ndarray,
-    firepower: np.ndarray,
-    guerrilla: np.ndarray,
-    ambush: np.ndarray,
-    aimed_rate: float,
-    area_rate: float,
-    ambush_multiplier: float,
-) -> np.ndarray:
-    """Expected casualties inflicted on victim a by perpetrator b in each cell, (F, F, K).
+@numba.njit(cache=True)
+def expected_casualties(forces: np.ndarray, hostility: np.ndarray, firepower: np.ndarray,
+                        guerrilla: np.ndarray, ambush: bool, aimed_rate: float,
+                        area_rate: float, ambush_multiplier: float) -> np.ndarray:
+    """Expected casualties inflicted on victim a by perpetrator b in one cell, (F, F).
 
     Args:
-        forces: (F, K) personnel per faction in each engaged cell.
+        forces: (F,) personnel per faction in the cell.
         hostility: (F, F) 1 where hostile.
         firepower: (F,) relative effectiveness per fighter.
         guerrilla: (F,) True for armed groups (they can hide and ambush).
-        ambush: (K,) True where guerrillas ambush a moving column (mixed law).
+        ambush: True where guerrillas ambush a moving column (mixed law).
         aimed_rate: Lanchester aimed-fire coefficient k (casualties per fighter-day).
         area_rate: Deitchman area-fire coefficient c (per fighter squared per day).
-        ambush_multiplier: factor on guerrilla aimed fire in an ambush.
+        ambush_multiplier: factor on guerrilla aimed fire on the column in an ambush.
     """
-    shooters = firepower[:, None] * forces  # (F, K) effective fighters
-    aimed = aimed_rate * hostility[:, :, None] * shooters[None, :, :]  # victim, perpetrator, K
-    # Only guerrilla fire on the conventional column is boosted in an ambush.
-    column = ambush[None, None, :] & guerrilla[None, :, None] & ~guerrilla[:, None, None]
-    boost = np.where(column, ambush_multiplier, 1.0)
-    aimed = aimed * boost
-    # In an ambush, guerrilla victims are hidden: their attackers use area fire c * A * G.
-    area = area_rate * hostility[:, :, None] * shooters[None, :, :] * forces[:, None, :]
-    hidden = ambush[None, None, :] & guerrilla[:, None, None] & ~guerrilla[None, :, None]
-    return np.where(hidden, area, aimed)
-
-
-def resolve_engagements(
-    rng: np.random.Generator,
-    presence: np.ndarray,
-    moved: np.ndarray,
-    hostility: np.ndarray,
-    firepower: np.ndarray,
-    guerrilla: np.ndarray,
-    engage_probability: float,
-    evasion: float,
-    aimed_rate: float,
-    area_rate: float,
-    ambush_multiplier: float,
-    killed_fraction: float,
-    max_daily_loss: float,
-    occupied: np.ndarray | None = None,
-) -> EngagementResult:
-    """Draw today's engagements and their casualties.
-
-    Args:
-        rng: the model's generator.
-        presence: (F, C) personnel per faction and cell.
-        moved: (C,) True where a state-side unit moved into or within the cell today (a column).
-        hostility: (F, F) 1 where hostile.
-        firepower: (F,) relative effectiveness per fighter.
-        guerrilla: (F,) True for armed groups.
-        engage_probability: daily chance that co-located hostile forces fight.
-        evasion: chance that guerrillas outnumbered by conventional forces avoid the fight
-            (not when they ambush a column).
-        aimed_rate: Lanchester aimed-fire coefficient.
-        area_rate: Deitchman area-fire coefficient.
-        ambush_multiplier: factor on guerrilla fire in an ambush.
-        killed_fraction: share of casualties killed.
-        max_daily_loss: cap on a faction's losses in a cell as a share of its strength.
-        occupied: sorted ids of the cells with anyone present, if known.
-    """
-    candidates = hostile_cells(presence, hostility, occupied)
-    forces = presence[:, candidates]
-    ambush = moved[candidates] & (forces[guerrilla].sum(axis=0) > 0)
-    # Guerrillas outnumbered by conventional forces slip away unless they are ambushing.
-    outnumbered = forces[guerrilla].sum(axis=0) < forces[~guerrilla].sum(axis=0)
-    chance = engage_probability * np.where(outnumbered & ~ambush, 1.0 - evasion, 1.0)
-    draws = rng.random(presence.shape[1], dtype=np.float32)  # one per grid cell
-    keep = draws[candidates] < chance
-    cells, forces, ambush = candidates[keep], forces[:, keep], ambush[keep]
-    expected = expected_casualties(forces, hostility, firepower, guerrilla, ambush,
-                                   aimed_rate, area_rate, ambush_multiplier)
-    total_expected = expected.sum(axis=1)  # (F, K)
-    drawn = rng.poisson(total_expected)
-    cap = np.floor(max_daily_loss * forces)
-    losses = np.minimum(drawn, cap)
-    killed_total = rng.binomial(losses.astype(np.int64), killed_fraction)
-    share = np.divide(expected, total_expected[:, None, :],
-                      out=np.zeros_like(expected), where=total_expected[:, None, :] > 0)
-    killed = apportion(killed_total, share, rng)
-    return EngagementResult(cells, killed, losses - killed_total, losses, ambush)
-
-
-def apportion(totals: np.ndarray, share: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Split integer totals (F, K) over perpetrators by share (F, F, K).
-
-    Multinomial draws, so the parts are integers summing exactly to the totals.
-    """
-    n_f, n_k = totals.shape
-    out = np.zeros((n_f, n_f, n_k), dtype=np.int64)
-    victims, cells = np.nonzero(totals)
-    if victims.size:
-        pvals = share[victims, :, cells]
-        pvals = pvals / pvals.sum(axis=1, keepdims=True)
-        out[victims, :, cells] = rng.multinomial(totals[victims, cells], pvals)
+    n = forces.size
+    out = np.zeros((n, n))
+    for a in range(n):
+        if forces[a] <= 0.0:
+            continue
+        for b in range(n):
+            if forces[b] <= 0.0 or hostility[a, b] <= 0.0:
+                continue
+            shooters = firepower[b] * forces[b]
+            if ambush and guerrilla[a] and not guerrilla[b]:  # hidden: area fire c A G
+                out[a, b] = area_rate * hostility[a, b] * shooters * forces[a]
+            elif ambush and guerrilla[b] and not guerrilla[a]:  # the column under fire
+                out[a, b] = aimed_rate * hostility[a, b] * shooters * ambush_multiplier
+            else:
+                out[a, b] = aimed_rate * hostility[a, b] * shooters
     return out
 
 
-def square_law_step(
-    a: float, b: float, alpha: float, beta: float, dt: float
-) -> tuple[float, float]:
-    """One deterministic Euler step of Lanchester's square law (dA = -beta B, dB = -alpha A)."""
-    return max(a - beta * b * dt, 0.0), max(b - alpha * a * dt, 0.0)
+@numba.njit(cache=True)
+def engage(presence, assault, moved, cell, present, strength, faction, hostility, enemies,
+           firepower, guerrilla, engage_probability, evasion, aimed_rate, area_rate,
+           ambush_multiplier, killed_fraction, max_daily_loss, key, day):
+    """Resolve today's engagements; losses are taken from the unit rows in place.
+
+    Returns:
+        cells (K,), ambush (K,), actor1 (K,), actor2 (K,) of the engagements, and casualty
+        rows (R, 5): engagement index, victim faction, perpetrator, killed, wounded.
+    Draws per cell: 0 whether the fight happens; from 1 + 64 a the casualties of faction a
+    (Poisson, then binomial from + 48), from 1 + 64 (F + a) and 1 + 64 (2 F + a) their split.
+    """
+    n_f = presence.shape[0]
+    seen = np.zeros(presence.shape[1], dtype=np.bool_)
+    occupied = np.empty(cell.size, dtype=np.int64)
+    n_occ = 0
+    for i in range(cell.size):
+        if present[i] and not seen[cell[i]]:
+            seen[cell[i]] = True
+            occupied[n_occ] = cell[i]
+            n_occ += 1
+    occupied = np.sort(occupied[:n_occ])
+    cells = np.empty(n_occ, dtype=np.int64)
+    ambushes = np.zeros(n_occ, dtype=np.bool_)
+    actor1 = np.empty(n_occ, dtype=np.int64)
+    actor2 = np.empty(n_occ, dtype=np.int64)
+    losses = np.zeros((n_occ, n_f))
+    rows = np.zeros((4 * n_f, 5), dtype=np.int64)
+    n_rows, k = 0, 0
+    share = np.empty(n_f)
+    split = np.zeros(n_f, dtype=np.int64)
+    for c in occupied:
+        mask = 0
+        for f in range(n_f):
+            if presence[f, c] > 0.0:
+                mask |= np.int64(1) << f
+        hostile = False
+        for f in range(n_f):
+            if (mask >> f) & 1 and enemies[f] & mask:
+                hostile = True
+                break
+        if not hostile:
+            continue
+        forces = presence[:, c]
+        hidden, regular = 0.0, 0.0
+        for f in range(n_f):
+            if guerrilla[f]:
+                hidden += forces[f]
+            else:
+                regular += forces[f]
+        ambush = moved[c] and hidden > 0.0
+        chance = engage_probability
+        if hidden < regular and not ambush:
+            chance *= 1.0 - evasion
+        if uniform(key, day, c, 0) >= chance:
+            continue
+        expected = expected_casualties(forces, hostility, firepower, guerrilla, ambush,
+                                       aimed_rate, area_rate, ambush_multiplier)
+        for a in range(n_f):
+            total = 0.0
+            for b in range(n_f):
+                total += expected[a, b]
+            if total <= 0.0:
+                continue
+            lost = min(poisson(total, key, day, c, 1 + 64 * a),
+                       int(np.floor(max_daily_loss * forces[a])))
+            if lost <= 0:
+                continue
+            losses[k, a] = lost
+            killed = binomial(lost, killed_fraction, key, day, c, 1 + 64 * a + 48)
+            for b in range(n_f):
+                share[b] = expected[a, b]
+            multinomial(killed, share, split, key, day, c, 1 + 64 * (n_f + a))
+            wounded = np.zeros(n_f, dtype=np.int64)
+            multinomial(lost - killed, share, wounded, key, day, c, 1 + 64 * (2 * n_f + a))
+            if n_rows + n_f > rows.shape[0]:
+                grown = np.zeros((2 * rows.shape[0] + n_f, 5), dtype=np.int64)
+                grown[:n_rows] = rows[:n_rows]
+                rows = grown
+            for b in range(n_f):
+                if split[b] > 0 or wounded[b] > 0:
+                    rows[n_rows, 0] = k
+                    rows[n_rows, 1] = a
+                    rows[n_rows, 2] = b
+                    rows[n_rows, 3] = split[b]
+                    rows[n_rows, 4] = wounded[b]
+                    n_rows += 1
+        first = initiator(forces, assault[:, c], guerrilla, ambush)
+        second, best = -2, 0.0
+        for f in range(n_f):
+            if hostility[first, f] > 0.0 and forces[f] > best:
+                second, best = f, forces[f]
+        cells[k], ambushes[k], actor1[k], actor2[k] = c, ambush, first, second
+        k += 1
+    take_cell_losses(losses[:k], cells[:k], presence, cell, present, strength, faction, seen)
+    return cells[:k], ambushes[:k], actor1[:k], actor2[:k], rows[:n_rows]
+
+
+@numba.njit(cache=True)
+def initiator(forces: np.ndarray, assault: np.ndarray, guerrilla: np.ndarray,
+              ambush: bool) -> int:
+    """The side that attacked: the ambushers, else the most personnel on attack orders."""
+    best, best_force = -1, 0.0
+    for f in range(forces.size):
+        weight = forces[f] if ambush and guerrilla[f] else (0.0 if ambush else assault[f])
+        if weight > best_force:
+            best, best_force = f, weight
+    if best < 0:
+        for f in range(forces.size):
+            if forces[f] > best_force:
+                best, best_force = f, forces[f]
+    return best
+
+
+@numba.njit(cache=True)
+def take_cell_losses(losses, cells, presence, cell, present, strength, faction, engaged) -> None:
+    """Take each faction's casualties in a cell from its rows there, pro rata to strength.
+
+    `engaged` (C,) is scratch space (overwritten).
+    """
+    if cells.size == 0:
+        return
+    engaged[:] = False
+    for k in range(cells.size):
+        engaged[cells[k]] = True
+    for i in range(cell.size):
+        if not present[i] or not engaged[cell[i]]:
+            continue
+        k = np.searchsorted(cells, cell[i])
+        there = presence[faction[i], cell[i]]
+        if there <= 0.0:
+            continue
+        strength[i] = max(strength[i] - losses[k, faction[i]] * strength[i] / there, 0.0)
+        if strength[i] < 1.0:
+            strength[i] = 0.0
+            present[i] = False
 
 
 def square_law_solution(
@@ -169,20 +235,3 @@ def square_law_solution(
     a = a0 * np.cosh(g * t) - np.sqrt(beta / alpha) * b0 * np.sinh(g * t)
     b = b0 * np.cosh(g * t) - np.sqrt(alpha / beta) * a0 * np.sinh(g * t)
     return a, b
-
-
-def mixed_law_step(a: float, g: float, c: float, k: float, dt: float) -> tuple[float, float]:
-    """One Euler step of Deitchman's mixed law: column dA = -k G, guerrillas dG = -c A G."""
-    return max(a - k * g * dt, 0.0), max(g - c * a * g * dt, 0.0)
-
-
-def complex_attack_toll(
-    rng: np.random.Generator, median_killed: float, sigma: float, defenders: float
-) -> int:
-    """Deaths in a complex attack.
-
-    Log-normal around the median, at most twice the defenders present (defenders, bystanders
-    and attackers).
-    """
-    toll = rng.lognormal(np.log(median_killed), sigma)
-    return int(min(round(toll), max(defenders, 1.0) * 2))

@@ -1,62 +1,49 @@
 """Movement of force units over the grid, one Moore step at most per day.
 
-Each week every faction gets an attraction field: the personnel of its enemies, smoothed with
-three passes of a 5-cell box filter (close to a Gaussian of 2.4 cells), so units sense fights
-beyond their own cell. Each day a mobile unit moves with probability `speed` to the
+Each day a mobile unit moves with probability `speed` (state or armed group) to the
 neighbouring cell (or stays) with the best score:
 
-- on offensive (state) or raiding (armed groups): the attraction field, normalised (armed
-  groups are drawn only to enemy posts and columns of at most `raid_target_limit` personnel);
-- defending or holding: minus the distance to its base;
+- on offensive (state) or raiding (armed groups): its faction's attraction field (see
+  `sim.mechanics.decisions`);
+- defending or holding: minus `home_weight` times the distance to its base, in cells;
 
 plus `wander` times uniform noise. State-side units may not leave their country's cells or go
 beyond `state_reach` cells (Chebyshev distance) of their base; armed groups may use foreign
-cells only where their faction has `sanctuary_abroad`.
+cells only where their faction has `sanctuary_abroad`. A state unit that changes cell marks it
+as crossed by a column (guerrillas there may ambush it).
+
+The kernel is a numba loop over the unit rows: per unit it scores nine cells, which as numpy
+operations cost about fifteen array calls a day for a few hundred units.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numba
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
-BOX_SIZE, BOX_PASSES = 5, 3  # three 5-cell box passes: variance 3 * (5^2 - 1) / 12 = 6 ~ 2.4^2
+from sim.forces import MOBILE
+from sim.streams import uniform
 
-
-def field_groups(hostility: np.ndarray, guerrilla: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Factions with the same enemies and kind share one attraction field.
-
-    Returns:
-        (K, F + 1) distinct rows of [hostility row, guerrilla flag], and (F,) the row of each
-        faction.
-    """
-    kinds = np.column_stack([hostility, guerrilla])
-    unique, which = np.unique(kinds, axis=0, return_inverse=True)
-    return unique, which.ravel()
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import MovementParams
+    from sim.streams import Stream
+    from sim.world import World
 
 
-def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int, int],
-                      raid_target_limit: float) -> np.ndarray:
-    """Enemy personnel around each cell for each field group, normalised to max 1, (K, C).
-
-    Guerrilla groups are drawn only to enemy concentrations of at most `raid_target_limit`
-    personnel in a cell (posts and columns they can overrun), not to strongholds.
-
-    Args:
-        presence: (F, C) personnel per faction and cell.
-        groups: (K, F + 1) rows of `field_groups`.
-        shape: grid dimensions (nx, ny).
-        raid_target_limit: largest enemy force in a cell that guerrillas are drawn to.
-    """
-    enemy = groups[:, :-1] @ presence
-    weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
-    smooth = np.where(groups[:, -1:] > 0, weak, enemy).astype(np.float32)
-    smooth = smooth.reshape(len(groups), *shape)
-    for _ in range(BOX_PASSES):  # repeated box filters approximate a Gaussian
-        for axis in (1, 2):
-            smooth = uniform_filter1d(smooth, BOX_SIZE, axis=axis, mode="constant")
-    smooth = smooth.reshape(len(groups), -1)
-    peak = smooth.max(axis=1, keepdims=True)
-    return np.divide(smooth, peak, out=np.zeros_like(smooth), where=peak > 0)
+def act(world: World, ledger: Ledger, params: MovementParams, rng: Stream) -> None:
+    """Move the mobile units one day and recount presence."""
+    units = world.forces
+    speed = np.where(world.state_side[units.faction], params.state_speed,
+                     params.insurgent_speed) * (units.role == MOBILE)
+    reach = np.where(world.state_side[units.faction], params.state_reach, np.inf)
+    move_units(units.cell, units.base, units.present, units.attack, speed, reach,
+               world.allowed_row, world.field_group[units.faction],
+               world.state_side[units.faction], world.fields, world.allowed, world.neighbours,
+               world.moved, params.wander, params.home_weight, world.ny, rng.key, rng.day)
+    world.refresh_presence()
 
 
 def chebyshev(cells: np.ndarray, targets: np.ndarray, ny: int) -> np.ndarray:
@@ -64,49 +51,33 @@ def chebyshev(cells: np.ndarray, targets: np.ndarray, ny: int) -> np.ndarray:
     return np.maximum(np.abs(cells // ny - targets // ny), np.abs(cells % ny - targets % ny))
 
 
-def choose_moves(
-    u_move: np.ndarray,
-    noise: np.ndarray,
-    cell: np.ndarray,
-    allowed_row: np.ndarray,
-    group: np.ndarray,
-    base: np.ndarray,
-    attack: np.ndarray,
-    field: np.ndarray,
-    allowed: np.ndarray,
-    reach: np.ndarray,
-    speed: np.ndarray,
-    neighbours: np.ndarray,
-    wander: float,
-    ny: int,
-) -> np.ndarray:
-    """New cell of each unit.
+@numba.njit(cache=True)
+def move_units(cell: np.ndarray, base: np.ndarray, present: np.ndarray, attack: np.ndarray,
+               speed: np.ndarray, reach: np.ndarray, allowed_row: np.ndarray,
+               group: np.ndarray, column: np.ndarray, field: np.ndarray, allowed: np.ndarray,
+               neighbours: np.ndarray, moved: np.ndarray, wander: float, home_weight: float,
+               ny: int, key: np.uint64, day: int) -> None:
+    """Move units in place; `moved` (C,) is set where a column (`column` rows) moved.
 
-    Args:
-        u_move: (U,) uniform draws: a unit moves if its draw is below its speed.
-        noise: (U, 9) uniform draws for the random part of the choice.
-        cell: (U,) current flat cell.
-        allowed_row: (U,) row of `allowed` that applies to each unit.
-        base: (U,) base flat cell.
-        attack: (U,) True to climb the attraction field, False to return toward base.
-        field: (K, C) attraction per field group and cell.
-        allowed: (R, C) rows of cells a unit may enter.
-        group: (U,) field group of each unit.
-        reach: (U,) maximum distance from base in cells (inf for armed groups).
-        speed: (U,) probability of moving today.
-        neighbours: (C, 9) Moore neighbourhood including the cell itself.
-        wander: weight of random noise in the choice.
-        ny: grid height, for distances.
+    Draws per unit row: 0 whether it moves (below its speed), 1-9 noise for its nine options.
     """
-    new = cell.copy()
-    movers = np.flatnonzero(u_move < speed)
-    options = neighbours[cell[movers]]  # (M, 9)
-    rows = allowed_row[movers, None]
-    distance = chebyshev(options, base[movers, None], ny)
-    score = np.where(attack[movers, None], field[group[movers, None], options], -distance / 10.0)
-    score += wander * noise[movers]
-    ok = allowed[rows, options] & (distance <= reach[movers, None])
-    ok[:, 0] = True  # staying is always possible
-    score[~ok] = -np.inf
-    new[movers] = options[np.arange(movers.size), score.argmax(axis=1)]
-    return new
+    moved[:] = False
+    for i in range(cell.size):
+        if not present[i] or speed[i] <= 0.0 or uniform(key, day, i, 0) >= speed[i]:
+            continue
+        here = cell[i]
+        bx, by = base[i] // ny, base[i] % ny
+        best, best_score = here, -np.inf
+        for j in range(9):
+            option = neighbours[here, j]
+            distance = max(abs(option // ny - bx), abs(option % ny - by))
+            if j > 0 and (not allowed[allowed_row[i], option] or distance > reach[i]):
+                continue
+            score = float(field[group[i], option]) if attack[i] else -distance * home_weight
+            score += wander * uniform(key, day, i, 1 + j)
+            if score > best_score:
+                best, best_score = option, score
+        if best != here:
+            cell[i] = best
+            if column[i]:
+                moved[best] = True

@@ -2,119 +2,107 @@
 
 Every present unit commits a violent event on a given day with probability
 
-    p = base_rate * (1 - restraint) * min(strength / 100, 3)
-        * (contested_multiplier if the cell is in zones 2-4)
+    p = base_rate * (1 - restraint) * min(strength / 100, strength_cap)
+        * (contested_multiplier if the cell is in Kalyvas zones 2-4)
 
 where the cell has residents. Event sizes are Pareto-distributed (heavy-tailed, so single
 events of hundreds occur), multiplied by `indiscriminate_multiplier` where the perpetrator's
-own influence is weak (Kalyvas: indiscriminate violence where control is low), capped by
-`size_cap` and by a fifth of the cell's residents. Victims are drawn from the communities of
-the cell in proportion to residents times the faction's `target_bias`.
+own influence is below `weak_control` (Kalyvas: indiscriminate violence where control is low),
+capped by `size_cap` and by `max_resident_share` of the cell's residents. Victims are drawn by
+`sim.mechanics.victims`.
+
+The kernel is a numba loop over unit rows, which draws and removes victims event by event, so
+that events in one cell never kill more people than live there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
+from sim.ledger import CIVILIANS
+from sim.mechanics.victims import book_victims, draw_victims
+from sim.streams import uniform
 
-@dataclass(frozen=True, slots=True)
-class ViolenceResult:
-    """Today's events against civilians."""
-
-    units: np.ndarray  # (E,) perpetrating unit indices
-    cells: np.ndarray  # (E,) flat cell ids
-    victims: np.ndarray  # (E, G) civilians killed by community
-
-
-def event_probability(
-    restraint: np.ndarray, strength: np.ndarray, contested: np.ndarray, base_rate: float,
-    contested_multiplier: float,
-) -> np.ndarray:
-    """Per-unit daily chance of an event: base * (1 - restraint) * size * contested factor."""
-    size = np.minimum(strength / 100.0, 3.0)
-    return np.clip(base_rate * (1.0 - restraint) * size *
-                   np.where(contested, contested_multiplier, 1.0), 0.0, 1.0)
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import ViolenceParams
+    from sim.streams import Stream
+    from sim.world import World
 
 
-def pareto_sizes(uniform: np.ndarray, scale: float, tail: float) -> np.ndarray:
-    """Heavy-tailed event sizes from uniform draws u in [0, 1): scale * (1 - u)^(-1/tail)."""
-    return scale * (1.0 - uniform) ** (-1.0 / tail)
+def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> None:
+    """Today's events against civilians, booked with their victims."""
+    units = world.forces
+    rows, victims = commit_violence(
+        units.cell, units.faction, units.strength, units.present, world.restraint, world.bias,
+        world.actor_of_faction, world.influence, world.sahel_slot, world.zone, world.residents,
+        params.base_rate, params.strength_cap, params.contested_multiplier, params.size_scale,
+        params.size_tail, params.size_cap, params.max_resident_share,
+        params.indiscriminate_multiplier, params.weak_control, rng.key, rng.day)
+    keep = victims.sum(axis=1) > 0
+    if not keep.any():
+        return
+    rows, victims = rows[keep], victims[keep]
+    cells, perpetrators = units.cell[rows], units.faction[rows]
+    events = ledger.add_events("violence_against_civilians", cells, perpetrators, CIVILIANS)
+    book_victims(world, ledger, events, cells, perpetrators, victims)
 
 
-def violence_against_civilians(
-    rng: np.random.Generator,
-    uniforms: np.ndarray,
-    unit_cell: np.ndarray,
-    unit_restraint: np.ndarray,
-    unit_strength: np.ndarray,
-    unit_bias: np.ndarray,
-    unit_own_influence: np.ndarray,
-    residents: np.ndarray,
-    contested: np.ndarray,
-    base_rate: float,
-    contested_multiplier: float,
-    size_scale: float,
-    size_tail: float,
-    size_cap: float,
-    indiscriminate_multiplier: float,
-) -> ViolenceResult:
-    """Draw today's events against civilians.
+def event_probability(restraint: float, strength: float, contested: bool, base_rate: float,
+                      strength_cap: float, contested_multiplier: float) -> float:
+    """A unit's daily chance of an event (see the module docstring)."""
+    size = min(strength / 100.0, strength_cap)
+    factor = contested_multiplier if contested else 1.0
+    return min(max(base_rate * (1.0 - restraint) * size * factor, 0.0), 1.0)
 
-    Args:
-        rng: the day's generator (for the victims' communities).
-        uniforms: (3, U) uniform draws per unit: event, size, rounding.
-        unit_cell: (U,) flat cell of each present unit.
-        unit_restraint: (U,) restraint of each unit's faction.
-        unit_strength: (U,) personnel of each unit.
-        unit_bias: (U, G) victim weights by community for each unit's faction.
-        unit_own_influence: (U,) influence of the unit's side in its cell (0-1).
-        residents: (G, C) residents by community and cell.
-        contested: (C,) True in Kalyvas zones 2-4.
-        base_rate: events per 100 personnel-day at restraint 0.
-        contested_multiplier: rate factor in zones 2-4.
-        size_scale: Pareto scale of event deaths.
-        size_tail: Pareto tail exponent.
-        size_cap: largest event.
-        indiscriminate_multiplier: size factor where the perpetrator's control is weak.
+
+def pareto_size(uniform_draw: float, scale: float, tail: float) -> float:
+    """Heavy-tailed event size from a uniform draw u in [0, 1): scale * (1 - u)^(-1/tail)."""
+    return scale * (1.0 - uniform_draw) ** (-1.0 / tail)
+
+
+_probability = numba.njit(cache=True)(event_probability)
+_pareto = numba.njit(cache=True)(pareto_size)
+
+
+@numba.njit(cache=True)
+def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_faction,
+                    influence, sahel_slot, zone, residents, base_rate, strength_cap,
+                    contested_multiplier, size_scale, size_tail, size_cap, max_resident_share,
+                    indiscriminate_multiplier, weak_control, key, day):
+    """Events of the day: (E,) perpetrating unit rows and (E, G) victims by community.
+
+    Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split.
     """
-    people = residents[:, unit_cell]  # (G, U)
-    here = people.sum(axis=0)
-    p = event_probability(unit_restraint, unit_strength, contested[unit_cell], base_rate,
-                          contested_multiplier)
-    acting = np.flatnonzero((uniforms[0] < p) & (here >= 1.0))
-    n = acting.size
-    if n == 0:
-        return ViolenceResult(acting, acting, np.zeros((0, residents.shape[0]), dtype=np.int64))
-    sizes = pareto_sizes(uniforms[1, acting], size_scale, size_tail)
-    sizes *= np.where(unit_own_influence[acting] < 0.5, indiscriminate_multiplier, 1.0)
-    sizes = np.minimum(np.minimum(sizes, size_cap), 0.2 * here[acting])
-    deaths = np.floor(sizes + uniforms[2, acting]).astype(np.int64)
-    people = np.maximum(people, 0.0)
-    weights = people[:, acting].T * unit_bias[acting]  # (E, G)
-    totals = weights.sum(axis=1, keepdims=True)
-    fallback = people[:, acting].T / here[acting, None]
-    pvals = np.where(totals > 0, weights / np.where(totals > 0, totals, 1.0), fallback)
-    victims = rng.multinomial(deaths, pvals)
-    cells = unit_cell[acting]
-    victims = cap_by_residents(cells, victims, np.floor(people[:, acting].T).astype(np.int64))
-    return ViolenceResult(acting, cells, victims)
-
-
-def cap_by_residents(cells: np.ndarray, victims: np.ndarray, residents: np.ndarray) -> np.ndarray:
-    """Cap victims (E, G) so that events sharing a cell never kill more than live there.
-
-    Events are taken in order; `residents` (E, G) is the cell's count for each event.
-    """
-    order = np.argsort(cells, kind="stable")
-    c, v, r = cells[order], victims[order], residents[order]
-    new_group = np.r_[True, c[1:] != c[:-1]]
-    group = np.cumsum(new_group) - 1
-    running = np.cumsum(v, axis=0)
-    before = np.vstack([np.zeros((1, v.shape[1]), dtype=v.dtype), running])
-    cum = running - before[np.flatnonzero(new_group)][group]
-    capped = np.minimum(cum, r) - np.minimum(cum - v, r)
-    out = np.empty_like(victims)
-    out[order] = capped
-    return out
+    g = residents.shape[0]
+    units = np.empty(cell.size, dtype=np.int64)
+    victims = np.zeros((cell.size, g), dtype=np.int64)
+    n = 0
+    for i in range(cell.size):
+        if not present[i]:
+            continue
+        c, f = cell[i], faction[i]
+        here = 0.0
+        for j in range(g):
+            here += residents[j, c]
+        if here < 1.0:
+            continue
+        contested = 2 <= zone[c] <= 4
+        p = _probability(restraint[f], strength[i], contested, base_rate, strength_cap,
+                         contested_multiplier)
+        if uniform(key, day, i, 0) >= p:
+            continue
+        size = _pareto(uniform(key, day, i, 1), size_scale, size_tail)
+        slot = sahel_slot[c]
+        own = influence[actor_of_faction[f], slot] if slot >= 0 else 0.0
+        if own < weak_control:
+            size *= indiscriminate_multiplier
+        size = min(size, size_cap, max_resident_share * here)
+        deaths = int(np.floor(size + uniform(key, day, i, 2)))
+        draw_victims(residents, c, bias[f], deaths, victims[n], key, day, i, 3)
+        units[n] = i
+        n += 1
+    return units[:n], victims[:n]

@@ -14,10 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.scenario.errors import did_you_mean
 
+ASSUMPTION = "assumption"
 
-def param(default: float, lo: float, hi: float, unit: str, doc: str) -> Any:
-    """A bounded behavioural parameter with its unit, for the schema."""
-    return Field(default, ge=lo, le=hi, description=doc, json_schema_extra={"unit": unit})
+
+def param(default: float, lo: float, hi: float, unit: str, doc: str,
+          source: str = ASSUMPTION) -> Any:
+    """A bounded behavioural parameter with its unit and the basis of its default."""
+    return Field(default, ge=lo, le=hi, description=doc,
+                 json_schema_extra={"unit": unit, "source": source})
 
 
 class Strict(BaseModel):
@@ -51,12 +55,61 @@ class CombatParams(Strict):
         0.3, 0.05, 0.95, "share", "Share of casualties killed (rest wounded); Bamako 77/277")
     max_daily_loss: float = param(
         0.5, 0.05, 1.0, "share", "Largest share of a force that can fall in one day")
-    complex_attack_rate: float = param(
-        1.0, 0.0, 24.0, "1/year", "Complex attacks on high-value targets per jihadist faction-year")
-    complex_attack_median_killed: float = param(
-        40.0, 1.0, 500.0, "persons", "Median deaths in a complex attack (Bamako: 77)")
-    complex_attack_sigma: float = param(
+
+
+class ComplexAttackParams(Strict):
+    """Complex attacks on high-value targets (sim.mechanics.complex_attacks)."""
+
+    rate: float = param(
+        1.0, 0.0, 24.0, "1/year", "Complex attacks on high-value targets per jihadist faction-year",
+        "Bamako, Barsalogho, Niakatire, Tinzaouaten in 2024 across JNIM (FACTS A)")
+    median_killed: float = param(
+        40.0, 1.0, 500.0, "persons", "Median deaths in a complex attack (Bamako: 77)",
+        "Bamako 77, Niakatire 27+, Tinzaouaten 70+ (FACTS A)")
+    sigma: float = param(
         0.8, 0.05, 3.0, "log-units", "Log-normal spread of complex-attack deaths")
+    capital_share: float = param(
+        0.35, 0.0, 1.0, "probability", "Chance a complex attack targets the junta's capital")
+    civilian_share: float = param(
+        0.2, 0.0, 1.0, "share", "Share of a complex attack's deaths who are bystanders")
+    civilian_cap_share: float = param(
+        0.01, 0.0, 0.2, "share", "Most bystanders killed, as a share of the cell's residents")
+    attacker_loss_share: float = param(
+        0.3, 0.0, 1.0, "share", "Share of a complex attack's deaths among the attackers")
+    toll_cap_per_defender: float = param(
+        2.0, 0.1, 20.0, "deaths/defender", "Most deaths in an attack per defender present")
+    killed_fraction: float = param(
+        0.3, 0.05, 0.95, "share", "Share of defenders' casualties killed (rest wounded)",
+        "Bamako 17 Sep 2024: 77 killed, 255 wounded (FACTS A)")
+
+
+class DecisionParams(Strict):
+    """Periodic decisions: offensives, raids, attraction fields (sim.mechanics.decisions)."""
+
+    interval_days: int = param(
+        7, 1, 30, "days", "Days between commands' decisions (also recruitment and influence)")
+    offensive_share: float = param(
+        0.5, 0.0, 1.0, "share", "Share of mobile state units on offensives at credibility 1/2")
+    credibility_urgency: float = param(
+        0.4, 0.0, 2.0, "1/credibility",
+        "Rise of the offensive share per unit of credibility below 1/2 (juntas need victories)")
+    posture_defensive: float = param(
+        0.4, 0.0, 1.0, "x", "Offensive share multiplier of state factions in defensive posture")
+    posture_offensive: float = param(
+        1.6, 1.0, 5.0, "x", "Offensive share multiplier of state factions in offensive posture")
+    raid_share_defensive: float = param(
+        0.2, 0.0, 1.0, "share", "Share of an armed group's units raiding in defensive posture")
+    raid_share_balanced: float = param(
+        0.5, 0.0, 1.0, "share", "Share of an armed group's units raiding in balanced posture")
+    raid_share_offensive: float = param(
+        0.8, 0.0, 1.0, "share", "Share of an armed group's units raiding in offensive posture")
+    regroup_below: float = param(
+        0.3, 0.0, 1.0, "share", "Strength (share of initial) under which a group stops attacking")
+    raid_target_limit: float = param(
+        400.0, 1.0, 100000.0, "personnel",
+        "Largest enemy force in a cell that raiding armed groups are drawn to")
+    field_box_cells: int = param(
+        5, 1, 15, "cells", "Width of the box filter (three passes) that spreads attraction")
 
 
 class ViolenceParams(Strict):
@@ -65,6 +118,9 @@ class ViolenceParams(Strict):
     base_rate: float = param(
         0.002, 0.0, 1.0, "1/(100 personnel*day)",
         "Chance per 100 personnel-day of a violent event against civilians at restraint 0")
+    strength_cap: float = param(
+        3.0, 0.01, 100.0, "hundreds of personnel",
+        "Unit size beyond which more personnel add no more events (in hundreds)")
     contested_multiplier: float = param(
         3.0, 1.0, 20.0, "x", "Rate multiplier in contested cells (Kalyvas zones 2-4)")
     size_scale: float = param(
@@ -75,10 +131,15 @@ class ViolenceParams(Strict):
         800.0, 10.0, 5000.0, "persons", "Largest single event against civilians")
     indiscriminate_multiplier: float = param(
         2.0, 1.0, 20.0, "x", "Size multiplier where the perpetrator's control is weak (Kalyvas)")
+    weak_control: float = param(
+        0.5, 0.0, 1.0, "influence",
+        "Perpetrator's influence below which violence is indiscriminate")
+    max_resident_share: float = param(
+        0.2, 0.0, 1.0, "share", "Largest share of a cell's residents killed in one event")
 
 
 class CivilianParams(Strict):
-    """Grievance, recruitment and flight of civilian communities (sim.mechanics.civilians)."""
+    """Communities respond: grievance, recruitment, flight (sim.mechanics, three modules)."""
 
     grievance_per_death: float = param(
         20.0, 0.0, 1000.0, "1/(death per 1,000 people)",
@@ -88,15 +149,24 @@ class CivilianParams(Strict):
     recruitment_rate: float = param(
         0.004, 0.0, 1.0, "recruits/(1,000 people*day)",
         "Recruits per 1,000 fully aggrieved people per day where a group is present")
+    recruitment_reach_personnel: float = param(
+        200.0, 1.0, 100000.0, "personnel",
+        "A group's personnel in a region at which it reaches all of the region's communities")
+    max_recruit_share: float = param(
+        0.5, 0.0, 1.0, "share", "Largest share of a community recruited in one draw")
     flight_per_death: float = param(
         60.0, 0.0, 2000.0, "persons/death",
         "People who flee per death in a cell (civilians or fighters)")
     contested_flight_rate: float = param(
         6e-5, 0.0, 0.05, "1/day", "Share of a contested cell's residents who flee each day")
+    max_flight_share: float = param(
+        0.5, 0.0, 1.0, "share", "Largest share of a cell's residents who flee in one day")
+    refuge_min_population: float = param(
+        50000.0, 1000.0, 5e6, "persons", "Towns of at least this size receive the displaced")
 
 
 class ControlParams(Strict):
-    """Territorial control (sim.mechanics.control)."""
+    """Territorial control (sim.mechanics.influence weekly, sim.mechanics.control daily)."""
 
     presence_half: float = param(
         30.0, 1.0, 10000.0, "personnel", "Personnel in reach that give half of full influence")
@@ -119,10 +189,17 @@ class ControlParams(Strict):
         0.4, 0.0, 1.0, "share", "State administrative influence in Sahelian cells, unopposed")
     administration_saharan: float = param(
         0.15, 0.0, 1.0, "share", "State administrative influence in Saharan cells, unopposed")
+    administration_personnel: float = param(
+        100.0, 0.0, 10000.0, "personnel",
+        "Personnel-equivalent of full administration or governance in a cell's reach")
+    reach_cells: int = param(
+        5, 1, 15, "cells", "Width of the square of cells over which presence gives influence")
+    firm_control: float = param(
+        0.9, 0.5, 1.0, "share", "State share of influence from which control is firm (zone 1)")
 
 
 class JuntaParams(Strict):
-    """Junta credibility and coups (sim.agents.Junta)."""
+    """Junta credibility, coups and replacements (sim.mechanics.juntas, replacement)."""
 
     credibility_gain_per_kill: float = param(
         1e-4, 0.0, 0.05, "1/death", "Credibility gained per enemy fighter killed by state side")
@@ -141,8 +218,6 @@ class JuntaParams(Strict):
         "Regime-protection personnel that halve a coup's chance of success")
     replacement_days: float = param(
         120.0, 1.0, 3650.0, "days", "Time constant of replacing state forces' losses")
-    offensive_share: float = param(
-        0.5, 0.0, 1.0, "share", "Share of mobile state units on offensives at credibility 1")
 
 
 class MovementParams(Strict):
@@ -154,9 +229,8 @@ class MovementParams(Strict):
         0.8, 0.0, 1.0, "cells/day", "Chance per day that an armed-group unit moves one cell")
     state_reach: float = param(
         6.0, 0.0, 60.0, "cells", "How far state units operate from their base (supply)")
-    raid_target_limit: float = param(
-        400.0, 1.0, 100000.0, "personnel",
-        "Largest enemy force in a cell that raiding armed groups are drawn to")
+    home_weight: float = param(
+        0.1, 0.0, 10.0, "1/cell", "Pull toward base per cell of distance for units not attacking")
     wander: float = param(
         0.3, 0.0, 1.0, "share", "Random component of movement choices")
 
@@ -164,7 +238,9 @@ class MovementParams(Strict):
 class Parameters(Strict):
     """All behavioural parameters, by process; `sources` gives each one's basis."""
 
+    decisions: DecisionParams = Field(default_factory=DecisionParams)
     combat: CombatParams = Field(default_factory=CombatParams)
+    complex_attacks: ComplexAttackParams = Field(default_factory=ComplexAttackParams)
     violence: ViolenceParams = Field(default_factory=ViolenceParams)
     civilians: CivilianParams = Field(default_factory=CivilianParams)
     control: ControlParams = Field(default_factory=ControlParams)
@@ -199,4 +275,5 @@ def _bounds(field: Any) -> dict[str, Any]:
         hi = getattr(meta, "le", hi)
     extra = field.json_schema_extra or {}
     return {"low": lo, "high": hi, "unit": extra.get("unit", ""),
-            "description": field.description or "", "default": field.default}
+            "description": field.description or "", "default": field.default,
+            "integer": field.annotation is int, "source": extra.get("source", "")}

@@ -211,9 +211,20 @@ class Scenario(Strict):
         return hashlib.sha256(blob).hexdigest()
 
 
+# Words used in output column names (territory_state, killed_civilians, killed_by_<faction>, ...):
+# a faction with one of these ids would overwrite another column.
+RESERVED_FACTION_IDS = ("state", "contested", "civilians", "russians", "total", "armed_groups",
+                        "outside_state")
+
+
 def _check_references(s: Scenario) -> None:
     """Cross-field checks: names that must exist, dates inside the run, symmetric relations."""
     factions = list(s.factions)
+    for fid in factions:
+        if fid in RESERVED_FACTION_IDS or fid.startswith("by_"):
+            raise _FieldError(("factions", fid), (
+                f"faction id '{fid}' clashes with the name of an output column; choose another "
+                f"id (not {', '.join(RESERVED_FACTION_IDS)}, nor one starting with 'by_')"))
     for a, row in s.relations.items():
         if a not in s.factions:
             raise _FieldError(("relations", a), f"unknown faction '{a}'{did_you_mean(a, factions)}")

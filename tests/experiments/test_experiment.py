@@ -66,7 +66,7 @@ def test_headline_outcomes_match_the_time_series(scen: dict[str, Path]) -> None:
     model = sim.SahelModel(scenario, rng=7)
     model.run()
     ts = model.timeseries()
-    out = ex.headline_outcomes(scenario, ts)
+    out = ex.headline_outcomes(ts)
     assert list(out) == ex.HEADLINE_OUTCOMES
     assert len(ex.HEADLINE_OUTCOMES) == 19
     mli = ts[ts["country"] == "MLI"]

@@ -1,0 +1,207 @@
+"""The ledger: every event of a run, and every death and wound booked once against its event.
+
+Two growing tables:
+
+- events: day, cell, mechanism, actor1 (the initiator: the side that attacked, the perpetrator
+  of a massacre), actor2 (the side attacked; CIVILIANS, or NONE), and an optional note;
+- casualties: event, victim category, perpetrator faction, killed, wounded. Victim categories
+  are the civilian community groups 0..G-1 (`sim.geography.COMMUNITIES`), then G + f for
+  faction f's fighters.
+
+Every output that counts deaths (time series, the fatality table, the event log, cell-months,
+the grid's deaths layer and the dashboard's charts) is a sum over these rows, so the counts
+agree by construction. The processes of the day read today's rows through `Today`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+from sim.geography import COMMUNITIES, N_COUNTRIES
+
+if TYPE_CHECKING:
+    from sim.world import World
+
+CIVILIANS, NONE = -1, -2  # actor codes besides faction indices
+N_GROUPS = len(COMMUNITIES)
+
+# Mechanisms of logged events, with their ACLED event type and sub-event type.
+MECHANISMS: dict[str, tuple[str, str]] = {
+    "clash": ("Battles", "Armed clash"),
+    "ambush": ("Battles", "Armed clash"),
+    "complex_attack": ("Battles", "Armed clash"),
+    "violence_against_civilians": ("Violence against civilians", "Attack"),
+    "coup_attempt": ("Strategic developments", "Other"),
+    "deployment": ("Strategic developments", "Headquarters or base established"),
+    "withdrawal": ("Strategic developments", "Other"),
+}
+MECHANISM_NAMES = tuple(MECHANISMS)
+
+_EVENT_COLUMNS = (("day", np.int32), ("cell", np.int64), ("mechanism", np.int8),
+                  ("actor1", np.int16), ("actor2", np.int16))
+_CASUALTY_COLUMNS = (("event", np.int64), ("victim", np.int16), ("perpetrator", np.int16),
+                     ("killed", np.int64), ("wounded", np.int64))
+
+
+class _Table:
+    """Columns of one growing table, with amortised appends."""
+
+    __slots__ = ("columns", "size")
+
+    def __init__(self, spec: tuple[tuple[str, type], ...], capacity: int) -> None:
+        self.columns = {name: np.zeros(capacity, dtype=dtype) for name, dtype in spec}
+        self.size = 0
+
+    def append(self, n: int, values: dict[str, object]) -> slice:
+        end = self.size + n
+        capacity = len(next(iter(self.columns.values())))
+        if end > capacity:
+            new = max(end, 2 * capacity)
+            for name, col in self.columns.items():
+                grown = np.zeros(new, dtype=col.dtype)
+                grown[:self.size] = col[:self.size]
+                self.columns[name] = grown
+        rows = slice(self.size, end)
+        for name, value in values.items():
+            self.columns[name][rows] = value
+        self.size = end
+        return rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name][:self.size]
+
+
+class Ledger:
+    """Events and casualties of one run."""
+
+    def __init__(self, n_factions: int, capacity: int = 8192) -> None:
+        self.n_factions = n_factions
+        self.events = _Table(_EVENT_COLUMNS, capacity)
+        self.casualties = _Table(_CASUALTY_COLUMNS, 2 * capacity)
+        self.notes: dict[int, str] = {}
+        self.day = -1
+        self._day_start = (0, 0)  # first event and first casualty row of the current day
+        self._today: Today | None = None
+        self._today_stamp = (-1, -1, -1)
+
+    def open_day(self, day: int) -> None:
+        """Start booking the given day."""
+        self.day = day
+        self._day_start = (self.events.size, self.casualties.size)
+
+    def add_events(self, mechanism: str, cells: np.ndarray, actor1: np.ndarray | int,
+                   actor2: np.ndarray | int, note: str = "") -> np.ndarray:
+        """Log events of one mechanism today; returns their ids."""
+        n = np.size(cells)
+        rows = self.events.append(n, {
+            "day": self.day, "cell": cells, "mechanism": MECHANISM_NAMES.index(mechanism),
+            "actor1": actor1, "actor2": actor2})
+        if note:
+            for i in range(rows.start, rows.stop):
+                self.notes[i] = note
+        return np.arange(rows.start, rows.stop)
+
+    def book(self, events: np.ndarray | int, victim: np.ndarray | int,
+             perpetrator: np.ndarray | int, killed: np.ndarray | int,
+             wounded: np.ndarray | int = 0) -> None:
+        """Book casualties: one row per (event, victim category, perpetrator)."""
+        n = int(np.broadcast(events, victim, perpetrator, killed, wounded).size)
+        if n:
+            self.casualties.append(n, {"event": events, "victim": victim,
+                                       "perpetrator": perpetrator, "killed": killed,
+                                       "wounded": wounded})
+
+    def today(self, world: World) -> Today:
+        """Sums over today's rows so far (cached until the next booking)."""
+        stamp = (self.day, self.events.size, self.casualties.size)
+        if self._today is None or self._today_stamp != stamp:
+            e0, c0 = self._day_start
+            ev, cas = self.events, self.casualties
+            self._today = Today(*summarise_day(
+                ev["cell"][e0:], ev["mechanism"][e0:], e0, cas["event"][c0:],
+                cas["victim"][c0:], cas["perpetrator"][c0:], cas["killed"][c0:], world.region,
+                world.country_bucket, world.state_side, world.capital_cell, world.n_cells,
+                world.grievance.shape[0], MECHANISM_NAMES.index("complex_attack")))
+            self._today_stamp = stamp
+        return self._today
+
+    # Whole-run views, for the outputs.
+    def casualty_cells(self) -> np.ndarray:
+        """Cell of every casualty row."""
+        return self.events["cell"][self.casualties["event"]]
+
+    def casualty_days(self) -> np.ndarray:
+        """Day of every casualty row."""
+        return self.events["day"][self.casualties["event"]]
+
+    def event_fatalities(self) -> np.ndarray:
+        """Deaths of each event."""
+        return np.bincount(self.casualties["event"], weights=self.casualties["killed"],
+                           minlength=self.events.size).astype(np.int64)
+
+    def killed_cube(self, days: int, country_bucket: np.ndarray) -> np.ndarray:
+        """Deaths as (day, country or abroad, victim: civilians then factions, perpetrator)."""
+        f = self.n_factions
+        out = np.zeros((days, N_COUNTRIES + 1, f + 1, f), dtype=np.int64)
+        victim = self.casualties["victim"].astype(np.int64)
+        victim = np.where(victim < N_GROUPS, 0, victim - N_GROUPS + 1)
+        np.add.at(out, (self.casualty_days(), country_bucket[self.casualty_cells()], victim,
+                        self.casualties["perpetrator"]), self.casualties["killed"])
+        return out
+
+    def wounded_cube(self, days: int, country_bucket: np.ndarray) -> np.ndarray:
+        """Wounded fighters as (day, country or abroad, faction)."""
+        out = np.zeros((days, N_COUNTRIES + 1, self.n_factions), dtype=np.int64)
+        fighters = self.casualties["victim"] >= N_GROUPS
+        np.add.at(out, (self.casualty_days()[fighters],
+                        country_bucket[self.casualty_cells()[fighters]],
+                        self.casualties["victim"][fighters] - N_GROUPS),
+                  self.casualties["wounded"][fighters])
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    """What the processes need to know of today's events and casualties."""
+
+    deaths_per_cell: np.ndarray  # (C,) deaths in each cell
+    civilian_deaths: np.ndarray  # (communities, F) civilians killed by perpetrator
+    enemies_killed: np.ndarray  # (3,) armed-group fighters killed by the state side
+    state_killed: np.ndarray  # (3,) state-side fighters killed
+    capital_attacked: np.ndarray  # (3,) a complex attack hit the junta's capital
+
+
+@numba.njit(cache=True)
+def summarise_day(event_cell, event_mechanism, first_event, event, victim, perpetrator, killed,
+                  region, country, state_side, capital_cell, n_cells, n_communities,
+                  complex_attack):
+    """The sums of `Today` from today's ledger rows."""
+    n_countries = capital_cell.size
+    deaths = np.zeros(n_cells)
+    civilian = np.zeros((n_communities, state_side.size))
+    enemies = np.zeros(n_countries)
+    own = np.zeros(n_countries)
+    attacked = np.zeros(n_countries, dtype=np.bool_)
+    for r in range(event.size):
+        c = event_cell[event[r] - first_event]
+        deaths[c] += killed[r]
+        k = country[c]
+        if victim[r] < N_GROUPS:
+            if region[c] >= 0:
+                civilian[region[c] * N_GROUPS + victim[r], perpetrator[r]] += killed[r]
+        elif k < n_countries:
+            fighter = victim[r] - N_GROUPS
+            if state_side[fighter]:
+                own[k] += killed[r]
+            elif state_side[perpetrator[r]]:
+                enemies[k] += killed[r]
+    for e in range(event_cell.size):
+        if event_mechanism[e] == complex_attack:
+            for k in range(n_countries):
+                if event_cell[e] == capital_cell[k]:
+                    attacked[k] = True
+    return deaths, civilian, enemies, own, attacked

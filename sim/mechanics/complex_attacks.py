@@ -1,0 +1,105 @@
+"""Complex attacks: rare jihadist assaults on high-value targets (Bamako 17 Sep 2024).
+
+Each jihadist faction attacks with a daily chance `rate` / 365 times its strength relative to
+its initial strength, in a country chosen in proportion to its personnel there. The target is
+the capital (its air base, a school used as barracks) with probability `capital_share` where a
+junta rules, else the country's largest concentration of state-side personnel. Deaths are
+log-normal around `median_killed` (spread `sigma`), at most `toll_cap_per_defender` times the
+defenders present; `civilian_share` of them are bystanders (at most `civilian_cap_share` of the
+cell's residents), `attacker_loss_share` are attackers, who fall to the strongest defender and
+come from the attacking faction's group nearest the target; the rest are defenders, split by
+their personnel, with wounded at the ratio `killed_fraction` implies.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.forces import take_losses
+from sim.geography import COMMUNITIES, N_COUNTRIES
+from sim.ledger import N_GROUPS
+from sim.mechanics.movement import chebyshev
+from sim.mechanics.victims import book_victims, draw_victims
+from sim.streams import uniform
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import ComplexAttackParams
+    from sim.streams import Stream
+    from sim.world import World
+
+_VICTIM_DRAWS = 16  # draws from here on split a complex attack's civilian victims
+
+
+def act(world: World, ledger: Ledger, params: ComplexAttackParams, rng: Stream) -> None:
+    """Draw today's complex attacks and carry them out."""
+    units = world.forces
+    n_f = len(world.faction_ids)
+    strength = np.bincount(units.faction, weights=units.strength * units.present, minlength=n_f)
+    initial = np.bincount(units.faction, weights=units.initial, minlength=n_f)
+    rates = params.rate / 365.0 * strength / np.maximum(initial, 1.0)
+    for fac in world.jihadists:
+        if uniform(rng.key, rng.day, fac, 0) >= rates[fac]:
+            continue
+        mine = units.present & (units.faction == fac)
+        by_country = np.bincount(world.country_bucket[units.cell[mine]],
+                                 weights=units.strength[mine],
+                                 minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
+        if by_country.sum() <= 0:
+            continue
+        cumulative = np.cumsum(by_country) / by_country.sum()
+        country = int(np.searchsorted(cumulative, uniform(rng.key, rng.day, fac, 1),
+                                      side="right"))
+        attack(world, ledger, params, int(fac), min(country, N_COUNTRIES - 1), rng)
+
+
+def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, country: int,
+           rng: Stream) -> None:
+    """One complex attack by faction `fac` in `country`."""
+    units = world.forces
+    capital = int(world.capital_cell[country])
+    if capital >= 0 and uniform(rng.key, rng.day, fac, 2) < params.capital_share:
+        target = capital
+    else:
+        defenders = world.presence[world.state_side].sum(axis=0)
+        target = int((defenders * (world.country_bucket == country)).argmax())
+    present = world.presence[:, target] * world.state_side
+    if present.sum() <= 0:
+        return
+    u1 = max(uniform(rng.key, rng.day, fac, 3), 1e-300)
+    z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * uniform(rng.key, rng.day, fac, 4))
+    toll = int(min(round(params.median_killed * math.exp(params.sigma * z)),
+                   max(present.sum(), 1.0) * params.toll_cap_per_defender))
+    civilians = min(round(toll * params.civilian_share),
+                    int(world.residents[:, target].sum() * params.civilian_cap_share))
+    attackers = round(toll * params.attacker_loss_share)
+    soldiers = max(toll - civilians - attackers, 0)
+    killed = np.minimum(np.floor(soldiers * present / present.sum()), present).astype(np.int64)
+    kf = params.killed_fraction
+    wounded = np.minimum(np.floor(killed * (1 - kf) / kf), np.floor(present - killed))
+    wounded = wounded.astype(np.int64)
+    take_losses(units.strength, units.present, units.faction, units.cell, world.presence,
+                target, (killed + wounded).astype(float))
+    defender = int(present.argmax())
+    event = ledger.add_events("complex_attack", np.array([target]), fac, defender)
+    hit = np.flatnonzero((killed > 0) | (wounded > 0))
+    ledger.book(event[0], N_GROUPS + hit, fac, killed[hit], wounded[hit])
+    mine = np.flatnonzero(units.present & (units.faction == fac)
+                          & (world.country_bucket[units.cell] == country))
+    if attackers and mine.size:
+        nearest = mine[chebyshev(units.cell[mine], target, world.ny).argmin()]
+        lost = int(min(attackers, np.floor(units.strength[nearest])))
+        units.strength[nearest] -= lost
+        if units.strength[nearest] < 1.0:
+            units.present[nearest] = False
+            units.strength[nearest] = 0.0
+        ledger.book(event[0], N_GROUPS + fac, defender, lost)
+    if civilians > 0:
+        victims = np.zeros((1, len(COMMUNITIES)), dtype=np.int64)
+        draw_victims(world.residents, target, world.bias[fac], civilians, victims[0], rng.key,
+                     rng.day, fac, _VICTIM_DRAWS)
+        book_victims(world, ledger, event, np.array([target]), np.array([fac]), victims)
+    world.refresh_presence()

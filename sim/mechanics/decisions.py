@@ -1,0 +1,111 @@
+"""Commands decide, every `interval_days`: offensives, raids and the picture of the enemy.
+
+Each junta sends a share of its mobile units on offensives,
+
+    share = offensive_share * posture_factor * (1 + credibility_urgency * (0.5 - credibility)),
+
+within 0-1, more when its credibility is low (it needs victories; source article); none where
+no junta rules. Armed groups raid with a
+share set by their posture (`raid_share_*`). A unit at less than `regroup_below` of its initial
+strength regroups instead. State-side units follow the junta of the country they are in.
+
+Each faction's attraction field is its enemies' personnel, spread over the neighbouring cells
+with the weights of three passes of a `field_box_cells`-wide box filter (close to a Gaussian),
+so that units sense fights beyond their own cell; armed groups are drawn only to enemy posts
+and columns of at most `raid_target_limit` personnel. Factions with the same enemies and kind
+share one field.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import DecisionParams
+    from sim.streams import Stream
+    from sim.world import World
+
+FIELD_PASSES = 3  # three box passes approximate a Gaussian (numerical method, not behaviour)
+
+
+def act(world: World, ledger: Ledger, params: DecisionParams, rng: Stream) -> None:
+    """Choose who attacks this period and refresh the attraction fields."""
+    units = world.forces
+    share = offensive_shares(world, params)  # (F, 4): the three countries, then abroad
+    healthy = units.strength >= params.regroup_below * units.initial
+    draws = rng.uniforms(units.size)[0]
+    chance = share[units.faction, world.country_bucket[units.cell]]
+    units.attack[:] = (draws < chance) & healthy
+    world.fields = attraction_fields(world.presence, world.field_groups, world.geo.shape,
+                                     params.raid_target_limit, params.field_box_cells)
+
+
+def offensive_shares(world: World, params: DecisionParams) -> np.ndarray:
+    """(F, 4) share of each faction's units on the attack in each country, then abroad."""
+    posture = np.array([params.posture_defensive, 1.0, params.posture_offensive])
+    raid = np.array([params.raid_share_defensive, params.raid_share_balanced,
+                     params.raid_share_offensive])
+    ruled = np.array([junta is not None for junta in world.juntas])
+    credibility = np.array([junta.credibility if junta is not None else 0.5
+                            for junta in world.juntas])
+    urgency = 1.0 + params.credibility_urgency * (0.5 - credibility)
+    state = (params.offensive_share * posture[world.posture][:, None] * urgency[None, :]
+             * ruled[None, :]).clip(0.0, 1.0)
+    share = np.where(world.state_side[:, None], state, raid[world.posture][:, None])
+    return np.column_stack([share, np.where(world.state_side, state.max(axis=1), share[:, 0])])
+
+
+def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int, int],
+                      raid_target_limit: float, box_cells: int) -> np.ndarray:
+    """Enemy personnel around each cell for each field group, normalised to max 1, (K, C).
+
+    Args:
+        presence: (F, C) personnel per faction and cell.
+        groups: (K, F + 1) rows of `sim.world.field_groups`: hostility row, guerrilla flag.
+        shape: grid dimensions (nx, ny).
+        raid_target_limit: largest enemy force in a cell that guerrillas are drawn to.
+        box_cells: width of the box filter, in cells.
+    """
+    occupied = np.flatnonzero(presence.sum(axis=0))
+    enemy = groups[:, :-1] @ presence[:, occupied]
+    weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
+    sources = np.where(groups[:, -1:] > 0, weak, enemy)
+    box = np.ones(int(box_cells)) / box_cells
+    weights = box
+    for _ in range(FIELD_PASSES - 1):
+        weights = np.convolve(weights, box)
+    return spread(sources, occupied, np.outer(weights, weights), shape[1], presence.shape[1])
+
+
+@numba.njit(cache=True)
+def spread(sources: np.ndarray, cells: np.ndarray, window: np.ndarray, ny: int,
+           n_cells: int) -> np.ndarray:
+    """Each source's value (K, N) at `cells` (N,) spread over a square window of weights.
+
+    Normalised to a maximum of 1 per row. A scatter from the few occupied cells, not a filter
+    over the whole grid; weights that fall off the grid are lost (zero padding).
+    """
+    n_k = sources.shape[0]
+    nx = n_cells // ny
+    half = window.shape[0] // 2
+    out = np.zeros((n_k, n_cells), dtype=np.float32)
+    for k in range(n_k):
+        for n in range(cells.size):
+            value = sources[k, n]
+            if value <= 0.0:
+                continue
+            x, y = cells[n] // ny, cells[n] % ny
+            for xx in range(max(x - half, 0), min(x + half + 1, nx)):
+                for yy in range(max(y - half, 0), min(y + half + 1, ny)):
+                    out[k, xx * ny + yy] += value * window[xx - x + half, yy - y + half]
+        peak = 0.0
+        for c in range(n_cells):
+            peak = max(peak, out[k, c])
+        if peak > 0.0:
+            for c in range(n_cells):
+                out[k, c] /= peak
+    return out

@@ -1,0 +1,44 @@
+"""Grievance (revenge): communities remember who killed their members.
+
+A community is one group (Fulani, Tuareg and Arab, Bambara, Mossi, other) in one admin1
+region. Its grievance toward each faction, g[c, f], decays with a half-life and rises with the
+civilians that faction killed among its members today (from the ledger):
+
+    g <- g * 2^(-1 / grievance_half_life) + grievance_per_death * deaths[c, f] / (members[c] / 1000)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import CivilianParams
+    from sim.streams import Stream
+    from sim.world import World
+
+
+def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> None:
+    """Decay grievance and add today's civilian deaths."""
+    world.grievance *= 2.0 ** (-1.0 / params.grievance_half_life)
+    add_grievance(world.grievance, ledger.today(world).civilian_deaths, world.members,
+                  params.grievance_per_death)
+
+
+def add_grievance(grievance: np.ndarray, deaths: np.ndarray, members: np.ndarray,
+                  per_death: float) -> None:
+    """Raise grievance in place: `deaths` (communities, F) civilians killed by each faction."""
+    per_thousand = np.maximum(members, 1.0)[:, None] / 1000.0
+    grievance += per_death * deaths / per_thousand
+
+
+def support(grievance: np.ndarray, hostility: np.ndarray) -> np.ndarray:
+    """Support (0-1) of each community for each faction, (communities, F).
+
+    Grievance toward the faction's enemies minus grievance toward the faction, saturating:
+    s = 1 - exp(-(sum_f hostile(a, f) g[c, f] - g[c, a])+).
+    """
+    drive = grievance @ hostility.T - grievance
+    return 1.0 - np.exp(-np.clip(drive, 0.0, None))

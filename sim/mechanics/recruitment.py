@@ -1,0 +1,80 @@
+"""Recruitment of armed groups from aggrieved communities, every `interval_days`.
+
+Armed group a recruits Poisson(recruitment_rate * days * members/1000 * support[c, a]
+* reach[a, region]) fighters from community c, where support comes from grievance
+(`sim.mechanics.grievance.support`) and reach = min(personnel of a in the region /
+`recruitment_reach_personnel`, 1). At most `max_recruit_share` of a community joins in one
+draw. Recruits leave their community's cells pro rata and join the group's rows in the region
+pro rata to strength; they are counted by country and group (`World.recruited`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+from sim.geography import COMMUNITIES, N_COUNTRIES
+from sim.mechanics.grievance import support
+from sim.streams import poisson
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import CivilianParams
+    from sim.streams import Stream
+    from sim.world import World
+
+
+def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> None:
+    """Draw `world.period_days` days' worth of recruits and add them to their groups."""
+    units = world.forces
+    g, n_regions, n_f = len(COMMUNITIES), len(world.geo.regions), len(world.faction_ids)
+    world.members = members = world.community_members()
+    live = np.flatnonzero(units.present & world.in_sahel[units.cell])
+    unit_region = world.region[units.cell[live]]
+    by_region = np.bincount(units.faction[live] * n_regions + unit_region,
+                            weights=units.strength[live], minlength=n_f * n_regions)
+    by_region = by_region.reshape(n_f, n_regions).T  # (R, F)
+    reach = np.minimum(by_region / params.recruitment_reach_personnel, 1.0)
+    expected = (params.recruitment_rate * world.period_days * (members[:, None] / 1000.0)
+                * support(world.grievance, world.hostility) * np.repeat(reach, g, axis=0)
+                * world.guerrilla)
+    drawn = draw_recruits(expected, members, params.max_recruit_share, rng.key, rng.day)
+    if not drawn.any():
+        return
+    leaving = drawn.sum(axis=1)
+    keep = 1.0 - np.divide(leaving, members, out=np.zeros_like(members), where=members > 0)
+    world.residents[:, world.sahel_idx] *= keep.reshape(n_regions, g)[
+        world.region[world.sahel_idx]].T
+    np.add.at(world.recruited, world.community_country, drawn)
+    per_region = drawn.reshape(n_regions, g, n_f).sum(axis=1)  # (R, F)
+    fac = units.faction[live]
+    denom = by_region[unit_region, fac]
+    units.strength[live] += np.divide(per_region[unit_region, fac] * units.strength[live],
+                                      denom, out=np.zeros(live.size), where=denom > 0)
+    world.refresh_presence()
+
+
+@numba.njit(cache=True)
+def draw_recruits(expected: np.ndarray, members: np.ndarray, max_share: float,
+                  key: np.uint64, day: int) -> np.ndarray:
+    """Poisson recruits (communities, F), at most `max_share` of each community in all."""
+    n_c, n_f = expected.shape
+    out = np.zeros((n_c, n_f), dtype=np.int64)
+    for c in range(n_c):
+        total = 0
+        for f in range(n_f):
+            if expected[c, f] > 0.0:
+                out[c, f] = poisson(expected[c, f], key, day, c * n_f + f, 0)
+                total += out[c, f]
+        cap = int(np.floor(max_share * members[c]))
+        if total > cap:
+            for f in range(n_f):
+                out[c, f] = int(np.floor(out[c, f] * cap / total))
+    return out
+
+
+def recruits_by_country(world: World) -> np.ndarray:
+    """(3,) recruits so far from each country."""
+    return world.recruited.sum(axis=1)[:N_COUNTRIES]

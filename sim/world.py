@@ -1,0 +1,309 @@
+"""The world a run acts on: the hot state as numpy arrays, and the static views of the map.
+
+`build_world` sets it up from a scenario and its geography; the processes in `sim.mechanics`
+read and update it in place. Mesa's grid is not needed for the day's work: the cell layers
+(zone, controller, residents, displaced, deaths and the static ones) are Mesa `PropertyLayer`
+objects whose arrays the world works on through flat views, and `SahelModel.grid` attaches the
+same layer objects to an `OrthogonalMooreGrid` when something asks for the grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.discrete_space import PropertyLayer
+from scipy.spatial import cKDTree
+
+from sim.forces import Forces, build_forces, refresh_presence
+from sim.geography import (
+    ABROAD,
+    COMMUNITIES,
+    COUNTRIES,
+    N_COUNTRIES,
+    SAHARAN,
+    SAHELIAN,
+    SUDANIAN,
+    Geography,
+    moore_neighbours,
+)
+from sim.scenario import STATE_SIDE_KINDS, Scenario
+
+if TYPE_CHECKING:
+    from sim.agents import Junta
+
+LAYERS = (("zone", np.int8), ("controller", np.int8), ("residents", np.float64),
+          ("displaced", np.float64), ("deaths", np.float64))
+STATIC_LAYERS = ("country", "region", "terrain", "prio_gid")
+POSTURES = ("defensive", "balanced", "offensive")
+
+
+@dataclass(slots=True, eq=False)
+class World:
+    """State of one run.
+
+    Shapes: F factions, A control actors (0 = the state), C cells, S cells of the three
+    countries, G community groups, U unit rows, K attraction-field groups.
+    """
+
+    spec: Scenario
+    geo: Geography
+    faction_ids: list[str]
+    hostility: np.ndarray  # (F, F) 1.0 where hostile
+    firepower: np.ndarray  # (F,)
+    restraint: np.ndarray  # (F,) changed by scenario events
+    posture: np.ndarray  # (F,) index into POSTURES, changed by scenario events
+    state_side: np.ndarray  # (F,) state, militia and Russian factions
+    bias: np.ndarray  # (F, G) victim weights by community
+    actor_ids: list[str]  # control actors: "state", then each armed group
+    actor_of_faction: np.ndarray  # (F,)
+    country_bucket: np.ndarray  # (C,) 0-2 for the three countries, ABROAD elsewhere
+    allowed: np.ndarray  # (F + 3, C) cells an armed group may enter; then each country's cells
+    administration: np.ndarray  # (C,) the state's unopposed administrative hold
+    refuge: np.ndarray  # (C,) the large town of its country where a cell's displaced go
+    layers: dict[str, PropertyLayer]
+    forces: Forces
+    residents: np.ndarray  # (G, C) residents by community group
+    capital_cell: np.ndarray  # (3,) flat cell of each junta's capital, -1 without a junta
+    period_days: int  # days between decisions, recruitment and influence targets
+    juntas: list[Junta | None] = field(default_factory=list)  # per country, set by the model
+    # Derived in __post_init__.
+    faction_index: dict[str, int] = field(init=False)
+    guerrilla: np.ndarray = field(init=False)
+    jihadists: np.ndarray = field(init=False)
+    enemy_mask: np.ndarray = field(init=False)  # (F,) bit mask of each faction's enemies
+    actor_matrix: np.ndarray = field(init=False)  # (A, F) 1 where a faction serves an actor
+    actor_allowed: np.ndarray = field(init=False)  # (A, C)
+    field_groups: np.ndarray = field(init=False)
+    field_group: np.ndarray = field(init=False)  # (F,) attraction-field group of a faction
+    neighbours: np.ndarray = field(init=False)  # (C, 9) Moore neighbourhood, self first
+    region: np.ndarray = field(init=False)  # (C,) admin1 region index (-1 outside)
+    in_sahel: np.ndarray = field(init=False)
+    sahel_idx: np.ndarray = field(init=False)  # (S,) flat ids of the three countries' cells
+    sahel_slot: np.ndarray = field(init=False)  # (C,) position in sahel_idx, -1 outside
+    cells_per_country: np.ndarray = field(init=False)
+    allowed_row: np.ndarray = field(init=False)  # (U,) row of `allowed` for each unit row
+    presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
+    assault: np.ndarray = field(init=False)  # (F, C) of them on offensive or raiding orders
+    presence_cell: np.ndarray = field(init=False)  # (U,) cell each row was counted in
+    moved: np.ndarray = field(init=False)  # (C,) a state column moved here today
+    fields: np.ndarray = field(init=False)  # (K, C) attraction fields, refreshed weekly
+    influence: np.ndarray = field(init=False)  # (A, S)
+    target: np.ndarray = field(init=False)  # (A, S) influence targets, refreshed weekly
+    governance: np.ndarray = field(init=False)  # (A, S) armed groups' entrenched hold
+    grievance: np.ndarray = field(init=False)  # (communities, F)
+    members: np.ndarray = field(init=False)  # (communities,) living residents, weekly
+    community_country: np.ndarray = field(init=False)  # (communities,)
+    initial_people: np.ndarray = field(init=False)  # (3,)
+    civilians_killed: np.ndarray = field(init=False)  # (3,) cumulative
+    recruited: np.ndarray = field(init=False)  # (3, F) cumulative recruits by group
+    displaced_by_origin: np.ndarray = field(init=False)  # (3,) cumulative
+
+    def __post_init__(self) -> None:
+        f = len(self.faction_ids)
+        self.faction_index = {fid: i for i, fid in enumerate(self.faction_ids)}
+        self.guerrilla = ~self.state_side
+        kinds = [self.spec.factions[fid].kind for fid in self.faction_ids]
+        self.jihadists = np.array([i for i, k in enumerate(kinds) if k == "jihadist"],
+                                  dtype=np.int64)
+        bits = np.left_shift(np.int64(1), np.arange(f, dtype=np.int64))
+        self.enemy_mask = (self.hostility > 0).astype(np.int64) @ bits
+        self.actor_matrix = np.zeros((len(self.actor_ids), f))
+        self.actor_matrix[self.actor_of_faction, np.arange(f)] = 1.0
+        self.field_groups, self.field_group = field_groups(self.hostility, self.guerrilla)
+        geo = self.geo
+        self.neighbours = moore_neighbours(geo.nx, geo.ny)
+        self.region = geo.region.reshape(-1).astype(np.int64)
+        self.in_sahel = self.country_bucket < ABROAD
+        self.sahel_idx = np.flatnonzero(self.in_sahel)
+        self.sahel_slot = np.full(self.n_cells, -1, dtype=np.int64)
+        self.sahel_slot[self.sahel_idx] = np.arange(self.sahel_idx.size)
+        self.cells_per_country = np.bincount(self.country_bucket[self.sahel_idx],
+                                             minlength=N_COUNTRIES)
+        self.actor_allowed = np.zeros((len(self.actor_ids), self.n_cells))
+        self.actor_allowed[0] = self.in_sahel
+        for a, actor in enumerate(self.actor_ids[1:], start=1):
+            self.actor_allowed[a] = self.allowed[self.faction_index[actor]]
+        units = self.forces
+        self.allowed_row = np.where(self.state_side[units.faction],
+                                    f + self.country_bucket[units.base], units.faction)
+        self.presence = np.zeros((f, self.n_cells))
+        self.assault = np.zeros((f, self.n_cells))
+        self.presence_cell = units.cell.copy()
+        self.refresh_presence()
+        self.moved = np.zeros(self.n_cells, dtype=bool)
+        self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)
+        s = self.sahel_idx.size
+        self.influence = np.zeros((len(self.actor_ids), s))
+        self.target = np.zeros((len(self.actor_ids), s))
+        self.governance = initial_governance(self)
+        n_regions, g = len(geo.regions), len(COMMUNITIES)
+        self.grievance = np.zeros((n_regions * g, f))
+        self.members = self.community_members()
+        self.community_country = np.repeat(
+            np.array([list(COUNTRIES).index(r.country) for r in geo.regions], dtype=np.int64), g)
+        self.initial_people = self.people_by_country()
+        self.civilians_killed = np.zeros(N_COUNTRIES)
+        self.recruited = np.zeros((N_COUNTRIES, f))
+        self.displaced_by_origin = np.zeros(N_COUNTRIES)
+
+    # Flat views of the cell layers (the model's state; Mesa's grid shares these arrays).
+    @property
+    def zone(self) -> np.ndarray:
+        """(C,) Kalyvas zone 1-5 (0 outside the three countries)."""
+        return self.layers["zone"].data.reshape(-1)
+
+    @property
+    def controller(self) -> np.ndarray:
+        """(C,) controlling actor: 0 the state, a >= 1 an armed group, -1 contested."""
+        return self.layers["controller"].data.reshape(-1)
+
+    @property
+    def residents_total(self) -> np.ndarray:
+        """(C,) residents of all groups, refreshed when outputs are recorded."""
+        return self.layers["residents"].data.reshape(-1)
+
+    @property
+    def displaced(self) -> np.ndarray:
+        """(C,) displaced people who arrived in each cell."""
+        return self.layers["displaced"].data.reshape(-1)
+
+    @property
+    def deaths(self) -> np.ndarray:
+        """(C,) cumulative deaths in each cell."""
+        return self.layers["deaths"].data.reshape(-1)
+
+    @property
+    def n_cells(self) -> int:
+        """Number of grid cells."""
+        return self.geo.n_cells
+
+    @property
+    def ny(self) -> int:
+        """Grid height (flat cell id = x * ny + y)."""
+        return self.geo.ny
+
+    def refresh_presence(self) -> None:
+        """Recount personnel per faction and cell after units moved or lost strength."""
+        units = self.forces
+        refresh_presence(self.presence, self.assault, self.presence_cell, units.faction,
+                         units.cell, units.strength, units.present, units.attack)
+
+    def community_members(self) -> np.ndarray:
+        """Living residents of each community (region x group), (communities,)."""
+        g = len(COMMUNITIES)
+        key = (self.region[self.sahel_idx][None, :] * g + np.arange(g)[:, None]).ravel()
+        return np.bincount(key, weights=self.residents[:, self.sahel_idx].ravel(),
+                           minlength=len(self.geo.regions) * g)
+
+    def people_by_country(self) -> np.ndarray:
+        """(3,) residents of each country now."""
+        total = self.residents.sum(axis=0)
+        return np.bincount(self.country_bucket, weights=total,
+                           minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
+
+    def is_state_side(self, faction: int) -> bool:
+        """True for state, militia and Russian factions."""
+        return bool(self.state_side[faction])
+
+
+def field_groups(hostility: np.ndarray, guerrilla: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factions with the same enemies and kind share one attraction field.
+
+    Returns:
+        (K, F + 1) distinct rows of [hostility row, guerrilla flag], and (F,) the row of each
+        faction.
+    """
+    kinds = np.column_stack([hostility, guerrilla])
+    unique, which = np.unique(kinds, axis=0, return_inverse=True)
+    return unique, which.ravel()
+
+
+def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) -> World:
+    """Set up the world of a run: factions, cells, forces and civilians."""
+    specs = list(scenario.factions.values())
+    ids = list(scenario.factions)
+    state_side = np.array([f.kind in STATE_SIDE_KINDS for f in specs])
+    bias = np.ones((len(specs), len(COMMUNITIES)))
+    for i, f in enumerate(specs):
+        for group, weight in f.target_bias.items():
+            bias[i, COMMUNITIES.index(group)] = weight
+    actor_ids = ["state", *[fid for fid, st in zip(ids, state_side, strict=True) if not st]]
+    actor_of_faction = np.array([0 if st else actor_ids.index(fid)
+                                 for fid, st in zip(ids, state_side, strict=True)])
+    country = geo.country.reshape(-1)
+    bucket = np.full(geo.n_cells, ABROAD, dtype=np.int64)
+    for c, iso in enumerate(COUNTRIES):
+        bucket[country == geo.country_index(iso)] = c
+    in_sahel = bucket < ABROAD
+    allowed = np.zeros((len(ids) + N_COUNTRIES, geo.n_cells), dtype=bool)
+    for i, f in enumerate(specs):
+        if not state_side[i]:
+            allowed[i] = in_sahel | (f.sanctuary_abroad & (country > 0))
+    for c in range(N_COUNTRIES):
+        allowed[len(ids) + c] = bucket == c
+    p = scenario.parameters.control
+    terrain = geo.terrain.reshape(-1)
+    administration = np.select(
+        [terrain == SUDANIAN, terrain == SAHELIAN, terrain == SAHARAN],
+        [p.administration_sudanian, p.administration_sahelian, p.administration_saharan]
+    ) * in_sahel
+    layers = {name: PropertyLayer(name, geo.shape, default_value=dtype(0), dtype=dtype)
+              for name, dtype in LAYERS}
+    for name in STATIC_LAYERS:
+        layers[name] = PropertyLayer.from_data(name, np.ascontiguousarray(getattr(geo, name)))
+    residents = geo.population.reshape(len(COMMUNITIES), -1).copy()
+    residents[:, ~in_sahel] = 0.0
+    capital = np.full(N_COUNTRIES, -1, dtype=np.int64)
+    for iso, junta in scenario.juntas.items():
+        x, y = geo.town(junta.capital).cell
+        capital[list(COUNTRIES).index(iso)] = x * geo.ny + y
+    forces = build_forces(scenario, geo, allowed, {fid: i for i, fid in enumerate(ids)},
+                          state_side, bucket, placement_key)
+    return World(
+        spec=scenario, geo=geo, faction_ids=ids,
+        hostility=np.array([[scenario.stance(a, b) == "hostile" for b in ids] for a in ids],
+                           dtype=float),
+        firepower=np.array([f.firepower for f in specs]),
+        restraint=np.array([f.restraint for f in specs]),
+        posture=np.array([POSTURES.index(f.posture) for f in specs], dtype=np.int64),
+        state_side=state_side, bias=bias, actor_ids=actor_ids,
+        actor_of_faction=actor_of_faction, country_bucket=bucket, allowed=allowed,
+        administration=administration,
+        refuge=refuge_cells(geo, bucket, scenario.parameters.civilians.refuge_min_population),
+        layers=layers, forces=forces, residents=residents, capital_cell=capital,
+        period_days=int(scenario.parameters.decisions.interval_days))
+
+
+def initial_governance(world: World) -> np.ndarray:
+    """Armed groups' hold (0-1) on the areas the scenario says they held at the start, (A, S)."""
+    geo, idx = world.geo, world.sahel_idx
+    lat, lon = geo.lat.reshape(-1)[idx], geo.lon.reshape(-1)[idx]
+    governance = np.zeros((len(world.actor_ids), idx.size))
+    for area in world.spec.territory:
+        if isinstance(area.near, str):
+            town = geo.town(area.near)
+            centre = (town.lat, town.lon)
+        else:
+            centre = area.near
+        inside = np.hypot(lat - centre[0], lon - centre[1]) <= area.radius
+        row = world.actor_ids.index(area.faction)
+        governance[row, inside] = np.maximum(governance[row, inside], area.governance)
+    return governance
+
+
+def refuge_cells(geo: Geography, bucket: np.ndarray, min_population: float) -> np.ndarray:
+    """For each cell, the nearest town of its country of at least `min_population` people."""
+    refuge = np.arange(geo.n_cells)
+    for c, iso in enumerate(COUNTRIES):
+        towns = [t for t in geo.towns if t.country == iso and t.population >= min_population]
+        if not towns:
+            towns = [max((t for t in geo.towns if t.country == iso),
+                         key=lambda t: t.population)]
+        cells = np.array([t.cell[0] * geo.ny + t.cell[1] for t in towns])
+        idx = np.flatnonzero(bucket == c)
+        tree = cKDTree(np.column_stack([cells // geo.ny, cells % geo.ny]))
+        _, nearest = tree.query(np.column_stack([idx // geo.ny, idx % geo.ny]))
+        refuge[idx] = cells[nearest]
+    return refuge

@@ -1,0 +1,53 @@
+"""Grievance, recruitment, flight and the drawing of victims on known cases."""
+
+import numpy as np
+import pytest
+
+from sim.mechanics import flight, grievance, recruitment, victims
+from sim.streams import RandomStreams
+
+KEY = RandomStreams(np.random.default_rng(0)).get("recruit", 0).key
+
+
+def test_grievance_rises_with_deaths_per_thousand_members():
+    g = np.full((1, 2), 0.5)
+    grievance.add_grievance(g, np.array([[2.0, 0.0]]), np.array([4000.0]), per_death=10.0)
+    assert g[0].tolist() == pytest.approx([0.5 + 10 * 2 / 4, 0.5])
+
+
+def test_support_goes_to_the_enemies_of_the_harmful_side():
+    hostility = np.array([[0, 1], [1, 0]], dtype=float)
+    s = grievance.support(np.array([[2.0, 0.0]]), hostility)  # aggrieved by faction 0 only
+    assert s[0, 1] == pytest.approx(1 - np.exp(-2.0))
+    assert s[0, 0] == 0.0
+
+
+def test_recruits_are_poisson_and_never_take_more_than_the_cap():
+    expected = np.array([[2.0, 0.0], [1e6, 1e6]])
+    members = np.array([1e6, 1000.0])
+    draws = np.array([recruitment.draw_recruits(expected, members, 0.5, KEY, day)
+                      for day in range(3000)])
+    assert draws[:, 0, 0].mean() == pytest.approx(2.0, rel=0.05)
+    assert (draws[:, 0, 1] == 0).all()
+    assert (draws[:, 1].sum(axis=1) <= 500).all()
+
+
+def test_flight_moves_people_to_their_refuge():
+    residents = np.array([[600.0, 600.0, 0.0, 0.0], [400.0, 400.0, 0.0, 0.0]])
+    displaced, by_origin = np.zeros(4), np.zeros(1)
+    flight.flee(residents, displaced, by_origin, np.arange(4), np.zeros(4, dtype=np.int64),
+                np.array([1, 3, 1, 1], dtype=np.int8), np.array([3, 3, 3, 3]),
+                np.array([2.0, 0.0, 5.0, 0.0]), 50.0, 0.01, 0.5)
+    # Cell 0: 2 deaths x 50 = 100 of 1000 leave; cell 1 is contested: 1% of 1000 leave.
+    assert residents.sum(axis=0).tolist() == pytest.approx([900.0, 990.0, 0.0, 0.0])
+    assert displaced[3] == pytest.approx(110.0) and by_origin[0] == pytest.approx(110.0)
+
+
+def test_victims_follow_the_bias_and_never_exceed_residents():
+    residents = np.array([[100.0], [3.0], [0.0]])
+    out = np.zeros(3, dtype=np.int64)
+    victims.draw_victims(residents, 0, np.array([0.0, 1.0, 1.0]), 10, out, KEY, 0, 0, 0)
+    assert out.tolist() == [0, 3, 0]  # only group 1 is targeted, and only 3 live there
+    assert residents[:, 0].tolist() == [100.0, 0.0, 0.0]
+    victims.draw_victims(residents, 0, np.array([0.0, 1.0, 1.0]), 10, out, KEY, 0, 1, 0)
+    assert out.tolist() == [10, 0, 0]  # the bias spares everyone left: residents alone

@@ -1,0 +1,120 @@
+"""Combat against Lanchester's and Deitchman's analytic results, and its stochastic kernel."""
+
+import numpy as np
+import pytest
+
+from sim.mechanics import combat
+from sim.streams import RandomStreams
+
+HOSTILE = np.array([[0.0, 1.0], [1.0, 0.0]])
+ENEMIES = np.array([2, 1], dtype=np.int64)  # bit masks: 0 fights 1, 1 fights 0
+
+
+def integrate(a0, b0, fp, guerrilla, ambush, aimed, area, mult, dt, steps):
+    """Euler integration of the kernel's expected casualties (the deterministic limit)."""
+    forces = np.array([a0, b0])
+    path = [forces.copy()]
+    for _ in range(steps):
+        e = combat.expected_casualties(forces, HOSTILE, fp, guerrilla, ambush, aimed, area, mult)
+        forces = np.maximum(forces - e.sum(axis=1) * dt, 0.0)
+        path.append(forces.copy())
+    return np.array(path)
+
+
+def test_aimed_fire_follows_the_square_law_closed_form():
+    fp, dt = np.array([2.0, 3.0]), 1e-3
+    path = integrate(1000.0, 800.0, fp, np.array([False, False]), False, 0.01, 0.0, 1.0, dt,
+                     20_000)
+    times = np.arange(path.shape[0]) * dt
+    # dA = -k fp_B B (beta = 0.03), dB = -k fp_A A (alpha = 0.02).
+    exact_a, exact_b = combat.square_law_solution(1000.0, 800.0, 0.02, 0.03, times)
+    alive = exact_b > 1.0
+    assert np.allclose(path[alive, 0], exact_a[alive], rtol=2e-3)
+    assert np.allclose(path[alive, 1], exact_b[alive], rtol=2e-3)
+
+
+def test_ambush_follows_the_mixed_law_invariant():
+    # Column A under aimed fire k G (boosted), hidden guerrillas G under area fire c A G:
+    # c (A0^2 - A^2) / 2 = k_eff (G0 - G).
+    c, k, mult, dt = 2e-4, 0.05, 2.0, 1e-3
+    path = integrate(500.0, 200.0, np.ones(2), np.array([False, True]), True, k, c, mult, dt,
+                     20_000)
+    a, g = path[-1]
+    assert c * (500.0**2 - a**2) / 2 == pytest.approx(k * mult * (200.0 - g), rel=5e-3)
+
+
+def test_expected_casualties_aimed_and_ambush():
+    fp, guerrilla = np.array([1.0, 2.0]), np.array([False, True])
+    e = combat.expected_casualties(np.array([100.0, 50.0]), HOSTILE, fp, guerrilla, False,
+                                   0.01, 1e-4, 3.0)
+    assert e[0, 1] == pytest.approx(0.01 * 2 * 50) and e[1, 0] == pytest.approx(0.01 * 100)
+    e = combat.expected_casualties(np.array([100.0, 50.0]), HOSTILE, fp, guerrilla, True,
+                                   0.01, 1e-4, 3.0)
+    assert e[0, 1] == pytest.approx(3.0 * 0.01 * 2 * 50)  # the column, boosted fire
+    assert e[1, 0] == pytest.approx(1e-4 * 100 * 50)  # hidden guerrillas, area fire
+    assert e[0, 0] == 0 and e[1, 1] == 0
+
+
+def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0):
+    cells_of_units = np.flatnonzero(presence.sum(axis=0))
+    cell = np.repeat(cells_of_units, 2)
+    faction = np.tile([0, 1], cells_of_units.size)
+    strength = presence[faction, cell].copy()
+    present = strength > 0
+    result = combat.engage(presence.copy(), assault, moved, cell, present, strength, faction,
+                           HOSTILE, ENEMIES, np.ones(2), np.array([False, True]), engage,
+                           evasion, 0.01, 1e-4, 3.0, 0.3, 0.5, key, day)
+    return result, strength, present
+
+
+def test_stochastic_losses_average_to_expectation_and_split_exactly():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]
+    key = RandomStreams(np.random.default_rng(5)).get("engage", 0).key
+    losses = []
+    for day in range(2000):
+        (cells, ambush, _, _, rows), strength, _ = run_engage(
+            presence, np.zeros(10, bool), np.zeros((2, 10)), key, day)
+        assert cells.tolist() == [3] and not ambush[0]
+        lost = np.zeros(2)
+        np.add.at(lost, rows[:, 1], rows[:, 3] + rows[:, 4])
+        assert (lost <= 0.5 * presence[:, 3]).all()
+        assert (rows[:, 1] != rows[:, 2]).all()  # nobody shoots their own side
+        # The unit rows lost exactly what was booked.
+        assert np.allclose(presence[:, 3] - strength, lost)
+        losses.append(lost)
+    mean = np.mean(losses, axis=0)
+    assert mean[0] == pytest.approx(0.01 * 300, rel=0.05)
+    assert mean[1] == pytest.approx(0.01 * 400, rel=0.05)
+
+
+def test_initiator_is_the_attacker_or_the_ambusher():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]
+    key = RandomStreams(np.random.default_rng(1)).get("engage", 0).key
+    assault = np.zeros((2, 10))
+    assault[1, 3] = 300.0  # the armed group raids the post
+    (_, _, actor1, actor2, _), _, _ = run_engage(presence, np.zeros(10, bool), assault, key, 0)
+    assert (actor1[0], actor2[0]) == (1, 0)
+    moved = np.zeros(10, bool)
+    moved[3] = True  # a state column moved in: the guerrillas ambush it
+    assault[:] = 0.0
+    assault[0, 3] = 400.0
+    (_, ambush, actor1, _, _), _, _ = run_engage(presence, moved, assault, key, 0)
+    assert ambush[0] and actor1[0] == 1
+
+
+def test_no_engagement_between_allies_or_when_evading():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]
+    key = RandomStreams(np.random.default_rng(1)).get("engage", 0).key
+    result, _, _ = run_engage(presence, np.zeros(10, bool), np.zeros((2, 10)), key, 0,
+                              engage=1.0, evasion=1.0)  # outnumbered guerrillas slip away
+    assert result[0].size == 0
+    allies = presence.copy()
+    cells = combat.engage(allies, np.zeros((2, 10)), np.zeros(10, bool), np.array([3, 3]),
+                          np.ones(2, bool), np.array([400.0, 300.0]), np.array([0, 1]),
+                          np.zeros((2, 2)), np.zeros(2, dtype=np.int64), np.ones(2),
+                          np.array([False, True]), 1.0, 0.0, 0.01, 1e-4, 3.0, 0.3, 0.5, key,
+                          0)[0]
+    assert cells.size == 0

@@ -1,0 +1,82 @@
+"""Movement, decisions, violence and juntas on known cases."""
+
+import numpy as np
+import pytest
+
+from sim.agents import Junta
+from sim.geography import moore_neighbours
+from sim.mechanics import decisions, movement, violence
+from sim.scenario import JuntaParams
+from sim.streams import RandomStreams
+from sim.world import field_groups
+
+KEY = RandomStreams(np.random.default_rng(0)).get("move", 0).key
+
+
+def test_moves_stay_in_allowed_cells_and_climb_the_field():
+    neighbours = moore_neighbours(10, 10)
+    allowed = np.zeros((1, 100), dtype=bool)
+    allowed[0, [44, 45, 54, 55]] = True
+    field = np.zeros((1, 100), dtype=np.float32)
+    field[0, 55] = 1.0
+    cell = np.full(50, 44)
+    moved = np.zeros(100, dtype=bool)
+    crossed = np.zeros(100, dtype=bool)
+    for day in range(20):
+        movement.move_units(cell, np.full(50, 44), np.ones(50, bool), np.ones(50, bool),
+                            np.ones(50), np.full(50, 1.0), np.zeros(50, dtype=np.int64),
+                            np.zeros(50, dtype=np.int64), np.ones(50, bool), field, allowed,
+                            neighbours, moved, 0.1, 0.1, 10, KEY, day)
+        assert set(cell.tolist()) <= {44, 45, 54, 55}
+        crossed |= moved
+    assert (cell == 55).all() and crossed[55] and not crossed[44]
+
+
+def test_attraction_fields_group_factions_and_spare_strongholds():
+    hostility = np.array([[0, 0, 1], [0, 0, 1], [1, 1, 0]], dtype=float)
+    groups, which = field_groups(hostility, np.array([False, False, True]))
+    assert len(groups) == 2 and which[0] == which[1] != which[2]
+    presence = np.zeros((3, 900))  # a 30 x 30 grid
+    presence[0, 3 * 30 + 3] = 1000.0  # a stronghold of faction 0 (above the raid limit)
+    presence[1, 24 * 30 + 24] = 50.0  # a small post of faction 1
+    presence[2, 15 * 30 + 15] = 100.0
+    fields = decisions.attraction_fields(presence, groups, (30, 30), 400.0, 5)
+    assert fields[which[2]].argmax() == 24 * 30 + 24 and fields[which[2]][3 * 30 + 3] == 0
+    assert fields[which[0]].argmax() == 15 * 30 + 15 and fields[which[0]].max() == 1.0
+    # Three 5-cell boxes reach 6 cells away, not 7.
+    assert fields[which[0]][21 * 30 + 15] > 0 and fields[which[0]][22 * 30 + 15] == 0
+
+
+def test_violence_probability_and_pareto_tail():
+    assert violence.event_probability(1.0, 100.0, False, 0.01, 3.0, 3.0) == 0.0
+    assert violence.event_probability(0.0, 100.0, False, 0.01, 3.0, 3.0) == pytest.approx(0.01)
+    assert violence.event_probability(0.5, 1000.0, True, 0.01, 3.0, 3.0) == pytest.approx(
+        0.01 * 0.5 * 3 * 3)
+    sizes = np.array([violence.pareto_size(u, 2.0, 1.5)
+                      for u in np.random.default_rng(1).random(100_000)])
+    assert sizes.min() >= 2.0
+    assert (sizes > 200).mean() == pytest.approx((2 / 200) ** 1.5, rel=0.2)
+
+
+def test_violence_kills_at_most_what_lives_in_a_cell():
+    residents = np.zeros((2, 4))
+    residents[:, 1] = [30.0, 10.0]
+    n = 50
+    rows, victims = violence.commit_violence(
+        np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 1000.0), np.ones(n, bool),
+        np.zeros(1), np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros((1, 4)),
+        np.arange(4), np.full(4, 3, dtype=np.int8), residents, 1.0, 3.0, 3.0, 50.0, 1.4,
+        800.0, 1.0, 2.0, 0.5, KEY, 0)
+    assert rows.size > 1
+    assert victims.sum(axis=0).tolist() <= [30, 10] and victims.sum() > 0
+    assert residents[:, 1] + victims.sum(axis=0) == pytest.approx([30.0, 10.0])
+
+
+def test_regime_protection_halves_coup_success():
+    p = JuntaParams()
+    junta = Junta.__new__(Junta)
+    junta.credibility = 0.2
+    assert junta.coup_success_probability(0.0, p) == pytest.approx(p.coup_success)
+    assert junta.coup_success_probability(p.protection_reference, p) == pytest.approx(
+        p.coup_success / 2)
+    assert junta.coup_hazard(p) == pytest.approx(p.coup_rate / 365 * 0.8**2)
