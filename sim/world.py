@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 from mesa.discrete_space import PropertyLayer
 from scipy.spatial import cKDTree
 
-from sim.forces import Forces, build_forces, refresh_presence
+from sim.forces import REGIME_PROTECTION, Forces, build_forces, refresh_presence
 from sim.geography import (
     ABROAD,
     COMMUNITIES,
@@ -84,6 +85,7 @@ class World:
     sahel_slot: np.ndarray = field(init=False)  # (C,) position in sahel_idx, -1 outside
     cells_per_country: np.ndarray = field(init=False)
     allowed_row: np.ndarray = field(init=False)  # (U,) row of `allowed` for each unit row
+    guard_rows: np.ndarray = field(init=False)  # regime-protection rows of state-side units
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
     assault: np.ndarray = field(init=False)  # (F, C) of them on offensive or raiding orders
     presence_cell: np.ndarray = field(init=False)  # (U,) cell each row was counted in
@@ -95,6 +97,7 @@ class World:
     grievance: np.ndarray = field(init=False)  # (communities, F)
     members: np.ndarray = field(init=False)  # (communities,) living residents, weekly
     community_country: np.ndarray = field(init=False)  # (communities,)
+    country_of_community: np.ndarray = field(init=False)  # (3, communities) 1 where it lives
     initial_people: np.ndarray = field(init=False)  # (3,)
     civilians_killed: np.ndarray = field(init=False)  # (3,) cumulative
     recruited: np.ndarray = field(init=False)  # (3, F) cumulative recruits by group
@@ -128,6 +131,8 @@ class World:
         units = self.forces
         self.allowed_row = np.where(self.state_side[units.faction],
                                     f + self.country_bucket[units.base], units.faction)
+        self.guard_rows = np.flatnonzero((units.role == REGIME_PROTECTION)
+                                         & self.state_side[units.faction])
         self.presence = np.zeros((f, self.n_cells))
         self.assault = np.zeros((f, self.n_cells))
         self.presence_cell = units.cell.copy()
@@ -143,6 +148,8 @@ class World:
         self.members = self.community_members()
         self.community_country = np.repeat(
             np.array([list(COUNTRIES).index(r.country) for r in geo.regions], dtype=np.int64), g)
+        self.country_of_community = (self.community_country[None, :]
+                                     == np.arange(N_COUNTRIES)[:, None]).astype(float)
         self.initial_people = self.people_by_country()
         self.civilians_killed = np.zeros(N_COUNTRIES)
         self.recruited = np.zeros((N_COUNTRIES, f))
@@ -192,10 +199,8 @@ class World:
 
     def community_members(self) -> np.ndarray:
         """Living residents of each community (region x group), (communities,)."""
-        g = len(COMMUNITIES)
-        key = (self.region[self.sahel_idx][None, :] * g + np.arange(g)[:, None]).ravel()
-        return np.bincount(key, weights=self.residents[:, self.sahel_idx].ravel(),
-                           minlength=len(self.geo.regions) * g)
+        return community_totals(self.residents, self.sahel_idx, self.region,
+                                len(self.geo.regions) * len(COMMUNITIES))
 
     def people_by_country(self) -> np.ndarray:
         """(3,) residents of each country now."""
@@ -218,6 +223,18 @@ def field_groups(hostility: np.ndarray, guerrilla: np.ndarray) -> tuple[np.ndarr
     kinds = np.column_stack([hostility, guerrilla])
     unique, which = np.unique(kinds, axis=0, return_inverse=True)
     return unique, which.ravel()
+
+
+@numba.njit(cache=True)
+def community_totals(residents: np.ndarray, cells: np.ndarray, region: np.ndarray,
+                     n_communities: int) -> np.ndarray:
+    """Residents of each community (region x group) over `cells`."""
+    g = residents.shape[0]
+    out = np.zeros(n_communities)
+    for c in cells:
+        for j in range(g):
+            out[region[c] * g + j] += residents[j, c]
+    return out
 
 
 def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) -> World:

@@ -18,12 +18,8 @@ from .conftest import ROOT
 
 PACKAGE = ROOT / "sim"
 
-# Cycles tolerated for now, each with its reason: (module, module) -> why.
-ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    # `sim.agents` imports `SahelModel` under TYPE_CHECKING for its type hints; the model-core
-    # rewrite removes this circle (then delete this entry).
-    frozenset({"sim.agents", "sim.model"}): "TYPE_CHECKING hints, being removed",
-}
+# Cycles tolerated, each with its reason: (module, module) -> why. None today.
+ALLOWED_CYCLES: dict[frozenset[str], str] = {}
 
 
 def module_name(path: Path) -> str:

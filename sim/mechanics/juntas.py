@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.forces import REGIME_PROTECTION
 from sim.geography import N_COUNTRIES
 from sim.ledger import NONE
 
@@ -28,10 +27,12 @@ def act(world: World, ledger: Ledger, params: JuntaParams, rng: Stream) -> None:
     """Update each junta's credibility and face its coup risk."""
     units = world.forces
     today = ledger.today(world)
-    guards = (units.present & (units.role == REGIME_PROTECTION)
-              & np.isin(units.cell, world.capital_cell))
-    protection = np.bincount(world.country_bucket[units.cell[guards]],
-                             weights=units.strength[guards], minlength=N_COUNTRIES + 1)
+    guards = world.guard_rows
+    at_capital = units.present[guards] & (
+        units.cell[guards] == world.capital_cell[world.country_bucket[units.base[guards]]])
+    protection = np.bincount(world.country_bucket[units.base[guards]],
+                             weights=units.strength[guards] * at_capital,
+                             minlength=N_COUNTRIES + 1)
     draws = rng.uniforms(N_COUNTRIES, 2).T
     for c, junta in enumerate(world.juntas):
         if junta is None:

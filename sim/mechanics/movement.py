@@ -36,13 +36,11 @@ if TYPE_CHECKING:
 def act(world: World, ledger: Ledger, params: MovementParams, rng: Stream) -> None:
     """Move the mobile units one day and recount presence."""
     units = world.forces
-    speed = np.where(world.state_side[units.faction], params.state_speed,
-                     params.insurgent_speed) * (units.role == MOBILE)
-    reach = np.where(world.state_side[units.faction], params.state_reach, np.inf)
-    move_units(units.cell, units.base, units.present, units.attack, speed, reach,
-               world.allowed_row, world.field_group[units.faction],
-               world.state_side[units.faction], world.fields, world.allowed, world.neighbours,
-               world.moved, params.wander, params.home_weight, world.ny, rng.key, rng.day)
+    move_units(units.cell, units.base, units.present, units.attack, units.role,
+               world.state_side[units.faction], world.allowed_row,
+               world.field_group[units.faction], world.fields, world.allowed, world.neighbours,
+               world.moved, params.state_speed, params.insurgent_speed, params.state_reach,
+               params.wander, params.home_weight, world.ny, rng.key, rng.day)
     world.refresh_presence()
 
 
@@ -52,26 +50,28 @@ def chebyshev(cells: np.ndarray, targets: np.ndarray, ny: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def move_units(cell: np.ndarray, base: np.ndarray, present: np.ndarray, attack: np.ndarray,
-               speed: np.ndarray, reach: np.ndarray, allowed_row: np.ndarray,
-               group: np.ndarray, column: np.ndarray, field: np.ndarray, allowed: np.ndarray,
-               neighbours: np.ndarray, moved: np.ndarray, wander: float, home_weight: float,
-               ny: int, key: np.uint64, day: int) -> None:
-    """Move units in place; `moved` (C,) is set where a column (`column` rows) moved.
+def move_units(cell, base, present, attack, role, state_side, allowed_row, group, field,
+               allowed, neighbours, moved, state_speed, insurgent_speed, state_reach, wander,
+               home_weight, ny, key, day) -> None:
+    """Move the mobile units in place; `moved` (C,) is set where a state unit moved.
 
-    Draws per unit row: 0 whether it moves (below its speed), 1-9 noise for its nine options.
+    Per unit row: `state_side` (its faction is state-side, so it moves as a column, at
+    `state_speed` and within `state_reach` of its base), `group` (its attraction field).
+    Draws per unit row: 0 whether it moves, 1-9 noise for its nine options.
     """
     moved[:] = False
     for i in range(cell.size):
-        if not present[i] or speed[i] <= 0.0 or uniform(key, day, i, 0) >= speed[i]:
+        speed = state_speed if state_side[i] else insurgent_speed
+        if not present[i] or role[i] != MOBILE or uniform(key, day, i, 0) >= speed:
             continue
+        reach = state_reach if state_side[i] else np.inf
         here = cell[i]
         bx, by = base[i] // ny, base[i] % ny
         best, best_score = here, -np.inf
         for j in range(9):
             option = neighbours[here, j]
             distance = max(abs(option // ny - bx), abs(option % ny - by))
-            if j > 0 and (not allowed[allowed_row[i], option] or distance > reach[i]):
+            if j > 0 and (not allowed[allowed_row[i], option] or distance > reach):
                 continue
             score = float(field[group[i], option]) if attack[i] else -distance * home_weight
             score += wander * uniform(key, day, i, 1 + j)
@@ -79,5 +79,5 @@ def move_units(cell: np.ndarray, base: np.ndarray, present: np.ndarray, attack: 
                 best, best_score = option, score
         if best != here:
             cell[i] = best
-            if column[i]:
+            if state_side[i]:
                 moved[best] = True

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from sim.geography import COMMUNITIES, N_COUNTRIES
+from sim.geography import COMMUNITIES
 from sim.mechanics.grievance import support
 from sim.streams import poisson
 
@@ -45,9 +45,8 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
         return
     leaving = drawn.sum(axis=1)
     keep = 1.0 - np.divide(leaving, members, out=np.zeros_like(members), where=members > 0)
-    world.residents[:, world.sahel_idx] *= keep.reshape(n_regions, g)[
-        world.region[world.sahel_idx]].T
-    np.add.at(world.recruited, world.community_country, drawn)
+    scale_communities(world.residents, world.sahel_idx, world.region, keep)
+    world.recruited += world.country_of_community @ drawn
     per_region = drawn.reshape(n_regions, g, n_f).sum(axis=1)  # (R, F)
     fac = units.faction[live]
     denom = by_region[unit_region, fac]
@@ -75,6 +74,11 @@ def draw_recruits(expected: np.ndarray, members: np.ndarray, max_share: float,
     return out
 
 
-def recruits_by_country(world: World) -> np.ndarray:
-    """(3,) recruits so far from each country."""
-    return world.recruited.sum(axis=1)[:N_COUNTRIES]
+@numba.njit(cache=True)
+def scale_communities(residents: np.ndarray, cells: np.ndarray, region: np.ndarray,
+                      keep: np.ndarray) -> None:
+    """Multiply each community's residents in `cells` by its `keep` share, in place."""
+    g = residents.shape[0]
+    for c in cells:
+        for j in range(g):
+            residents[j, c] *= keep[region[c] * g + j]
