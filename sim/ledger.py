@@ -50,29 +50,31 @@ _CASUALTY_COLUMNS = (("event", np.int64), ("victim", np.int16), ("perpetrator", 
 class _Table:
     """Columns of one growing table, with amortised appends."""
 
-    __slots__ = ("columns", "size")
+    __slots__ = ("capacity", "columns", "names", "size")
 
     def __init__(self, spec: tuple[tuple[str, type], ...], capacity: int) -> None:
-        self.columns = {name: np.zeros(capacity, dtype=dtype) for name, dtype in spec}
+        self.names = [name for name, _ in spec]
+        self.columns = [np.zeros(capacity, dtype=dtype) for _, dtype in spec]
+        self.capacity = capacity
         self.size = 0
 
-    def append(self, n: int, values: dict[str, object]) -> slice:
+    def append(self, n: int, *values: object) -> slice:
+        """Append n rows; `values` are the columns in order (arrays of n, or scalars)."""
         end = self.size + n
-        capacity = len(next(iter(self.columns.values())))
-        if end > capacity:
-            new = max(end, 2 * capacity)
-            for name, col in self.columns.items():
-                grown = np.zeros(new, dtype=col.dtype)
+        if end > self.capacity:
+            self.capacity = max(end, 2 * self.capacity)
+            for i, col in enumerate(self.columns):
+                grown = np.zeros(self.capacity, dtype=col.dtype)
                 grown[:self.size] = col[:self.size]
-                self.columns[name] = grown
+                self.columns[i] = grown
         rows = slice(self.size, end)
-        for name, value in values.items():
-            self.columns[name][rows] = value
+        for col, value in zip(self.columns, values, strict=True):
+            col[rows] = value
         self.size = end
         return rows
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self.columns[name][:self.size]
+        return self.columns[self.names.index(name)][:self.size]
 
 
 class Ledger:
@@ -93,13 +95,12 @@ class Ledger:
         self.day = day
         self._day_start = (self.events.size, self.casualties.size)
 
-    def add_events(self, mechanism: str, cells: np.ndarray, actor1: np.ndarray | int,
-                   actor2: np.ndarray | int, note: str = "") -> np.ndarray:
-        """Log events of one mechanism today; returns their ids."""
-        n = np.size(cells)
-        rows = self.events.append(n, {
-            "day": self.day, "cell": cells, "mechanism": MECHANISM_NAMES.index(mechanism),
-            "actor1": actor1, "actor2": actor2})
+    def add_events(self, mechanism: str | np.ndarray, cells: np.ndarray,
+                   actor1: np.ndarray | int, actor2: np.ndarray | int,
+                   note: str = "") -> np.ndarray:
+        """Log events today (one mechanism by name, or codes per event); returns their ids."""
+        code = MECHANISM_NAMES.index(mechanism) if isinstance(mechanism, str) else mechanism
+        rows = self.events.append(np.size(cells), self.day, cells, code, actor1, actor2)
         if note:
             for i in range(rows.start, rows.stop):
                 self.notes[i] = note
@@ -111,9 +112,7 @@ class Ledger:
         """Book casualties: one row per (event, victim category, perpetrator)."""
         n = int(np.broadcast(events, victim, perpetrator, killed, wounded).size)
         if n:
-            self.casualties.append(n, {"event": events, "victim": victim,
-                                       "perpetrator": perpetrator, "killed": killed,
-                                       "wounded": wounded})
+            self.casualties.append(n, events, victim, perpetrator, killed, wounded)
 
     def today(self, world: World) -> Today:
         """Sums over today's rows so far (cached until the next booking)."""

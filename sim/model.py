@@ -68,6 +68,8 @@ class SahelModel(Model):
         self.recorder = Recorder(scenario.days, len(world.faction_ids), len(world.actor_ids),
                                  world.n_cells)
         self._grid: OrthogonalMooreGrid | None = None
+        dates = pd.date_range(scenario.start, periods=scenario.days, freq="D")
+        self._month_end = dates.is_month_end | (np.arange(scenario.days) == scenario.days - 1)
         self._setup_agents()
         world.target = influence.targets(world, scenario.parameters.control)
         world.influence[:] = world.target
@@ -145,8 +147,7 @@ class SahelModel(Model):
         juntas.act(world, ledger, p.junta, rng("junta", day))
         replacement.act(world, ledger, p.junta, rng("replacement", day))
         world.deaths[:] += ledger.today(world).deaths_per_cell
-        tomorrow = self.spec.start + dt.timedelta(days=day + 1)
-        self.recorder.record(world, day, tomorrow.day == 1 or day == self.spec.days - 1)
+        self.recorder.record(world, day, bool(self._month_end[day]))
 
     def run(self, progress: Callable[[int, int], object] | None = None) -> SahelModel:
         """Run to the scenario's end date; `progress(days_done, days_total)` is called weekly."""

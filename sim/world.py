@@ -86,6 +86,8 @@ class World:
     cells_per_country: np.ndarray = field(init=False)
     allowed_row: np.ndarray = field(init=False)  # (U,) row of `allowed` for each unit row
     guard_rows: np.ndarray = field(init=False)  # regime-protection rows of state-side units
+    unit_state_side: np.ndarray = field(init=False)  # (U,) the row's faction is state-side
+    unit_field_group: np.ndarray = field(init=False)  # (U,) the row's attraction field
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
     assault: np.ndarray = field(init=False)  # (F, C) of them on offensive or raiding orders
     presence_cell: np.ndarray = field(init=False)  # (U,) cell each row was counted in
@@ -131,8 +133,10 @@ class World:
         units = self.forces
         self.allowed_row = np.where(self.state_side[units.faction],
                                     f + self.country_bucket[units.base], units.faction)
+        self.unit_state_side = self.state_side[units.faction]
+        self.unit_field_group = self.field_group[units.faction]
         self.guard_rows = np.flatnonzero((units.role == REGIME_PROTECTION)
-                                         & self.state_side[units.faction])
+                                         & self.unit_state_side)
         self.presence = np.zeros((f, self.n_cells))
         self.assault = np.zeros((f, self.n_cells))
         self.presence_cell = units.cell.copy()

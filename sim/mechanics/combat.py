@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from sim.ledger import N_GROUPS
+from sim.ledger import MECHANISM_NAMES, N_GROUPS
 from sim.streams import binomial, multinomial, poisson, uniform
+
+AMBUSH, CLASH = MECHANISM_NAMES.index("ambush"), MECHANISM_NAMES.index("clash")
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -47,10 +49,7 @@ def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None
         params.max_daily_loss, rng.key, rng.day)
     if cells.size == 0:
         return
-    ids = np.empty(cells.size, dtype=np.int64)
-    for mechanism, mask in (("ambush", ambush), ("clash", ~ambush)):
-        if mask.any():
-            ids[mask] = ledger.add_events(mechanism, cells[mask], actor1[mask], actor2[mask])
+    ids = ledger.add_events(np.where(ambush, AMBUSH, CLASH), cells, actor1, actor2)
     ledger.book(ids[rows[:, 0]], N_GROUPS + rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
     world.refresh_presence()
 

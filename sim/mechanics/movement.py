@@ -37,8 +37,8 @@ def act(world: World, ledger: Ledger, params: MovementParams, rng: Stream) -> No
     """Move the mobile units one day and recount presence."""
     units = world.forces
     move_units(units.cell, units.base, units.present, units.attack, units.role,
-               world.state_side[units.faction], world.allowed_row,
-               world.field_group[units.faction], world.fields, world.allowed, world.neighbours,
+               world.unit_state_side, world.allowed_row, world.unit_field_group, world.fields,
+               world.allowed, world.neighbours,
                world.moved, params.state_speed, params.insurgent_speed, params.state_reach,
                params.wander, params.home_weight, world.ny, rng.key, rng.day)
     world.refresh_presence()

@@ -20,6 +20,5 @@ if TYPE_CHECKING:
 def act(world: World, ledger: Ledger, params: JuntaParams, rng: Stream) -> None:
     """Refill state-side losses by one day's share."""
     units = world.forces
-    refill = units.present & world.state_side[units.faction]
-    deficit = np.maximum(units.initial[refill] - units.strength[refill], 0.0)
-    units.strength[refill] += deficit / params.replacement_days
+    deficit = np.maximum(units.initial - units.strength, 0.0)
+    units.strength += deficit * (units.present & world.unit_state_side) / params.replacement_days

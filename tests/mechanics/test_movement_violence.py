@@ -24,9 +24,9 @@ def test_moves_stay_in_allowed_cells_and_climb_the_field():
     crossed = np.zeros(100, dtype=bool)
     for day in range(20):
         movement.move_units(cell, np.full(50, 44), np.ones(50, bool), np.ones(50, bool),
-                            np.ones(50), np.full(50, 1.0), np.zeros(50, dtype=np.int64),
-                            np.zeros(50, dtype=np.int64), np.ones(50, bool), field, allowed,
-                            neighbours, moved, 0.1, 0.1, 10, KEY, day)
+                            np.zeros(50, dtype=np.int8), np.ones(50, bool),
+                            np.zeros(50, dtype=np.int64), np.zeros(50, dtype=np.int64), field,
+                            allowed, neighbours, moved, 1.0, 1.0, 1.0, 0.1, 0.1, 10, KEY, day)
         assert set(cell.tolist()) <= {44, 45, 54, 55}
         crossed |= moved
     assert (cell == 55).all() and crossed[55] and not crossed[44]
