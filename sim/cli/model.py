@@ -93,17 +93,19 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_parameters(args: argparse.Namespace) -> int:
-    """List the tunable parameters (dotted names for --param) with bounds and units."""
+    """List the tunable parameters (dotted names for --param): value, bounds, unit, source."""
     from sim.scenario import tunable_parameters
 
     scenario = load_scenario(resolve_scenario_path(args.file))
     data = scenario.model_dump()
+    sources = scenario.parameters.sources
     for name, info in tunable_parameters(data).items():
         value = data
         for key in name.split("."):
             value = value[key]
+        source = sources.get(name.removeprefix("parameters."), info.get("source", ""))
         print(f"{name:<48} {value!s:>10}  [{info['low']}, {info['high']}] {info['unit']}  "
-              f"{info['description']}")
+              f"{info['description']}" + (f" (source: {source})" if source else ""))
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from sim.forces import take_losses
@@ -37,12 +38,10 @@ _VICTIM_DRAWS = 16  # draws from here on split a complex attack's civilian victi
 def act(world: World, ledger: Ledger, params: ComplexAttackParams, rng: Stream) -> None:
     """Draw today's complex attacks and carry them out."""
     units = world.forces
-    n_f = len(world.faction_ids)
-    strength = np.bincount(units.faction, weights=units.strength * units.present, minlength=n_f)
-    initial = np.bincount(units.faction, weights=units.initial, minlength=n_f)
-    rates = params.rate / 365.0 * strength / np.maximum(initial, 1.0)
     for fac in world.jihadists:
-        if uniform(rng.key, rng.day, fac, 0) >= rates[fac]:
+        draw = uniform(rng.key, rng.day, fac, 0)
+        if draw >= params.rate / 365.0 * strength_ratio(units.faction, units.strength,
+                                                        units.initial, units.present, fac):
             continue
         mine = units.present & (units.faction == fac)
         by_country = np.bincount(world.country_bucket[units.cell[mine]],
@@ -54,6 +53,19 @@ def act(world: World, ledger: Ledger, params: ComplexAttackParams, rng: Stream) 
         country = int(np.searchsorted(cumulative, uniform(rng.key, rng.day, fac, 1),
                                       side="right"))
         attack(world, ledger, params, int(fac), min(country, N_COUNTRIES - 1), rng)
+
+
+@numba.njit(cache=True)
+def strength_ratio(faction: np.ndarray, strength: np.ndarray, initial: np.ndarray,
+                   present: np.ndarray, fac: int) -> float:
+    """A faction's present strength over its initial strength (initial at least 1)."""
+    now, start = 0.0, 0.0
+    for i in range(faction.size):
+        if faction[i] == fac:
+            start += initial[i]
+            if present[i]:
+                now += strength[i]
+    return now / max(start, 1.0)
 
 
 def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, country: int,
