@@ -70,7 +70,7 @@ def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int
         raid_target_limit: largest enemy force in a cell that guerrillas are drawn to.
         box_cells: width of the box filter, in cells.
     """
-    occupied = np.flatnonzero(presence.sum(axis=0))
+    occupied = np.flatnonzero(presence.any(axis=0))
     enemy = groups[:, :-1] @ presence[:, occupied]
     weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
     sources = np.where(groups[:, -1:] > 0, weak, enemy)
@@ -78,34 +78,46 @@ def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int
     weights = box
     for _ in range(FIELD_PASSES - 1):
         weights = np.convolve(weights, box)
-    return spread(sources, occupied, np.outer(weights, weights), shape[1], presence.shape[1])
+    return spread(sources, occupied, weights, shape[1], presence.shape[1])
 
 
 @numba.njit(cache=True)
-def spread(sources: np.ndarray, cells: np.ndarray, window: np.ndarray, ny: int,
+def spread(sources: np.ndarray, cells: np.ndarray, weights: np.ndarray, ny: int,
            n_cells: int) -> np.ndarray:
-    """Each source's value (K, N) at `cells` (N,) spread over a square window of weights.
+    """Each source's value (K, N) at `cells` (N,) spread with separable `weights`, max 1.
 
-    Normalised to a maximum of 1 per row. A scatter from the few occupied cells, not a filter
-    over the whole grid; weights that fall off the grid are lost (zero padding).
+    The window is the outer product of `weights` with itself, applied as two passes (along x,
+    then along y) that touch only the cells reached from the few occupied ones; weights that
+    fall off the grid are lost (zero padding). Each row is normalised to a maximum of 1.
     """
     n_k = sources.shape[0]
     nx = n_cells // ny
-    half = window.shape[0] // 2
+    half = weights.size // 2
     out = np.zeros((n_k, n_cells), dtype=np.float32)
+    column = np.zeros(n_cells)
+    touched = np.empty(cells.size * weights.size, dtype=np.int64)
     for k in range(n_k):
+        n_touched = 0
         for n in range(cells.size):
             value = sources[k, n]
             if value <= 0.0:
                 continue
             x, y = cells[n] // ny, cells[n] % ny
             for xx in range(max(x - half, 0), min(x + half + 1, nx)):
-                for yy in range(max(y - half, 0), min(y + half + 1, ny)):
-                    out[k, xx * ny + yy] += value * window[xx - x + half, yy - y + half]
-        peak = 0.0
-        for c in range(n_cells):
-            peak = max(peak, out[k, c])
+                c = xx * ny + y
+                if column[c] == 0.0:
+                    touched[n_touched] = c
+                    n_touched += 1
+                column[c] += value * weights[xx - x + half]
+        row = out[k]
+        for i in range(n_touched):
+            c = touched[i]
+            value = column[c]
+            column[c] = 0.0
+            x, y = c // ny, c % ny
+            for yy in range(max(y - half, 0), min(y + half + 1, ny)):
+                row[x * ny + yy] += value * weights[yy - y + half]
+        peak = row.max()
         if peak > 0.0:
-            for c in range(n_cells):
-                out[k, c] /= peak
+            row /= peak
     return out
