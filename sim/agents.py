@@ -50,12 +50,22 @@ class Junta(Agent):
         self.credibility = min(1.0, max(0.0, self.credibility + change))
 
     def coup_hazard(self, p: JuntaParams) -> float:
-        """Daily chance of a coup attempt: coup_rate/365 * (1 - credibility)^2."""
-        return p.coup_rate / 365.0 * (1.0 - self.credibility) ** 2
+        """Daily chance of a coup attempt.
+
+        coup_rate/365 * (1 - credibility / coup_threshold)^2 below the threshold, else 0.
+        """
+        shortfall = max(0.0, 1.0 - self.credibility / p.coup_threshold)
+        return p.coup_rate / 365.0 * shortfall**2
 
     def coup_success_probability(self, protection: float, p: JuntaParams) -> float:
         """Chance an attempt succeeds, halved by `protection_reference` guards."""
         return p.coup_success * p.protection_reference / (p.protection_reference + protection)
+
+    def take_power(self) -> None:
+        """The junta's own coup (a dated scenario fact): it rules from today."""
+        self.coup_attempts += 1
+        self.coups += 1
+        self.credibility = self.baseline
 
     def face_coup(self, uniforms: np.ndarray, protection: float, p: JuntaParams) -> str | None:
         """Today's coup attempt, if any, from two uniform draws (attempt, success).
@@ -115,6 +125,13 @@ class ForceUnit(Agent):
         if strength is not None:
             forces.strength[self.index] = strength
             forces.initial[self.index] = strength
+
+    def advance(self, cell: int) -> None:
+        """Make `cell` the unit's base (an offensive toward an objective); garrisons move there."""
+        forces = self.model.world.forces
+        forces.base[self.index] = cell
+        if forces.role[self.index] != 0:  # not mobile: a garrison or guard moves at once
+            forces.cell[self.index] = cell
 
     def withdraw(self) -> None:
         """Leave the theatre."""

@@ -50,7 +50,7 @@ def base_cell(unit: Unit, geo: Geography) -> int:
 
 def build_forces(
     scenario: Scenario, geo: Geography, allowed: np.ndarray, faction_index: dict[str, int],
-    state_side: np.ndarray, country_of_cell: np.ndarray, key: np.uint64,
+    conventional: np.ndarray, country_of_cell: np.ndarray, key: np.uint64,
 ) -> Forces:
     """Expand the scenario's units into rows, placed around their bases.
 
@@ -59,8 +59,8 @@ def build_forces(
         geo: its geography.
         allowed: (F + 3, C) cells each faction may enter, then each country's cells.
         faction_index: faction id -> row of `allowed`.
-        state_side: (F,) True for state, militia and Russian factions, which stay in the
-            country of their base.
+        conventional: (F,) True for every faction but the armed groups: state, militia,
+            Russian, peacekeeping and western forces stay in the country of their base.
         country_of_cell: (C,) country index of each cell (3 outside the three countries).
         key: the set-up stream's key (placement is part of the run's randomness).
     """
@@ -69,7 +69,7 @@ def build_forces(
     for spec_index, unit in enumerate(scenario.units):
         f = faction_index[unit.faction]
         home = base_cell(unit, geo)
-        row = len(faction_index) + country_of_cell[home] if state_side[f] else f
+        row = len(faction_index) + country_of_cell[home] if conventional[f] else f
         cells = np.full(unit.groups, home, dtype=np.int64)
         if unit.groups > 1 and unit.spread > 0:
             draws = np.array([[uniform(key, -1, spec_index, 2 * g + k) for g in range(unit.groups)]

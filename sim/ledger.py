@@ -38,6 +38,9 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "coup_attempt": ("Strategic developments", "Other"),
     "deployment": ("Strategic developments", "Headquarters or base established"),
     "withdrawal": ("Strategic developments", "Other"),
+    "blockade": ("Violence against civilians", "Attack"),
+    "advance": ("Strategic developments", "Other"),
+    "coup": ("Strategic developments", "Other"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
 

@@ -22,11 +22,13 @@ from sim.agents import CivilianCommunity, ForceUnit, Junta
 from sim.geography import COMMUNITIES, COUNTRIES, COUNTRY_CODES, build_geography
 from sim.ledger import Ledger
 from sim.mechanics import (
+    blockades,
     combat,
     complex_attacks,
     control,
     decisions,
     flight,
+    foreign_forces,
     grievance,
     influence,
     juntas,
@@ -46,7 +48,8 @@ from sim.outputs import (
 )
 from sim.scenario import Event, Scenario
 from sim.streams import RandomStreams
-from sim.world import World, build_world
+from sim.world import World
+from sim.world_setup import build_world
 
 
 class SahelModel(Model):
@@ -79,6 +82,10 @@ class SahelModel(Model):
         self._event_actions = [self._event_handler(e) for e in scenario.events]
         for event, action in zip(scenario.events, self._event_actions, strict=True):
             self.schedule_event(action, at=(event.date - scenario.start).days + 0.5)
+        self._coups = [self._coup_handler(c) for c in self._coup_countries()]
+        for c, action in zip(self._coup_countries(), self._coups, strict=True):
+            since = scenario.juntas[list(COUNTRIES)[c]].since
+            self.schedule_event(action, at=(since - scenario.start).days + 0.5)
 
     def _setup_agents(self) -> None:
         world, s = self.world, self.spec
@@ -94,16 +101,29 @@ class SahelModel(Model):
             CivilianCommunity(self, r * g + k, region.country, region.name, group)
             for r, region in enumerate(world.geo.regions) for k, group in enumerate(COMMUNITIES)]
 
+    def _coup_countries(self) -> list[int]:
+        juntas, start, end = self.spec.juntas, self.spec.start, self.spec.end
+        return [c for c, iso in enumerate(COUNTRIES)
+                if iso in juntas and juntas[iso].since is not None
+                and start <= juntas[iso].since <= end]
+
     def _event_handler(self, event: Event) -> Callable[[], None]:
         def fire() -> None:
             self.apply_event(event)
         return fire
 
+    def _coup_handler(self, country: int) -> Callable[[], None]:
+        def fire() -> None:
+            self.ledger.open_day(max(self.day + 1, 0))
+            scenario_events.take_power(self.world, self.ledger, country)
+        return fire
+
     def apply_event(self, event: Event) -> None:
-        """Carry out a scenario event (deploy, withdraw, reinforce, restraint, posture)."""
+        """Carry out a scenario event (see `sim.mechanics.scenario_events`)."""
         self.ledger.open_day(max(self.day + 1, 0))
         rows = self.units_by_id.get(event.unit, ()) if event.unit else ()
-        scenario_events.apply(self.world, self.ledger, event, rows)
+        scenario_events.apply(self.world, self.ledger, event, rows,
+                              self.spec.parameters.russian_support)
 
     # ---------------------------------------------------------------------------------------
     # The day
@@ -131,12 +151,14 @@ class SahelModel(Model):
         p, rng = self.spec.parameters, self.streams.get
         ledger.open_day(day)
         periodic = day % world.period_days == 0
+        foreign_forces.act(world, ledger, p.foreign, rng("foreign", day))
         if periodic:
             decisions.act(world, ledger, p.decisions, rng("decide", day))
         movement.act(world, ledger, p.movement, rng("move", day))
         combat.act(world, ledger, p.combat, rng("engage", day))
         complex_attacks.act(world, ledger, p.complex_attacks, rng("complex_attack", day))
         violence.act(world, ledger, p.violence, rng("violence", day))
+        blockades.act(world, ledger, p.blockades, rng("blockade", day))
         grievance.act(world, ledger, p.civilians, rng("grievance", day))
         if periodic:
             recruitment.act(world, ledger, p.civilians, rng("recruit", day))
@@ -146,8 +168,9 @@ class SahelModel(Model):
         control.act(world, ledger, p.control, rng("control", day))
         juntas.act(world, ledger, p.junta, rng("junta", day))
         replacement.act(world, ledger, p.junta, rng("replacement", day))
-        world.deaths[:] += ledger.today(world).deaths_per_cell
-        self.recorder.record(world, day, bool(self._month_end[day]))
+        today = ledger.today(world)
+        world.deaths[:] += today.deaths_per_cell
+        self.recorder.record(world, day, bool(self._month_end[day]), today.capital_attacked)
 
     def run(self, progress: Callable[[int, int], object] | None = None) -> SahelModel:
         """Run to the scenario's end date; `progress(days_done, days_total)` is called weekly."""

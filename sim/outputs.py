@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -20,7 +21,10 @@ import pandas as pd
 
 from sim.geography import COUNTRIES, COUNTRY_CODES, N_COUNTRIES
 from sim.ledger import MECHANISM_NAMES, MECHANISMS, Ledger
-from sim.scenario import STATE_SIDE_KINDS, Scenario
+from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.world import World
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +34,8 @@ class Series:
     name: str
     label: str
     unit: str
-    over: str = ""  # "", "control" (actors + contested), "victims", "factions", "armed_groups"
+    over: str = ""  # "", "control" (actors, contested, ungoverned), "victims", "factions",
+    #                 "armed_groups"
 
 
 SERIES: tuple[Series, ...] = (
@@ -50,6 +55,8 @@ SERIES: tuple[Series, ...] = (
     Series("credibility", "junta credibility", "0-1"),
     Series("coup_attempts", "coup attempts so far", "count"),
     Series("coups", "successful coups so far", "count"),
+    Series("capital_attacks", "complex attacks on the capital so far", "count"),
+    Series("blockaded_towns", "towns under blockade", "count"),
 )
 SERIES_BY_NAME = {s.name: s for s in SERIES}
 
@@ -57,7 +64,8 @@ SERIES_BY_NAME = {s.name: s for s in SERIES}
 def series_members(series: Series, factions: list[str], actors: list[str],
                    armed_groups: list[str]) -> list[str]:
     """What the columns of a series range over (empty for a single column)."""
-    return {"": [], "control": [*actors, "contested"], "victims": ["civilians", *factions],
+    return {"": [], "control": [*actors, "contested", "ungoverned"],
+            "victims": ["civilians", *factions],
             "factions": factions, "armed_groups": armed_groups}[series.over]
 
 
@@ -71,8 +79,7 @@ def series_columns(name: str, factions: list[str], actors: list[str]) -> list[st
 def scenario_columns(scenario: Scenario) -> dict[str, list[str]]:
     """Every declared series' columns for a scenario's factions, in declaration order."""
     factions = list(scenario.factions)
-    actors = ["state", *[fid for fid, f in scenario.factions.items()
-                         if f.kind not in STATE_SIDE_KINDS]]
+    actors = ["state", *[fid for fid, f in scenario.factions.items() if f.armed_group]]
     return {s.name: series_columns(s.name, factions, actors) for s in SERIES}
 
 
@@ -81,8 +88,8 @@ class Outcome:
     """A per-run outcome per country, from the daily series.
 
     `how`: "total" sums the column over the run, "end" takes its last value, "outside" is
-    1 minus its last value (the share outside state control), "armed" 1 minus the state's and
-    the contested share at the end.
+    1 minus its last value (the share outside state control), "armed" 1 minus the state's,
+    the contested and the ungoverned share at the end.
     """
 
     name: str
@@ -103,7 +110,10 @@ OUTCOMES: tuple[Outcome, ...] = (
             "territory_state", "outside"),
     Outcome("population_outside_state", "population outside state control (end)", "share",
             "population_state", "outside"),
+    Outcome("coup_attempts", "coup attempts", "count", "coup_attempts", "end"),
     Outcome("coups", "successful coups", "count", "coups", "end"),
+    Outcome("capital_attacks", "complex attacks on the capital", "count", "capital_attacks",
+            "end"),
     Outcome("displaced", "displaced (end)", "persons", "displaced", "end"),
     Outcome("territory_state", "territory: state (end)", "share", "territory_state", "end",
             headline=False),
@@ -111,22 +121,24 @@ OUTCOMES: tuple[Outcome, ...] = (
             "territory_state", "armed", headline=False),
     Outcome("territory_contested", "territory: contested (end)", "share",
             "territory_contested", "end", headline=False),
+    Outcome("territory_ungoverned", "territory: ungoverned (end)", "share",
+            "territory_ungoverned", "end", headline=False),
     Outcome("population_state", "population: state (end)", "share", "population_state", "end",
             headline=False),
     Outcome("credibility", "junta credibility (end)", "0-1", "credibility", "end",
             headline=False),
-    Outcome("coup_attempts", "coup attempts", "count", "coup_attempts", "end", headline=False),
 )
 OUTCOMES_BY_NAME = {o.name: o for o in OUTCOMES}
 RUN_SUMMARY = ("total_fatalities", "civilian_fatalities", "russian_fatalities",
                "territory_state", "territory_armed_groups", "territory_contested",
-               "population_state", "displaced", "credibility", "coup_attempts", "coups")
+               "territory_ungoverned", "population_state", "displaced", "credibility",
+               "coup_attempts", "coups", "capital_attacks")
 """The outcomes `sahel-sim run` prints, in order."""
 HEADLINE_OUTCOMES: list[str] = [
     name for o in OUTCOMES if o.headline
     for name in ([o.name] if o.regional else [f"{o.name}_{iso}" for iso in COUNTRIES])]
 OUTCOME_COLUMNS = ("date", "country", *sorted({o.column for o in OUTCOMES}
-                                              | {"territory_contested"}))
+                                              | {"territory_contested", "territory_ungoverned"}))
 
 
 def outcome_of(headline_name: str) -> Outcome:
@@ -149,7 +161,8 @@ def outcome_table(timeseries: pd.DataFrame) -> pd.DataFrame:
         elif o.how == "outside":
             values = 1.0 - last[o.column]
         else:  # armed
-            values = 1.0 - last[o.column] - last["territory_contested"]
+            values = (1.0 - last[o.column] - last["territory_contested"]
+                      - last["territory_ungoverned"])
         out[o.name] = values.reindex(out.index).astype(float)
     return out
 
@@ -174,8 +187,8 @@ class Recorder:
 
     def __init__(self, days: int, n_factions: int, n_actors: int, n_cells: int) -> None:
         d, c = days, N_COUNTRIES
-        self.territory = np.zeros((d, c, n_actors + 1))
-        self.population = np.zeros((d, c, n_actors + 1))
+        self.territory = np.zeros((d, c, n_actors + 2))  # actors, contested, ungoverned
+        self.population = np.zeros((d, c, n_actors + 2))
         self.displaced = np.zeros((d, c))
         self.residents = np.zeros((d, c))
         self.recruited = np.zeros((d, c, n_factions))
@@ -183,10 +196,14 @@ class Recorder:
         self.credibility = np.zeros((d, c))
         self.coup_attempts = np.zeros((d, c), dtype=np.int64)
         self.coups = np.zeros((d, c), dtype=np.int64)
-        self.month_end: list[tuple[int, np.ndarray, np.ndarray]] = []  # day, zone, controller
+        self.capital_attacks = np.zeros((d, c), dtype=np.int64)
+        self.blockaded_towns = np.zeros((d, c), dtype=np.int64)
+        # day, zone, controller, blockaded_by on the last day of each month
+        self.month_end: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def record(self, world, day: int, month_end: bool) -> None:
-        """Snapshot the world at the end of `day`."""
+    def record(self, world: World, day: int, month_end: bool,
+               capital_attacked: np.ndarray) -> None:
+        """Snapshot the world at the end of `day` (`capital_attacked` (3,) today)."""
         units = world.forces
         snapshot(world.residents, world.residents_total, world.sahel_idx,
                  world.country_bucket, world.controller, world.displaced,
@@ -194,6 +211,12 @@ class Recorder:
                  units.present, self.territory[day], self.population[day],
                  self.residents[day], self.displaced[day], self.personnel[day])
         self.recruited[day] = world.recruited
+        before = self.capital_attacks[day - 1] if day > 0 else 0
+        self.capital_attacks[day] = before + capital_attacked
+        towns = world.town_cells
+        self.blockaded_towns[day] = np.bincount(
+            world.country_bucket[towns[world.blockaded_by[towns] >= 0]],
+            minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
         for c, junta in enumerate(world.juntas):
             if junta is not None:
                 self.credibility[day, c] = junta.credibility
@@ -201,14 +224,18 @@ class Recorder:
                 self.coups[day, c] = junta.coups
         if month_end:
             idx = world.sahel_idx
-            self.month_end.append((day, world.zone[idx].copy(), world.controller[idx].copy()))
+            self.month_end.append((day, world.zone[idx].copy(), world.controller[idx].copy(),
+                                   world.blockaded_by[idx].copy()))
 
 
 @numba.njit(cache=True)
 def snapshot(residents, residents_total, sahel_idx, country, controller, displaced,
              cells_per_country, faction, cell, strength, present, territory, population,
              residents_out, displaced_out, personnel) -> None:
-    """Control shares of cells and people, residents, displaced and personnel per country."""
+    """Control shares of cells and people, residents, displaced and personnel per country.
+
+    Control categories: each actor, then contested (controller -1), then ungoverned (-2).
+    """
     n_cat = territory.shape[1]
     territory[:] = 0.0
     population[:] = 0.0
@@ -220,7 +247,7 @@ def snapshot(residents, residents_total, sahel_idx, country, controller, displac
             total += residents[j, c]
         residents_total[c] = total
         k = country[c]
-        code = controller[c] if controller[c] >= 0 else n_cat - 1
+        code = controller[c] if controller[c] >= 0 else n_cat - 3 - controller[c]
         territory[k, code] += 1.0
         population[k, code] += total
         displaced_out[k] += displaced[c]
@@ -260,6 +287,8 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
             "recruits": recruits[:, c, armed].T, "personnel": rec.personnel[:upto, c].T,
             "credibility": rec.credibility[:upto, c],
             "coup_attempts": rec.coup_attempts[:upto, c], "coups": rec.coups[:upto, c],
+            "capital_attacks": rec.capital_attacks[:upto, c],
+            "blockaded_towns": rec.blockaded_towns[:upto, c],
         }
         cols: dict[str, object] = {"date": dates, "country": iso}
         for series in SERIES:
@@ -329,19 +358,21 @@ def cell_control_frame(rec: Recorder, start: dt.date, geo_tables: dict[str, np.n
                        sahel_idx: np.ndarray, actors: list[str]) -> pd.DataFrame:
     """Kalyvas zone and controlling actor of every cell of the three countries, per month.
 
-    Taken on the last simulated day of each month.
+    Taken on the last simulated day of each month; `blockaded_by` names the armed group
+    blockading a town's cell (empty where none).
     """
-    names = np.array([*actors, "contested"], dtype=object)
+    names = np.array([*actors, "ungoverned", "contested"], dtype=object)  # codes A.., -2, -1
     frames = []
     ny = geo_tables["ny"]
-    for day, zone, controller in rec.month_end:
+    for day, zone, controller, blockaded_by in rec.month_end:
         month = (pd.Timestamp(start) + pd.Timedelta(days=day)).to_period("M").to_timestamp()
         frames.append(pd.DataFrame({
             "month": month, "cell_x": sahel_idx // ny, "cell_y": sahel_idx % ny,
             "prio_gid": geo_tables["prio_gid"][sahel_idx],
             "country": geo_tables["country"][sahel_idx], "zone": zone,
-            "controller": names[np.where(controller < 0, len(actors), controller)]}))
+            "controller": names[controller.astype(np.int64)],
+            "blockaded_by": np.array([*actors, ""], dtype=object)[blockaded_by.astype(np.int64)]}))
     if not frames:
         return pd.DataFrame(columns=["month", "cell_x", "cell_y", "prio_gid", "country",
-                                     "zone", "controller"])
+                                     "zone", "controller", "blockaded_by"])
     return pd.concat(frames, ignore_index=True)

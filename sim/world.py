@@ -1,10 +1,11 @@
 """The world a run acts on: the hot state as numpy arrays, and the static views of the map.
 
-`build_world` sets it up from a scenario and its geography; the processes in `sim.mechanics`
-read and update it in place. Mesa's grid is not needed for the day's work: the cell layers
-(zone, controller, residents, displaced, deaths and the static ones) are Mesa `PropertyLayer`
-objects whose arrays the world works on through flat views, and `SahelModel.grid` attaches the
-same layer objects to an `OrthogonalMooreGrid` when something asks for the grid.
+`sim.world_setup.build_world` sets it up from a scenario and its geography; the processes in
+`sim.mechanics` read and update it in place. Mesa's grid is not needed for the day's work: the
+cell layers (zone, controller, residents, displaced, deaths, blockades, protection and support,
+and the static ones) are Mesa `PropertyLayer` objects whose arrays the world works on through
+flat views, and `SahelModel.grid` attaches the same layer objects to an `OrthogonalMooreGrid`
+when something asks for the grid.
 """
 
 from __future__ import annotations
@@ -15,27 +16,24 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 from mesa.discrete_space import PropertyLayer
-from scipy.spatial import cKDTree
 
-from sim.forces import REGIME_PROTECTION, Forces, build_forces, refresh_presence
+from sim.forces import GARRISON, REGIME_PROTECTION, Forces, refresh_presence
 from sim.geography import (
     ABROAD,
     COMMUNITIES,
     COUNTRIES,
     N_COUNTRIES,
-    SAHARAN,
-    SAHELIAN,
-    SUDANIAN,
     Geography,
     moore_neighbours,
 )
-from sim.scenario import STATE_SIDE_KINDS, Scenario
+from sim.scenario import Scenario
 
 if TYPE_CHECKING:
     from sim.agents import Junta
 
 LAYERS = (("zone", np.int8), ("controller", np.int8), ("residents", np.float64),
-          ("displaced", np.float64), ("deaths", np.float64))
+          ("displaced", np.float64), ("deaths", np.float64), ("blockaded_by", np.int8),
+          ("protected", np.float64), ("supported", np.float64))
 STATIC_LAYERS = ("country", "region", "terrain", "prio_gid")
 POSTURES = ("defensive", "balanced", "offensive")
 
@@ -56,9 +54,12 @@ class World:
     restraint: np.ndarray  # (F,) changed by scenario events
     posture: np.ndarray  # (F,) index into POSTURES, changed by scenario events
     state_side: np.ndarray  # (F,) state, militia and Russian factions
+    guerrilla: np.ndarray  # (F,) armed groups (jihadist, separatist): hide, ambush, recruit
+    foreign: np.ndarray  # (F,) peacekeeping and western factions
+    russian: np.ndarray  # (F,) Russian factions
     bias: np.ndarray  # (F, G) victim weights by community
     actor_ids: list[str]  # control actors: "state", then each armed group
-    actor_of_faction: np.ndarray  # (F,)
+    actor_of_faction: np.ndarray  # (F,) -1 for foreign factions (no control actor)
     country_bucket: np.ndarray  # (C,) 0-2 for the three countries, ABROAD elsewhere
     allowed: np.ndarray  # (F + 3, C) cells an armed group may enter; then each country's cells
     administration: np.ndarray  # (C,) the state's unopposed administrative hold
@@ -68,12 +69,16 @@ class World:
     residents: np.ndarray  # (G, C) residents by community group
     capital_cell: np.ndarray  # (3,) flat cell of each junta's capital, -1 without a junta
     period_days: int  # days between decisions, recruitment and influence targets
+    town_cells: np.ndarray  # (T,) cells of towns that can be blockaded
+    partner_of: np.ndarray  # (F,) for a western faction, the country whose forces it supports
+    support_active: np.ndarray  # (F,) a western faction still supports its partners
+    junta_in_power: np.ndarray  # (3,) the junta rules (False before its coup)
     juntas: list[Junta | None] = field(default_factory=list)  # per country, set by the model
     # Derived in __post_init__.
     faction_index: dict[str, int] = field(init=False)
-    guerrilla: np.ndarray = field(init=False)
     jihadists: np.ndarray = field(init=False)
     enemy_mask: np.ndarray = field(init=False)  # (F,) bit mask of each faction's enemies
+    faction_country: np.ndarray = field(init=False)  # (F,) country index, -1 for armed groups
     actor_matrix: np.ndarray = field(init=False)  # (A, F) 1 where a faction serves an actor
     actor_allowed: np.ndarray = field(init=False)  # (A, C)
     field_groups: np.ndarray = field(init=False)
@@ -88,6 +93,11 @@ class World:
     guard_rows: np.ndarray = field(init=False)  # regime-protection rows of state-side units
     unit_state_side: np.ndarray = field(init=False)  # (U,) the row's faction is state-side
     unit_field_group: np.ndarray = field(init=False)  # (U,) the row's attraction field
+    unit_conventional: np.ndarray = field(init=False)  # (U,) not an armed group's row
+    capital_garrison: np.ndarray = field(init=False)  # garrison rows of the juntas' capitals
+    released: np.ndarray = field(init=False)  # (U,) garrison rows freed for operations
+    excluded: np.ndarray = field(init=False)  # (C,) state forces stay out (peacekeeping camps)
+    partner_supported: np.ndarray = field(init=False)  # (F,) supported by a western force
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
     assault: np.ndarray = field(init=False)  # (F, C) of them on offensive or raiding orders
     presence_cell: np.ndarray = field(init=False)  # (U,) cell each row was counted in
@@ -108,14 +118,18 @@ class World:
     def __post_init__(self) -> None:
         f = len(self.faction_ids)
         self.faction_index = {fid: i for i, fid in enumerate(self.faction_ids)}
-        self.guerrilla = ~self.state_side
         kinds = [self.spec.factions[fid].kind for fid in self.faction_ids]
         self.jihadists = np.array([i for i, k in enumerate(kinds) if k == "jihadist"],
                                   dtype=np.int64)
+        countries = list(COUNTRIES)
+        self.faction_country = np.array(
+            [countries.index(self.spec.factions[fid].country)
+             if self.spec.factions[fid].country else -1 for fid in self.faction_ids])
         bits = np.left_shift(np.int64(1), np.arange(f, dtype=np.int64))
         self.enemy_mask = (self.hostility > 0).astype(np.int64) @ bits
         self.actor_matrix = np.zeros((len(self.actor_ids), f))
-        self.actor_matrix[self.actor_of_faction, np.arange(f)] = 1.0
+        serving = self.actor_of_faction >= 0
+        self.actor_matrix[self.actor_of_faction[serving], np.flatnonzero(serving)] = 1.0
         self.field_groups, self.field_group = field_groups(self.hostility, self.guerrilla)
         geo = self.geo
         self.neighbours = moore_neighbours(geo.nx, geo.ny)
@@ -131,9 +145,14 @@ class World:
         for a, actor in enumerate(self.actor_ids[1:], start=1):
             self.actor_allowed[a] = self.allowed[self.faction_index[actor]]
         units = self.forces
-        self.allowed_row = np.where(self.state_side[units.faction],
-                                    f + self.country_bucket[units.base], units.faction)
+        self.allowed_row = np.where(self.guerrilla[units.faction], units.faction,
+                                    f + self.country_bucket[units.base])
         self.unit_state_side = self.state_side[units.faction]
+        self.unit_conventional = ~self.guerrilla[units.faction]
+        self.capital_garrison = np.flatnonzero(
+            (units.role == GARRISON) & self.unit_state_side
+            & np.isin(units.base, self.capital_cell[self.capital_cell >= 0]))
+        self.released = np.zeros(units.size, dtype=bool)
         self.unit_field_group = self.field_group[units.faction]
         self.guard_rows = np.flatnonzero((units.role == REGIME_PROTECTION)
                                          & self.unit_state_side)
@@ -142,6 +161,8 @@ class World:
         self.presence_cell = units.cell.copy()
         self.refresh_presence()
         self.moved = np.zeros(self.n_cells, dtype=bool)
+        self.excluded = np.zeros(self.n_cells, dtype=bool)
+        self.partner_supported = np.zeros(f, dtype=bool)
         self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)
         s = self.sahel_idx.size
         self.influence = np.zeros((len(self.actor_ids), s))
@@ -184,6 +205,21 @@ class World:
     def deaths(self) -> np.ndarray:
         """(C,) cumulative deaths in each cell."""
         return self.layers["deaths"].data.reshape(-1)
+
+    @property
+    def blockaded_by(self) -> np.ndarray:
+        """(C,) control actor blockading a town's cell, -1 where none."""
+        return self.layers["blockaded_by"].data.reshape(-1)
+
+    @property
+    def protected(self) -> np.ndarray:
+        """(C,) 1 within reach of an occupied peacekeeping camp, else 0."""
+        return self.layers["protected"].data.reshape(-1)
+
+    @property
+    def supported(self) -> np.ndarray:
+        """(C,) 1 within reach of a western force still supporting its partners, else 0."""
+        return self.layers["supported"].data.reshape(-1)
 
     @property
     def n_cells(self) -> int:
@@ -241,62 +277,6 @@ def community_totals(residents: np.ndarray, cells: np.ndarray, region: np.ndarra
     return out
 
 
-def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) -> World:
-    """Set up the world of a run: factions, cells, forces and civilians."""
-    specs = list(scenario.factions.values())
-    ids = list(scenario.factions)
-    state_side = np.array([f.kind in STATE_SIDE_KINDS for f in specs])
-    bias = np.ones((len(specs), len(COMMUNITIES)))
-    for i, f in enumerate(specs):
-        for group, weight in f.target_bias.items():
-            bias[i, COMMUNITIES.index(group)] = weight
-    actor_ids = ["state", *[fid for fid, st in zip(ids, state_side, strict=True) if not st]]
-    actor_of_faction = np.array([0 if st else actor_ids.index(fid)
-                                 for fid, st in zip(ids, state_side, strict=True)])
-    country = geo.country.reshape(-1)
-    bucket = np.full(geo.n_cells, ABROAD, dtype=np.int64)
-    for c, iso in enumerate(COUNTRIES):
-        bucket[country == geo.country_index(iso)] = c
-    in_sahel = bucket < ABROAD
-    allowed = np.zeros((len(ids) + N_COUNTRIES, geo.n_cells), dtype=bool)
-    for i, f in enumerate(specs):
-        if not state_side[i]:
-            allowed[i] = in_sahel | (f.sanctuary_abroad & (country > 0))
-    for c in range(N_COUNTRIES):
-        allowed[len(ids) + c] = bucket == c
-    p = scenario.parameters.control
-    terrain = geo.terrain.reshape(-1)
-    administration = np.select(
-        [terrain == SUDANIAN, terrain == SAHELIAN, terrain == SAHARAN],
-        [p.administration_sudanian, p.administration_sahelian, p.administration_saharan]
-    ) * in_sahel
-    layers = {name: PropertyLayer(name, geo.shape, default_value=dtype(0), dtype=dtype)
-              for name, dtype in LAYERS}
-    for name in STATIC_LAYERS:
-        layers[name] = PropertyLayer.from_data(name, np.ascontiguousarray(getattr(geo, name)))
-    residents = geo.population.reshape(len(COMMUNITIES), -1).copy()
-    residents[:, ~in_sahel] = 0.0
-    capital = np.full(N_COUNTRIES, -1, dtype=np.int64)
-    for iso, junta in scenario.juntas.items():
-        x, y = geo.town(junta.capital).cell
-        capital[list(COUNTRIES).index(iso)] = x * geo.ny + y
-    forces = build_forces(scenario, geo, allowed, {fid: i for i, fid in enumerate(ids)},
-                          state_side, bucket, placement_key)
-    return World(
-        spec=scenario, geo=geo, faction_ids=ids,
-        hostility=np.array([[scenario.stance(a, b) == "hostile" for b in ids] for a in ids],
-                           dtype=float),
-        firepower=np.array([f.firepower for f in specs]),
-        restraint=np.array([f.restraint for f in specs]),
-        posture=np.array([POSTURES.index(f.posture) for f in specs], dtype=np.int64),
-        state_side=state_side, bias=bias, actor_ids=actor_ids,
-        actor_of_faction=actor_of_faction, country_bucket=bucket, allowed=allowed,
-        administration=administration,
-        refuge=refuge_cells(geo, bucket, scenario.parameters.civilians.refuge_min_population),
-        layers=layers, forces=forces, residents=residents, capital_cell=capital,
-        period_days=int(scenario.parameters.decisions.interval_days))
-
-
 def initial_governance(world: World) -> np.ndarray:
     """Armed groups' hold (0-1) on the areas the scenario says they held at the start, (A, S)."""
     geo, idx = world.geo, world.sahel_idx
@@ -312,19 +292,3 @@ def initial_governance(world: World) -> np.ndarray:
         row = world.actor_ids.index(area.faction)
         governance[row, inside] = np.maximum(governance[row, inside], area.governance)
     return governance
-
-
-def refuge_cells(geo: Geography, bucket: np.ndarray, min_population: float) -> np.ndarray:
-    """For each cell, the nearest town of its country of at least `min_population` people."""
-    refuge = np.arange(geo.n_cells)
-    for c, iso in enumerate(COUNTRIES):
-        towns = [t for t in geo.towns if t.country == iso and t.population >= min_population]
-        if not towns:
-            towns = [max((t for t in geo.towns if t.country == iso),
-                         key=lambda t: t.population)]
-        cells = np.array([t.cell[0] * geo.ny + t.cell[1] for t in towns])
-        idx = np.flatnonzero(bucket == c)
-        tree = cKDTree(np.column_stack([cells // geo.ny, cells % geo.ny]))
-        _, nearest = tree.query(np.column_stack([idx // geo.ny, idx % geo.ny]))
-        refuge[idx] = cells[nearest]
-    return refuge

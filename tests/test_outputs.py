@@ -36,7 +36,7 @@ def test_timeseries_columns_are_the_declared_ones(short_run):
 def test_headline_outcomes_match_the_time_series(short_run):
     ts = short_run.timeseries()
     out = headline_outcomes(ts)
-    assert list(out) == HEADLINE_OUTCOMES and len(HEADLINE_OUTCOMES) == 19
+    assert list(out) == HEADLINE_OUTCOMES and len(HEADLINE_OUTCOMES) == 25
     mli = ts[ts["country"] == "MLI"]
     assert out["civilian_fatalities_MLI"] == mli["killed_civilians"].sum() > 0
     assert out["total_fatalities_BFA"] == ts.loc[ts["country"] == "BFA", "killed_total"].sum()
@@ -49,7 +49,7 @@ def test_headline_outcomes_match_the_time_series(short_run):
     assert set(RUN_SUMMARY) <= set(table.columns)
     end = mli.iloc[-1]
     assert table.at["MLI", "territory_armed_groups"] == pytest.approx(
-        1 - end["territory_state"] - end["territory_contested"])
+        1 - end["territory_state"] - end["territory_contested"] - end["territory_ungoverned"])
 
 
 def test_battles_name_their_initiator_as_actor1(short_run):
@@ -86,8 +86,9 @@ def test_cell_control_per_month(short_run):
         "2023-01", "2023-02", "2023-03", "2023-04"]
     last = table[table["month"] == months[-1]]
     assert len(last) == short_run.world.sahel_idx.size
-    assert set(last["zone"]) <= {1, 2, 3, 4, 5}
-    assert set(last["controller"]) <= {*short_run.world.actor_ids, "contested"}
+    assert set(last["zone"]) <= {0, 1, 2, 3, 4, 5}
+    assert ((last["zone"] == 0) == (last["controller"] == "ungoverned")).all()
+    assert set(last["controller"]) <= {*short_run.world.actor_ids, "contested", "ungoverned"}
     # The last month's shares agree with the time series' last day.
     ts = short_run.timeseries()
     end = ts[ts["date"] == ts["date"].max()].set_index("country")

@@ -28,7 +28,8 @@ def test_world_setup_invariants(baseline):
         assert cell < 0 or w.country_bucket[cell] == c
     assert w.people_by_country().sum() == pytest.approx(w.community_members().sum())
     # Initial control: every cell of the three countries has a zone and a controller.
-    assert set(np.unique(w.zone[w.sahel_idx])) <= {1, 2, 3, 4, 5}
+    assert set(np.unique(w.zone[w.sahel_idx])) <= {0, 1, 2, 3, 4, 5}  # 0: ungoverned
+    assert ((w.zone == 0) == (w.controller == -2))[w.sahel_idx].all()
     assert (w.zone[w.country_bucket == ABROAD] == 0).all()
 
 

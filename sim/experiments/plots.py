@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 STATE_COLOUR = "#3b6ea8"
 CONTESTED_COLOUR = "#999999"
 VICTIM_COLOURS = {"civilians": "#000000", "state_forces": "#3b6ea8", "russians": "#c0392b",
-                  "jihadists": "#2e7d32", "separatists": "#d68910"}
+                  "jihadists": "#2e7d32", "separatists": "#d68910", "foreign_forces": "#4fc3f7"}
 BASELINE_COLOUR = "#555555"
 COUNTERFACTUAL_COLOUR = "#c0392b"
 DIFFERENCE_COLOUR = "#6a1b9a"

@@ -40,7 +40,8 @@ class _Series:
 
 
 _VICTIM_GROUPS = {"state": "state_forces", "militia": "state_forces", "russian": "russians",
-                  "jihadist": "jihadists", "separatist": "separatists"}
+                  "jihadist": "jihadists", "separatist": "separatists",
+                  "peacekeeping": "foreign_forces", "western": "foreign_forces"}
 
 
 def band_series(scenario: Scenario, columns: Sequence[str]) -> list[_Series]:

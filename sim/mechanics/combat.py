@@ -17,6 +17,13 @@ the strongest faction present; actor2 is the strongest faction hostile to it.
 
 The kernel is one numba pass over the occupied cells (a bit mask of the factions present finds
 the hostile ones); as numpy it was some thirty array calls a day on small arrays.
+
+Around occupied peacekeeping camps fights are `deterrence` less likely; where Western forces
+support their partner country's forces, those fight with firepower x (1 + `support_firepower`)
+and suffer an ambush advantage reduced by `support_warning` (`sim.mechanics.foreign_forces`).
+When an armed group attacks in a populated cell, Poisson(`raid_civilians_per_death` x fighters
+killed) civilians die with the fighters (raids on villages and towns), drawn by
+`sim.mechanics.victims`.
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ import numba
 import numpy as np
 
 from sim.ledger import MECHANISM_NAMES, N_GROUPS
+from sim.mechanics.victims import book_victims, draw_victims
 from sim.streams import binomial, multinomial, poisson, uniform
 
 AMBUSH, CLASH = MECHANISM_NAMES.index("ambush"), MECHANISM_NAMES.index("clash")
+RAID_DRAWS = 1 << 20  # a cell's draws from here on are its raid victims'.
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -41,23 +50,51 @@ if TYPE_CHECKING:
 def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None:
     """Fight today's engagements, take the losses and book them."""
     units = world.forces
+    foreign = world.spec.parameters.foreign
     cells, ambush, actor1, actor2, rows = engage(
         world.presence, world.assault, world.moved, units.cell, units.present, units.strength,
         units.faction, world.hostility, world.enemy_mask, world.firepower, world.guerrilla,
-        params.engage_probability, params.evasion, params.aimed_fire_rate,
-        params.area_fire_rate, params.ambush_multiplier, params.killed_fraction,
-        params.max_daily_loss, rng.key, rng.day)
+        world.protected, world.supported, world.partner_supported, params.engage_probability,
+        params.evasion, params.aimed_fire_rate, params.area_fire_rate,
+        params.ambush_multiplier, params.killed_fraction, params.max_daily_loss,
+        foreign.deterrence, foreign.support_firepower, foreign.support_warning, rng.key,
+        rng.day)
     if cells.size == 0:
         return
     ids = ledger.add_events(np.where(ambush, AMBUSH, CLASH), cells, actor1, actor2)
     ledger.book(ids[rows[:, 0]], N_GROUPS + rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
+    deaths = np.bincount(rows[:, 0], weights=rows[:, 3], minlength=cells.size)
+    victims = raid_victims(cells, actor1, deaths, world.guerrilla, world.residents, world.bias,
+                           params.raid_civilians_per_death, rng.key, rng.day)
+    hit = victims.sum(axis=1) > 0
+    if hit.any():
+        book_victims(world, ledger, ids[hit], cells[hit], actor1[hit], victims[hit])
     world.refresh_presence()
+
+
+@numba.njit(cache=True)
+def raid_victims(cells, actor1, deaths, guerrilla, residents, bias, per_death, key, day):
+    """Civilians killed when armed groups attack in populated cells, (K, G).
+
+    Poisson(`per_death` x fighters killed) per engagement an armed group initiated; victims
+    drawn by `sim.mechanics.victims.draw_victims` (and removed from the residents).
+    """
+    out = np.zeros((cells.size, residents.shape[0]), dtype=np.int64)
+    for k in range(cells.size):
+        a = actor1[k]
+        if a < 0 or not guerrilla[a] or deaths[k] <= 0:
+            continue
+        n = poisson(per_death * deaths[k], key, day, cells[k], RAID_DRAWS)
+        if n > 0:
+            draw_victims(residents, cells[k], bias[a], n, out[k], key, day, cells[k],
+                         RAID_DRAWS + 64)
+    return out
 
 
 @numba.njit(cache=True)
 def expected_casualties(forces: np.ndarray, hostility: np.ndarray, firepower: np.ndarray,
                         guerrilla: np.ndarray, ambush: bool, aimed_rate: float,
-                        area_rate: float, ambush_multiplier: float) -> np.ndarray:
+                        area_rate: float, ambush_multiplier: np.ndarray) -> np.ndarray:
     """Expected casualties inflicted on victim a by perpetrator b in one cell, (F, F).
 
     Args:
@@ -68,7 +105,8 @@ def expected_casualties(forces: np.ndarray, hostility: np.ndarray, firepower: np
         ambush: True where guerrillas ambush a moving column (mixed law).
         aimed_rate: Lanchester aimed-fire coefficient k (casualties per fighter-day).
         area_rate: Deitchman area-fire coefficient c (per fighter squared per day).
-        ambush_multiplier: factor on guerrilla aimed fire on the column in an ambush.
+        ambush_multiplier: (F,) factor on guerrilla aimed fire on each faction's column in an
+            ambush.
     """
     n = forces.size
     out = np.zeros((n, n))
@@ -82,7 +120,7 @@ def expected_casualties(forces: np.ndarray, hostility: np.ndarray, firepower: np
             if ambush and guerrilla[a] and not guerrilla[b]:  # hidden: area fire c A G
                 out[a, b] = area_rate * hostility[a, b] * shooters * forces[a]
             elif ambush and guerrilla[b] and not guerrilla[a]:  # the column under fire
-                out[a, b] = aimed_rate * hostility[a, b] * shooters * ambush_multiplier
+                out[a, b] = aimed_rate * hostility[a, b] * shooters * ambush_multiplier[a]
             else:
                 out[a, b] = aimed_rate * hostility[a, b] * shooters
     return out
@@ -90,9 +128,13 @@ def expected_casualties(forces: np.ndarray, hostility: np.ndarray, firepower: np
 
 @numba.njit(cache=True)
 def engage(presence, assault, moved, cell, present, strength, faction, hostility, enemies,
-           firepower, guerrilla, engage_probability, evasion, aimed_rate, area_rate,
-           ambush_multiplier, killed_fraction, max_daily_loss, key, day):
+           firepower, guerrilla, protected, supported, partner, engage_probability, evasion,
+           aimed_rate, area_rate, ambush_multiplier, killed_fraction, max_daily_loss,
+           deterrence, support_firepower, support_warning, key, day):
     """Resolve today's engagements; losses are taken from the unit rows in place.
+
+    Peacekeepers deter fights in `protected` cells; in `supported` cells the `partner`
+    factions of Western forces fight with more firepower and suffer less from ambushes.
 
     Returns:
         cells (K,), ambush (K,), actor1 (K,), actor2 (K,) of the engagements, and casualty
@@ -119,6 +161,8 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     n_rows, k = 0, 0
     share = np.empty(n_f)
     split = np.zeros(n_f, dtype=np.int64)
+    fire = np.empty(n_f)
+    multiplier = np.empty(n_f)
     for c in occupied:
         mask = 0
         for f in range(n_f):
@@ -139,13 +183,17 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
             else:
                 regular += forces[f]
         ambush = moved[c] and hidden > 0.0
-        chance = engage_probability
+        chance = engage_probability * (1.0 - deterrence * protected[c])
         if hidden < regular and not ambush:
             chance *= 1.0 - evasion
         if uniform(key, day, c, 0) >= chance:
             continue
-        expected = expected_casualties(forces, hostility, firepower, guerrilla, ambush,
-                                       aimed_rate, area_rate, ambush_multiplier)
+        for f in range(n_f):
+            boost = supported[c] * partner[f]
+            fire[f] = firepower[f] * (1.0 + support_firepower * boost)
+            multiplier[f] = 1.0 + (ambush_multiplier - 1.0) * (1.0 - support_warning * boost)
+        expected = expected_casualties(forces, hostility, fire, guerrilla, ambush,
+                                       aimed_rate, area_rate, multiplier)
         for a in range(n_f):
             total = 0.0
             for b in range(n_f):

@@ -7,7 +7,8 @@ Each actor's influence I relaxes toward its target T (`sim.mechanics.influence`)
 The state's balance b = I_state / (I_state + max_a I_a) gives Kalyvas's zone: 1 (b >=
 firm_control), 2, 3 (|b - 1/2| < contested_margin / 2: contested), 4, 5 (b <= 1 -
 firm_control). Zones 1-2 are state control, 4-5 the strongest armed group's. Cells where no
-actor reaches `minimum_influence` stay with the state (nominal control).
+actor reaches `minimum_influence` are ungoverned (zone 0): nobody holds them, neither the state
+nor an armed group (much of the Sahara).
 
 The kernel is one numba loop over the three countries' cells (about ten numpy calls as arrays).
 """
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sim.streams import Stream
     from sim.world import World
 
-CONTESTED = -1
+CONTESTED, UNGOVERNED = -1, -2
 
 
 def act(world: World, ledger: Ledger, params: ControlParams, rng: Stream) -> None:
@@ -48,10 +49,12 @@ def update_control(influence, target, sahel_idx, zone, controller, rate, contest
             if a > 0 and influence[a, s] > armed:
                 best, armed = a, influence[a, s]
         state = influence[0, s]
-        total = state + armed
-        balance = state / total if total > 0.0 else 1.0
+        c = sahel_idx[s]
         if max(state, armed) < minimum:
-            balance = 1.0
+            zone[c] = 0
+            controller[c] = UNGOVERNED
+            continue
+        balance = state / (state + armed)
         z = 5
         if balance > 1.0 - firm:
             z -= 1
@@ -61,14 +64,13 @@ def update_control(influence, target, sahel_idx, zone, controller, rate, contest
             z -= 1
         if balance >= firm:
             z -= 1
-        c = sahel_idx[s]
         zone[c] = z
         controller[c] = CONTESTED if z == 3 else (best if z >= 4 else 0)
 
 
 def zones(influence: np.ndarray, contested_margin: float, minimum: float,
           firm: float = 0.9) -> np.ndarray:
-    """Kalyvas zone 1-5 of each cell of `influence` (A, S) without relaxing it (for analysis)."""
+    """Kalyvas zone (0 ungoverned, 1-5) of each cell of `influence` (A, S), without relaxing."""
     zone = np.zeros(influence.shape[1], dtype=np.int8)
     controller = np.zeros(influence.shape[1], dtype=np.int8)
     update_control(influence.copy(), influence, np.arange(influence.shape[1]), zone, controller,

@@ -2,7 +2,8 @@
 
 Each day a cell loses `flight_per_death` people per death there today (civilians or fighters,
 from the ledger) and `contested_flight_rate` of its residents if contested (Kalyvas zones 3-4),
-at most `max_flight_share` of its residents. They arrive as displaced people in the nearest
+at most `max_flight_share` of its residents, and `blockades.flight_block` less out of a
+blockaded town (`sim.mechanics.blockades`). They arrive as displaced people in the nearest
 town of their country with at least `refuge_min_population` people.
 
 The kernel is a numba loop over the cells of the three countries.
@@ -25,13 +26,14 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
     """Move today's fleeing people to their refuges."""
     deaths = ledger.today(world).deaths_per_cell
     flee(world.residents, world.displaced, world.displaced_by_origin, world.sahel_idx,
-         world.country_bucket, world.zone, world.refuge, deaths, params.flight_per_death,
-         params.contested_flight_rate, params.max_flight_share)
+         world.country_bucket, world.zone, world.refuge, deaths, world.blockaded_by,
+         params.flight_per_death, params.contested_flight_rate, params.max_flight_share,
+         world.spec.parameters.blockades.flight_block)
 
 
 @numba.njit(cache=True)
 def flee(residents, displaced, displaced_by_origin, sahel_idx, country, zone, refuge, deaths,
-         flight_per_death, contested_rate, max_share) -> None:
+         blockaded_by, flight_per_death, contested_rate, max_share, flight_block) -> None:
     """Apply one day's flight in place."""
     g = residents.shape[0]
     for c in sahel_idx:
@@ -45,6 +47,8 @@ def flee(residents, displaced, displaced_by_origin, sahel_idx, country, zone, re
             continue
         share = min(flight_per_death * deaths[c] / total + contested_rate * contested,
                     max_share)
+        if blockaded_by[c] > 0:
+            share *= 1.0 - flight_block
         for j in range(g):
             residents[j, c] *= 1.0 - share
         displaced[refuge[c]] += total * share

@@ -10,8 +10,9 @@ from its effective presence E_a: its personnel within reach (a `reach_cells` x `
 box of cells, state personnel weighted by `state_presence_weight`, as columns pass through while
 armed groups live among the people), plus governance times `administration_personnel`, plus, for
 the state, its administration where no group governs. The state's target is at least
-`town_state_floor` in cells with a state garrison. `sim.mechanics.control` relaxes influence
-toward these targets daily.
+`town_state_floor` in cells the state holds: cells with a garrison, or with a unit at its base
+(a town it occupies, as when the army took Kidal after an advance). `sim.mechanics.control`
+relaxes influence toward these targets daily.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def act(world: World, ledger: Ledger, params: ControlParams, rng: Stream) -> Non
 def targets(world: World, params: ControlParams) -> np.ndarray:
     """(A, S) target influence of each actor over the three countries' cells."""
     units = world.forces
+    holding = (units.role != MOBILE) | (units.cell == units.base)
     return influence_targets(
-        units.faction, units.cell, units.strength, units.present, units.role != MOBILE,
+        units.faction, units.cell, units.strength, units.present, holding,
         world.state_side, world.actor_of_faction, world.sahel_idx, world.sahel_slot,
         world.governance, world.administration, world.ny, int(params.reach_cells),
         params.state_presence_weight, params.administration_personnel, params.presence_half,
@@ -62,6 +64,8 @@ def influence_targets(faction, cell, strength, present, static, state_side, acto
         if not present[i]:
             continue
         a = actor_of_faction[faction[i]]
+        if a < 0:  # peacekeeping and western forces are no control actors
+            continue
         weight = state_weight if a == 0 else 1.0
         x, y = cell[i] // ny, cell[i] % ny
         if state_side[faction[i]] and static[i] and sahel_slot[cell[i]] >= 0:

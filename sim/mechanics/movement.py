@@ -8,7 +8,9 @@ neighbouring cell (or stays) with the best score:
 - defending or holding: minus `home_weight` times the distance to its base, in cells;
 
 plus `wander` times uniform noise. State-side units may not leave their country's cells or go
-beyond `state_reach` cells (Chebyshev distance) of their base; armed groups may use foreign
+beyond `state_reach` cells (Chebyshev distance) of their base (a unit beyond it, as after an
+advance, may only close in on its base), nor into the cells around an
+occupied peacekeeping camp (`sim.mechanics.foreign_forces`); armed groups may use foreign
 cells only where their faction has `sanctuary_abroad`. A state unit that changes cell marks it
 as crossed by a column (guerrillas there may ambush it).
 
@@ -38,7 +40,7 @@ def act(world: World, ledger: Ledger, params: MovementParams, rng: Stream) -> No
     units = world.forces
     move_units(units.cell, units.base, units.present, units.attack, units.role,
                world.unit_state_side, world.allowed_row, world.unit_field_group, world.fields,
-               world.allowed, world.neighbours,
+               world.allowed, world.excluded, world.neighbours,
                world.moved, params.state_speed, params.insurgent_speed, params.state_reach,
                params.wander, params.home_weight, world.ny, rng.key, rng.day)
     world.refresh_presence()
@@ -51,12 +53,13 @@ def chebyshev(cells: np.ndarray, targets: np.ndarray, ny: int) -> np.ndarray:
 
 @numba.njit(cache=True)
 def move_units(cell, base, present, attack, role, state_side, allowed_row, group, field,
-               allowed, neighbours, moved, state_speed, insurgent_speed, state_reach, wander,
-               home_weight, ny, key, day) -> None:
+               allowed, excluded, neighbours, moved, state_speed, insurgent_speed, state_reach,
+               wander, home_weight, ny, key, day) -> None:
     """Move the mobile units in place; `moved` (C,) is set where a state unit moved.
 
     Per unit row: `state_side` (its faction is state-side, so it moves as a column, at
-    `state_speed` and within `state_reach` of its base), `group` (its attraction field).
+    `state_speed`, within `state_reach` of its base and never into `excluded` cells),
+    `group` (its attraction field).
     Draws per unit row: 0 whether it moves, 1-9 noise for its nine options.
     """
     moved[:] = False
@@ -67,11 +70,15 @@ def move_units(cell, base, present, attack, role, state_side, allowed_row, group
         reach = state_reach if state_side[i] else np.inf
         here = cell[i]
         bx, by = base[i] // ny, base[i] % ny
+        now = max(abs(here // ny - bx), abs(here % ny - by))
         best, best_score = here, -np.inf
         for j in range(9):
             option = neighbours[here, j]
             distance = max(abs(option // ny - bx), abs(option % ny - by))
-            if j > 0 and (not allowed[allowed_row[i], option] or distance > reach):
+            # Beyond reach (e.g. after its base moved), a unit may only close in on its base.
+            if j > 0 and (not allowed[allowed_row[i], option]
+                          or (distance > reach and distance >= now)
+                          or (state_side[i] and excluded[option])):
                 continue
             score = float(field[group[i], option]) if attack[i] else -distance * home_weight
             score += wander * uniform(key, day, i, 1 + j)

@@ -1,10 +1,16 @@
-"""Scenario events: deployments, withdrawals, reinforcements and policy changes on their date.
+"""Scenario events: deployments, withdrawals, reinforcements, advances, policy changes, coups.
 
 Unlike the daily processes, these fire when Mesa's event schedule reaches their date (half a
 day before that day's step). A deployment brings a unit's rows to their base (with a new
 strength if the event gives one), a withdrawal takes them out of the theatre, a reinforcement
-adds personnel; `set_restraint` and `set_posture` change a faction's policy from that day.
-Deployments and withdrawals are logged as strategic developments.
+adds personnel, an advance moves the unit's base to a town (an offensive toward an objective:
+its rows operate from there); `set_restraint` and `set_posture` change a faction's policy from
+that day, `end_support` ends a Western faction's support of its partners. When a Russian unit
+arrives in or leaves a country ruled by a junta, the junta's credibility rises by
+`russian_support.arrival_credibility` or falls by `departure_credibility` (the source article:
+the juntas' credibility rests on Russian-backed success). A junta with a `since` date takes
+power on that date (`take_power`). Deployments, withdrawals, advances and coups are logged as
+strategic developments.
 """
 
 from __future__ import annotations
@@ -20,33 +26,64 @@ from sim.world import POSTURES
 if TYPE_CHECKING:
     from sim.agents import ForceUnit
     from sim.ledger import Ledger
-    from sim.scenario import Event
+    from sim.scenario import Event, RussianSupportParams
     from sim.world import World
 
 
-def apply(world: World, ledger: Ledger, event: Event, rows: Iterable[ForceUnit]) -> None:
+def apply(world: World, ledger: Ledger, event: Event, rows: Iterable[ForceUnit],
+          params: RussianSupportParams) -> None:
     """Carry out `event`; `rows` are the agents of the unit it names (if any)."""
     rows = list(rows)
     if event.action == "set_restraint":
         world.restraint[world.faction_index[event.faction]] = event.restraint
     elif event.action == "set_posture":
         world.posture[world.faction_index[event.faction]] = POSTURES.index(event.posture)
+    elif event.action == "end_support":
+        world.support_active[world.faction_index[event.faction]] = False
     elif rows:
         first = rows[0]
         fac = world.faction_index[first.faction]
         cell = np.array([world.forces.base[first.index]])
+        country = int(world.country_bucket[cell[0]])
         if event.action == "deploy":
             strength = None if event.strength is None else event.strength / len(rows)
             for agent in rows:
                 agent.deploy(strength)
             ledger.add_events("deployment", cell, fac, NONE, note=event.unit)
+            russian_credibility(world, fac, country, params.arrival_credibility)
         elif event.action == "withdraw":
             if not any(agent.present for agent in rows):
                 return
             for agent in rows:
                 agent.withdraw()
             ledger.add_events("withdrawal", cell, fac, NONE, note=event.unit)
+            russian_credibility(world, fac, country, -params.departure_credibility)
         elif event.action == "reinforce":
             for agent in rows:
                 agent.reinforce(event.strength / len(rows))
+        elif event.action == "advance":
+            x, y = world.geo.town(event.town).cell
+            target = x * world.ny + y
+            for agent in rows:
+                agent.advance(target)
+            ledger.add_events("advance", np.array([target]), fac, NONE,
+                              note=f"{event.unit} to {event.town}")
     world.refresh_presence()
+
+
+def russian_credibility(world: World, faction: int, country: int, change: float) -> None:
+    """A Russian unit arrived (change > 0) or left: the junta of its country gains or loses."""
+    if not world.russian[faction] or country >= len(world.juntas):
+        return
+    junta = world.juntas[country]
+    if junta is not None and world.junta_in_power[country]:
+        junta.credibility = min(1.0, max(0.0, junta.credibility + change))
+
+
+def take_power(world: World, ledger: Ledger, country: int) -> None:
+    """The junta of `country` takes power in its coup (its scenario `since` date)."""
+    junta = world.juntas[country]
+    world.junta_in_power[country] = True
+    junta.take_power()
+    ledger.add_events("coup", np.array([world.capital_cell[country]]), NONE, NONE,
+                      note=f"coup: {junta.leader} takes power")

@@ -5,7 +5,10 @@ Every present unit commits a violent event on a given day with probability
     p = base_rate * (1 - restraint) * min(strength / 100, strength_cap)
         * (contested_multiplier if the cell is in Kalyvas zones 2-4)
 
-where the cell has residents. Event sizes are Pareto-distributed (heavy-tailed, so single
+where the cell has residents. Armed groups punish communities that side with the state: their
+probability is multiplied by 1 + `collaboration_multiplier` x the state's influence in the
+cell. Within reach of an occupied peacekeeping camp it is cut by `foreign.protection`
+(`sim.mechanics.foreign_forces`). Event sizes are Pareto-distributed (heavy-tailed, so single
 events of hundreds occur), multiplied by `indiscriminate_multiplier` where the perpetrator's
 own influence is below `weak_control` (Kalyvas: indiscriminate violence where control is low),
 capped by `size_cap` and by `max_resident_share` of the cell's residents. Victims are drawn by
@@ -38,10 +41,12 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
     units = world.forces
     rows, victims = commit_violence(
         units.cell, units.faction, units.strength, units.present, world.restraint, world.bias,
-        world.actor_of_faction, world.influence, world.sahel_slot, world.zone, world.residents,
-        params.base_rate, params.strength_cap, params.contested_multiplier, params.size_scale,
+        world.actor_of_faction, world.guerrilla, world.influence, world.sahel_slot, world.zone,
+        world.protected, world.residents, params.base_rate, params.strength_cap,
+        params.contested_multiplier, params.collaboration_multiplier, params.size_scale,
         params.size_tail, params.size_cap, params.max_resident_share,
-        params.indiscriminate_multiplier, params.weak_control, rng.key, rng.day)
+        params.indiscriminate_multiplier, params.weak_control,
+        world.spec.parameters.foreign.protection, rng.key, rng.day)
     keep = victims.sum(axis=1) > 0
     if not keep.any():
         return
@@ -70,9 +75,10 @@ _pareto = numba.njit(cache=True)(pareto_size)
 
 @numba.njit(cache=True)
 def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_faction,
-                    influence, sahel_slot, zone, residents, base_rate, strength_cap,
-                    contested_multiplier, size_scale, size_tail, size_cap, max_resident_share,
-                    indiscriminate_multiplier, weak_control, key, day):
+                    guerrilla, influence, sahel_slot, zone, protected, residents, base_rate,
+                    strength_cap, contested_multiplier, collaboration_multiplier, size_scale,
+                    size_tail, size_cap, max_resident_share, indiscriminate_multiplier,
+                    weak_control, protection, key, day):
     """Events of the day: (E,) perpetrating unit rows and (E, G) victims by community.
 
     Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split.
@@ -93,11 +99,15 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
         contested = 2 <= zone[c] <= 4
         p = _probability(restraint[f], strength[i], contested, base_rate, strength_cap,
                          contested_multiplier)
+        slot = sahel_slot[c]
+        if guerrilla[f] and slot >= 0:  # punishing communities that side with the state
+            p = min(p * (1.0 + collaboration_multiplier * influence[0, slot]), 1.0)
+        p *= 1.0 - protection * protected[c]
         if uniform(key, day, i, 0) >= p:
             continue
         size = _pareto(uniform(key, day, i, 1), size_scale, size_tail)
-        slot = sahel_slot[c]
-        own = influence[actor_of_faction[f], slot] if slot >= 0 else 0.0
+        a = actor_of_faction[f]
+        own = influence[a, slot] if slot >= 0 and a >= 0 else 0.0
         if own < weak_control:
             size *= indiscriminate_multiplier
         size = min(size, size_cap, max_resident_share * here)

@@ -55,6 +55,11 @@ class CombatParams(Strict):
         0.3, 0.05, 0.95, "share", "Share of casualties killed (rest wounded); Bamako 77/277")
     max_daily_loss: float = param(
         0.5, 0.05, 1.0, "share", "Largest share of a force that can fall in one day")
+    raid_civilians_per_death: float = param(
+        0.5, 0.0, 10.0, "civilians/death",
+        "Civilians killed per fighter killed when an armed group attacks in a populated cell "
+        "(raids on villages and towns, trench diggers, militia families)",
+        "assumption; Barsalogho 24 Aug 2024: mostly civilians digging trenches (FACTS A)")
 
 
 class ComplexAttackParams(Strict):
@@ -131,6 +136,11 @@ class ViolenceParams(Strict):
         800.0, 10.0, 5000.0, "persons", "Largest single event against civilians")
     indiscriminate_multiplier: float = param(
         2.0, 1.0, 20.0, "x", "Size multiplier where the perpetrator's control is weak (Kalyvas)")
+    collaboration_multiplier: float = param(
+        5.0, 0.0, 50.0, "x per unit of state influence",
+        "Armed groups' rate of violence rises by this factor times the state's influence in "
+        "the cell (punishment of communities that collaborate or supply militia)",
+        "assumption; JNIM attacks on VDP and trench diggers (FACTS F; ACAPS Sep 2024)")
     weak_control: float = param(
         0.5, 0.0, 1.0, "influence",
         "Perpetrator's influence below which violence is indiscriminate")
@@ -188,7 +198,9 @@ class ControlParams(Strict):
     administration_sahelian: float = param(
         0.4, 0.0, 1.0, "share", "State administrative influence in Sahelian cells, unopposed")
     administration_saharan: float = param(
-        0.15, 0.0, 1.0, "share", "State administrative influence in Saharan cells, unopposed")
+        0.05, 0.0, 1.0, "share", "State administrative influence in Saharan cells, unopposed",
+        "assumption: the state is absent from most of the Sahara outside its towns, so "
+        "cells there without forces are ungoverned")
     administration_personnel: float = param(
         100.0, 0.0, 10000.0, "personnel",
         "Personnel-equivalent of full administration or governance in a cell's reach")
@@ -210,9 +222,16 @@ class JuntaParams(Strict):
     credibility_recovery: float = param(
         5e-3, 0.0, 0.1, "1/day", "Daily drift of credibility back toward its baseline")
     coup_rate: float = param(
-        1.0, 0.0, 50.0, "1/year", "Coup attempts per year at zero credibility")
+        25.0, 0.0, 100.0, "1/year", "Coup attempts per year at zero credibility",
+        "set with coup_threshold so that Burkina Faso's junta faces about two attempts in "
+        "2023-24 and Mali's none (four attempts Sep 2022-Sep 2024; none in Mali; FACTS F, M)")
+    coup_threshold: float = param(
+        0.6, 0.05, 1.0, "credibility",
+        "Credibility above which no coup is attempted; the hazard grows as "
+        "(1 - credibility / threshold)^2 below it")
     coup_success: float = param(
-        0.5, 0.0, 1.0, "probability", "Chance an attempt succeeds with no regime protection")
+        0.2, 0.0, 1.0, "probability", "Chance an attempt succeeds with no regime protection",
+        "four attempts against Traore, none succeeded (source article; FACTS F, M)")
     protection_reference: float = param(
         300.0, 1.0, 10000.0, "personnel",
         "Regime-protection personnel that halve a coup's chance of success")
@@ -235,6 +254,80 @@ class MovementParams(Strict):
         0.3, 0.0, 1.0, "share", "Random component of movement choices")
 
 
+class ForeignParams(Strict):
+    """What UN and Western forces change around them (sim.mechanics.foreign_forces).
+
+    Each channel can be switched off for an experiment by setting it to 0.
+    """
+
+    peacekeeping_radius: float = param(
+        2.0, 0.0, 20.0, "cells", "Reach of a peacekeeping camp's patrols (protection, deterrence)",
+        "assumption: about 50 km at 0.25 degree")
+    protection: float = param(
+        0.5, 0.0, 1.0, "share", "Share of violence against civilians prevented within reach of "
+        "a peacekeeping camp", "assumption (MINUSMA mandate: protection of civilians)")
+    deterrence: float = param(
+        0.5, 0.0, 1.0, "share", "Share of engagements prevented within reach of a peacekeeping "
+        "camp", "assumption")
+    camp_exclusion: int = param(
+        1, 0, 10, "cells", "Cells around an occupied peacekeeping camp that state forces do not "
+        "enter (the army took Kidal after the handover; 0 = off)",
+        "FACTS F: Kidal camp handed over 31 Oct 2023, army and Wagner took Kidal 14 Nov 2023")
+    support_reach: float = param(
+        20.0, 0.0, 80.0, "cells", "Reach of Western intelligence, air support and warning from "
+        "their bases", "assumption: ISR drones from Niamey and Agadez (FACTS F)")
+    support_firepower: float = param(
+        0.5, 0.0, 5.0, "x", "Extra firepower of supported partner forces within reach "
+        "(intelligence, air support): firepower x (1 + this)", "assumption")
+    support_warning: float = param(
+        0.5, 0.0, 1.0, "share", "Share of the ambush advantage removed for supported partner "
+        "columns within reach (warning)", "assumption")
+
+
+class RussianSupportParams(Strict):
+    """Channels of Russian regime protection (sim.mechanics.juntas, scenario events).
+
+    Regime protection itself (coup success) is `junta.protection_reference`; each channel here
+    can be switched off by setting it to 0.
+    """
+
+    garrison_release: float = param(
+        0.5, 0.0, 1.0, "share", "Share of the capital's own garrison freed for operations while "
+        "Russian guards protect the junta", "assumption (source article: regime protection)")
+    guards_needed: float = param(
+        50.0, 1.0, 5000.0, "personnel",
+        "Russian regime-protection personnel at the capital that free the garrison", "assumption")
+    arrival_credibility: float = param(
+        0.05, 0.0, 0.5, "credibility", "Junta credibility gained when a Russian unit arrives",
+        "assumption; source article: juntas' credibility rests on Russian-backed success")
+    departure_credibility: float = param(
+        0.05, 0.0, 0.5, "credibility", "Junta credibility lost when a Russian unit leaves",
+        "assumption; source article")
+
+
+class BlockadeParams(Strict):
+    """Sieges and blockades of towns (sim.mechanics.blockades)."""
+
+    min_population: float = param(
+        10000.0, 1000.0, 1e6, "persons", "Towns of at least this size can be blockaded",
+        "assumption; Djibo ~60,000 under blockade (ACLED fact sheet, Sep 2023)")
+    ring_cells: int = param(
+        2, 1, 10, "cells", "Radius of the ring of cells around a town whose control decides a "
+        "blockade", "assumption")
+    ring_share: float = param(
+        0.35, 0.05, 1.0, "share", "Share of the ring dominated by one armed group (held cells "
+        "count 1, contested cells 1/2) that blockades a town the state holds or contests",
+        "assumption; Djibo, Timbuktu blockaded by JNIM in 2023 (ACLED fact sheet, Sep 2023)")
+    death_rate: float = param(
+        0.3, 0.0, 50.0, "deaths/(100,000 people*day)",
+        "Civilians killed around a blockaded town (attacks on convoys, on people leaving, on "
+        "supply runs), by the blockading group",
+        "assumption; JNIM blockades of Djibo and Timbuktu, boat attack of Sep 2023 (ACLED)")
+    flight_block: float = param(
+        0.5, 0.0, 1.0, "share", "Share of flight out of a blockaded town prevented",
+        "assumption")
+
+
 class Parameters(Strict):
     """All behavioural parameters, by process; `sources` gives each one's basis."""
 
@@ -246,6 +339,9 @@ class Parameters(Strict):
     control: ControlParams = Field(default_factory=ControlParams)
     junta: JuntaParams = Field(default_factory=JuntaParams)
     movement: MovementParams = Field(default_factory=MovementParams)
+    foreign: ForeignParams = Field(default_factory=ForeignParams)
+    russian_support: RussianSupportParams = Field(default_factory=RussianSupportParams)
+    blockades: BlockadeParams = Field(default_factory=BlockadeParams)
     sources: dict[str, str] = Field(
         default_factory=dict, description="Dotted parameter name -> source of its value")
 

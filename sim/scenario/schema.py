@@ -18,8 +18,11 @@ from sim.geography import COMMUNITIES
 from sim.scenario.errors import ScenarioError, _FieldError, did_you_mean
 from sim.scenario.parameters import Parameters, Strict, _bounds, iter_parameter_names
 
-FACTION_KINDS = ("state", "militia", "russian", "jihadist", "separatist")
-STATE_SIDE_KINDS = ("state", "militia", "russian")
+FACTION_KINDS = ("state", "militia", "russian", "jihadist", "separatist", "peacekeeping",
+                 "western")
+STATE_SIDE_KINDS = ("state", "militia", "russian")  # the juntas' side: one control actor
+ARMED_GROUP_KINDS = ("jihadist", "separatist")  # each a control actor of its own
+FOREIGN_KINDS = ("peacekeeping", "western")  # UN and Western forces: no control, no junta
 
 Country = Literal["MLI", "BFA", "NER"]
 Stance = Literal["allied", "hostile", "neutral"]
@@ -45,9 +48,11 @@ class Faction(Strict):
     """An armed faction: its kind, whom it serves, and how it treats civilians."""
 
     label: str
-    kind: Literal["state", "militia", "russian", "jihadist", "separatist"]
+    kind: Literal["state", "militia", "russian", "jihadist", "separatist", "peacekeeping",
+                  "western"]
     country: Country | None = Field(
-        None, description="Country whose junta a state, militia or Russian faction serves")
+        None, description=("Country whose junta a state, militia or Russian faction serves, or "
+                           "where a peacekeeping or Western force operates"))
     restraint: float = Field(
         0.5, ge=0.0, le=1.0, description="1 = never harms civilians; 0 = no restraint",
         json_schema_extra={"unit": "share"})
@@ -65,7 +70,7 @@ class Faction(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Faction:
-        if self.kind in STATE_SIDE_KINDS and self.country is None:
+        if self.kind not in ARMED_GROUP_KINDS and self.country is None:
             raise ValueError(f"a {self.kind} faction needs 'country' (one of MLI, BFA, NER)")
         for group, weight in self.target_bias.items():
             if group not in COMMUNITIES:
@@ -80,6 +85,11 @@ class Faction(Strict):
     def state_side(self) -> bool:
         """True for the juntas' forces and their Russian allies."""
         return self.kind in STATE_SIDE_KINDS
+
+    @property
+    def armed_group(self) -> bool:
+        """True for jihadist and separatist factions (control actors of their own)."""
+        return self.kind in ARMED_GROUP_KINDS
 
 
 class Unit(Strict):
@@ -113,11 +123,15 @@ class HeldArea(Strict):
 
 
 class Junta(Strict):
-    """A country's military government."""
+    """A country's military government (from `since`, its coup, if inside the run)."""
 
     leader: str
     capital: str
     credibility: float = Field(0.6, ge=0.0, le=1.0, json_schema_extra={"unit": "share"})
+    since: Date | None = Field(
+        None, description=("Date of the coup that brought the junta to power: before it an "
+                           "elected government rules (no coup risk modelled); a date before "
+                           "the run's start means in power from the start, after its end never"))
     source: str = ""
 
 
@@ -125,19 +139,29 @@ EVENT_FIELDS: dict[str, set[str]] = {
     "deploy": {"unit", "strength"},
     "withdraw": {"unit"},
     "reinforce": {"unit", "strength"},
+    "advance": {"unit", "town"},
     "set_restraint": {"faction", "restraint"},
     "set_posture": {"faction", "posture"},
+    "end_support": {"faction"},
 }
+EVENT_ACTIONS = tuple(EVENT_FIELDS)
 
 
 class Event(Strict):
-    """A dated scenario event acting on a unit or a faction."""
+    """A dated scenario event acting on a unit or a faction.
+
+    `advance` moves a unit's base to a town (an offensive toward an objective); `end_support`
+    switches off a Western faction's support of its partner forces (e.g. after a coup), before
+    its units leave.
+    """
 
     id: Identifier | None = None
     date: Date
-    action: Literal["deploy", "withdraw", "reinforce", "set_restraint", "set_posture"]
+    action: Literal["deploy", "withdraw", "reinforce", "advance", "set_restraint",
+                    "set_posture", "end_support"]
     unit: Identifier | None = None
     faction: Identifier | None = None
+    town: str | None = None
     strength: int | None = Field(None, ge=0, le=200_000)
     restraint: float | None = Field(None, ge=0.0, le=1.0)
     posture: Literal["defensive", "balanced", "offensive"] | None = None
@@ -147,12 +171,16 @@ class Event(Strict):
     @model_validator(mode="after")
     def _check(self) -> Event:
         used = EVENT_FIELDS[self.action]
-        for name in ("unit", "faction", "strength", "restraint", "posture"):
+        for name in ("unit", "faction", "strength", "restraint", "posture", "town"):
             if getattr(self, name) is not None and name not in used:
                 raise ValueError(f"'{name}' is not used by a '{self.action}' event; it takes "
                                  f"{', '.join(sorted(used))}")
-        if self.action in ("deploy", "withdraw", "reinforce") and self.unit is None:
+        if self.action in ("deploy", "withdraw", "reinforce", "advance") and self.unit is None:
             raise ValueError(f"a '{self.action}' event needs 'unit'")
+        if self.action == "advance" and self.town is None:
+            raise ValueError("an 'advance' event needs 'town' (the unit's new base)")
+        if self.action == "end_support" and self.faction is None:
+            raise ValueError("an 'end_support' event needs 'faction' (a western faction)")
         if self.action == "reinforce" and self.strength is None:
             raise ValueError("a 'reinforce' event needs 'strength' (personnel added)")
         if self.action == "set_restraint" and (self.restraint is None or self.faction is None):
@@ -251,10 +279,10 @@ def _check_references(s: Scenario) -> None:
         if area.faction not in s.factions:
             raise _FieldError(("territory", i, "faction"), f"unknown faction '{area.faction}'"
                               f"{did_you_mean(area.faction, factions)}")
-        if s.factions[area.faction].state_side:
+        if not s.factions[area.faction].armed_group:
             raise _FieldError(("territory", i, "faction"),
-                              f"'{area.faction}' is a state-side faction; territory lists areas "
-                              "held by armed groups")
+                              f"'{area.faction}' is a {s.factions[area.faction].kind} faction; "
+                              "territory lists areas held by armed groups (jihadist, separatist)")
     event_ids: set[str] = set()
     for i, event in enumerate(s.events):
         if event.id is not None:
@@ -270,6 +298,10 @@ def _check_references(s: Scenario) -> None:
         if event.faction is not None and event.faction not in s.factions:
             raise _FieldError(("events", i, "faction"), f"unknown faction '{event.faction}'"
                               f"{did_you_mean(event.faction, factions)}")
+        if event.action == "end_support" and s.factions[event.faction].kind != "western":
+            raise _FieldError(("events", i, "faction"),
+                              f"'{event.faction}' is a {s.factions[event.faction].kind} faction; "
+                              "'end_support' applies to western factions")
     _check_deployments(s)
 
 

@@ -37,7 +37,8 @@ def test_flight_moves_people_to_their_refuge():
     displaced, by_origin = np.zeros(4), np.zeros(1)
     flight.flee(residents, displaced, by_origin, np.arange(4), np.zeros(4, dtype=np.int64),
                 np.array([1, 3, 1, 1], dtype=np.int8), np.array([3, 3, 3, 3]),
-                np.array([2.0, 0.0, 5.0, 0.0]), 50.0, 0.01, 0.5)
+                np.array([2.0, 0.0, 5.0, 0.0]), np.full(4, -1, dtype=np.int8), 50.0, 0.01, 0.5,
+                0.5)
     # Cell 0: 2 deaths x 50 = 100 of 1000 leave; cell 1 is contested: 1% of 1000 leave.
     assert residents.sum(axis=0).tolist() == pytest.approx([900.0, 990.0, 0.0, 0.0])
     assert displaced[3] == pytest.approx(110.0) and by_origin[0] == pytest.approx(110.0)

@@ -15,7 +15,8 @@ def integrate(a0, b0, fp, guerrilla, ambush, aimed, area, mult, dt, steps):
     forces = np.array([a0, b0])
     path = [forces.copy()]
     for _ in range(steps):
-        e = combat.expected_casualties(forces, HOSTILE, fp, guerrilla, ambush, aimed, area, mult)
+        e = combat.expected_casualties(forces, HOSTILE, fp, guerrilla, ambush, aimed, area,
+                                       np.full(2, mult))
         forces = np.maximum(forces - e.sum(axis=1) * dt, 0.0)
         path.append(forces.copy())
     return np.array(path)
@@ -46,24 +47,30 @@ def test_ambush_follows_the_mixed_law_invariant():
 def test_expected_casualties_aimed_and_ambush():
     fp, guerrilla = np.array([1.0, 2.0]), np.array([False, True])
     e = combat.expected_casualties(np.array([100.0, 50.0]), HOSTILE, fp, guerrilla, False,
-                                   0.01, 1e-4, 3.0)
+                                   0.01, 1e-4, np.full(2, 3.0))
     assert e[0, 1] == pytest.approx(0.01 * 2 * 50) and e[1, 0] == pytest.approx(0.01 * 100)
     e = combat.expected_casualties(np.array([100.0, 50.0]), HOSTILE, fp, guerrilla, True,
-                                   0.01, 1e-4, 3.0)
+                                   0.01, 1e-4, np.full(2, 3.0))
     assert e[0, 1] == pytest.approx(3.0 * 0.01 * 2 * 50)  # the column, boosted fire
     assert e[1, 0] == pytest.approx(1e-4 * 100 * 50)  # hidden guerrillas, area fire
     assert e[0, 0] == 0 and e[1, 1] == 0
 
 
-def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0):
+def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0, protected=None,
+               supported=None, partner=None, deterrence=0.0, support=(0.0, 0.0)):
     cells_of_units = np.flatnonzero(presence.sum(axis=0))
     cell = np.repeat(cells_of_units, 2)
     faction = np.tile([0, 1], cells_of_units.size)
     strength = presence[faction, cell].copy()
     present = strength > 0
+    n = presence.shape[1]
+    protected = np.zeros(n) if protected is None else protected
+    supported = np.zeros(n) if supported is None else supported
+    partner = np.zeros(2, dtype=bool) if partner is None else partner
     result = combat.engage(presence.copy(), assault, moved, cell, present, strength, faction,
-                           HOSTILE, ENEMIES, np.ones(2), np.array([False, True]), engage,
-                           evasion, 0.01, 1e-4, 3.0, 0.3, 0.5, key, day)
+                           HOSTILE, ENEMIES, np.ones(2), np.array([False, True]), protected,
+                           supported, partner, engage, evasion, 0.01, 1e-4, 3.0, 0.3, 0.5,
+                           deterrence, support[0], support[1], key, day)
     return result, strength, present
 
 
@@ -115,6 +122,34 @@ def test_no_engagement_between_allies_or_when_evading():
     cells = combat.engage(allies, np.zeros((2, 10)), np.zeros(10, bool), np.array([3, 3]),
                           np.ones(2, bool), np.array([400.0, 300.0]), np.array([0, 1]),
                           np.zeros((2, 2)), np.zeros(2, dtype=np.int64), np.ones(2),
-                          np.array([False, True]), 1.0, 0.0, 0.01, 1e-4, 3.0, 0.3, 0.5, key,
-                          0)[0]
+                          np.array([False, True]), np.zeros(10), np.zeros(10),
+                          np.zeros(2, dtype=bool), 1.0, 0.0, 0.01, 1e-4, 3.0, 0.3, 0.5, 0.0, 0.0,
+                          0.0, key, 0)[0]
     assert cells.size == 0
+    protected = np.zeros(10)
+    protected[3] = 1.0  # a peacekeeping camp with full deterrence: no fight
+    result, _, _ = run_engage(presence, np.zeros(10, bool), np.zeros((2, 10)), key, 0,
+                              protected=protected, deterrence=1.0)
+    assert result[0].size == 0
+
+
+def test_western_support_raises_partner_fire_and_blunts_ambushes():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]
+    key = RandomStreams(np.random.default_rng(2)).get("engage", 0).key
+    supported = np.zeros(10)
+    supported[3] = 1.0
+    partner = np.array([True, False])
+    moved = np.zeros(10, bool)
+    moved[3] = True  # an ambush of the supported column
+    plain, backed = np.zeros(2), np.zeros(2)
+    for day in range(1500):
+        for total, kwargs in ((plain, {}), (backed, {"supported": supported, "partner": partner,
+                                                     "support": (1.0, 1.0)})):
+            rows = run_engage(presence, moved, np.zeros((2, 10)), key, day, **kwargs)[0][4]
+            np.add.at(total, rows[:, 1], rows[:, 3] + rows[:, 4])
+    # The column's losses: 3x aimed fire in an ambush, 1x with full warning.
+    assert plain[0] / 1500 == pytest.approx(0.01 * 300 * 3.0, rel=0.06)
+    assert backed[0] / 1500 == pytest.approx(0.01 * 300 * 1.0, rel=0.06)
+    # The guerrillas suffer area fire from a column with twice the firepower.
+    assert backed[1] / plain[1] == pytest.approx(2.0, rel=0.08)

@@ -21,8 +21,8 @@ def test_zones_and_controllers_from_the_balance():
     state = np.array([1.0, 0.8, 0.5, 0.2, 0.0, 0.05])
     armed = np.array([0.0, 0.2, 0.5, 0.8, 1.0, 0.05])
     zone, controller = run_control(np.vstack([state, armed]))
-    assert zone.tolist() == [1, 2, 3, 4, 5, 1]  # the last: nobody reaches the minimum
-    assert controller.tolist() == [0, 0, control.CONTESTED, 1, 1, 0]
+    assert zone.tolist() == [1, 2, 3, 4, 5, 0]  # the last: nobody reaches the minimum
+    assert controller.tolist() == [0, 0, control.CONTESTED, 1, 1, control.UNGOVERNED]
 
 
 def test_controller_is_the_strongest_armed_group():
@@ -40,6 +40,13 @@ def test_entrenchment_moves_governance_toward_control():
     governance = np.zeros((3, 3))
     influence.entrench(governance, np.array([1, 2, control.CONTESTED]), steps=2.0)
     assert governance.tolist() == [[0, 0, 0], [0.5, 0, 0], [0, 0.5, 0]]
+
+
+def test_ungoverned_cells_are_not_state_held():
+    # A cell nobody reaches is ungoverned, whatever the balance of the little influence there.
+    zone, controller = run_control(np.array([[0.1, 0.1, 0.2], [0.0, 0.12, 0.0]]))
+    assert zone.tolist() == [0, 0, 1]
+    assert controller.tolist() == [control.UNGOVERNED, control.UNGOVERNED, 0]
 
 
 def targets(strength, cell, faction, static=None, governance=None, admin=None, reach=5):

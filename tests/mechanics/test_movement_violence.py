@@ -22,11 +22,13 @@ def test_moves_stay_in_allowed_cells_and_climb_the_field():
     cell = np.full(50, 44)
     moved = np.zeros(100, dtype=bool)
     crossed = np.zeros(100, dtype=bool)
+    excluded = np.zeros(100, dtype=bool)
     for day in range(20):
         movement.move_units(cell, np.full(50, 44), np.ones(50, bool), np.ones(50, bool),
                             np.zeros(50, dtype=np.int8), np.ones(50, bool),
                             np.zeros(50, dtype=np.int64), np.zeros(50, dtype=np.int64), field,
-                            allowed, neighbours, moved, 1.0, 1.0, 1.0, 0.1, 0.1, 10, KEY, day)
+                            allowed, excluded, neighbours, moved, 1.0, 1.0, 1.0, 0.1, 0.1, 10,
+                            KEY, day)
         assert set(cell.tolist()) <= {44, 45, 54, 55}
         crossed |= moved
     assert (cell == 55).all() and crossed[55] and not crossed[44]
@@ -64,9 +66,9 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
     n = 50
     rows, victims = violence.commit_violence(
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 1000.0), np.ones(n, bool),
-        np.zeros(1), np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros((1, 4)),
-        np.arange(4), np.full(4, 3, dtype=np.int8), residents, 1.0, 3.0, 3.0, 50.0, 1.4,
-        800.0, 1.0, 2.0, 0.5, KEY, 0)
+        np.zeros(1), np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool),
+        np.zeros((1, 4)), np.arange(4), np.full(4, 3, dtype=np.int8), np.zeros(4), residents,
+        1.0, 3.0, 3.0, 0.0, 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0, KEY, 0)
     assert rows.size > 1
     assert victims.sum(axis=0).tolist() <= [30, 10] and victims.sum() > 0
     assert residents[:, 1] + victims.sum(axis=0) == pytest.approx([30.0, 10.0])
@@ -79,4 +81,7 @@ def test_regime_protection_halves_coup_success():
     assert junta.coup_success_probability(0.0, p) == pytest.approx(p.coup_success)
     assert junta.coup_success_probability(p.protection_reference, p) == pytest.approx(
         p.coup_success / 2)
-    assert junta.coup_hazard(p) == pytest.approx(p.coup_rate / 365 * 0.8**2)
+    assert junta.coup_hazard(p) == pytest.approx(
+        p.coup_rate / 365 * (1 - 0.2 / p.coup_threshold) ** 2)
+    junta.credibility = p.coup_threshold + 0.01
+    assert junta.coup_hazard(p) == 0.0  # above the threshold no coup is attempted

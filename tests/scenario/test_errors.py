@@ -29,6 +29,15 @@ def test_value_out_of_range(tmp_path):
     assert "parameters.combat.engage_probability: 2 is out of range; allowed 0.0 to 1.0" in message
 
 
+def load_scenario_events() -> list:
+    """The bundled baseline's events (a child's own events are appended after them)."""
+    import tomllib
+
+    from ..conftest import SCENARIOS
+
+    return tomllib.loads((SCENARIOS / "baseline.toml").read_text(encoding="utf-8"))["events"]
+
+
 def test_negative_troop_count(tmp_path):
     message = error_of(child(tmp_path, '[[units]]\nid = "fama_bamako"\nstrength = -5\n'))
     assert "units[fama_bamako].strength: -5 is out of range; allowed 0 to 200000" in message
@@ -37,14 +46,17 @@ def test_negative_troop_count(tmp_path):
 def test_event_outside_the_run(tmp_path):
     body = '[[events]]\ndate = 2026-01-01\naction = "withdraw"\nunit = "bear_brigade"\n'
     message = error_of(child(tmp_path, body))
-    assert "events[8].date: 2026-01-01 is outside the run; allowed 2023-01-01 to 2024-12-31" \
-        in message
+    index = len(load_scenario_events())  # the child's event comes after the baseline's
+    assert (f"events[{index}].date: 2026-01-01 is outside the run; allowed 2023-01-01 to "
+            "2024-12-31") in message
 
 
 def test_event_naming_unknown_unit(tmp_path):
     body = '[[events]]\ndate = 2024-01-01\naction = "withdraw"\nunit = "bear_brigad"\n'
     message = error_of(child(tmp_path, body))
-    assert "events[8].unit: unknown unit 'bear_brigad' (did you mean 'bear_brigade'?)" in message
+    index = len(load_scenario_events())
+    assert (f"events[{index}].unit: unknown unit 'bear_brigad' (did you mean 'bear_brigade'?)"
+            in message)
 
 
 def test_unknown_town(tmp_path):
@@ -103,7 +115,8 @@ def test_resolution_must_divide_half_degree(tmp_path):
      'unit = "fama_centre"\n', "duplicate event id 'bear_brigade_arrives'"),
     ('[[units]]\nid = "fama_bamako"\nbase = 42\n', "units[fama_bamako].base: wrong type"),
     ('[[units]]\nid = "fama_centre"\nbase = [21.0, 2.0]\n',
-     "state, militia and Russian units must be based in Mali, Burkina Faso or Niger"),
+     "state, militia, Russian, peacekeeping and western units must be based in Mali, Burkina "
+     "Faso or Niger"),
     ("end = 2022-12-31\n", "end: 2022-12-31 must be after start (2023-01-01)"),
 ])
 def test_more_bad_inputs_give_one_line(tmp_path, body, message):

@@ -1,0 +1,96 @@
+"""Blockades: armed groups besiege towns the state still holds (Djibo, Timbuktu).
+
+Every `interval_days` a town of at least `min_population` people that the state holds or
+contests is blockaded by the armed group that dominates at least `ring_share` of the cells of
+the three countries in the ring of radius `ring_cells` around it (a cell it holds, zones 4-5,
+counts fully; a contested cell where it is the strongest armed group counts half); the blockade
+lifts when that no longer holds. Each day around a blockaded town the blockading group kills
+Poisson(`death_rate` x residents / 100,000) civilians (attacks on convoys, on people leaving, on
+supply runs; drawn by `sim.mechanics.victims`, logged as violence against civilians), and
+`flight_block` of the flight out of the town is prevented (`sim.mechanics.flight`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+from sim.ledger import CIVILIANS, MECHANISM_NAMES
+from sim.mechanics.victims import book_victims, draw_victims
+from sim.streams import poisson
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import BlockadeParams
+    from sim.streams import Stream
+    from sim.world import World
+
+BLOCKADE = MECHANISM_NAMES.index("blockade")
+
+
+def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> None:
+    """Update which towns are blockaded (periodically) and draw today's deaths around them."""
+    towns = world.town_cells
+    if rng.day % world.period_days == 0:
+        besiege(towns, world.controller, world.influence, world.sahel_slot,
+                world.country_bucket, world.blockaded_by, world.ny, int(params.ring_cells),
+                params.ring_share)
+    held = world.blockaded_by[towns]
+    if not (held > 0).any():
+        return
+    towns, blockader = towns[held > 0], held[held > 0]
+    factions = np.array([world.faction_index[world.actor_ids[a]] for a in blockader])
+    victims = siege_victims(towns, factions, world.residents, world.bias, params.death_rate,
+                            rng.key, rng.day)
+    hit = victims.sum(axis=1) > 0
+    if hit.any():
+        events = ledger.add_events(BLOCKADE, towns[hit], factions[hit], CIVILIANS)
+        book_victims(world, ledger, events, towns[hit], factions[hit], victims[hit])
+
+
+@numba.njit(cache=True)
+def besiege(towns, controller, influence, sahel_slot, country, blockaded_by, ny, ring,
+            share) -> None:
+    """Set `blockaded_by` of each town cell: the armed group dominating its ring, or -1."""
+    nx = controller.size // ny
+    held = np.zeros(influence.shape[0])
+    for town in towns:
+        blockaded_by[town] = -1
+        if controller[town] > 0 or controller[town] == -2:  # held by a group, or ungoverned
+            continue
+        held[:] = 0.0
+        cells = 0
+        x, y = town // ny, town % ny
+        for xx in range(max(x - ring, 0), min(x + ring + 1, nx)):
+            for yy in range(max(y - ring, 0), min(y + ring + 1, ny)):
+                c = xx * ny + yy
+                if c == town or country[c] >= 3:
+                    continue
+                cells += 1
+                if controller[c] > 0:
+                    held[controller[c]] += 1.0
+                elif controller[c] == -1:  # contested: half to the strongest armed group
+                    s = sahel_slot[c]
+                    held[1 + np.argmax(influence[1:, s])] += 0.5
+        if cells == 0:
+            continue
+        best = 1 + np.argmax(held[1:])
+        if held[best] >= share * cells:
+            blockaded_by[town] = best
+
+
+@numba.njit(cache=True)
+def siege_victims(towns, factions, residents, bias, death_rate, key, day):
+    """Civilians killed around each blockaded town today, (T, G)."""
+    out = np.zeros((towns.size, residents.shape[0]), dtype=np.int64)
+    for t in range(towns.size):
+        people = 0.0
+        for j in range(residents.shape[0]):
+            people += residents[j, towns[t]]
+        n = poisson(death_rate * people / 100000.0, key, day, towns[t], 0)
+        if n > 0:
+            draw_victims(residents, towns[t], bias[factions[t]], n, out[t], key, day, towns[t],
+                         8)
+    return out

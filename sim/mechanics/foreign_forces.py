@@ -1,0 +1,65 @@
+"""UN and Western forces: where their presence protects, deters and supports, each day.
+
+Peacekeeping camps (MINUSMA) protect civilians and deter attacks within `peacekeeping_radius`
+cells: violence against civilians there is cut by `protection` and engagements by
+`deterrence` (`sim.mechanics.violence`, `sim.mechanics.combat`); peacekeepers fight only in
+self-defence (their faction is neutral in the scenario's relations). State forces do not enter
+the `camp_exclusion` cells around an occupied camp: the army took Kidal only after the camp was
+handed over. Western forces (France, the United States) support the state forces of their
+partner country within `support_reach` cells of their bases while their support lasts (an
+`end_support` event, e.g. after Niger's coup, switches it off before they leave): partner
+firepower is multiplied by (1 + `support_firepower`) and the ambush advantage against partner
+columns is cut by `support_warning` (`sim.mechanics.combat`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.ledger import Ledger
+    from sim.scenario import ForeignParams
+    from sim.streams import Stream
+    from sim.world import World
+
+
+def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> None:
+    """Mark the cells that peacekeepers protect and Western forces support today."""
+    units = world.forces
+    kind = np.where(world.foreign & world.support_active, 2,
+                    np.where(world.foreign & (world.partner_of < 0), 1, 0))
+    cover(units.faction, units.cell, units.present, kind, world.ny, world.protected,
+          world.supported, world.excluded, params.peacekeeping_radius, params.support_reach,
+          params.camp_exclusion)
+    supporting = world.support_active & np.isin(
+        np.arange(len(world.faction_ids)), units.faction[units.present])
+    partners = world.partner_of[supporting]
+    world.partner_supported[:] = (world.state_side
+                                  & np.isin(world.faction_country, partners))
+
+
+@numba.njit(cache=True)
+def cover(faction, cell, present, kind, ny, protected, supported, excluded, radius, reach,
+          exclusion) -> None:
+    """Mark protected (kind 1 rows) and supported (kind 2 rows) cells, and camp exclusions."""
+    protected[:] = 0.0
+    supported[:] = 0.0
+    excluded[:] = False
+    nx = protected.size // ny
+    for i in range(faction.size):
+        k = kind[faction[i]]
+        if not present[i] or k == 0:
+            continue
+        x, y = cell[i] // ny, cell[i] % ny
+        r = int(radius) if k == 1 else int(reach)
+        for xx in range(max(x - r, 0), min(x + r + 1, nx)):
+            for yy in range(max(y - r, 0), min(y + r + 1, ny)):
+                if k == 1:
+                    protected[xx * ny + yy] = 1.0
+                    if abs(xx - x) <= exclusion and abs(yy - y) <= exclusion:
+                        excluded[xx * ny + yy] = exclusion > 0
+                else:
+                    supported[xx * ny + yy] = 1.0
