@@ -72,8 +72,8 @@ def test_run_writes_outputs(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "deaths, civilians" in printed and "Burkina Faso" in printed
     for name in ("timeseries.parquet", "events.parquet", "cell_months.parquet",
-                 "cell_control.parquet", "fatalities.parquet", "summary.json", "control.png", "fatalities.png",
-                 "map.png"):
+                 "cell_control.parquet", "fatalities.parquet", "summary.json", "control.png",
+                 "fatalities.png", "map.png"):
         assert (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3 and len(summary["scenario_hash"]) == 64
