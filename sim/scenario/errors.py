@@ -85,7 +85,9 @@ class Provenance:
                             chosen = (source, index)
                             break
                 return self.sources[chosen[0]], (kind, chosen[1], *loc[2:])
-        best, depth = 0, -1
+        # The nearest file that writes the most of the location; if none writes any of it (a
+        # required field missing), the root of the chain, which must define the whole scenario.
+        best, depth = len(self.sources) - 1, 0
         for i, source in enumerate(self.sources):
             found = _depth_present(source.data, loc)
             if found > depth:

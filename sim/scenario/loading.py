@@ -307,7 +307,9 @@ def _check_inherited_events(data: dict[str, Any], prov: Provenance) -> None:
     after = [(i, e) for i, e in outside if e["date"] > end]
     key = "end" if after else "start"
     ids = [e.get("id") for _, e in outside]
-    named = ", ".join(f"{e.get('id') or e.get('action')} ({e['date']})" for _, e in outside[:6])
+    named = ", ".join(f"{e.get('id') or e.get('action')} ({e['date']}, "
+                      f"{prov.where(('events', i, 'date')).rsplit(' -> ', 1)[-1]})"
+                      for i, e in outside[:6])
     more = f" and {len(outside) - 6} more" if len(outside) > 6 else ""
     side = "after the end" if after else "before the start"
     fix = (f"remove them with remove_events = {json.dumps(ids)}" if all(
