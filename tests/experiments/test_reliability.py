@@ -61,8 +61,8 @@ def test_a_worker_ends_itself_when_its_parent_is_gone() -> None:
             "from sim.experiments.executors import _worker_init\n"
             "_worker_init(os.getppid() + 10**7)\n"
             "time.sleep(30)\n")
-    result = subprocess.run([sys.executable, "-c", code], timeout=30)
-    assert result.returncode == 1
+    result = subprocess.run([sys.executable, "-c", code], timeout=30, capture_output=True)
+    assert (result.returncode, result.stderr) == (1, b"")
 
 
 # --- 7. damaged run files ---------------------------------------------------------------------
