@@ -1,17 +1,28 @@
 """The `sahel-sim` command line: the parser, the entry point and its exit codes.
 
 Exit codes: 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130
-interrupted. The commands live in `sim.cli.model` (one scenario at a time) and
+interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 output pipe closed (as `| head` does; no
+message, like other Unix tools). The commands live in `sim.cli.model` (one scenario at a time) and
 `sim.cli.experiments` (many runs); `sim.cli.common` holds what they share.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, UsageError
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    UsageError,
+)
 from sim.cli.experiments import register_experiment_commands
 from sim.cli.model import register_model_commands
 from sim.scenario import ScenarioError
@@ -42,11 +53,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `sahel-sim` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    terminated = threading.Event()
     try:
-        return int(args.func(args))
+        with _sigterm_as_interrupt(terminated):
+            code = int(args.func(args))
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
     except (ScenarioError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print("terminated" if terminated.is_set() else "interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if terminated.is_set() else EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    if terminated.is_set() and code == EXIT_INTERRUPTED:
+        return EXIT_TERMINATED
+    return code
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt(flag: threading.Event) -> Iterator[None]:
+    """SIGTERM stops a command as Ctrl-C does (it cleans up and keeps finished runs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        flag.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so that flushing at exit prints nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -154,6 +154,10 @@ def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., Exp
 
 def _finish(result: ExperimentResult, out: Path) -> int:
     print(f"\nresults in {out}/ ({len(result.files)} files; runs in {out}/runs/)")
+    moved = result.report.set_aside
+    if moved:
+        print(f"note: {len(moved)} damaged run file(s) were moved to {out}/runs/bad/ and run "
+              "again", file=sys.stderr)
     if result.n_failed:
         total = result.report.n_failed + len(result.report.finished)
         print(f"error: {result.n_failed} of {total} runs failed; their seeds and tracebacks are "

@@ -118,25 +118,130 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed: {seed} is negative; allowed 0 to 2**63-1")
     safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", scenario.name)
     out = Path(args.out) if args.out else Path("runs") / f"{safe_name}-seed{seed}"
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out)
+    remove_stale_partials(out.parent)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create {out.parent}: {exc.strerror or exc}") from None
     # Everything is written to a temporary folder that replaces `out` only when complete, so
-    # a failed run leaves earlier results as they were and no partial output.
+    # a failed or interrupted run leaves earlier results as they were and no partial output.
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write in {out.parent}: {exc.strerror or exc}") from None
     try:
         headline, written = _run_into(scenario, path, seed, partial, args)
+        check_output_folder(out)  # a user may have put files there during the run
+        _replace_folder(partial, out)
+    except UsageError:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     except Exception as exc:  # one line, not a traceback; earlier results stay intact
         shutil.rmtree(partial, ignore_errors=True)
         print(f"error: run of {path} (seed {seed}) failed: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         return EXIT_FAILED
-    _replace_folder(partial, out)
+    except BaseException:  # Ctrl-C, SIGTERM: remove what this run wrote
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     print(summary_table(headline))
     print(f"\nwrote {out}/: " + ", ".join(written))
     return EXIT_OK
+
+
+# Files a run writes (besides what its summary.json lists): a folder holding only these and a
+# summary.json written by sahel-sim is one this command may replace.
+_OUR_FILES = re.compile(r"^(summary\.json|[a-z_]+\.parquet|[a-z_]+\.png)$")
+_PARTIAL = re.compile(r"^\..+\.(partial|old)-(\d+)$")
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder this command must not replace (one line, exit 2).
+
+    Allowed: a folder that does not exist yet, an empty folder, or a folder written by
+    `sahel-sim run` (its summary.json names the package version and scenario hash) holding
+    nothing but what a run writes. Refused: anything else, the current folder or one above
+    it, a path through a file.
+
+    Raises:
+        UsageError: why the folder cannot be used.
+    """
+    try:
+        resolved = out.resolve()
+        cwd = Path.cwd().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"--out: {out}: {exc}") from None
+    if not out.name or out.name in (".", "..") or resolved == cwd or resolved in cwd.parents:
+        raise UsageError(f"--out: '{out}' is the current folder or one above it; name a new "
+                         "folder for the results (such as runs/my-run)")
+    for parent in [out, *out.parents]:
+        try:
+            if parent.exists() and not parent.is_dir():
+                what = "exists and is not a folder" if parent == out else "is not a folder"
+                raise UsageError(f"--out: {parent} {what}")
+        except OSError as exc:
+            raise UsageError(f"--out: {parent}: {exc.strerror or exc}") from None
+    if not out.exists():
+        return
+    try:
+        entries = sorted(p.name for p in out.iterdir())
+    except OSError as exc:
+        raise UsageError(f"--out: cannot list {out}: {exc.strerror or exc}") from None
+    if not entries:
+        return
+    summary = _our_summary(out / "summary.json")
+    hint = "choose another --out folder (a run replaces only a folder it wrote)"
+    if summary is None:
+        raise UsageError(f"--out: {out} holds files not written by sahel-sim run "
+                         f"({_names(entries)}); {hint}")
+    listed = set(summary.get("files") or []) | {"summary.json"}
+    foreign = [n for n in entries if n not in listed and not (
+        not summary.get("files") and _OUR_FILES.match(n) and (out / n).is_file())]
+    if foreign:
+        raise UsageError(f"--out: {out} also holds files a run did not write "
+                         f"({_names(foreign)}); {hint}")
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _our_summary(path: Path) -> dict | None:
+    """A run's summary.json (a dict with the package version and scenario hash), or None."""
+    try:
+        if not path.is_file() or path.stat().st_size > 50 << 20:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict) and {"version", "scenario_hash", "seed"} <= set(data):
+        return data
+    return None
+
+
+def remove_stale_partials(folder: Path) -> None:
+    """Remove `.NAME.partial-PID` and `.NAME.old-PID` folders left by runs that died."""
+    try:
+        candidates = [p for p in folder.iterdir() if _PARTIAL.match(p.name)]
+    except OSError:
+        return
+    for path in candidates:
+        pid = int(_PARTIAL.match(path.name).group(2))  # type: ignore[union-attr]
+        if pid != os.getpid() and not _alive(pid) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: argparse.Namespace
@@ -159,7 +264,7 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
     summary = {
         "scenario": scenario.name, "file": str(path), "scenario_hash": scenario.content_hash(),
         "seed": seed, "version": __version__, "start": str(scenario.start),
-        "end": str(scenario.end), "headline": headline,
+        "end": str(scenario.end), "headline": headline, "files": [],
         "scenario_resolved": scenario.model_dump(mode="json"),
     }
     tables = {"timeseries": ts, "events": events, "cell_months": model.cell_months(),
@@ -167,13 +272,15 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
               "fatalities": model.fatalities()}
     for name, table in tables.items():
         table.to_parquet(folder / f"{name}.parquet", index=False)
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
-                                         encoding="utf-8")
     written = [f"{n}.parquet" for n in tables] + ["summary.json"]
     if not args.no_plots:
         from sim.plots import save_run_plots
 
         written += [p.name for p in save_run_plots(model, ts, events, folder)]
+    # Written last and listing every file: what marks the folder as a run's (see --out).
+    summary["files"] = written
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                         encoding="utf-8")
     return headline, written
 
 

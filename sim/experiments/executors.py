@@ -15,6 +15,7 @@ import io
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -31,7 +32,9 @@ import pandas as pd
 from sim.experiments.errors import ExperimentCancelled, ExperimentError
 from sim.scenario import Scenario
 
-DASK_CONNECT_TIMEOUT = "20s"
+DASK_CONNECT_TIMEOUT = "10s"
+PROBE_SECONDS = 3.0  # a scheduler's port that does not answer within this is unreachable
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 POLL_SECONDS = 0.2
 MAX_ATTEMPTS = 3  # a run whose worker process dies this many times is recorded as failed
 
@@ -129,18 +132,109 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def execute_tasks(tasks: list[RunTask], workers: int, scheduler: str | None,
+def parse_scheduler(address: str) -> tuple[str, str, int]:
+    """Check a scheduler address (`tcp://HOST:PORT`); return its scheme, host and port.
+
+    Raises:
+        ExperimentError: a one-line message saying what is wrong with it.
+    """
+    expected = f"expected an address like tcp://HOST:PORT, got {address!r}"
+    scheme, sep, rest = str(address).partition("://")
+    if not sep or scheme not in SCHEDULER_SCHEMES or not rest or any(
+            c.isspace() for c in rest):
+        raise ExperimentError(f"--scheduler: {expected}")
+    rest = rest.split("/", 1)[0]
+    if rest.startswith("["):  # [IPv6]:PORT
+        host, _, port_text = rest[1:].partition("]")
+        port_text = port_text.removeprefix(":")
+    else:
+        host, _, port_text = rest.rpartition(":")
+    if not host:
+        raise ExperimentError(f"--scheduler: {expected}")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ExperimentError(f"--scheduler: port {port_text!r} is not a number from 1 to 65535 "
+                              f"(in {address!r})")
+    return scheme, host, int(port_text)
+
+
+def connect_scheduler(address: str) -> Any:
+    """A `distributed.Client` connected to a Dask scheduler, or a one-line ExperimentError.
+
+    The address is checked and its port probed first (a refused or silent port fails within
+    `PROBE_SECONDS`), so nothing waits for Dask's own connection timeout.
+    """
+    import socket
+
+    scheme, host, port = parse_scheduler(address)
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ExperimentError("a Dask scheduler needs dask[distributed]: "
+                              "pip install 'sahel-sim[experiments]'") from None
+    if scheme != "ucx":
+        try:
+            with socket.create_connection((host, port), timeout=PROBE_SECONDS):
+                pass
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (
+                "no answer" if isinstance(exc, TimeoutError) else str(exc) or type(exc).__name__)
+            raise ExperimentError(f"cannot reach the Dask scheduler at {address}: {reason}"
+                                  ) from None
+    problem = _probe_dask(address)
+    if problem:
+        raise ExperimentError(f"cannot reach the Dask scheduler at {address}: {problem}")
+    try:
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExperimentError(f"cannot reach the Dask scheduler at {address}: {reason}"
+                              ) from None
+
+
+def _probe_dask(address: str) -> str | None:
+    """Open one Dask connection (with its handshake) to `address`; what went wrong, or None.
+
+    It runs on a thread of its own with its own event loop and is given up after
+    `PROBE_SECONDS`, so that a port where something other than a Dask scheduler listens
+    fails quickly and without Dask's own retries and timeouts.
+    """
+    problem: list[str] = ["no answer (is it a Dask scheduler?)"]
+
+    async def probe() -> None:
+        from distributed.comm import connect
+
+        comm = await connect(address, timeout=PROBE_SECONDS)
+        await comm.close()
+
+    def attempt() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(probe(), PROBE_SECONDS))
+            problem[0] = ""
+        except BaseException as exc:  # anything: a garbled handshake can raise MemoryError
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            problem[0] = ("not a Dask scheduler, or it does not answer"
+                          if isinstance(exc, TimeoutError | MemoryError) or not text else
+                          f"{type(exc).__name__}: {text}")
+
+    thread = threading.Thread(target=attempt, name="sahel-dask-probe", daemon=True)
+    thread.start()
+    thread.join(PROBE_SECONDS + 1)
+    return problem[0] or None
+
+
+def execute_tasks(tasks: list[RunTask], workers: int, scheduler: Any,
                   cancel: threading.Event | None) -> Iterator[RunOutcome]:
     """Run tasks and yield their outcomes as they finish.
 
-    They go to a Dask cluster when `scheduler` is given, else to this process (one worker or
-    one task), else to a local pool of `workers` processes (at most one per task).
+    They go to a Dask cluster when `scheduler` is given (an address or a connected client,
+    which is closed at the end), else to this process (one worker or one task), else to a
+    local pool of `workers` processes (at most one per task).
 
     Raises:
         ExperimentCancelled: when `cancel` is set.
         ExperimentError: the Dask scheduler cannot be reached.
     """
-    if scheduler:
+    if scheduler is not None and scheduler != "":
         return _execute_dask(tasks, scheduler, cancel)
     if workers <= 1 or len(tasks) <= 1:
         return _execute_inline(tasks, cancel)
@@ -159,9 +253,39 @@ def _execute_inline(tasks: list[RunTask], cancel: threading.Event | None
             raise ExperimentCancelled from None
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which stops them cleanly."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCHDOG_SECONDS = 1.0
+
+
+def _worker_init(parent: int) -> None:
+    """Set up a pool worker: leave Ctrl-C to the parent, and die with the parent.
+
+    Workers ignore SIGINT (the parent stops them cleanly). So that a parent killed with
+    SIGKILL leaves no worker behind, the kernel is asked to send SIGKILL to the worker when
+    its parent dies (`prctl(PR_SET_PDEATHSIG)` on Linux), and a watchdog thread checks the
+    parent's id every second (any platform) and ends the worker when it has changed.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="sahel-parent-watchdog", daemon=True).start()
 
 
 def _execute_pool(tasks: list[RunTask], workers: int, cancel: threading.Event | None
@@ -172,7 +296,7 @@ def _execute_pool(tasks: list[RunTask], workers: int, cancel: threading.Event | 
     queue = list(tasks)
     while queue:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context,
-                                   initializer=_ignore_sigint)
+                                   initializer=_worker_init, initargs=(os.getpid(),))
         futures: dict[Future[RunOutcome], RunTask] = {
             pool.submit(execute_run, task): task for task in queue}
         queue = []
@@ -219,20 +343,12 @@ def _shutdown_pool(pool: ProcessPoolExecutor, clean: bool) -> None:
         process.join(timeout=10)
 
 
-def _execute_dask(tasks: list[RunTask], scheduler: str, cancel: threading.Event | None
+def _execute_dask(tasks: list[RunTask], scheduler: Any, cancel: threading.Event | None
                   ) -> Iterator[RunOutcome]:
     """Submit every run to a Dask cluster; runs on a lost worker are rescheduled by Dask."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise ExperimentError("a Dask scheduler needs dask[distributed]: "
-                              "pip install 'sahel-sim[experiments]'") from None
-    try:
-        client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ExperimentError(f"cannot reach the Dask scheduler at {scheduler}: {reason}"
-                              ) from None
+    from distributed import as_completed
+
+    client = connect_scheduler(scheduler) if isinstance(scheduler, str) else scheduler
     futures: list[Any] = []
     try:
         prefix = uuid.uuid4().hex[:8]

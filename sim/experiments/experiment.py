@@ -15,7 +15,7 @@ The modules behind it, all in `sim.experiments`: `prepared` (scenarios ready to 
 
 from __future__ import annotations
 
-import re
+import contextlib
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -32,6 +32,7 @@ from sim.experiments.designs import (
     sensitivity_indices,
 )
 from sim.experiments.errors import ExperimentError
+from sim.experiments.executors import connect_scheduler, parse_scheduler
 from sim.experiments.outcomes import HEADLINE_OUTCOMES, outcome_frame
 from sim.experiments.prepared import PreparedScenario, ScenarioLike, prepare_scenario
 from sim.experiments.reporting import comparison_markdown, markdown_table
@@ -77,12 +78,11 @@ def _unique_labels(labels: Sequence[str]) -> list[str]:
 
 
 def _check_common(runs: int, workers: int, root_seed: int | None,
-                  scheduler: str | None) -> None:
-    if scheduler is not None and not re.fullmatch(r"(tcp|tls|ucx|ws|wss)://\S+", scheduler):
-        raise ExperimentError(f"--scheduler: expected an address like tcp://HOST:PORT, got "
-                              f"{scheduler!r}")
+                  scheduler: str | None, runs_option: str = "--runs") -> None:
+    if scheduler is not None:
+        parse_scheduler(scheduler)
     if runs < 1:
-        raise ExperimentError(f"--runs must be at least 1, got {runs}")
+        raise ExperimentError(f"{runs_option} must be at least 1, got {runs}")
     if workers < 1:
         raise ExperimentError(f"--workers must be at least 1, got {workers}")
     if root_seed is not None and not 0 <= root_seed < 2**63:
@@ -123,26 +123,28 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
     seeds = spawn_seeds(root, runs)
     plan = [PlannedRun(run_id_for(prepared.hash, s), prepared.label, prepared.hash, 0, i, s)
             for i, s in enumerate(seeds)]
-    store = ResultStore(out)
-    store.open(base_manifest("ensemble", {prepared.label: prepared}, root, None, command))
-    report = execute_plan(store, plan, {prepared.hash: prepared}, workers, scheduler, progress,
-                          cancel)
-    ok = [r.run_id for r in plan if r.run_id in report.finished]
-    outcomes = outcome_frame(store, {prepared.hash: prepared.scenario}, plan, report.finished)
-    result = EnsembleResult(outcomes, report.failures, report, out)
-    if ok:
-        result.bands, _ = quantile_bands(store, prepared.scenario, ok)
-        result.summary = outcome_quantiles(outcomes)
-    if out is not None and ok:
-        result.files += _write_frames(out, {"outcomes.csv": outcomes,
-                                            "outcome_quantiles.csv": result.summary})
-        result.files.append(_write_parquet(out / "bands.parquet", result.bands))
-        if plots:
-            from sim.experiments.plots import ensemble_figures
+    # Reach the scheduler before anything is written into `out`, then lock `out`.
+    client = connect_scheduler(scheduler) if scheduler is not None else None
+    with _closing(client), ResultStore(out) as store:
+        store.open(base_manifest("ensemble", {prepared.label: prepared}, root, None, command))
+        report = execute_plan(store, plan, {prepared.hash: prepared}, workers, client, progress,
+                              cancel)
+        ok = [r.run_id for r in plan if r.run_id in report.finished]
+        outcomes = outcome_frame(store, {prepared.hash: prepared.scenario}, plan, report.finished)
+        result = EnsembleResult(outcomes, report.failures, report, out)
+        if ok:
+            result.bands, _ = quantile_bands(store, prepared.scenario, ok)
+            result.summary = outcome_quantiles(outcomes)
+        if out is not None and ok:
+            result.files += _write_frames(out, {"outcomes.csv": outcomes,
+                                                "outcome_quantiles.csv": result.summary})
+            result.files.append(_write_parquet(out / "bands.parquet", result.bands))
+            if plots:
+                from sim.experiments.plots import ensemble_figures
 
-            result.files += ensemble_figures(result.bands, prepared.scenario,
-                                             out / "plots", title=prepared.label)
-    return result
+                result.files += ensemble_figures(result.bands, prepared.scenario,
+                                                 out / "plots", title=prepared.label)
+        return result
 
 
 def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], runs: int,
@@ -189,50 +191,52 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
     seeds = spawn_seeds(root, runs)
     plan = [PlannedRun(run_id_for(p.hash, s), label, p.hash, 0, i, s)
             for label, p in prepared.items() for i, s in enumerate(seeds)]
-    store = ResultStore(out)
-    store.open(base_manifest("compare", prepared, root, None, command))
-    payloads = {p.hash: p for p in prepared.values()}
-    report = execute_plan(store, plan, payloads, workers, scheduler, progress, cancel)
-    scen_of = {p.hash: p.scenario for p in prepared.values()}
-    outcomes = outcome_frame(store, scen_of, plan, report.finished)
-    result = ComparisonResult(outcomes, report.failures, report, out, baseline=base_label,
-                              counterfactuals=list(cf_labels))
-    ids = {label: [run_id_for(p.hash, s) for s in seeds] for label, p in prepared.items()}
-    done = report.finished
-    tables, paired = [], {}
-    by_id = outcomes.drop_duplicates("run_id").set_index("run_id")[HEADLINE_OUTCOMES]
-    for label in cf_labels:
-        pairs = [i for i in range(runs) if ids[base_label][i] in done and ids[label][i] in done]
-        a = by_id.loc[[ids[base_label][i] for i in pairs]].to_numpy()
-        b = by_id.loc[[ids[label][i] for i in pairs]].to_numpy()
-        if pairs:
-            tables.append(paired_table(label, a, b))
-        paired[label] = (prepared[label].scenario, [ids[base_label][i] for i in pairs],
-                         [ids[label][i] for i in pairs])
-    if tables:
-        result.table = pd.concat(tables, ignore_index=True)
-    base_ok = [rid for rid in ids[base_label] if rid in done]
-    if base_ok:
-        result.bands[base_label], result.difference_bands = quantile_bands(
-            store, base.scenario, base_ok, paired)
-    for label in cf_labels:
-        cf_ok = [rid for rid in ids[label] if rid in done]
-        if cf_ok:
-            result.bands[label], _ = quantile_bands(store, prepared[label].scenario, cf_ok)
-    if out is not None and result.bands:
-        result.files += _write_frames(out, {"outcomes.csv": outcomes,
-                                            "comparison.csv": result.table})
-        (out / "comparison.md").write_text(comparison_markdown(result), encoding="utf-8")
-        result.files.append(out / "comparison.md")
-        result.files.append(_write_parquet(out / "bands.parquet", _labelled(result.bands)))
-        if result.difference_bands:
-            result.files.append(_write_parquet(out / "difference_bands.parquet",
-                                               _labelled(result.difference_bands)))
-        if plots:
-            from sim.experiments.plots import comparison_figures
+    # Reach the scheduler before anything is written into `out`, then lock `out`.
+    client = connect_scheduler(scheduler) if scheduler is not None else None
+    with _closing(client), ResultStore(out) as store:
+        store.open(base_manifest("compare", prepared, root, None, command))
+        payloads = {p.hash: p for p in prepared.values()}
+        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
+        scen_of = {p.hash: p.scenario for p in prepared.values()}
+        outcomes = outcome_frame(store, scen_of, plan, report.finished)
+        result = ComparisonResult(outcomes, report.failures, report, out, baseline=base_label,
+                                  counterfactuals=list(cf_labels))
+        ids = {label: [run_id_for(p.hash, s) for s in seeds] for label, p in prepared.items()}
+        done = report.finished
+        tables, paired = [], {}
+        by_id = outcomes.drop_duplicates("run_id").set_index("run_id")[HEADLINE_OUTCOMES]
+        for label in cf_labels:
+            pairs = [i for i in range(runs) if ids[base_label][i] in done and ids[label][i] in done]
+            a = by_id.loc[[ids[base_label][i] for i in pairs]].to_numpy()
+            b = by_id.loc[[ids[label][i] for i in pairs]].to_numpy()
+            if pairs:
+                tables.append(paired_table(label, a, b))
+            paired[label] = (prepared[label].scenario, [ids[base_label][i] for i in pairs],
+                             [ids[label][i] for i in pairs])
+        if tables:
+            result.table = pd.concat(tables, ignore_index=True)
+        base_ok = [rid for rid in ids[base_label] if rid in done]
+        if base_ok:
+            result.bands[base_label], result.difference_bands = quantile_bands(
+                store, base.scenario, base_ok, paired)
+        for label in cf_labels:
+            cf_ok = [rid for rid in ids[label] if rid in done]
+            if cf_ok:
+                result.bands[label], _ = quantile_bands(store, prepared[label].scenario, cf_ok)
+        if out is not None and result.bands:
+            result.files += _write_frames(out, {"outcomes.csv": outcomes,
+                                                "comparison.csv": result.table})
+            (out / "comparison.md").write_text(comparison_markdown(result), encoding="utf-8")
+            result.files.append(out / "comparison.md")
+            result.files.append(_write_parquet(out / "bands.parquet", _labelled(result.bands)))
+            if result.difference_bands:
+                result.files.append(_write_parquet(out / "difference_bands.parquet",
+                                                   _labelled(result.difference_bands)))
+            if plots:
+                from sim.experiments.plots import comparison_figures
 
-            result.files += comparison_figures(result, out / "plots")
-    return result
+                result.files += comparison_figures(result, out / "plots")
+        return result
 
 
 def _labelled(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -276,7 +280,7 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
     Raises:
         ScenarioError, ExperimentError: bad names, ranges or sizes, before any run starts.
     """
-    _check_common(runs_per_point, workers, root_seed, scheduler)
+    _check_common(runs_per_point, workers, root_seed, scheduler, "--runs-per-point")
     base = prepare_scenario(scenario)
     if isinstance(params, Mapping):
         specs = [f"{k}={lo}:{hi}" for k, (lo, hi) in params.items()]
@@ -301,35 +305,48 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
             for i, p in enumerate(prepared) for j, s in enumerate(seeds)]
     design_info = {"design": design, "samples": samples, "parameters": {
         n: list(r) for n, r in ranges.items()}, "points": points.tolist()}
-    store = ResultStore(out)
-    store.open(base_manifest("sweep", {base.label: base}, root, design_info, command))
-    payloads = {p.hash: p for p in prepared}
-    report = execute_plan(store, plan, payloads, workers, scheduler, progress, cancel)
-    outcomes = outcome_frame(store, {p.hash: p.scenario for p in prepared}, plan,
-                             report.finished)
-    points_frame = pd.DataFrame(points, columns=names)
-    points_frame.insert(0, "point", np.arange(len(points)))
-    means = outcomes.groupby("point")[HEADLINE_OUTCOMES].mean().reindex(
-        np.arange(len(points)))
-    point_outcomes = pd.concat([points_frame, means.reset_index(drop=True)], axis=1)
-    result = SweepResult(outcomes, report.failures, report, out, design=design,
-                         parameters=ranges, points=points_frame, point_outcomes=point_outcomes)
-    if design in ("sobol", "morris"):
-        result.sensitivity = sensitivity_indices(ranges, design, points, point_outcomes, root)
-    if out is not None:
-        frames = {"points.csv": points_frame, "outcomes.csv": outcomes,
-                  "point_outcomes.csv": point_outcomes}
-        if result.sensitivity is not None:
-            frames["sensitivity.csv"] = result.sensitivity
-            (out / "sensitivity.md").write_text(markdown_table(result.sensitivity),
-                                                encoding="utf-8")
-            result.files.append(out / "sensitivity.md")
-        result.files += _write_frames(out, frames)
-        if plots:
-            from sim.experiments.plots import sweep_figures
+    # Reach the scheduler before anything is written into `out`, then lock `out`.
+    client = connect_scheduler(scheduler) if scheduler is not None else None
+    with _closing(client), ResultStore(out) as store:
+        store.open(base_manifest("sweep", {base.label: base}, root, design_info, command))
+        payloads = {p.hash: p for p in prepared}
+        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
+        outcomes = outcome_frame(store, {p.hash: p.scenario for p in prepared}, plan,
+                                 report.finished)
+        points_frame = pd.DataFrame(points, columns=names)
+        points_frame.insert(0, "point", np.arange(len(points)))
+        means = outcomes.groupby("point")[HEADLINE_OUTCOMES].mean().reindex(
+            np.arange(len(points)))
+        point_outcomes = pd.concat([points_frame, means.reset_index(drop=True)], axis=1)
+        result = SweepResult(outcomes, report.failures, report, out, design=design,
+                             parameters=ranges, points=points_frame, point_outcomes=point_outcomes)
+        if design in ("sobol", "morris"):
+            result.sensitivity = sensitivity_indices(ranges, design, points, point_outcomes, root)
+        if out is not None:
+            frames = {"points.csv": points_frame, "outcomes.csv": outcomes,
+                      "point_outcomes.csv": point_outcomes}
+            if result.sensitivity is not None:
+                frames["sensitivity.csv"] = result.sensitivity
+                (out / "sensitivity.md").write_text(markdown_table(result.sensitivity),
+                                                    encoding="utf-8")
+                result.files.append(out / "sensitivity.md")
+            result.files += _write_frames(out, frames)
+            if plots:
+                from sim.experiments.plots import sweep_figures
 
-            result.files += sweep_figures(result, out / "plots")
-    return result
+                result.files += sweep_figures(result, out / "plots")
+        return result
+
+
+@contextlib.contextmanager
+def _closing(client: Any) -> Any:
+    """Close a Dask client (if any) when the experiment ends, however it ends."""
+    try:
+        yield client
+    finally:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=10)
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,11 +5,16 @@ With an output folder, every finished run is one Parquet file
 renamed), and `manifest.json` records the scenario hashes, overrides, seeds, package version,
 command and failures. Re-running the same command in the same folder runs only what is
 missing; a folder holding another experiment (changed scenario, design, root seed or version)
-is refused. Without a folder everything stays in memory (the dashboard uses this).
+is refused. Run files found on resuming are checked (readable Parquet with the expected rows);
+damaged ones are moved to `runs/bad/` and run again. While an experiment writes into a folder
+it holds an advisory lock on `out/.lock` (`fcntl.flock`), and a second writer is refused with
+the first one's process id. Without a folder everything stays in memory (the dashboard uses
+this).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
+BAD_DIR = "bad"  # under runs/: damaged run files found on resuming
+LOCK = ".lock"
 MANIFEST_FORMAT = 1
 _IDENTITY = ("format", "kind", "package_version", "root_seed", "scenarios", "design")
 
@@ -42,6 +49,50 @@ class ResultStore:
         self.out = out
         self._memory: dict[str, bytes] = {}
         self.manifest: dict[str, Any] = {}
+        self._lock: int | None = None
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder's lock (taken by `open`)."""
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
+
+    def _take_lock(self) -> None:
+        """Lock the folder against a second writer (advisory, released when the process ends).
+
+        Raises:
+            ExperimentError: another process holds the lock; the message names its id.
+        """
+        import fcntl
+
+        assert self.out is not None
+        path = self.out / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ExperimentError(f"{self.out}: cannot write in this folder: "
+                                  f"{exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            except OSError:
+                holder = ""
+            os.close(fd)
+            who = f"process {holder}" if holder.isdigit() else "another process"
+            raise ExperimentError(f"{self.out}: in use by another sahel-sim command ({who}); "
+                                  "wait for it to finish or use another --out folder") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock = fd
 
     @property
     def runs_dir(self) -> Path:
@@ -65,6 +116,21 @@ class ResultStore:
             return
         if self.out.exists() and not self.out.is_dir():
             raise ExperimentError(f"{self.out}: exists and is not a folder")
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExperimentError(f"{self.out}: cannot create the folder: "
+                                  f"{exc.strerror or exc}") from None
+        if self._lock is None:
+            self._take_lock()
+        try:
+            self._open(manifest)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, manifest: dict[str, Any]) -> None:
+        assert self.out is not None
         old_path = self.out / MANIFEST
         if old_path.exists():
             try:
@@ -87,6 +153,33 @@ class ResultStore:
         if self.out is None:
             return run_id in self._memory
         return self.path(run_id).exists()
+
+    def check(self, run_id: str, rows: int) -> str | None:
+        """Why a finished run's file is damaged (unreadable, not `rows` rows), or None."""
+        if self.out is None:
+            return None
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(self.path(run_id))
+        except Exception as exc:  # pyarrow raises several kinds for damaged files
+            reason = str(exc).splitlines()[0] if str(exc) else ""
+            return f"unreadable: {type(exc).__name__}: {reason}"
+        if table.num_rows != rows:
+            return f"incomplete: {table.num_rows} rows, expected {rows}"
+        return None
+
+    def set_aside(self, run_id: str) -> Path:
+        """Move a damaged run file to `runs/bad/` (never overwriting an earlier one)."""
+        bad = self.runs_dir / BAD_DIR
+        bad.mkdir(exist_ok=True)
+        target = bad / self.path(run_id).name
+        n = 1
+        while target.exists():
+            target = bad / f"{self.path(run_id).stem}.{n}.parquet"
+            n += 1
+        os.replace(self.path(run_id), target)
+        return target
 
     def save(self, run_id: str, data: bytes) -> None:
         """Keep a finished run: write to a temporary name, then rename (atomic)."""

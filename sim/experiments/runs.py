@@ -2,7 +2,8 @@
 
 A *run* is one (scenario, parameter overrides, seed); its id is the scenario's content hash
 and the seed, so the same run is done once however many times the plan names it.
-`execute_plan` runs what the store does not hold yet (see `sim.experiments.executors`), keeps
+`execute_plan` runs what the store does not hold yet (a damaged run file is set aside and
+run again) (see `sim.experiments.executors`), keeps
 each result in the store and records progress and failures in its manifest. Scenarios are
 prepared in `sim.experiments.prepared`.
 """
@@ -13,12 +14,13 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sim.experiments.executors import RunTask, execute_tasks
 from sim.experiments.prepared import PreparedScenario
 from sim.experiments.result_store import ResultStore
+from sim.geography import N_COUNTRIES
 
 ProgressCallback = Callable[[int, int, int], None]
 
@@ -52,6 +54,7 @@ class RunReport:
     compute_seconds: list[float]
     encode_seconds: list[float]
     workers: int  # local processes used (0 on Dask)
+    set_aside: list[str] = field(default_factory=list)  # damaged run files moved to runs/bad/
 
     @property
     def n_failed(self) -> int:
@@ -60,14 +63,31 @@ class RunReport:
 
 
 def execute_plan(store: ResultStore, plan: list[PlannedRun],
-                 payloads: Mapping[str, PreparedScenario], workers: int, scheduler: str | None,
+                 payloads: Mapping[str, PreparedScenario], workers: int, scheduler: Any,
                  progress: ProgressCallback | None, cancel: threading.Event | None
                  ) -> RunReport:
-    """Execute every planned run not finished yet; record results and failures."""
+    """Execute every planned run not finished yet; record results and failures.
+
+    `scheduler` is a Dask scheduler address, a connected `distributed.Client` (see
+    `sim.experiments.executors.connect_scheduler`) or None for local workers.
+    """
     unique: dict[str, PlannedRun] = {}
     for run in plan:
         unique.setdefault(run.run_id, run)
-    finished = {rid for rid in unique if store.has(rid)}
+    finished: set[str] = set()
+    set_aside: list[str] = []
+    for rid, run in unique.items():
+        if not store.has(rid):
+            continue
+        rows = payloads[run.scenario_hash].scenario.days * N_COUNTRIES
+        problem = store.check(rid, rows)
+        if problem is None:
+            finished.add(rid)
+        else:  # damaged (a truncated file, say): keep it aside and run it again
+            moved = store.set_aside(rid)
+            set_aside.append(str(moved))
+            store.manifest.setdefault("set_aside", []).append(
+                {"run": rid, "file": str(moved), "problem": problem})
     reused = len(finished)
     todo = [RunTask(rid, payloads[run.scenario_hash].payload, run.scenario_hash, run.seed)
             for rid, run in unique.items() if rid not in finished]
@@ -114,6 +134,7 @@ def execute_plan(store: ResultStore, plan: list[PlannedRun],
         store.manifest["status"] = {"state": state, "planned": total, "finished": len(finished),
                                     "failed": len(failures)}
         store.write_manifest()
-    used = 0 if scheduler else (1 if workers <= 1 or len(todo) <= 1 else min(workers, len(todo)))
+    local = 1 if workers <= 1 or len(todo) <= 1 else min(workers, len(todo))
+    used = 0 if scheduler is not None else local
     return RunReport(plan, finished, failures, reused, time.perf_counter() - started, compute,
-                     encode, used)
+                     encode, used, set_aside)

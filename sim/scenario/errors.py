@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,90 @@ def _line_from_message(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _located(files: list[Path], loc: tuple[Any, ...], data: dict[str, Any], msg: str) -> str:
-    where = _where(files, loc)
-    return f"{where}: {_dotted(loc, data)}: {msg}"
+def at(label: str, line: int | None) -> str:
+    """'file:line', or 'file' when the line is unknown (never 'file:None')."""
+    return f"{label}:{line}" if line else label
+
+
+@dataclass(slots=True)
+class Source:
+    """One file of an `extends` chain: its path, how messages name it, its text and data."""
+
+    path: Path
+    label: str  # the chain that led to it: "child.toml -> baseline.toml"
+    text: str | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Provenance:
+    """Which file of an `extends` chain wrote each part of a merged scenario.
+
+    `sources` lists the files, the one loaded first; `units` and `events` run parallel to
+    the merged lists: for each entry, the (source, index in that file) pairs that wrote it,
+    nearest file first.
+    """
+
+    sources: list[Source]
+    units: list[list[tuple[int, int]]] = field(default_factory=list)
+    events: list[list[tuple[int, int]]] = field(default_factory=list)
+
+    @classmethod
+    def of_files(cls, files: list[Path]) -> Provenance:
+        """Without a record of the merge: every key is looked for in the first file."""
+        return cls([Source(files[0], str(files[0]))])
+
+    def locate(self, loc: tuple[Any, ...]) -> tuple[Source, tuple[Any, ...]]:
+        """The file that wrote a merged location, and the location inside that file."""
+        kind = loc[0] if loc else None
+        if kind in ("units", "events") and len(loc) >= 2 and isinstance(loc[1], int):
+            table = self.units if kind == "units" else self.events
+            writers = table[loc[1]] if loc[1] < len(table) else []
+            if writers:
+                chosen = writers[-1]  # the file that introduced the entry
+                if len(loc) > 2:
+                    for source, index in writers:
+                        entry = _entry(self.sources[source].data, kind, index)
+                        if isinstance(entry, dict) and loc[2] in entry:
+                            chosen = (source, index)
+                            break
+                return self.sources[chosen[0]], (kind, chosen[1], *loc[2:])
+        # The nearest file that writes the most of the location; if none writes any of it (a
+        # required field missing), the root of the chain, which must define the whole scenario.
+        best, depth = len(self.sources) - 1, 0
+        for i, source in enumerate(self.sources):
+            found = _depth_present(source.data, loc)
+            if found > depth:
+                best, depth = i, found
+        return self.sources[best], loc
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """'chain:line' of the file that wrote a location (the line when it can be found)."""
+        source, local = self.locate(loc)
+        return at(source.label, _find_line(source.path, local, text=source.text))
+
+
+def _entry(data: dict[str, Any] | None, kind: str, index: int) -> Any:
+    entries = data.get(kind) if isinstance(data, dict) else None
+    return entries[index] if isinstance(entries, list) and index < len(entries) else None
+
+
+def _depth_present(data: Any, loc: tuple[Any, ...]) -> int:
+    """How many leading parts of a (key-only) location a file's data has."""
+    depth, node = 0, data
+    for part in loc:
+        if isinstance(node, dict) and not isinstance(part, int) and part in node:
+            node = node[part]
+            depth += 1
+        else:
+            break
+    return depth
+
+
+def _located(where: Provenance | list[Path], loc: tuple[Any, ...], data: dict[str, Any],
+             msg: str) -> str:
+    prov = where if isinstance(where, Provenance) else Provenance.of_files(where)
+    return f"{prov.where(loc)}: {_dotted(loc, data)}: {msg}"
 
 
 def _where(files: list[Path], loc: tuple[Any, ...]) -> str:
@@ -47,8 +129,7 @@ def _where(files: list[Path], loc: tuple[Any, ...]) -> str:
         line = _find_line(path, loc, exact=True)
         if line:
             return f"{path}:{line}"
-    line = _find_line(files[0], loc)
-    return f"{files[0]}:{line}" if line else str(files[0])
+    return at(str(files[0]), _find_line(files[0], loc))
 
 
 def _dotted(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
@@ -67,15 +148,21 @@ def _dotted(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def _find_line(path: Path, loc: tuple[Any, ...], exact: bool = False) -> int | None:
+def _find_line(path: Path, loc: tuple[Any, ...], exact: bool = False,
+               text: str | None = None) -> int | None:
     """Best-effort line of the key a location names (TOML parsers keep no positions).
 
     With `exact`, only a line that writes the key itself counts (not its table's header).
+    `text` is the file's text if already read (the file itself is then not opened again).
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
+    if text is None:
+        try:
+            if not path.is_file() or path.stat().st_size > 1 << 20:
+                return None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    lines = text.splitlines()
     keys = [str(p) for p in loc if not isinstance(p, int)]
     if not keys:
         return None

@@ -1,8 +1,17 @@
-"""Loading scenario files: TOML, `extends` chains, merging, dotted overrides and validation."""
+"""Loading scenario files: TOML, `extends` chains, merging, dotted overrides and validation.
+
+Files are read defensively: only regular files of at most `MAX_FILE_BYTES`, `extends` chains
+of at most `MAX_EXTENDS_DEPTH` files, tables nested at most `MAX_NESTING` deep. Every problem
+is one line naming the file (with the chain of `extends` that led to it) and the line.
+"""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import json
+import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,31 +21,106 @@ from pydantic import ValidationError
 
 from sim.geography import COUNTRIES
 from sim.scenario.errors import (
+    Provenance,
     ScenarioError,
+    Source,
     _find_line,
     _line_from_message,
     _located,
+    at,
     did_you_mean,
 )
 from sim.scenario.messages import _format_validation
-from sim.scenario.schema import Scenario, check_parameter_path
+from sim.scenario.schema import (
+    EARLIEST,
+    LATEST,
+    MAX_YEARS,
+    Scenario,
+    _years_after,
+    check_parameter_path,
+    tunable_parameters,
+)
+
+MAX_FILE_BYTES = 1 << 20  # 1 MiB: the baseline is about 40 KiB
+MAX_EXTENDS_DEPTH = 16  # files in one `extends` chain
+MAX_NESTING = 32  # tables and arrays inside one another (a scenario needs 4)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file or raise ScenarioError naming the file and line."""
+def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
+    """Parse a TOML file or raise ScenarioError naming the file and line.
+
+    Only a regular file of at most `MAX_FILE_BYTES` is read (not a folder, FIFO or device).
+    `label` is how messages name the file (default: its path).
+    """
+    return _read(path, label or str(path))[1]
+
+
+def _read(path: Path, label: str) -> tuple[str, dict[str, Any]]:
+    """The text and the parsed data of a scenario file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc}") from None
+        raise ScenarioError(f"{label}: file not found") from None
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{label}: cannot read: {_reason(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{label}: is a folder, not a scenario file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{label}: not a regular file (a FIFO, device or socket); scenario "
+                            "files must be regular files")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ScenarioError(f"{label}: {info.st_size:,} bytes; scenario files are limited to "
+                            f"{MAX_FILE_BYTES // (1 << 20)} MiB")
     try:
-        return tomllib.loads(text)
+        # O_NONBLOCK: should the file be replaced by a FIFO meanwhile, opening does not wait.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ScenarioError(f"{label}: not a regular file; scenario files must be "
+                                    "regular files")
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{label}: cannot read: {_reason(exc)}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{label}: scenario files are limited to "
+                            f"{MAX_FILE_BYTES // (1 << 20)} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{label}:{line}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        where = f"{path}:{line}" if line else str(path)
         reason = str(exc).split(" (at line")[0]
-        raise ScenarioError(f"{where}: not valid TOML: {reason}") from None
+        raise ScenarioError(f"{at(label, line)}: not valid TOML: {reason}") from None
+    except RecursionError:
+        raise ScenarioError(f"{label}: not valid TOML: arrays or tables nested too deep "
+                            f"(at most {MAX_NESTING} levels)") from None
+    if _nesting(data) > MAX_NESTING:
+        raise ScenarioError(f"{label}: arrays or tables nested too deep (at most "
+                            f"{MAX_NESTING} levels)")
+    return text, data
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _nesting(data: Any) -> int:
+    """Depth of nested tables and arrays (iterative: no recursion on hostile input)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING:
+            break
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return deepest
 
 
 def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -74,51 +158,120 @@ def _merge_units(base: list[Any], child: list[Any]) -> list[Any]:
     return merged
 
 
-def _resolve(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a file and everything it extends, child over parent."""
-    if path.resolve() in (p.resolve() for p in chain):
-        cycle = " -> ".join(p.name for p in (*chain, path))
-        raise ScenarioError(f"{chain[-1]}: extends: circular chain {cycle}")
-    if chain and path.is_dir():
-        raise ScenarioError(f"{chain[-1]}:{_find_line(chain[-1], ('extends',))}: extends: "
-                            f"'{path}' is a folder, not a scenario file")
-    data = read_toml(path)
+def _display(parent: Path, child: Path) -> str:
+    """How a parent file is named in a chain: its name when beside its child, else its path."""
+    return parent.name if parent.parent == child.parent and parent.name else str(parent)
+
+
+def _resolve(path: Path, chain: tuple[Path, ...] = (), label: str | None = None
+             ) -> tuple[dict[str, Any], Provenance]:
+    """Read a file and everything it extends, child over parent; and who wrote what."""
+    label = label or str(path)
+    text, data = _read(path, label)
+    source = Source(path, label, text, data)
+    data = dict(data)
     parent_name = data.pop("extends", None)
     removals = {k: data.pop(k) for k in ("remove_units", "remove_events") if k in data}
+
+    def line(*loc: Any) -> str:
+        return at(label, _find_line(path, loc, text=text))
+
     for key, ids in removals.items():
         if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
-            raise ScenarioError(f"{path}:{_find_line(path, (key,))}: {key}: expected a list of "
-                                f"ids (strings), got {ids!r}")
+            raise ScenarioError(f"{line(key)}: {key}: expected a list of ids (strings), got "
+                                f"{_short(ids)}")
     if parent_name is None:
         if removals:
-            raise ScenarioError(f"{path}: {next(iter(removals))}: only allowed with 'extends'")
-        return data
-    if not isinstance(parent_name, str):
-        raise ScenarioError(f"{path}: extends: expected a file name (string), got "
-                            f"{type(parent_name).__name__}")
-    parent_path = (path.parent / parent_name)
-    if not parent_path.exists():
-        raise ScenarioError(f"{path}:{_find_line(path, ('extends',))}: extends: file "
-                            f"'{parent_name}' not found next to it")
-    parent = _resolve(parent_path, (*chain, path))
+            raise ScenarioError(f"{line(next(iter(removals)))}: {next(iter(removals))}: only "
+                                "allowed with 'extends'")
+        prov = Provenance([source])
+        prov.units = _writers(data.get("units"), 0)
+        prov.events = _writers(data.get("events"), 0)
+        return data, prov
+    if not isinstance(parent_name, str) or not parent_name.strip() or "\0" in parent_name:
+        raise ScenarioError(f"{line('extends')}: extends: expected a file name (string), got "
+                            f"{_short(parent_name)}")
+    if len(chain) + 1 >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(f"{line('extends')}: extends: chain of more than "
+                            f"{MAX_EXTENDS_DEPTH} files; at most {MAX_EXTENDS_DEPTH} allowed")
+    parent_path = path.parent / parent_name
+    try:
+        seen = [p.resolve() for p in (*chain, path)]
+        looping = parent_path.resolve() in seen
+    except (OSError, RuntimeError, ValueError):
+        looping = False
+    if looping:
+        cycle = " -> ".join(p.name for p in (*chain, path, parent_path))
+        raise ScenarioError(f"{line('extends')}: extends: circular chain {cycle}")
+    try:
+        exists, is_dir = parent_path.exists(), parent_path.is_dir()
+    except (OSError, ValueError):
+        exists = is_dir = False
+    if not exists:
+        raise ScenarioError(f"{line('extends')}: extends: file '{parent_name}' not found next "
+                            "to it")
+    if is_dir:
+        raise ScenarioError(f"{line('extends')}: extends: '{parent_name}' is a folder, not a "
+                            "scenario file")
+    parent_label = f"{label} -> {_display(parent_path, path)}"
+    parent, parent_prov = _resolve(parent_path, (*chain, path), parent_label)
+    prov = Provenance([source, *parent_prov.sources])
+    shift = [[(s + 1, i) for s, i in writers] for writers in parent_prov.units]
+    prov.units = shift
+    prov.events = [[(s + 1, i) for s, i in writers] for writers in parent_prov.events]
     for key, ids in removals.items():
         kind = key.removeprefix("remove_")
         entries = parent.get(kind, [])
         if not isinstance(entries, list):
-            raise ScenarioError(f"{parent_path}: {kind}: expected a list of tables ([[{kind}]])")
+            raise ScenarioError(f"{parent_label}: {kind}: expected a list of tables "
+                                f"([[{kind}]])")
         known = [e.get("id") for e in entries if isinstance(e, dict)]
         for rid in ids:
             if rid not in known:
                 raise ScenarioError(
-                    f"{path}:{_find_line(path, (key,))}: {key}: no {kind[:-1]} with id '{rid}' in "
-                    f"'{parent_name}'{did_you_mean(rid, [k for k in known if k])}")
-        parent[kind] = [e for e in entries if not (isinstance(e, dict) and e.get("id") in ids)]
+                    f"{line(key)}: {key}: no {kind[:-1]} with id '{rid}' in '{parent_name}'"
+                    f"{did_you_mean(rid, [k for k in known if isinstance(k, str)])}")
+        keep = [not (isinstance(e, dict) and e.get("id") in ids) for e in entries]
+        parent[kind] = [e for e, k in zip(entries, keep, strict=True) if k]
+        writers = prov.units if kind == "units" else prov.events
+        if len(writers) == len(keep):
+            writers[:] = [w for w, k in zip(writers, keep, strict=True) if k]
     try:
         merged = merge(parent, data)
     except ScenarioError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    merged.setdefault("__chain__", []).insert(0, str(path))
-    return merged
+        key = str(exc).split(":", 1)[0]
+        raise ScenarioError(f"{line(key)}: {exc}") from None
+    _merge_writers(prov, parent, data)
+    return merged, prov
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _writers(entries: Any, source: int) -> list[list[tuple[int, int]]]:
+    return [[(source, i)] for i in range(len(entries))] if isinstance(entries, list) else []
+
+
+def _merge_writers(prov: Provenance, parent: dict[str, Any], child: dict[str, Any]) -> None:
+    """Follow `merge` for the units and events lists: who wrote each merged entry."""
+    if isinstance(child.get("units"), list):
+        base = parent.get("units", [])
+        if not isinstance(base, list) or len(prov.units) != len(base):
+            prov.units = [[] for _ in base] if isinstance(base, list) else []
+        by_id = {u.get("id"): i for i, u in enumerate(base) if isinstance(u, dict)}
+        for k, unit in enumerate(child["units"]):
+            uid = unit.get("id") if isinstance(unit, dict) else None
+            if isinstance(unit, dict) and uid in by_id:
+                prov.units[by_id[uid]].insert(0, (0, k))
+            else:
+                prov.units.append([(0, k)])
+    if isinstance(child.get("events"), list):
+        base = parent.get("events", [])
+        if not isinstance(base, list) or len(prov.events) != len(base):
+            prov.events = [[] for _ in base] if isinstance(base, list) else []
+        prov.events += [[(0, k)] for k in range(len(child["events"]))]
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -128,29 +281,62 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         ScenarioError: with a one-line message naming the file, line, field and what is allowed.
     """
     path = Path(path)
-    data = _resolve(path)
-    chain = [Path(p) for p in data.pop("__chain__", [])]
-    if overrides:
-        data = apply_overrides(data, overrides, origin=str(path))
-    return validate_data(data, path, chain)
+    try:
+        data, prov = _resolve(path)
+        if overrides is not None:
+            data = apply_overrides(data, overrides, origin=str(path))
+        _check_inherited_events(data, prov)
+        return validate_data(data, path, provenance=prov)
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deep to be a scenario") from None
 
 
-def validate_data(data: dict[str, Any], path: Path, chain: list[Path] | None = None
-                  ) -> Scenario:
+def _check_inherited_events(data: dict[str, Any], prov: Provenance) -> None:
+    """Events of a parent file outside the child's period: name them and `remove_events`."""
+    start, end, events = data.get("start"), data.get("end"), data.get("events")
+    if not (isinstance(start, dt.date) and isinstance(end, dt.date) and start < end
+            and start >= EARLIEST and end <= LATEST and end <= _years_after(start, MAX_YEARS)
+            and isinstance(events, list) and len(events) == len(prov.events)):
+        return  # validation reports a bad period first
+    outside = [(i, e) for i, e in enumerate(events)
+               if isinstance(e, dict) and isinstance(e.get("date"), dt.date)
+               and not start <= e["date"] <= end
+               and prov.events[i] and prov.events[i][-1][0] > 0]
+    if not outside:
+        return
+    after = [(i, e) for i, e in outside if e["date"] > end]
+    key = "end" if after else "start"
+    ids = [e.get("id") for _, e in outside]
+    named = ", ".join(f"{e.get('id') or e.get('action')} ({e['date']}, "
+                      f"{prov.where(('events', i, 'date')).rsplit(' -> ', 1)[-1]})"
+                      for i, e in outside[:6])
+    more = f" and {len(outside) - 6} more" if len(outside) > 6 else ""
+    side = "after the end" if after else "before the start"
+    fix = (f"remove them with remove_events = {json.dumps(ids)}" if all(
+        isinstance(i, str) for i in ids) else "give them ids and remove them with remove_events")
+    other = "a later end" if after else "an earlier start"
+    msg = (f"{data[key]} leaves {len(outside)} inherited event(s) {side}: {named}{more}; "
+           f"{fix} in {prov.sources[0].path.name}, or set {other}")
+    raise ScenarioError(f"{prov.where((key,))}: {key}: {msg}")
+
+
+def validate_data(data: dict[str, Any], path: Path, chain: list[Path] | None = None,
+                  provenance: Provenance | None = None) -> Scenario:
     """Validate an already-merged scenario mapping, translating errors to one line.
 
+    `provenance` (from loading the file) says which file of the chain wrote each key; else
     `chain` lists the files `path` extends (nearest first), to find where a key was written.
     """
-    files = [path, *(chain or [])]
+    where: Provenance | list[Path] = provenance or [path, *(chain or [])]
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_validation(exc, data, files)) from None
-    _check_places(scenario, files)
+        raise ScenarioError(_format_validation(exc, data, where)) from None
+    _check_places(scenario, where)
     return scenario
 
 
-def _check_places(scenario: Scenario, files: list[Path]) -> None:
+def _check_places(scenario: Scenario, files: Provenance | list[Path]) -> None:
     """Check that bases and capitals are known places, state-side units in the three countries.
 
     Unit bases and junta capitals must be towns or points on the grid; state, militia and
@@ -188,13 +374,34 @@ def _check_places(scenario: Scenario, files: list[Path]) -> None:
 def apply_overrides(
     data: dict[str, Any], overrides: Mapping[str, Any], origin: str = "overrides"
 ) -> dict[str, Any]:
-    """Set dotted paths (`parameters.combat.engage_probability`, `factions.jnim.restraint`)."""
+    """Set dotted paths (`parameters.combat.engage_probability`, `factions.jnim.restraint`).
+
+    A whole number given as a float (5.0) for an integer parameter is set as an integer.
+
+    Raises:
+        ScenarioError: overrides that are not a mapping of dotted names, or unknown names.
+    """
+    if not isinstance(overrides, Mapping):
+        raise ScenarioError(f"{origin}: overrides: expected a mapping of dotted parameter names "
+                            "to values, such as {'parameters.combat.engage_probability': 0.3}, "
+                            f"got {type(overrides).__name__}")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{origin}: expected a scenario (a table), got {type(data).__name__}")
     out = copy.deepcopy(data)
     for dotted, value in overrides.items():
+        if not isinstance(dotted, str):
+            raise ScenarioError(f"{origin}: overrides: names must be dotted strings such as "
+                                f"'factions.jnim.restraint', got {_short(dotted)}")
         check_parameter_path(dotted, out, origin)
+        if isinstance(value, float) and value.is_integer() and \
+                tunable_parameters(out)[dotted]["integer"]:
+            value = int(value)
         node = out
         *parents, leaf = dotted.split(".")
         for key in parents:
             node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{origin}: {dotted}: '{key}' is not a table in this "
+                                    "scenario")
         node[leaf] = value
     return out

@@ -8,12 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.errors import _dotted, _FieldError, _where, did_you_mean
+from sim.scenario.errors import Provenance, _dotted, _FieldError, did_you_mean
 from sim.scenario.parameters import _bounds
 from sim.scenario.schema import Scenario
 
 
-def _format_validation(exc: ValidationError, data: dict[str, Any], files: list[Path]) -> str:
+def _format_validation(exc: ValidationError, data: dict[str, Any],
+                       where: Provenance | list[Path]) -> str:
+    prov = where if isinstance(where, Provenance) else Provenance.of_files(where)
     err = exc.errors(include_url=False)[0]
     loc = _data_loc(tuple(err["loc"]), data)
     ctx = err.get("ctx") or {}
@@ -22,7 +24,7 @@ def _format_validation(exc: ValidationError, data: dict[str, Any], files: list[P
         loc, msg = original.loc, original.msg
     else:
         msg = _describe(err, loc, data)
-    return f"{_where(files, loc)}: {_dotted(loc, data) or '(top level)'}: {msg}"
+    return f"{prov.where(loc)}: {_dotted(loc, data) or '(top level)'}: {msg}"
 
 
 def _data_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:

@@ -20,7 +20,7 @@ ASSUMPTION = "assumption"
 def param(default: float, lo: float, hi: float, unit: str, doc: str,
           source: str = ASSUMPTION) -> Any:
     """A bounded behavioural parameter with its unit and the basis of its default."""
-    return Field(default, ge=lo, le=hi, description=doc,
+    return Field(default, ge=lo, le=hi, strict=True, description=doc,
                  json_schema_extra={"unit": unit, "source": source})
 
 

@@ -27,6 +27,13 @@ FOREIGN_KINDS = ("peacekeeping", "western")  # UN and Western forces: no control
 Country = Literal["MLI", "BFA", "NER"]
 Stance = Literal["allied", "hostile", "neutral"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+# Numbers are strict: "0.5" (a string) and true (a boolean) are not numbers; an integer is
+# still a valid float.
+Number = Annotated[float, Field(strict=True)]
+Point = tuple[Number, Number]
+
+# The period a scenario may cover (the grid's population and borders are of the 2020s).
+EARLIEST, LATEST, MAX_YEARS = dt.date(1990, 1, 1), dt.date(2050, 12, 31), 20
 
 
 def _not_a_number(value: Any) -> Any:
@@ -54,17 +61,18 @@ class Faction(Strict):
         None, description=("Country whose junta a state, militia or Russian faction serves, or "
                            "where a peacekeeping or Western force operates"))
     restraint: float = Field(
-        0.5, ge=0.0, le=1.0, description="1 = never harms civilians; 0 = no restraint",
+        0.5, strict=True, ge=0.0, le=1.0, description="1 = never harms civilians; 0 = no restraint",
         json_schema_extra={"unit": "share"})
     firepower: float = Field(
-        1.0, ge=0.0, le=10.0, description="Relative combat effectiveness per fighter",
+        1.0, strict=True, ge=0.0, le=10.0, description="Relative combat effectiveness per fighter",
         json_schema_extra={"unit": "x"})
     posture: Literal["defensive", "balanced", "offensive"] = "balanced"
-    target_bias: dict[str, float] = Field(
+    target_bias: dict[str, Number] = Field(
         default_factory=dict,
         description="Relative weight of each community among its civilian victims")
     sanctuary_abroad: bool = Field(
-        False, description="May operate from cells outside Mali, Burkina Faso and Niger")
+        False, strict=True,
+        description="May operate from cells outside Mali, Burkina Faso and Niger")
     colour: str = Field("#888888", pattern=r"^#[0-9a-fA-F]{6}$")
     source: str = ""
 
@@ -98,15 +106,17 @@ class Unit(Strict):
     id: Identifier
     faction: Identifier
     name: str
-    strength: int = Field(ge=0, le=200_000, json_schema_extra={"unit": "personnel"})
-    base: str | tuple[float, float] = Field(
+    strength: int = Field(ge=0, le=200_000, strict=True, json_schema_extra={"unit": "personnel"})
+    base: str | Point = Field(
         description="Town name (see `sahel-sim describe`) or [lat, lon]")
-    groups: int = Field(1, ge=1, le=500, description="Mobile groups the unit is split into")
+    groups: int = Field(1, ge=1, le=500, strict=True,
+                        description="Mobile groups the unit is split into")
     spread: float = Field(
-        0.0, ge=0.0, le=10.0, description="Radius in degrees over which groups start",
+        0.0, ge=0.0, le=10.0, strict=True, description="Radius in degrees over which groups start",
         json_schema_extra={"unit": "degrees"})
     role: Literal["mobile", "garrison", "regime_protection"] = "mobile"
-    present: bool = Field(True, description="Present on the start date (else: a deploy event)")
+    present: bool = Field(True, strict=True,
+                          description="Present on the start date (else: a deploy event)")
     source: str
 
 
@@ -114,10 +124,10 @@ class HeldArea(Strict):
     """An area a non-state faction held (governed) on the start date."""
 
     faction: Identifier
-    near: str | tuple[float, float] = Field(description="Town name or [lat, lon] of the centre")
-    radius: float = Field(ge=0.0, le=10.0, json_schema_extra={"unit": "degrees"})
+    near: str | Point = Field(description="Town name or [lat, lon] of the centre")
+    radius: float = Field(ge=0.0, le=10.0, strict=True, json_schema_extra={"unit": "degrees"})
     governance: float = Field(
-        0.6, ge=0.0, le=1.0, description="How firmly it was held (0-1)",
+        0.6, ge=0.0, le=1.0, strict=True, description="How firmly it was held (0-1)",
         json_schema_extra={"unit": "share"})
     source: str
 
@@ -127,7 +137,8 @@ class Junta(Strict):
 
     leader: str
     capital: str
-    credibility: float = Field(0.6, ge=0.0, le=1.0, json_schema_extra={"unit": "share"})
+    credibility: float = Field(0.6, ge=0.0, le=1.0, strict=True,
+                               json_schema_extra={"unit": "share"})
     since: Date | None = Field(
         None, description=("Date of the coup that brought the junta to power: before it an "
                            "elected government rules (no coup risk modelled); a date before "
@@ -162,8 +173,8 @@ class Event(Strict):
     unit: Identifier | None = None
     faction: Identifier | None = None
     town: str | None = None
-    strength: int | None = Field(None, ge=0, le=200_000)
-    restraint: float | None = Field(None, ge=0.0, le=1.0)
+    strength: int | None = Field(None, ge=0, le=200_000, strict=True)
+    restraint: float | None = Field(None, ge=0.0, le=1.0, strict=True)
     posture: Literal["defensive", "balanced", "offensive"] | None = None
     note: str = ""
     source: str = ""
@@ -197,9 +208,9 @@ class Scenario(Strict):
     description: str
     start: Date
     end: Date
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     resolution: float = Field(
-        0.25, gt=0.0, le=0.5, description="Cell size in degrees; must divide 0.5",
+        0.25, gt=0.0, le=0.5, strict=True, description="Cell size in degrees; must divide 0.5",
         json_schema_extra={"unit": "degrees"})
     factions: dict[Identifier, Faction]
     relations: dict[Identifier, dict[Identifier, Stance]] = Field(default_factory=dict)
@@ -211,8 +222,18 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
+        for name in ("start", "end"):
+            day = getattr(self, name)
+            if not EARLIEST <= day <= LATEST:
+                raise _FieldError((name,), f"{day} is outside the supported period; allowed "
+                                  f"{EARLIEST} to {LATEST}")
         if self.end <= self.start:
             raise _FieldError(("end",), f"{self.end} must be after start ({self.start})")
+        limit = _years_after(self.start, MAX_YEARS)
+        if self.end > limit:
+            raise _FieldError(("end",), f"{self.end} is {(self.end - self.start).days / 365.25:.1f}"
+                              f" years after start ({self.start}); a run covers at most "
+                              f"{MAX_YEARS} years (end by {limit})")
         ratio = 0.5 / self.resolution
         if abs(ratio - round(ratio)) > 1e-9 or self.resolution < 0.05:
             raise _FieldError(("resolution",),
@@ -237,6 +258,13 @@ class Scenario(Strict):
         """SHA-256 of the resolved scenario, so results can name what produced them."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 # Words used in output column names (territory_state, killed_civilians, killed_by_<faction>, ...):
@@ -327,10 +355,12 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for group, name in iter_parameter_names():
         field = Parameters.model_fields[group].annotation.model_fields[name]  # type: ignore[union-attr]
         out[f"parameters.{group}.{name}"] = _bounds(field)
-    for faction in data.get("factions", {}):
+    factions = data.get("factions") if isinstance(data, Mapping) else None
+    juntas = data.get("juntas") if isinstance(data, Mapping) else None
+    for faction in factions if isinstance(factions, Mapping) else {}:
         for name in ("restraint", "firepower"):
             out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
-    for country in data.get("juntas", {}):
+    for country in juntas if isinstance(juntas, Mapping) else {}:
         out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
     return out
 

@@ -135,4 +135,5 @@ def test_error_in_parent_names_the_parent_and_its_line(tmp_path):
     kid = write(tmp_path, 'extends = "parent.toml"\nname = "kid"\n', "kid.toml")
     with pytest.raises(sim.ScenarioError) as info:
         sim.load_scenario(kid)
-    assert str(info.value).startswith(f"{parent}:4: factions.jnim.restrant: unknown key")
+    assert str(info.value).startswith(
+        f"{kid} -> {parent.name}:4: factions.jnim.restrant: unknown key")
