@@ -168,11 +168,11 @@ def test_whole_float_override_of_an_integer_parameter():
 
 
 def test_shortening_with_end_alone_names_the_events_and_remove_events(tmp_path):
-    path = child(tmp_path, 'name = "short"\nend = 2024-06-30\n')
+    path = child(tmp_path, 'name = "short"\nend = 2024-07-31\n')
     message = error_of(path)
-    assert f"{path}:3: end: 2024-06-30 leaves 2 inherited event(s) after the end" in message
-    assert ('remove_events = ["bear_brigade_reinforced", "bear_brigade_withdraws"] in s.toml'
+    assert f"{path}:3: end: 2024-07-31 leaves 2 inherited event(s) after the end" in message
+    assert ('remove_events = ["bear_brigade_withdraws", "us_leaves_agadez"] in s.toml'
             in message)
-    fixed = child(tmp_path, 'name = "short"\nend = 2024-06-30\n'
-                  'remove_events = ["bear_brigade_reinforced", "bear_brigade_withdraws"]\n')
-    assert sim.load_scenario(fixed).end.isoformat() == "2024-06-30"
+    fixed = child(tmp_path, 'name = "short"\nend = 2024-07-31\n'
+                  'remove_events = ["bear_brigade_withdraws", "us_leaves_agadez"]\n')
+    assert sim.load_scenario(fixed).end.isoformat() == "2024-07-31"
