@@ -439,7 +439,8 @@ def discovery_figures(result: DiscoveryResult, folder: Path) -> list[Path]:
         for rec in picked.itertuples():
             ax.annotate(f"box {b}, step {rec.step}", (rec.coverage, rec.density),
                         textcoords="offset points", xytext=(6, -12), fontsize=8)
-    fig.colorbar(sc, ax=ax, label="restricted inputs")
+    top = max(1, int(t["res_dim"].max()))
+    fig.colorbar(sc, ax=ax, label="restricted inputs", ticks=range(top + 1))
     ax.set_xlim(0, 1.05)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("coverage (share of the cases of interest inside the box)")
@@ -462,7 +463,7 @@ def _box_figure(result: DiscoveryResult, box: int, step: int) -> Any:
     lims = result.box_limits(box, step)
     stats = result.step_stats(box, step)
     n = max(1, len(lims))
-    fig = Figure(figsize=(7.5, 1.4 + 0.55 * n))
+    fig = Figure(figsize=(8.0, 1.6 + 0.6 * n))
     ax = fig.add_subplot()
     for i, rec in enumerate(lims.itertuples()):
         width = rec.range_high - rec.range_low
@@ -470,18 +471,20 @@ def _box_figure(result: DiscoveryResult, box: int, step: int) -> Any:
         hi = (rec.high - rec.range_low) / width
         ax.plot([0, 1], [i, i], color="#cccccc", linewidth=6, solid_capstyle="butt")
         ax.plot([lo, hi], [i, i], color="#3b6ea8", linewidth=6, solid_capstyle="butt")
-        ax.text(lo, i + 0.18, f"{rec.low_text}{_qp(rec.qp_low)}", ha="left", va="bottom",
+        # below the bar (the y axis is inverted): the low limit from its left end, the high
+        # limit up to its right end
+        ax.text(lo, i + 0.14, f"{rec.low_text}{_qp(rec.qp_low)}", ha="left", va="top",
                 fontsize=8)
-        ax.text(hi, i - 0.18, f"{rec.high_text}{_qp(rec.qp_high)}", ha="right", va="top",
+        ax.text(hi, i + 0.14, f"{rec.high_text}{_qp(rec.qp_high)}", ha="right", va="top",
                 fontsize=8)
     ax.set_yticks(range(len(lims)), list(lims["parameter"]), fontsize=8)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xticks([0, 1], ["low end of the swept range", "high end"], fontsize=8)
     ax.invert_yaxis()
-    ax.set_title(f"{result.outcome} {result.condition.text}: box {box}, step {step}; coverage "
-                 f"{stats['coverage']:.2f}, density {stats['density']:.2f} (quasi-p in "
-                 "brackets)", fontsize=9)
+    ax.set_title(f"{result.outcome} {result.condition.text}: box {box}, step {step}\n"
+                 f"coverage {stats['coverage']:.2f}, density {stats['density']:.2f}; limits "
+                 "with their quasi-p-values in brackets", fontsize=9)
     fig.tight_layout()
     return fig
 

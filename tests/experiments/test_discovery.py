@@ -278,3 +278,14 @@ def test_lever_defaults_keep_a_units_events_in_order(baseline: sim.Scenario) -> 
     assert withdraw.format(low) == "2024-07-02"  # after the reinforcement of 1 Jul 2024
     assert withdraw.format(high) == "2024-12-31"
     assert default_range(lever("events.niger_recruits.strength", data), data) == (0.0, 10000.0)
+
+
+def test_help_uses_the_exploratory_modelling_vocabulary(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for command, words in (("sweep", ("uncertainties", "levers", "events.<event id>.date")),
+                           ("discover", ("PRIM", "quasi-p-values", "--where", "SWEEP_DIR"))):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert exit_info.value.code == 0
+        assert all(w in text for w in words), (command, text)
