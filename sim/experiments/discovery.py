@@ -291,8 +291,13 @@ class DiscoveryResult:
 
 
 def _choose(trajectory: pd.DataFrame, coverage: float) -> int:
-    """The densest step whose coverage is at least `coverage` (the first step if none)."""
-    ok = trajectory[trajectory["coverage"] >= coverage - 1e-12]
+    """The densest step covering at least `coverage` of the cases of interest it started with.
+
+    For the first box those are all cases of interest; a later box starts from those the
+    earlier boxes left.
+    """
+    share = trajectory["k"] / max(1, trajectory["k"].iloc[0])
+    ok = trajectory[share >= coverage - 1e-12]
     if ok.empty:
         return 0
     return int(ok.sort_values(["density", "coverage"], ascending=False)["step"].iloc[0])
@@ -309,9 +314,10 @@ def discover(folder: Path, outcome: str, where: str, case_kind: str = "points", 
         outcome: a declared outcome (`territory_outside_state_BFA`, see `outcome_names`).
         where: the condition marking cases of interest, e.g. "> 0.5".
         case_kind: "points" (a point's mean over its replicates) or "runs" (each replicate).
-        boxes: how many boxes to find one after the other (PRIM's covering: each box's cases
-            are set aside before the next is sought).
-        coverage: the chosen step is the densest with at least this coverage.
+        boxes: how many boxes to find one after the other (PRIM's covering: each chosen box's
+            cases are set aside before the next is sought).
+        coverage: the chosen step is the densest with at least this coverage (for a later
+            box: of the cases of interest the earlier boxes left).
         steps: choose these steps of the first box's trajectory instead (one box each).
         peel_alpha: share of cases peeled at each step (PRIM's alpha).
         mass_min: smallest share of all cases a box may keep.
@@ -366,6 +372,8 @@ def discover(folder: Path, outcome: str, where: str, case_kind: str = "points", 
                                       f"{len(traj) - 1}")
             chosen.append((b, int(step)))
         traj["chosen"] = traj["step"].isin([s for bb, s in chosen if bb == b])
+        with quiet_ema():
+            box.select(chosen[-1][1])  # the next box is sought among the cases outside it
         trajectories.append(traj)
         init = box.box_lims[0]
         for step, (lims, qps) in enumerate(zip(box.box_lims, box.p_values, strict=True)):

@@ -289,3 +289,13 @@ def test_help_uses_the_exploratory_modelling_vocabulary(
         text = " ".join(capsys.readouterr().out.split())
         assert exit_info.value.code == 0
         assert all(w in text for w in words), (command, text)
+
+
+def test_a_second_box_is_sought_outside_the_first_chosen_box(tmp_path: Path) -> None:
+    folder = write_synthetic_sweep(tmp_path / "sweep")
+    result = discover(folder, "territory_outside_state_BFA", "> 0.5", boxes=2, plots=False)
+    assert [b for b, _ in result.chosen] == [1, 2]
+    first = result.step_stats(*result.chosen[0])
+    second_start = result.trajectory[result.trajectory["box"] == 2].iloc[0]
+    assert second_start["n"] == result.n_cases - first["n"]
+    assert second_start["k"] == result.n_interest - first["k"]
