@@ -1,8 +1,13 @@
-"""`sahel-sim ensemble | compare | sweep`: experiments from the command line.
+"""`sahel-sim ensemble | compare | sweep | discover`: experiments from the command line.
 
-Each command shows a progress bar (runs done, failures, time left), keeps every finished run in
-its folder (`--out`, resumable: the same command again runs only what is missing), prints its
-table and exits 0, or 1 if runs failed, 2 on bad input, 130 when interrupted (Ctrl-C).
+The vocabulary is exploratory modelling's (the EMA Workbench's): uncertainties are the
+behavioural parameters nobody controls (`sahel-sim parameters FILE`), levers the policy choices
+(dated events' fields: a withdrawal's date, a deployment's strength, a restraint order),
+outcomes the declared per-run results, an experiment one setting of them all, replications its
+seeds. Each experiment command shows a progress bar (runs done, failures, time left), keeps
+every finished run in its folder (`--out`, resumable: the same command again runs only what is
+missing), prints its table and exits 0, or 1 if runs failed, 2 on bad input, 130 when
+interrupted (Ctrl-C). `discover` runs PRIM on a finished sweep (no model runs).
 """
 
 from __future__ import annotations
@@ -104,22 +109,68 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser(
-        "sweep", help="vary uncertain parameters over a design; Sobol/Morris sensitivity",
-        description="Vary parameters (uncertainties) over a design and report each headline "
-                    "outcome per point; Sobol and Morris designs also give sensitivity "
-                    "indices with confidence intervals. Names: `sahel-sim parameters FILE`.")
+        "sweep", help="vary uncertainties and levers over a design; Sobol/Morris sensitivity",
+        description="Vary uncertainties (behavioural parameters, names from `sahel-sim "
+                    "parameters FILE`) and levers (dated events' fields: "
+                    "events.<event id>.date with ISO dates inside the scenario's period, "
+                    "events.<id>.strength of a deploy or reinforce event, events.<id>.restraint "
+                    "of a set_restraint event) over a design and report each headline outcome "
+                    "per point; Sobol and Morris designs also give sensitivity indices with "
+                    "confidence intervals. `sahel-sim discover` finds where an outcome of "
+                    "concern happens in a finished sweep.")
     p.add_argument("file", metavar="FILE", help="scenario file (or bundled name)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=LOW:HIGH",
-                   required=True, help="a parameter and its range (repeat for several)")
+                   required=True,
+                   help="an uncertainty or lever and its range, e.g. "
+                        "parameters.violence.base_rate=0.001:0.004 or "
+                        "events.bear_brigade_withdraws.date=2024-06-01:2024-12-31 (repeat for "
+                        "several)")
     p.add_argument("--design", choices=DESIGNS, default="lhs",
                    help="grid: SAMPLES levels per parameter; lhs: SAMPLES points; sobol: "
                         "SAMPLES (a power of 2) x (k+2) points; morris: SAMPLES trajectories "
                         "of k+1 points (default: lhs)")
     p.add_argument("--samples", type=int, default=16, metavar="N", help="design size")
     p.add_argument("--runs-per-point", type=int, default=1, metavar="K",
-                   help="seeds per point; a point's outcome is their mean (default 1)")
+                   help="replications (seeds) per point; a point's outcome is their mean "
+                        "(default 1)")
     _common_options(p)
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser(
+        "discover", help="scenario discovery (PRIM) on a finished sweep",
+        description="Scenario discovery: under which ranges of the swept uncertainties and "
+                    "levers does an outcome of concern happen? Marks the sweep's cases of "
+                    "interest (OUTCOME meeting --where), runs PRIM (EMA Workbench, the "
+                    "'discovery' extra), prints the chosen box of the peeling trajectory "
+                    "(coverage, density, each restricted input's range with EMA's "
+                    "quasi-p-values) and feature scores, and writes trajectory.csv, "
+                    "box_limits.csv, feature_scores.csv, tradeoff.png and box_<n>.png.")
+    p.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR",
+                   help="the --out folder of a finished `sahel-sim sweep`")
+    p.add_argument("--outcome", required=True, metavar="NAME",
+                   help="a declared outcome, e.g. territory_outside_state_BFA, coups_BFA, "
+                        "civilian_fatalities_MLI, russian_fatalities")
+    p.add_argument("--where", required=True, metavar="CONDITION",
+                   help="what makes a case of interest, e.g. '> 0.5', '>= 1', '< 40%%'")
+    p.add_argument("--cases", choices=("points", "runs"), default="points",
+                   help="points: a design point with its outcome's mean over replications "
+                        "(default); runs: every replication a case of its own")
+    p.add_argument("--coverage", type=float, default=0.8, metavar="C",
+                   help="choose the densest box with at least this coverage (default 0.8)")
+    p.add_argument("--step", type=int, action="append", default=None, metavar="I",
+                   help="choose step I of the peeling trajectory instead (repeatable; see "
+                        "trajectory.csv)")
+    p.add_argument("--boxes", type=int, default=1, metavar="N",
+                   help="find up to N boxes one after the other (default 1)")
+    p.add_argument("--peel-alpha", type=float, default=0.05, metavar="A",
+                   help="share of cases peeled per step (default 0.05)")
+    p.add_argument("--mass-min", type=float, default=0.05, metavar="M",
+                   help="smallest share of cases a box may keep (default 0.05)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="folder of the tables and plots (default: "
+                        "SWEEP_DIR/discovery-<outcome>-<condition>)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.set_defaults(func=cmd_discover)
 
 
 def _command(name: str, args: argparse.Namespace, positional: list[str],
@@ -253,3 +304,50 @@ def _pm(value: float, conf: float) -> str:
     if value != value:  # NaN: the outcome does not vary
         return "n/a"
     return f"{value:.3f} ± {conf:.3f}"
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """`sahel-sim discover SWEEP_DIR --outcome NAME --where CONDITION`."""
+    from sim.experiments.discovery import discover
+
+    try:
+        result = discover(args.sweep_dir, args.outcome, args.where, case_kind=args.cases,
+                          boxes=args.boxes, coverage=args.coverage, steps=args.step,
+                          peel_alpha=args.peel_alpha, mass_min=args.mass_min, out=args.out,
+                          plots=not args.no_plots)
+    except ExperimentError as exc:
+        raise UsageError(str(exc)) from None
+    what = f"{result.outcome} {result.condition.text}"
+    kind = result.case_kind
+    print(f"{what}: {result.n_interest} of {result.n_cases} {kind} "
+          f"({result.n_interest / result.n_cases:.0%}) are cases of interest; "
+          f"{len(result.inputs)} inputs: {', '.join(result.inputs)}")
+    for n, (box, step) in enumerate(result.chosen, start=1):
+        stats = result.step_stats(box, step)
+        steps = int((result.trajectory["box"] == box).sum())
+        print(f"\nbox {n} (step {step} of 0-{steps - 1} on PRIM's peeling trajectory): "
+              f"coverage {stats['coverage']:.2f}, density {stats['density']:.2f}, "
+              f"mass {stats['mass']:.2f} ({int(stats['n'])} {kind}, {int(stats['k'])} of "
+              f"interest), {int(stats['res_dim'])} of {len(result.inputs)} inputs restricted\n")
+        limits = result.box_limits(box, step)
+        if limits.empty:
+            print("  no input restricted")
+            continue
+        rows = [[r.parameter, r.low_text, r.high_text, _qp(r.qp_low), _qp(r.qp_high),
+                 f"{result.sweep.format(r.parameter, r.range_low)} to "
+                 f"{result.sweep.format(r.parameter, r.range_high)}"]
+                for r in limits.itertuples(index=False)]
+        print(text_table(["input", "box low", "box high", "qp low", "qp high", "swept range"],
+                         rows, left=1))
+    scores = result.feature_scores
+    if not scores.empty:
+        print("\nfeature scores (extra trees; share of importance for the cases of interest)\n")
+        print(text_table(["input", "score"], [[r.parameter, f"{r.score:.3f}"]
+                                               for r in scores.itertuples(index=False)]))
+    print(f"\nqp: EMA's quasi-p-value of a restriction (one-sided binomial test; '-' where "
+          f"that side is free)\nresults in {result.out}/ ({len(result.files)} files)")
+    return EXIT_OK
+
+
+def _qp(value: float) -> str:
+    return "-" if value != value else f"{value:.2g}"

@@ -1,4 +1,4 @@
-"""Sweep designs: parameter ranges, the points of a design, and sensitivity indices.
+"""Sweep designs: ranges of uncertainties and levers, the points of a design, sensitivity.
 
 Designs are a grid, a Latin hypercube (`scipy.stats.qmc`), Saltelli's Sobol scheme or Morris
 trajectories (SALib); Sobol and Morris designs also give sensitivity indices of every headline
@@ -8,7 +8,7 @@ outcome.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +16,13 @@ import pandas as pd
 
 from sim.experiments.errors import ExperimentError
 from sim.experiments.outcomes import HEADLINE_OUTCOMES
-from sim.scenario import ScenarioError, check_parameter_path, tunable_parameters
+from sim.scenario import (
+    ScenarioError,
+    check_parameter_path,
+    is_lever,
+    lever,
+    tunable_parameters,
+)
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 MORRIS_LEVELS = 4
@@ -28,11 +34,15 @@ Design = Literal["grid", "lhs", "sobol", "morris"]
 
 def parse_parameter_ranges(specs: Sequence[str], data: Mapping[str, Any]
                            ) -> dict[str, tuple[float, float]]:
-    """Parse `NAME=LOW:HIGH` specs and check them against the scenario's tunable parameters.
+    """Parse `NAME=LOW:HIGH` specs of uncertainties and levers against a scenario.
+
+    Uncertainties are the tunable parameters (`sim.scenario.tunable_parameters`); levers are
+    dated events' fields (`events.<id>.<field>`, `sim.scenario.levers`), whose dates are
+    written as ISO dates and returned as days from the scenario's start.
 
     Raises:
         ScenarioError: an unknown name, a malformed or empty range, or one outside the
-            parameter's bounds (one line each).
+            parameter's bounds (or a date outside the scenario's period), one line each.
     """
     known = tunable_parameters(data)
     ranges: dict[str, tuple[float, float]] = {}
@@ -42,24 +52,64 @@ def parse_parameter_ranges(specs: Sequence[str], data: Mapping[str, Any]
         name = name.strip()
         if not sep or not sep2 or not name:
             raise ScenarioError(f"--param {spec!r}: expected NAME=LOW:HIGH, e.g. "
-                                "parameters.combat.engage_probability=0.1:0.4")
-        check_parameter_path(name, data, origin="--param")
-        try:
-            low, high = float(low_text), float(high_text)
-        except ValueError:
-            raise ScenarioError(f"--param {spec!r}: LOW and HIGH must be numbers") from None
-        if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
-            raise ScenarioError(f"--param {spec!r}: LOW must be below HIGH")
-        lo, hi = known[name]["low"], known[name]["high"]
-        if (lo is not None and low < lo) or (hi is not None and high > hi):
-            raise ScenarioError(f"--param {spec!r}: outside the parameter's bounds "
-                                f"[{lo}, {hi}]")
+                                "parameters.combat.engage_probability=0.1:0.4 or "
+                                "events.bear_brigade_withdraws.date=2024-06-01:2024-12-31")
+        if is_lever(name):
+            item = lever(name, data, origin="--param")
+            low, high = item.parse(low_text, "--param"), item.parse(high_text, "--param")
+            if low >= high:
+                raise ScenarioError(f"--param {spec!r}: LOW must be before HIGH"
+                                    if item.kind == "date" else
+                                    f"--param {spec!r}: LOW must be below HIGH")
+        else:
+            check_parameter_path(name, data, origin="--param")
+            try:
+                low, high = float(low_text), float(high_text)
+            except ValueError:
+                raise ScenarioError(f"--param {spec!r}: LOW and HIGH must be numbers") from None
+            if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+                raise ScenarioError(f"--param {spec!r}: LOW must be below HIGH")
+            lo, hi = known[name]["low"], known[name]["high"]
+            if (lo is not None and low < lo) or (hi is not None and high > hi):
+                raise ScenarioError(f"--param {spec!r}: outside the parameter's bounds "
+                                    f"[{lo}, {hi}]")
         if name in ranges:
             raise ScenarioError(f"--param {name}: given twice")
         ranges[name] = (low, high)
     if not ranges:
         raise ScenarioError("a sweep needs at least one --param NAME=LOW:HIGH")
     return ranges
+
+
+def setting_converters(names: Sequence[str], data: Mapping[str, Any]
+                       ) -> dict[str, Callable[[float], Any]]:
+    """For each swept name, the function from a design value to the value set in the scenario.
+
+    Integer parameters and strengths are rounded, dates (days from the start) become ISO dates,
+    everything else is a float.
+    """
+    known = tunable_parameters(data)
+    out: dict[str, Callable[[float], Any]] = {}
+    for name in names:
+        if is_lever(name):
+            out[name] = lever(name, data).to_setting
+        elif known[name]["integer"]:
+            out[name] = round
+        else:
+            out[name] = float
+    return out
+
+
+def lever_info(names: Sequence[str], data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """What a sweep records about its levers: kind, unit and, for dates, the day-0 date."""
+    info = {}
+    for name in names:
+        if is_lever(name):
+            item = lever(name, data)
+            info[name] = {"kind": item.kind, "unit": item.unit}
+            if item.kind == "date":
+                info[name]["origin"] = item.origin.isoformat()
+    return info
 
 
 def _problem(ranges: Mapping[str, tuple[float, float]]) -> dict[str, Any]:

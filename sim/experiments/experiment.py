@@ -28,8 +28,10 @@ import pandas as pd
 from sim.experiments.designs import (
     Design,
     design_points,
+    lever_info,
     parse_parameter_ranges,
     sensitivity_indices,
+    setting_converters,
 )
 from sim.experiments.errors import ExperimentError
 from sim.experiments.executors import connect_scheduler, parse_scheduler
@@ -48,7 +50,7 @@ from sim.experiments.statistics import (
     paired_table,
     quantile_bands,
 )
-from sim.scenario import Scenario, apply_overrides, tunable_parameters, validate_data
+from sim.scenario import Scenario, apply_settings, validate_data
 
 __all__ = ["compare", "ensemble", "spawn_seeds", "sweep"]
 
@@ -255,7 +257,7 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
           scheduler: str | None = None, progress: ProgressCallback | None = None,
           cancel: threading.Event | None = None, command: str | None = None,
           plots: bool = True) -> SweepResult:
-    """Vary parameters over a design; outcomes per point and, for Sobol/Morris, sensitivity.
+    """Vary uncertainties and levers over a design; outcomes per point, Sobol/Morris sensitivity.
 
     Every point is run with the same `runs_per_point` seeds (common random numbers), and its
     outcome is the mean over them.
@@ -263,7 +265,9 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
     Args:
         scenario: the scenario file (or `Scenario`) whose parameters are varied.
         params: name -> (low, high), or `NAME=LOW:HIGH` strings; names are dotted paths of
-            `sim.scenario.tunable_parameters` and ranges must lie within their bounds.
+            `sim.scenario.tunable_parameters` (uncertainties) or levers `events.<id>.<field>`
+            (`sim.scenario.levers`: an event's date, as ISO dates within the scenario's
+            period, its strength or restraint); ranges must lie within their bounds.
         design: "grid", "lhs", "sobol" or "morris" (see `sim.experiments.design_points` for
             `samples`).
         samples: design size (see `sim.experiments.design_points`).
@@ -290,12 +294,11 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
     root = base.scenario.seed if root_seed is None else root_seed
     points = design_points(ranges, design, samples, root)
     names = list(ranges)
-    integer = {n: tunable_parameters(base.payload)[n]["integer"] for n in names}
+    convert = setting_converters(names, base.payload)
     prepared: list[PreparedScenario] = []
     for row in points:
-        overrides = {n: round(v) if integer[n] else float(v)
-                     for n, v in zip(names, row, strict=True)}
-        data = apply_overrides(base.payload, overrides, origin="--param")
+        overrides = {n: convert[n](v) for n, v in zip(names, row, strict=True)}
+        data = apply_settings(base.payload, overrides, origin="--param")
         scen = validate_data(data, Path(base.path or base.label))
         prepared.append(PreparedScenario(base.label, base.path, scen,
                                          scen.model_dump(mode="json"), scen.content_hash(),
@@ -305,6 +308,9 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
             for i, p in enumerate(prepared) for j, s in enumerate(seeds)]
     design_info = {"design": design, "samples": samples, "parameters": {
         n: list(r) for n, r in ranges.items()}, "points": points.tolist()}
+    levers = lever_info(names, base.payload)
+    if levers:  # recorded only when there are any, so older sweep folders still resume
+        design_info["levers"] = levers
     # Reach the scheduler before anything is written into `out`, then lock `out`.
     client = connect_scheduler(scheduler) if scheduler is not None else None
     with _closing(client), ResultStore(out) as store:

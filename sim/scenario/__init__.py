@@ -6,12 +6,20 @@ documented and given its unit; the CLI, sweeps and the dashboard read it from he
 Modules, bottom to top: `errors` (ScenarioError, locating a problem), `parameters` (the
 behavioural parameter groups), `schema` (factions, units, events, the scenario; tunable
 parameters), `messages` (validation errors as one line), `loading` (TOML, `extends`,
-overrides) and `catalog` (the bundled scenarios).
+overrides), `levers` (dated events' fields as policy levers) and `catalog` (the bundled
+scenarios).
 """
 
 from sim.geography import COMMUNITIES, COUNTRIES
 from sim.scenario.catalog import SCENARIO_DIR, bundled_scenarios, resolve_scenario_path
 from sim.scenario.errors import ScenarioError, did_you_mean
+from sim.scenario.levers import (
+    Lever,
+    apply_settings,
+    event_levers,
+    is_lever,
+    lever,
+)
 from sim.scenario.loading import (
     apply_overrides,
     load_scenario,
@@ -80,6 +88,7 @@ __all__ = [
     "Identifier",
     "Junta",
     "JuntaParams",
+    "Lever",
     "MovementParams",
     "Parameters",
     "RussianSupportParams",
@@ -90,10 +99,14 @@ __all__ = [
     "Unit",
     "ViolenceParams",
     "apply_overrides",
+    "apply_settings",
     "bundled_scenarios",
     "check_parameter_path",
     "did_you_mean",
+    "event_levers",
+    "is_lever",
     "iter_parameter_names",
+    "lever",
     "load_scenario",
     "merge",
     "param",
