@@ -38,6 +38,7 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "coup_attempt": ("Strategic developments", "Other"),
     "deployment": ("Strategic developments", "Headquarters or base established"),
     "withdrawal": ("Strategic developments", "Other"),
+    "drone_strike": ("Explosions/Remote violence", "Air/drone strike"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
 

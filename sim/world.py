@@ -17,6 +17,7 @@ import numpy as np
 from mesa.discrete_space import PropertyLayer
 from scipy.spatial import cKDTree
 
+from sim.fleets import Fleets, build_fleets
 from sim.forces import REGIME_PROTECTION, Forces, build_forces, refresh_presence
 from sim.geography import (
     ABROAD,
@@ -69,6 +70,7 @@ class World:
     capital_cell: np.ndarray  # (3,) flat cell of each junta's capital, -1 without a junta
     period_days: int  # days between decisions, recruitment and influence targets
     juntas: list[Junta | None] = field(default_factory=list)  # per country, set by the model
+    fleets: Fleets | None = None  # armed-drone fleets (sim.mechanics.drones)
     # Derived in __post_init__.
     faction_index: dict[str, int] = field(init=False)
     guerrilla: np.ndarray = field(init=False)
@@ -294,7 +296,8 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
         administration=administration,
         refuge=refuge_cells(geo, bucket, scenario.parameters.civilians.refuge_min_population),
         layers=layers, forces=forces, residents=residents, capital_cell=capital,
-        period_days=int(scenario.parameters.decisions.interval_days))
+        period_days=int(scenario.parameters.decisions.interval_days),
+        fleets=build_fleets(scenario, geo, {fid: i for i, fid in enumerate(ids)}, state_side))
 
 
 def initial_governance(world: World) -> np.ndarray:

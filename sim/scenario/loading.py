@@ -163,6 +163,8 @@ def _check_places(scenario: Scenario, files: list[Path]) -> None:
         (("units", i, "base"), unit.base) for i, unit in enumerate(scenario.units)]
     places += [(("juntas", c, "capital"), j.capital) for c, j in scenario.juntas.items()]
     places += [(("territory", i, "near"), a.near) for i, a in enumerate(scenario.territory)]
+    places += [(("drones", k, "base"), f.base) for k, f in scenario.drones.items()
+               if f.base is not None]
     for loc, place in places:
         try:
             cell = geo.town(place).cell if isinstance(place, str) else geo.cell_of(*place)
@@ -173,11 +175,13 @@ def _check_places(scenario: Scenario, files: list[Path]) -> None:
             raise ScenarioError(_located(files, loc, scenario.model_dump(), msg)) from None
         except ValueError as exc:
             raise ScenarioError(_located(files, loc, scenario.model_dump(), str(exc))) from None
-        if loc[0] == "units" and scenario.factions[scenario.units[loc[1]].faction].state_side:
+        owner = (scenario.units[loc[1]].faction if loc[0] == "units"
+                 else scenario.drones[loc[1]].faction if loc[0] == "drones" else None)
+        if owner is not None and scenario.factions[owner].state_side:
             country = geo.country_codes[geo.country[cell]]
             if country not in COUNTRIES:
                 msg = (f"{place!r} is in {country or 'no country'}; state, militia and Russian "
-                       "units must be based in Mali, Burkina Faso or Niger")
+                       f"{loc[0]} must be based in Mali, Burkina Faso or Niger")
                 raise ScenarioError(_located(files, loc, scenario.model_dump(), msg))
 
 

@@ -37,14 +37,14 @@ def test_negative_troop_count(tmp_path):
 def test_event_outside_the_run(tmp_path):
     body = '[[events]]\ndate = 2026-01-01\naction = "withdraw"\nunit = "bear_brigade"\n'
     message = error_of(child(tmp_path, body))
-    assert "events[8].date: 2026-01-01 is outside the run; allowed 2023-01-01 to 2024-12-31" \
+    assert "events[9].date: 2026-01-01 is outside the run; allowed 2023-01-01 to 2024-12-31" \
         in message
 
 
 def test_event_naming_unknown_unit(tmp_path):
     body = '[[events]]\ndate = 2024-01-01\naction = "withdraw"\nunit = "bear_brigad"\n'
     message = error_of(child(tmp_path, body))
-    assert "events[8].unit: unknown unit 'bear_brigad' (did you mean 'bear_brigade'?)" in message
+    assert "events[9].unit: unknown unit 'bear_brigad' (did you mean 'bear_brigade'?)" in message
 
 
 def test_unknown_town(tmp_path):
