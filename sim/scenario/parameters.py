@@ -274,7 +274,7 @@ class DroneParams(Strict):
     bystanders_killed: float = param(
         2.0, 0.0, 50.0, "persons", "Mean civilians killed by a strike that harms civilians "
         "outside a gathering (at least 1)",
-        "Amasrakad 17 Mar 2024: 13 killed in two strikes (Amnesty); Tangatta: 7 (HRW)")
+        "Amasrakad 17 Mar 2024: 13 killed in two strikes (Amnesty); Tangatta, 13 Nov 2024: 7 (HRW)")
     gathering_killed: float = param(
         20.0, 1.0, 300.0, "persons", "Mean civilians killed when a strike hits a gathering",
         "Bouro 28, Bidi 24 (HRW 2024); Tinzaouaten 25 Aug 2024: 21 (CSP-DPA claim, L)")
