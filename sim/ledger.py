@@ -41,6 +41,7 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "blockade": ("Violence against civilians", "Attack"),
     "advance": ("Strategic developments", "Other"),
     "coup": ("Strategic developments", "Other"),
+    "drone_strike": ("Explosions/Remote violence", "Air/drone strike"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
 

@@ -27,6 +27,7 @@ from sim.mechanics import (
     complex_attacks,
     control,
     decisions,
+    drones,
     flight,
     foreign_forces,
     grievance,
@@ -157,6 +158,7 @@ class SahelModel(Model):
         movement.act(world, ledger, p.movement, rng("move", day))
         combat.act(world, ledger, p.combat, rng("engage", day))
         complex_attacks.act(world, ledger, p.complex_attacks, rng("complex_attack", day))
+        drones.act(world, ledger, p.drones, rng("drone", day))
         violence.act(world, ledger, p.violence, rng("violence", day))
         blockades.act(world, ledger, p.blockades, rng("blockade", day))
         grievance.act(world, ledger, p.civilians, rng("grievance", day))

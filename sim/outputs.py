@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.geography import COUNTRIES, COUNTRY_CODES, N_COUNTRIES
-from sim.ledger import MECHANISM_NAMES, MECHANISMS, Ledger
+from sim.ledger import MECHANISM_NAMES, MECHANISMS, N_GROUPS, Ledger
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -57,6 +57,9 @@ SERIES: tuple[Series, ...] = (
     Series("coups", "successful coups so far", "count"),
     Series("capital_attacks", "complex attacks on the capital so far", "count"),
     Series("blockaded_towns", "towns under blockade", "count"),
+    Series("drone_strikes", "drone strikes (state and armed groups)", "strikes/day"),
+    Series("drone_deaths", "deaths in drone strikes", "persons/day"),
+    Series("drone_civilian_deaths", "civilians killed in drone strikes", "persons/day"),
 )
 SERIES_BY_NAME = {s.name: s for s in SERIES}
 
@@ -126,6 +129,12 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("population_state", "population: state (end)", "share", "population_state", "end",
             headline=False),
     Outcome("credibility", "junta credibility (end)", "0-1", "credibility", "end",
+            headline=False),
+    Outcome("drone_fatalities", "deaths in drone strikes", "persons", "drone_deaths", "total",
+            regional=True),
+    Outcome("drone_civilian_fatalities", "civilians killed in drone strikes", "persons",
+            "drone_civilian_deaths", "total", headline=False),
+    Outcome("drone_strike_count", "drone strikes", "count", "drone_strikes", "total",
             headline=False),
 )
 OUTCOMES_BY_NAME = {o.name: o for o in OUTCOMES}
@@ -270,6 +279,8 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
     """One row per date and country, with the columns of every declared series."""
     killed = ledger.killed_cube(upto, country_bucket)
     wounded = ledger.wounded_cube(upto, country_bucket)
+    strikes, strike_deaths, strike_civilians = mechanism_daily(ledger, upto, country_bucket,
+                                                               "drone_strike")
     armed = [factions.index(a) for a in actors[1:]]
     recruits = np.diff(rec.recruited[:upto], axis=0, prepend=0.0)
     dates = pd.date_range(start, periods=upto, freq="D")
@@ -289,6 +300,8 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
             "coup_attempts": rec.coup_attempts[:upto, c], "coups": rec.coups[:upto, c],
             "capital_attacks": rec.capital_attacks[:upto, c],
             "blockaded_towns": rec.blockaded_towns[:upto, c],
+            "drone_strikes": strikes[:, c], "drone_deaths": strike_deaths[:, c],
+            "drone_civilian_deaths": strike_civilians[:, c],
         }
         cols: dict[str, object] = {"date": dates, "country": iso}
         for series in SERIES:
@@ -301,6 +314,24 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
         frames.append(pd.DataFrame(cols))
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["date", "country"], kind="stable").reset_index(drop=True)
+
+
+def mechanism_daily(ledger: Ledger, days: int, country_bucket: np.ndarray, mechanism: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events, deaths and civilian deaths of one mechanism, each (day, country or abroad)."""
+    code = MECHANISM_NAMES.index(mechanism)
+    ev, cas = ledger.events, ledger.casualties
+    chosen = (ev["mechanism"] == code) & (ev["day"] < days)
+    shape = (days, N_COUNTRIES + 1)
+    events = np.zeros(shape, dtype=np.int64)
+    np.add.at(events, (ev["day"][chosen], country_bucket[ev["cell"][chosen]]), 1)
+    rows = chosen[cas["event"]]
+    where = (ev["day"][cas["event"][rows]], country_bucket[ev["cell"][cas["event"][rows]]])
+    deaths = np.zeros(shape, dtype=np.int64)
+    np.add.at(deaths, where, cas["killed"][rows])
+    civilians = np.zeros(shape, dtype=np.int64)
+    np.add.at(civilians, where, np.where(cas["victim"][rows] < N_GROUPS, cas["killed"][rows], 0))
+    return events, deaths, civilians
 
 
 def fatalities_frame(ledger: Ledger, country_bucket: np.ndarray, start: dt.date, upto: int,

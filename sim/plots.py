@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 STATE_COLOUR = "#9ecae1"
 CONTESTED_COLOUR = "#fdd0a2"
 CIVILIAN_COLOUR = "#d62728"
+DRONE_COLOUR = "#00838f"
+DRONE_MARKER = "v"  # drone strikes: a downward triangle, the other events circles
+DRONE_STRIKE = "Air/drone strike"  # ACLED sub-event type of drone strikes
 MAP_EXTENT = (-12.5, 16.0, 9.0, 25.0)
 LABELLED_TOWNS = ("Bamako", "Ouagadougou", "Niamey", "Timbuktu", "Gao", "Kidal", "Mopti",
                   "Ménaka", "Tinzaouaten", "Djibo", "Barsalogho", "Dori", "Tillabéri", "Agadez",
@@ -81,12 +84,18 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
             size = 12 + 3 * np.sqrt(chosen["fatalities"].to_numpy(dtype=float))
             colour = np.where(chosen["event_type"] == "Violence against civilians",
                               CIVILIAN_COLOUR, "#111111")
-            ax.scatter(chosen["longitude"], chosen["latitude"], s=size, facecolors="none",
-                       edgecolors=colour, linewidths=1.2, zorder=5)
+            drone = is_drone_strike(chosen)
+            lon, lat = chosen["longitude"].to_numpy(), chosen["latitude"].to_numpy()
+            ax.scatter(lon[~drone], lat[~drone], s=size[~drone], facecolors="none",
+                       edgecolors=colour[~drone], linewidths=1.2, zorder=5)
+            ax.scatter(lon[drone], lat[drone], s=size[drone], marker=DRONE_MARKER,
+                       facecolors="none", edgecolors=DRONE_COLOUR, linewidths=1.2, zorder=5)
             handles += [Line2D([], [], ls="", marker="o", mfc="none", mec="#111111",
                                label="battle (size: deaths)"),
                         Line2D([], [], ls="", marker="o", mfc="none", mec=CIVILIAN_COLOUR,
-                               label="violence against civilians")]
+                               label="violence against civilians"),
+                        Line2D([], [], ls="", marker=DRONE_MARKER, mfc="none",
+                               mec=DRONE_COLOUR, label="drone strike")]
     ax.set_xlim(LON_MIN, LON_MAX)
     ax.set_ylim(LAT_MIN, LAT_MAX)
     ax.set_xlabel("longitude")
@@ -121,12 +130,20 @@ def events_to_mark(events: pd.DataFrame | None, n: int = 12, recent_days: int | 
     Those of the last `recent_days` before the latest one, or else the `n` deadliest.
     """
     if events is None or events.empty:
-        return pd.DataFrame(columns=["longitude", "latitude", "fatalities", "event_type"])
+        return pd.DataFrame(columns=["longitude", "latitude", "fatalities", "event_type",
+                                     "sub_event_type"])
     deadly = events[events["fatalities"] > 0]
     if recent_days is not None and not deadly.empty:
         cutoff = deadly["event_date"].max() - pd.Timedelta(days=recent_days)
         return deadly[deadly["event_date"] > cutoff]
     return deadly.nlargest(n, "fatalities")
+
+
+def is_drone_strike(events: pd.DataFrame) -> np.ndarray:
+    """Which events are drone strikes (drawn with their own symbol on the map)."""
+    if "sub_event_type" not in events:
+        return np.zeros(len(events), dtype=bool)
+    return (events["sub_event_type"] == DRONE_STRIKE).to_numpy(dtype=bool)
 
 
 def draw_control_shares(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,

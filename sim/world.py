@@ -17,6 +17,7 @@ import numba
 import numpy as np
 from mesa.discrete_space import PropertyLayer
 
+from sim.fleets import Fleets
 from sim.forces import GARRISON, REGIME_PROTECTION, Forces, refresh_presence
 from sim.geography import (
     ABROAD,
@@ -74,6 +75,7 @@ class World:
     support_active: np.ndarray  # (F,) a western faction still supports its partners
     junta_in_power: np.ndarray  # (3,) the junta rules (False before its coup)
     juntas: list[Junta | None] = field(default_factory=list)  # per country, set by the model
+    fleets: Fleets | None = None  # armed-drone fleets (sim.mechanics.drones)
     # Derived in __post_init__.
     faction_index: dict[str, int] = field(init=False)
     jihadists: np.ndarray = field(init=False)

@@ -11,6 +11,7 @@ import numpy as np
 from mesa.discrete_space import PropertyLayer
 from scipy.spatial import cKDTree
 
+from sim.fleets import build_fleets
 from sim.forces import build_forces
 from sim.geography import (
     ABROAD,
@@ -95,7 +96,8 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
         layers=layers, forces=forces, residents=residents, capital_cell=capital,
         period_days=int(scenario.parameters.decisions.interval_days),
         town_cells=np.array(towns, dtype=np.int64), partner_of=partner_of,
-        support_active=partner_of >= 0, junta_in_power=in_power)
+        support_active=partner_of >= 0, junta_in_power=in_power,
+        fleets=build_fleets(scenario, geo, {fid: i for i, fid in enumerate(ids)}, state_side))
 
 
 def refuge_cells(geo: Geography, bucket: np.ndarray, min_population: float) -> np.ndarray:

@@ -36,7 +36,7 @@ def test_timeseries_columns_are_the_declared_ones(short_run):
 def test_headline_outcomes_match_the_time_series(short_run):
     ts = short_run.timeseries()
     out = headline_outcomes(ts)
-    assert list(out) == HEADLINE_OUTCOMES and len(HEADLINE_OUTCOMES) == 25
+    assert list(out) == HEADLINE_OUTCOMES and len(HEADLINE_OUTCOMES) == 26
     mli = ts[ts["country"] == "MLI"]
     assert out["civilian_fatalities_MLI"] == mli["killed_civilians"].sum() > 0
     assert out["total_fatalities_BFA"] == ts.loc[ts["country"] == "BFA", "killed_total"].sum()

@@ -73,12 +73,24 @@ def describe(scenario: Scenario) -> str:
                      f"  {len(units)}")
     lines += ["", "juntas: " + "; ".join(
         f"{c} {j.leader} (capital {j.capital}, credibility {j.credibility})"
-        for c, j in scenario.juntas.items()), "", "timeline:"]
+        for c, j in scenario.juntas.items())]
+    if scenario.drones:
+        lines += ["", f"{'drone fleet':<16}{'faction':<14}{'base':<18}{'size':>5}{'sorties':>9}"
+                      f"{'range km':>10}  from"]
+        for fid, fleet in scenario.drones.items():
+            base = fleet.base if isinstance(fleet.base, str) else (
+                "units" if fleet.base is None else f"{fleet.base[0]}, {fleet.base[1]}")
+            lines.append(f"{fid:<16}{fleet.faction:<14}{base:<18}{fleet.size:>5}"
+                         f"{fleet.sorties:>9.3f}{fleet.range_km:>10.0f}  "
+                         f"{fleet.start or scenario.start}")
+    lines += ["", "timeline:"]
     for event in sorted(scenario.events, key=lambda e: e.date):
-        target = event.unit or event.faction
+        target = event.unit or event.faction or event.fleet
         detail = (f" +{event.strength}" if event.action == "reinforce" else
-                  f" restraint={event.restraint}" if event.action == "set_restraint" else
-                  f" posture={event.posture}" if event.action == "set_posture" else "")
+                  f" restraint={event.restraint}" if event.action in ("set_restraint",
+                                                                      "set_fleet_restraint") else
+                  f" posture={event.posture}" if event.action == "set_posture" else
+                  f" size={event.size}" if event.action == "set_fleet_size" else "")
         note = f"  ({event.note})" if event.note else ""
         lines.append(f"  {event.date}  {event.action:<13} {target}{detail}{note}")
     if not scenario.events:

@@ -31,12 +31,15 @@ from sim.geography import COUNTRIES
 from sim.outputs import series_columns
 from sim.plots import (
     CIVILIAN_COLOUR,
+    DRONE_COLOUR,
+    DRONE_MARKER,
     control_codes,
     draw_control_map,
     draw_control_shares,
     draw_fatalities,
     events_to_mark,
     faction_colours,
+    is_drone_strike,
 )
 
 if TYPE_CHECKING:
@@ -96,6 +99,7 @@ class MapFigure:
         self._overlay: np.ndarray | None = None
         self._image: AxesImage | None = None
         self._marks: PathCollection | None = None
+        self._drone_marks: PathCollection | None = None
         self._title: Text | None = None
         self.full_redraws = 0
 
@@ -119,9 +123,9 @@ class MapFigure:
         ax.xaxis.label.set_fontsize(8)
         ax.yaxis.label.set_fontsize(8)
         image = ax.images[0]
-        scatter = ax.collections[-1] if has_marks else None
+        scatters = ax.collections[-2:] if has_marks else []  # events, then drone strikes
         image.set_visible(False)
-        if scatter is not None:
+        for scatter in scatters:
             scatter.set_visible(False)
         fig.patch.set_alpha(0.0)
         ax.patch.set_alpha(0.0)
@@ -138,10 +142,13 @@ class MapFigure:
         self._image = dyn.imshow(image.get_array(), origin="lower", extent=image.get_extent(),
                                  cmap=image.get_cmap(), norm=image.norm,
                                  interpolation="nearest", aspect="auto")
-        self._marks = None
-        if scatter is not None:
+        self._marks = self._drone_marks = None
+        if scatters:
             self._marks = dyn.scatter([], [], s=[], facecolors="none", linewidths=1.2,
                                       zorder=5)
+            self._drone_marks = dyn.scatter([], [], s=[], marker=DRONE_MARKER,
+                                            facecolors="none", edgecolors=DRONE_COLOUR,
+                                            linewidths=1.2, zorder=5)
         self._title = dyn.set_title(" ", fontsize=9)
         self._has_marks = has_marks
         self._model_id = id(model)
@@ -151,12 +158,17 @@ class MapFigure:
         """Put the model's day into the dynamic layer."""
         assert self._image is not None and self._title is not None
         self._image.set_data(control_codes(model))
-        if self._marks is not None:
-            self._marks.set_offsets(marks[["longitude", "latitude"]].to_numpy(dtype=float))
-            self._marks.set_sizes(12 + 3 * np.sqrt(marks["fatalities"].to_numpy(dtype=float)))
-            civilian = (marks["event_type"] == VIOLENCE_AGAINST_CIVILIANS).to_numpy()
+        if self._marks is not None and self._drone_marks is not None:
+            drone = is_drone_strike(marks)
+            where = marks[["longitude", "latitude"]].to_numpy(dtype=float)
+            sizes = 12 + 3 * np.sqrt(marks["fatalities"].to_numpy(dtype=float))
+            self._marks.set_offsets(where[~drone])
+            self._marks.set_sizes(sizes[~drone])
+            civilian = (marks["event_type"] == VIOLENCE_AGAINST_CIVILIANS).to_numpy()[~drone]
             self._marks.set_edgecolors([to_rgba(CIVILIAN_COLOUR if c else BATTLE_EDGE)
                                         for c in civilian])
+            self._drone_marks.set_offsets(where[drone])
+            self._drone_marks.set_sizes(sizes[drone])
         self._title.set_text(f"Control on {model.date:%Y-%m-%d}, deadly events of the last "
                              f"{MAP_RECENT_DAYS} days (size: deaths)")
 

@@ -8,7 +8,8 @@ log-normal around `median_killed` (spread `sigma`), at most `toll_cap_per_defend
 defenders present; `civilian_share` of them are bystanders (at most `civilian_cap_share` of the
 cell's residents), `attacker_loss_share` are attackers, who fall to the strongest defender and
 come from the attacking faction's group nearest the target; the rest are defenders, split by
-their personnel, with wounded at the ratio `killed_fraction` implies.
+their personnel, with wounded at the ratio `killed_fraction` implies. An attack on a drone
+fleet's air base also destroys or grounds part of the fleet (`sim.mechanics.drones`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from sim.forces import take_losses
 from sim.geography import COMMUNITIES, N_COUNTRIES
 from sim.ledger import N_GROUPS
+from sim.mechanics.drones import hit_air_base
 from sim.mechanics.movement import chebyshev
 from sim.mechanics.victims import book_victims, draw_victims
 from sim.streams import uniform
@@ -97,6 +99,7 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
                 target, (killed + wounded).astype(float))
     defender = int(present.argmax())
     event = ledger.add_events("complex_attack", np.array([target]), fac, defender)
+    hit_air_base(world, target, rng.day)
     hit = np.flatnonzero((killed > 0) | (wounded > 0))
     ledger.book(event[0], N_GROUPS + hit, fac, killed[hit], wounded[hit])
     mine = np.flatnonzero(units.present & (units.faction == fac)

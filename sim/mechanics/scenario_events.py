@@ -5,7 +5,8 @@ day before that day's step). A deployment brings a unit's rows to their base (wi
 strength if the event gives one), a withdrawal takes them out of the theatre, a reinforcement
 adds personnel, an advance moves the unit's base to a town (an offensive toward an objective:
 its rows operate from there); `set_restraint` and `set_posture` change a faction's policy from
-that day, `end_support` ends a Western faction's support of its partners. When a Russian unit
+that day, `end_support` ends a Western faction's support of its partners; `set_fleet_size`,
+`set_fleet_restraint` and `remove_fleet` change a drone fleet from that day. When a Russian unit
 arrives in or leaves a country ruled by a junta, the junta's credibility rises by
 `russian_support.arrival_credibility` or falls by `departure_credibility` (the source article:
 the juntas' credibility rests on Russian-backed success). A junta with a `since` date takes
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.ledger import NONE
+from sim.scenario import FLEET_ACTIONS
 from sim.world import POSTURES
 
 if TYPE_CHECKING:
@@ -40,6 +42,16 @@ def apply(world: World, ledger: Ledger, event: Event, rows: Iterable[ForceUnit],
         world.posture[world.faction_index[event.faction]] = POSTURES.index(event.posture)
     elif event.action == "end_support":
         world.support_active[world.faction_index[event.faction]] = False
+    elif event.action in FLEET_ACTIONS:
+        fleets = world.fleets
+        k = fleets.index(event.fleet)
+        if event.action == "set_fleet_size":
+            fleets.size[k] = event.size
+        elif event.action == "set_fleet_restraint":
+            fleets.restraint[k] = event.restraint
+        else:  # remove_fleet
+            fleets.size[k] = 0.0
+        return
     elif rows:
         first = rows[0]
         fac = world.faction_index[first.faction]

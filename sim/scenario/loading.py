@@ -351,6 +351,8 @@ def _check_places(scenario: Scenario, files: Provenance | list[Path]) -> None:
     places += [(("territory", i, "near"), a.near) for i, a in enumerate(scenario.territory)]
     places += [(("events", i, "town"), e.town) for i, e in enumerate(scenario.events)
                if e.town is not None]
+    places += [(("drones", k, "base"), f.base) for k, f in scenario.drones.items()
+               if f.base is not None]
     for loc, place in places:
         try:
             cell = geo.town(place).cell if isinstance(place, str) else geo.cell_of(*place)
@@ -361,12 +363,13 @@ def _check_places(scenario: Scenario, files: Provenance | list[Path]) -> None:
             raise ScenarioError(_located(files, loc, scenario.model_dump(), msg)) from None
         except ValueError as exc:
             raise ScenarioError(_located(files, loc, scenario.model_dump(), str(exc))) from None
-        if (loc[0] == "units"
-                and not scenario.factions[scenario.units[loc[1]].faction].armed_group):
+        owner = (scenario.units[loc[1]].faction if loc[0] == "units"
+                 else scenario.drones[loc[1]].faction if loc[0] == "drones" else None)
+        if owner is not None and not scenario.factions[owner].armed_group:
             country = geo.country_codes[geo.country[cell]]
             if country not in COUNTRIES:
                 msg = (f"{place!r} is in {country or 'no country'}; state, militia, Russian, "
-                       "peacekeeping and western units must be based in Mali, Burkina Faso "
+                       f"peacekeeping and western {loc[0]} must be based in Mali, Burkina Faso "
                        "or Niger")
                 raise ScenarioError(_located(files, loc, scenario.model_dump(), msg))
 

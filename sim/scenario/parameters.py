@@ -328,6 +328,59 @@ class BlockadeParams(Strict):
         "assumption")
 
 
+class DroneParams(Strict):
+    """Drone strikes by state fleets and armed groups' drones (sim.mechanics.drones)."""
+
+    min_concentration: float = param(
+        20.0, 1.0, 1000.0, "personnel",
+        "Fewest armed-group fighters in a cell that state drones look for (a concentration)")
+    detection_personnel: float = param(
+        60.0, 0.0, 10000.0, "personnel",
+        "Fighters in the chosen cell at which a sortie finds and strikes them half the time")
+    casualties_per_strike: float = param(
+        5.0, 0.0, 50.0, "persons/strike",
+        "Mean fighter casualties (killed and wounded) of a state drone strike",
+        "TB2: up to four MAM-L guided bombs per sortie (HRW, 25 Jan 2024); number an assumption")
+    group_casualties_per_strike: float = param(
+        2.5, 0.0, 50.0, "persons/strike",
+        "Mean casualties of an armed group's bomb-carrying drone strike on a post")
+    killed_fraction: float = param(
+        0.6, 0.05, 0.95, "share", "Share of drone-strike casualties killed (rest wounded)")
+    max_loss_share: float = param(
+        0.3, 0.01, 1.0, "share", "Largest share of the personnel in a cell hit by one strike")
+    collateral_rate: float = param(
+        0.6, 0.0, 1.0, "probability",
+        "Chance a strike kills civilians in a fully populated cell at restraint 0",
+        "HRW 2024: markets at Bouro and Boulkessi, a funeral at Bidi, 60+ civilians killed "
+        "in three TB2 strikes; rate an assumption")
+    populated_half: float = param(
+        5000.0, 1.0, 1e6, "residents",
+        "Residents of a cell at which civilians are half as exposed as in a crowded cell")
+    gathering_share: float = param(
+        0.15, 0.0, 1.0, "probability",
+        "Chance a strike that harms civilians hits a gathering (funeral, wedding, market crowd)",
+        "Bidi funeral 21 Sep 2023, Konokassi wedding Feb 2024 (HRW; press); rate an assumption")
+    market_multiplier: float = param(
+        3.0, 1.0, 7.0, "x",
+        "Gathering chance multiplier on a cell's weekly market day",
+        "Bouro market 3 Aug 2023 (28 killed), Boulkessi market 18 Nov 2023 (HRW)")
+    bystanders_killed: float = param(
+        2.0, 0.0, 50.0, "persons", "Mean civilians killed by a strike that harms civilians "
+        "outside a gathering (at least 1)",
+        "Amasrakad 17 Mar 2024: 13 killed in two strikes (Amnesty); Tangatta, 13 Nov 2024: 7 (HRW)")
+    gathering_killed: float = param(
+        20.0, 1.0, 300.0, "persons", "Mean civilians killed when a strike hits a gathering",
+        "Bouro 28, Bidi 24 (HRW 2024); Tinzaouaten 25 Aug 2024: 21 (CSP-DPA claim, L)")
+    max_resident_share: float = param(
+        0.05, 0.0, 1.0, "share", "Largest share of a cell's residents killed by one strike")
+    base_destroyed_share: float = param(
+        0.2, 0.0, 1.0, "share",
+        "Share of a fleet destroyed when a complex attack hits its air base",
+        "Senou air base 101, Bamako, 17 Sep 2024 (source article); share an assumption")
+    grounded_days: float = param(
+        14.0, 0.0, 365.0, "days", "Days a fleet flies no sorties after its air base is hit")
+
+
 class Parameters(Strict):
     """All behavioural parameters, by process; `sources` gives each one's basis."""
 
@@ -342,6 +395,7 @@ class Parameters(Strict):
     foreign: ForeignParams = Field(default_factory=ForeignParams)
     russian_support: RussianSupportParams = Field(default_factory=RussianSupportParams)
     blockades: BlockadeParams = Field(default_factory=BlockadeParams)
+    drones: DroneParams = Field(default_factory=DroneParams)
     sources: dict[str, str] = Field(
         default_factory=dict, description="Dotted parameter name -> source of its value")
 

@@ -146,6 +146,30 @@ class Junta(Strict):
     source: str = ""
 
 
+class DroneFleet(Strict):
+    """An armed-drone fleet: a state's from an air base, or an armed group's drones."""
+
+    faction: Identifier
+    name: str = ""
+    base: str | tuple[float, float] | None = Field(
+        None, description="Air base: town name or [lat, lon]; required for a state-side "
+        "fleet, optional for an armed group's drones (launched where its units are)")
+    size: int = Field(ge=0, le=100, description="Armed airframes (or drone teams) in service",
+                      json_schema_extra={"unit": "airframes"})
+    sorties: float = Field(
+        ge=0.0, le=2.0, description="Strike sorties per airframe per day",
+        json_schema_extra={"unit": "1/(airframe*day)"})
+    range_km: float = Field(
+        ge=1.0, le=2000.0, description="Reach from the launch point",
+        json_schema_extra={"unit": "km"})
+    start: Date | None = Field(None, description="First day with armed drones (default: "
+                               "the run's start)")
+    restraint: float | None = Field(
+        None, ge=0.0, le=1.0, description="Restraint of its strikes toward civilians "
+        "(default: the operating faction's, as it changes)", json_schema_extra={"unit": "share"})
+    source: str
+
+
 EVENT_FIELDS: dict[str, set[str]] = {
     "deploy": {"unit", "strength"},
     "withdraw": {"unit"},
@@ -154,8 +178,12 @@ EVENT_FIELDS: dict[str, set[str]] = {
     "set_restraint": {"faction", "restraint"},
     "set_posture": {"faction", "posture"},
     "end_support": {"faction"},
+    "set_fleet_size": {"fleet", "size"},
+    "set_fleet_restraint": {"fleet", "restraint"},
+    "remove_fleet": {"fleet"},
 }
 EVENT_ACTIONS = tuple(EVENT_FIELDS)
+FLEET_ACTIONS = ("set_fleet_size", "set_fleet_restraint", "remove_fleet")
 
 
 class Event(Strict):
@@ -169,20 +197,24 @@ class Event(Strict):
     id: Identifier | None = None
     date: Date
     action: Literal["deploy", "withdraw", "reinforce", "advance", "set_restraint",
-                    "set_posture", "end_support"]
+                    "set_posture", "end_support", "set_fleet_size", "set_fleet_restraint",
+                    "remove_fleet"]
     unit: Identifier | None = None
     faction: Identifier | None = None
     town: str | None = None
     strength: int | None = Field(None, ge=0, le=200_000, strict=True)
     restraint: float | None = Field(None, ge=0.0, le=1.0, strict=True)
     posture: Literal["defensive", "balanced", "offensive"] | None = None
+    fleet: Identifier | None = None
+    size: int | None = Field(None, ge=0, le=100)
     note: str = ""
     source: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Event:
         used = EVENT_FIELDS[self.action]
-        for name in ("unit", "faction", "strength", "restraint", "posture", "town"):
+        for name in ("unit", "faction", "strength", "restraint", "posture", "town", "fleet",
+                     "size"):
             if getattr(self, name) is not None and name not in used:
                 raise ValueError(f"'{name}' is not used by a '{self.action}' event; it takes "
                                  f"{', '.join(sorted(used))}")
@@ -198,6 +230,12 @@ class Event(Strict):
             raise ValueError("a 'set_restraint' event needs 'faction' and 'restraint'")
         if self.action == "set_posture" and (self.posture is None or self.faction is None):
             raise ValueError("a 'set_posture' event needs 'faction' and 'posture'")
+        if self.action in FLEET_ACTIONS:
+            missing = sorted(name for name in EVENT_FIELDS[self.action]
+                             if getattr(self, name) is None)
+            if missing:
+                raise ValueError(f"a '{self.action}' event needs "
+                                 f"{' and '.join(repr(m) for m in missing)}")
         return self
 
 
@@ -219,6 +257,8 @@ class Scenario(Strict):
     territory: list[HeldArea] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     parameters: Parameters = Field(default_factory=Parameters)
+    drones: dict[Identifier, DroneFleet] = Field(
+        default_factory=dict, description="Armed-drone fleets by id (sim.mechanics.drones)")
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
@@ -330,6 +370,18 @@ def _check_references(s: Scenario) -> None:
             raise _FieldError(("events", i, "faction"),
                               f"'{event.faction}' is a {s.factions[event.faction].kind} faction; "
                               "'end_support' applies to western factions")
+        if event.fleet is not None and event.fleet not in s.drones:
+            raise _FieldError(("events", i, "fleet"), f"unknown fleet '{event.fleet}'"
+                              f"{did_you_mean(event.fleet, list(s.drones))}; fleets are the "
+                              "[drones.<id>] tables")
+    for fid, fleet in s.drones.items():
+        if fleet.faction not in s.factions:
+            raise _FieldError(("drones", fid, "faction"), f"unknown faction '{fleet.faction}'"
+                              f"{did_you_mean(fleet.faction, factions)}")
+        if s.factions[fleet.faction].state_side and fleet.base is None:
+            raise _FieldError(("drones", fid, "faction"),
+                              f"'{fleet.faction}' is state-side: its fleet needs 'base' (the air "
+                              "base: a town or [lat, lon])")
     _check_deployments(s)
 
 
@@ -362,6 +414,9 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
     for country in juntas if isinstance(juntas, Mapping) else {}:
         out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
+    for fleet in data.get("drones", {}):
+        for name in ("size", "sorties", "range_km"):
+            out[f"drones.{fleet}.{name}"] = _bounds(DroneFleet.model_fields[name])
     return out
 
 

@@ -25,8 +25,9 @@ def test_help_on_every_command():
 
 
 def test_validate_ok_and_bad(tmp_path, capsys):
-    assert main(["validate", *map(str, sorted(SCENARIOS.glob("*.toml")))]) == 0
-    assert capsys.readouterr().out.count("ok: ") == len(list(SCENARIOS.glob("*.toml")))
+    files = sorted(SCENARIOS.glob("*.toml"))
+    assert main(["validate", *map(str, files)]) == 0
+    assert capsys.readouterr().out.count("ok: ") == len(files) >= 6
     bad = tmp_path / "bad.toml"
     bad.write_text(f'extends = "{SCENARIOS / "baseline.toml"}"\n[factions.jnim]\nrestraint = 2\n')
     assert main(["validate", str(bad)]) == 2

@@ -224,3 +224,25 @@ def test_a_step_costs_one_render_pass() -> None:
             assert "2023-01-02" in str(date.children)
         finally:
             render_context.close()
+
+
+def test_drone_strikes_have_their_own_symbol_on_the_map(session: ExploreSession) -> None:
+    model, events = session.model, session.events()
+    assert model is not None
+    deadly = events[events["fatalities"] > 0]
+    recent = deadly[deadly["event_date"] > deadly["event_date"].max() - np.timedelta64(30, "D")]
+    strikes = recent[recent["sub_event_type"] == "Air/drone strike"]
+    assert len(strikes) > 0, "the short baseline has deadly drone strikes in its last 30 days"
+    fig = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI)
+    ax = fig.add_axes((0.07, 0.09, 0.91, 0.84))
+    draw_control_map(ax, model, events, n_events=12, recent_days=30)
+    others, drones = ax.collections[-2:]
+    assert len(drones.get_offsets()) == len(strikes)
+    assert len(others.get_offsets()) == len(recent) - len(strikes)
+    assert "drone strike" in [t.get_text() for t in ax.get_legend().get_texts()]
+    triangle, circle = drones.get_paths()[0], others.get_paths()[0]
+    assert len(triangle.vertices) < len(circle.vertices)  # a triangle, not a circle
+    layered = MapFigure()
+    layered.render(model, events)
+    assert layered._drone_marks is not None
+    assert len(layered._drone_marks.get_offsets()) == len(strikes)

@@ -68,7 +68,7 @@ def test_headline_outcomes_match_the_time_series(scen: dict[str, Path]) -> None:
     ts = model.timeseries()
     out = ex.headline_outcomes(ts)
     assert list(out) == ex.HEADLINE_OUTCOMES
-    assert len(ex.HEADLINE_OUTCOMES) == 25
+    assert len(ex.HEADLINE_OUTCOMES) == 26
     mli = ts[ts["country"] == "MLI"]
     assert out["civilian_fatalities_MLI"] == mli["killed_civilians"].sum()
     assert out["total_fatalities_BFA"] == ts.loc[ts["country"] == "BFA", "killed_total"].sum()

@@ -137,3 +137,37 @@ def test_error_in_parent_names_the_parent_and_its_line(tmp_path):
         sim.load_scenario(kid)
     assert str(info.value).startswith(
         f"{kid} -> {parent.name}:4: factions.jnim.restrant: unknown key")
+
+
+N_EVENTS = len(load_scenario_events())
+FLEET = 'faction = "{}"\nsize = 2\nsorties = 0.1\nrange_km = 100\nsource = "test"\n'
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("[drones.x]\n" + FLEET.format("mali_army"),
+     ":3: drones.x.faction: 'mali_army' is state-side: its fleet needs 'base'"),
+    ("[drones.y]\n" + FLEET.format("jnm"),
+     ":3: drones.y.faction: unknown faction 'jnm' (did you mean 'jnim'?)"),
+    ("[drones.mali_senou]\nsortie = 0.2\n",
+     ":3: drones.mali_senou.sortie: unknown key 'sortie' (did you mean 'sorties'?)"),
+    ("[drones.mali_senou]\nbase = [10.0, -10.0]\n",
+     ":3: drones.mali_senou.base: (10.0, -10.0) is in GIN; state, militia, Russian, "
+     "peacekeeping and western drones must be based in Mali, Burkina Faso or Niger"),
+    ("[drones.mali_senou]\nsize = 500\n",
+     "drones.mali_senou.size: 500 is out of range; allowed 0 to 100"),
+    ('[[events]]\ndate = 2024-02-01\naction = "set_fleet_size"\nfleet = "mali_senu"\nsize = 2\n',
+     f":5: events[{N_EVENTS}].fleet: unknown fleet 'mali_senu' (did you mean 'mali_senou'?)"),
+    ('[[events]]\ndate = 2024-02-01\naction = "set_fleet_size"\nfleet = "mali_senou"\n',
+     f"events[{N_EVENTS}]: a 'set_fleet_size' event needs 'size'"),
+    ('[[events]]\ndate = 2024-02-01\naction = "remove_fleet"\nfleet = "mali_senou"\nsize = 3\n',
+     f"events[{N_EVENTS}]: 'size' is not used by a 'remove_fleet' event; it takes fleet"),
+])
+def test_drone_fleets_and_their_events_are_checked(tmp_path, body, expected):
+    assert expected in error_of(child(tmp_path, body))
+
+
+def test_a_counterfactual_changes_a_fleet_by_its_id(tmp_path):
+    scenario = sim.load_scenario(child(tmp_path, "[drones.mali_senou]\nsize = 0\n"))
+    assert scenario.drones["mali_senou"].size == 0
+    assert scenario.drones["mali_senou"].base == "Bamako"  # the rest is the parent's
+    assert list(scenario.drones)[:2] == ["mali_sevare", "mali_senou"]  # same order, same rows
