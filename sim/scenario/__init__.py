@@ -21,7 +21,6 @@ from sim.scenario.levers import (
     lever,
 )
 from sim.scenario.loading import (
-    apply_overrides,
     load_scenario,
     merge,
     read_toml,
@@ -63,9 +62,8 @@ from sim.scenario.schema import (
     Scenario,
     Stance,
     Unit,
-    check_parameter_path,
-    tunable_parameters,
 )
+from sim.scenario.tunable import apply_overrides, check_parameter_path, tunable_parameters
 
 __all__ = [
     "ARMED_GROUP_KINDS",

@@ -184,3 +184,9 @@ def _find_line(path: Path, loc: tuple[Any, ...], exact: bool = False,
     if exact:
         return None
     return start + 1 if start else None
+
+
+def short_repr(value: Any) -> str:
+    """repr() of a value for an error message, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

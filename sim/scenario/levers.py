@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.scenario.errors import ScenarioError, did_you_mean
-from sim.scenario.loading import apply_overrides
 from sim.scenario.schema import Event
+from sim.scenario.tunable import apply_overrides
 
 LEVER_PREFIX = "events."
 LEVER_FIELDS: dict[str, tuple[str, ...]] = {

@@ -7,7 +7,6 @@ is one line naming the file (with the chain of `extends` that led to it) and the
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import os
@@ -29,6 +28,7 @@ from sim.scenario.errors import (
     _located,
     at,
     did_you_mean,
+    short_repr,
 )
 from sim.scenario.messages import _format_validation
 from sim.scenario.schema import (
@@ -37,9 +37,8 @@ from sim.scenario.schema import (
     MAX_YEARS,
     Scenario,
     _years_after,
-    check_parameter_path,
-    tunable_parameters,
 )
+from sim.scenario.tunable import apply_overrides
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the baseline is about 40 KiB
 MAX_EXTENDS_DEPTH = 16  # files in one `extends` chain
@@ -179,7 +178,7 @@ def _resolve(path: Path, chain: tuple[Path, ...] = (), label: str | None = None
     for key, ids in removals.items():
         if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
             raise ScenarioError(f"{line(key)}: {key}: expected a list of ids (strings), got "
-                                f"{_short(ids)}")
+                                f"{short_repr(ids)}")
     if parent_name is None:
         if removals:
             raise ScenarioError(f"{line(next(iter(removals)))}: {next(iter(removals))}: only "
@@ -190,7 +189,7 @@ def _resolve(path: Path, chain: tuple[Path, ...] = (), label: str | None = None
         return data, prov
     if not isinstance(parent_name, str) or not parent_name.strip() or "\0" in parent_name:
         raise ScenarioError(f"{line('extends')}: extends: expected a file name (string), got "
-                            f"{_short(parent_name)}")
+                            f"{short_repr(parent_name)}")
     if len(chain) + 1 >= MAX_EXTENDS_DEPTH:
         raise ScenarioError(f"{line('extends')}: extends: chain of more than "
                             f"{MAX_EXTENDS_DEPTH} files; at most {MAX_EXTENDS_DEPTH} allowed")
@@ -243,11 +242,6 @@ def _resolve(path: Path, chain: tuple[Path, ...] = (), label: str | None = None
         raise ScenarioError(f"{line(key)}: {exc}") from None
     _merge_writers(prov, parent, data)
     return merged, prov
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _writers(entries: Any, source: int) -> list[list[tuple[int, int]]]:
@@ -372,39 +366,3 @@ def _check_places(scenario: Scenario, files: Provenance | list[Path]) -> None:
                        f"peacekeeping and western {loc[0]} must be based in Mali, Burkina Faso "
                        "or Niger")
                 raise ScenarioError(_located(files, loc, scenario.model_dump(), msg))
-
-
-def apply_overrides(
-    data: dict[str, Any], overrides: Mapping[str, Any], origin: str = "overrides"
-) -> dict[str, Any]:
-    """Set dotted paths (`parameters.combat.engage_probability`, `factions.jnim.restraint`).
-
-    A whole number given as a float (5.0) for an integer parameter is set as an integer.
-
-    Raises:
-        ScenarioError: overrides that are not a mapping of dotted names, or unknown names.
-    """
-    if not isinstance(overrides, Mapping):
-        raise ScenarioError(f"{origin}: overrides: expected a mapping of dotted parameter names "
-                            "to values, such as {'parameters.combat.engage_probability': 0.3}, "
-                            f"got {type(overrides).__name__}")
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{origin}: expected a scenario (a table), got {type(data).__name__}")
-    out = copy.deepcopy(data)
-    for dotted, value in overrides.items():
-        if not isinstance(dotted, str):
-            raise ScenarioError(f"{origin}: overrides: names must be dotted strings such as "
-                                f"'factions.jnim.restraint', got {_short(dotted)}")
-        check_parameter_path(dotted, out, origin)
-        if isinstance(value, float) and value.is_integer() and \
-                tunable_parameters(out)[dotted]["integer"]:
-            value = int(value)
-        node = out
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-            if not isinstance(node, dict):
-                raise ScenarioError(f"{origin}: {dotted}: '{key}' is not a table in this "
-                                    "scenario")
-        node[leaf] = value
-    return out

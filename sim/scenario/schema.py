@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
 from sim.geography import COMMUNITIES
-from sim.scenario.errors import ScenarioError, _FieldError, did_you_mean
-from sim.scenario.parameters import Parameters, Strict, _bounds, iter_parameter_names
+from sim.scenario.errors import _FieldError, did_you_mean
+from sim.scenario.parameters import Parameters, Strict
 
 FACTION_KINDS = ("state", "militia", "russian", "jihadist", "separatist", "peacekeeping",
                  "western")
@@ -399,30 +398,3 @@ def _check_deployments(s: Scenario) -> None:
             present[event.unit] = True
         elif event.action == "withdraw":
             present[event.unit] = False
-
-
-def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every numeric parameter a sweep or dashboard may set, with its bounds and unit."""
-    out: dict[str, dict[str, Any]] = {}
-    for group, name in iter_parameter_names():
-        field = Parameters.model_fields[group].annotation.model_fields[name]  # type: ignore[union-attr]
-        out[f"parameters.{group}.{name}"] = _bounds(field)
-    factions = data.get("factions") if isinstance(data, Mapping) else None
-    juntas = data.get("juntas") if isinstance(data, Mapping) else None
-    for faction in factions if isinstance(factions, Mapping) else {}:
-        for name in ("restraint", "firepower"):
-            out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
-    for country in juntas if isinstance(juntas, Mapping) else {}:
-        out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
-    for fleet in data.get("drones", {}):
-        for name in ("size", "sorties", "range_km"):
-            out[f"drones.{fleet}.{name}"] = _bounds(DroneFleet.model_fields[name])
-    return out
-
-
-def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str) -> None:
-    """Raise ScenarioError unless `dotted` names a tunable parameter of this scenario."""
-    known = tunable_parameters(data)
-    if dotted not in known:
-        raise ScenarioError(f"{origin}: {dotted}: not a tunable parameter"
-                            f"{did_you_mean(dotted, known)}; see `sahel-sim parameters FILE`")

@@ -1,0 +1,79 @@
+"""Tunable parameters: the dotted names that sweeps, overrides and the dashboard may set.
+
+`tunable_parameters` lists every behavioural parameter of the schema and each faction's and
+junta's tunable numbers with bounds, unit, source and whether it is an integer;
+`apply_overrides` sets some of them in a copy of a scenario's data.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from sim.scenario.errors import ScenarioError, did_you_mean, short_repr
+from sim.scenario.parameters import Parameters, _bounds, iter_parameter_names
+from sim.scenario.schema import DroneFleet, Faction, Junta
+
+
+def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every numeric parameter a sweep or dashboard may set, with its bounds and unit."""
+    out: dict[str, dict[str, Any]] = {}
+    for group, name in iter_parameter_names():
+        field = Parameters.model_fields[group].annotation.model_fields[name]  # type: ignore[union-attr]
+        out[f"parameters.{group}.{name}"] = _bounds(field)
+    factions = data.get("factions") if isinstance(data, Mapping) else None
+    juntas = data.get("juntas") if isinstance(data, Mapping) else None
+    for faction in factions if isinstance(factions, Mapping) else {}:
+        for name in ("restraint", "firepower"):
+            out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
+    for country in juntas if isinstance(juntas, Mapping) else {}:
+        out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
+    for fleet in data.get("drones", {}):
+        for name in ("size", "sorties", "range_km"):
+            out[f"drones.{fleet}.{name}"] = _bounds(DroneFleet.model_fields[name])
+    return out
+
+
+def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str) -> None:
+    """Raise ScenarioError unless `dotted` names a tunable parameter of this scenario."""
+    known = tunable_parameters(data)
+    if dotted not in known:
+        raise ScenarioError(f"{origin}: {dotted}: not a tunable parameter"
+                            f"{did_you_mean(dotted, known)}; see `sahel-sim parameters FILE`")
+
+
+def apply_overrides(
+    data: dict[str, Any], overrides: Mapping[str, Any], origin: str = "overrides"
+) -> dict[str, Any]:
+    """Set dotted paths (`parameters.combat.engage_probability`, `factions.jnim.restraint`).
+
+    A whole number given as a float (5.0) for an integer parameter is set as an integer.
+
+    Raises:
+        ScenarioError: overrides that are not a mapping of dotted names, or unknown names.
+    """
+    if not isinstance(overrides, Mapping):
+        raise ScenarioError(f"{origin}: overrides: expected a mapping of dotted parameter names "
+                            "to values, such as {'parameters.combat.engage_probability': 0.3}, "
+                            f"got {type(overrides).__name__}")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{origin}: expected a scenario (a table), got {type(data).__name__}")
+    out = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        if not isinstance(dotted, str):
+            raise ScenarioError(f"{origin}: overrides: names must be dotted strings such as "
+                                f"'factions.jnim.restraint', got {short_repr(dotted)}")
+        check_parameter_path(dotted, out, origin)
+        if isinstance(value, float) and value.is_integer() and \
+                tunable_parameters(out)[dotted]["integer"]:
+            value = int(value)
+        node = out
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{origin}: {dotted}: '{key}' is not a table in this "
+                                    "scenario")
+        node[leaf] = value
+    return out
