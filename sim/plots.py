@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 STATE_COLOUR = "#9ecae1"
 CONTESTED_COLOUR = "#fdd0a2"
+UNGOVERNED_COLOUR = "#e6e6e6"
 CIVILIAN_COLOUR = "#d62728"
 DRONE_COLOUR = "#00838f"
 DRONE_MARKER = "v"  # drone strikes: a downward triangle, the other events circles
@@ -42,9 +43,16 @@ LABELLED_TOWNS = ("Bamako", "Ouagadougou", "Niamey", "Timbuktu", "Gao", "Kidal",
 CAPITALS = ("Bamako", "Ouagadougou", "Niamey")
 
 
+def control_categories(model: SahelModel) -> list[str]:
+    """What a cell's control can be: each actor, contested, ungoverned (as declared)."""
+    return [c.removeprefix("territory_")
+            for c in series_columns("territory", model.faction_ids, model.actor_ids)]
+
+
 def actor_colours(model: SahelModel) -> dict[str, str]:
-    """Colour of each control actor and of 'contested'."""
-    colours = {"state": STATE_COLOUR, "contested": CONTESTED_COLOUR}
+    """Colour of each control actor and of 'contested' and 'ungoverned'."""
+    colours = {"state": STATE_COLOUR, "contested": CONTESTED_COLOUR,
+               "ungoverned": UNGOVERNED_COLOUR}
     for actor in model.actor_ids[1:]:
         colours[actor] = model.spec.factions[actor].colour
     return colours
@@ -61,7 +69,7 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
                      n_events: int = 12, recent_days: int | None = None) -> None:
     """Controlling actor per cell, borders, towns and the largest (or most recent) events."""
     geo = model.geo
-    actors = [*model.actor_ids, "contested"]
+    actors = control_categories(model)
     colours = actor_colours(model)
     cmap = ListedColormap([colours[a] for a in actors]).with_extremes(bad=(1, 1, 1, 0))
     ax.imshow(control_codes(model), origin="lower", extent=MAP_EXTENT, cmap=cmap, vmin=-0.5,
@@ -104,21 +112,23 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
 
 
 def _actor_label(model: SahelModel, actor: str) -> str:
-    if actor in ("state", "contested"):
-        return {"state": "state control", "contested": "contested"}[actor]
+    if actor in ("state", "contested", "ungoverned"):
+        return {"state": "state control", "contested": "contested",
+                "ungoverned": "ungoverned (no force reaches)"}[actor]
     return model.spec.factions[actor].label.split(" (")[0]
 
 
 def control_codes(model: SahelModel) -> np.ndarray:
-    """The map raster: actor index per cell, contested last, NaN outside the three countries.
+    """The map raster: index in `control_categories` per cell, NaN outside the three countries.
 
     Returns:
         Array of shape (ny, nx), ready for `imshow(origin="lower")`.
     """
     geo = model.geo
-    n_codes = len(model.actor_ids) + 1
+    n_actors = len(model.actor_ids)
     controller = model.controller.reshape(geo.shape)
-    code = np.where(controller < 0, n_codes - 1, controller).astype(float)
+    # -1 contested, -2 ungoverned: after the actors, in that order.
+    code = np.where(controller < 0, n_actors - 1 - controller, controller).astype(float)
     code[~model.in_sahel.reshape(geo.shape)] = np.nan
     return code.T
 
@@ -150,7 +160,7 @@ def draw_control_shares(axes: list[Axes], model: SahelModel, ts: pd.DataFrame,
                         kind: str = "territory") -> None:
     """Stacked shares of territory (or population) by controller, one axis per country."""
     colours = actor_colours(model)
-    actors = [*model.actor_ids, "contested"]
+    actors = control_categories(model)
     for ax, iso in zip(axes, COUNTRIES, strict=True):
         part = ts[ts["country"] == iso]
         ax.stackplot(part["date"], *[part[f"{kind}_{a}"] for a in actors],
