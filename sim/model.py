@@ -39,7 +39,9 @@ from sim.mechanics import (
     scenario_events,
     violence,
 )
-from sim.outputs import (
+from sim.scenario import Event, Scenario
+from sim.streams import RandomStreams
+from sim.tables import (
     Recorder,
     cell_control_frame,
     cell_month_frame,
@@ -47,8 +49,6 @@ from sim.outputs import (
     fatalities_frame,
     timeseries_frame,
 )
-from sim.scenario import Event, Scenario
-from sim.streams import RandomStreams
 from sim.world import World
 from sim.world_setup import build_world
 

@@ -13,7 +13,7 @@ import pytest
 from numba.core.dispatcher import Dispatcher
 
 import sim
-from sim import agents, ledger, model, outputs, world
+from sim import agents, ledger, model, outputs, tables, world
 from sim.scenario import iter_parameter_names
 
 from .conftest import ROOT
@@ -21,7 +21,7 @@ from .conftest import ROOT
 ODD = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
 CLASSES = {"SahelModel": model.SahelModel, "Junta": agents.Junta,
            "ForceUnit": agents.ForceUnit, "CivilianCommunity": agents.CivilianCommunity,
-           "Ledger": ledger.Ledger, "World": world.World, "Recorder": outputs.Recorder}
+           "Ledger": ledger.Ledger, "World": world.World, "Recorder": tables.Recorder}
 # Dotted names anywhere in the text (prose too), not preceded by a path or a word.
 MODULE_NAME = re.compile(r"(?<![\w/.-])sim(?:\.\w+)+")
 MEMBER_NAME = re.compile(rf"(?<![\w.])({'|'.join(CLASSES)})\.(\w+)")
