@@ -21,8 +21,6 @@ box's limits within the inputs' ranges).
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import operator
 import re
 import warnings
@@ -34,15 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments.discovery_plots import discovery_figures
 from sim.experiments.errors import ExperimentError
-from sim.experiments.result_store import MANIFEST, ResultStore
-from sim.geography import COUNTRIES
-from sim.outputs import HEADLINE_OUTCOMES, OUTCOME_COLUMNS, OUTCOMES, outcome_table
-from sim.scenario import did_you_mean
+from sim.experiments.sweep_data import SweepData, cases, load_sweep, outcome_names
 
-__all__ = ["Condition", "DiscoveryResult", "SweepData", "discover", "load_sweep"]
+__all__ = ["Condition", "DiscoveryResult", "SweepData", "cases", "discover",
+           "discovery_figures", "load_sweep", "outcome_names"]
 
-CASES = ("points", "runs")
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
     "==": operator.eq, "!=": operator.ne}
@@ -121,135 +117,6 @@ class Condition:
     def slug(self) -> str:
         """The condition in a file name (`gt0.5`)."""
         return f"{_NAMES[self.op]}{self.threshold:g}"
-
-
-@dataclass(slots=True)
-class SweepData:
-    """A finished sweep read back from its folder: inputs, outcomes and what they mean."""
-
-    folder: Path
-    manifest: dict[str, Any]
-    points: pd.DataFrame  # point, then one column per input (design values)
-    point_outcomes: pd.DataFrame  # point, inputs, headline outcomes (mean over replicates)
-    runs: pd.DataFrame  # one row per finished run: scenario, point, replicate, seed, run_id, ...
-    ranges: dict[str, tuple[float, float]]
-    levers: dict[str, dict[str, Any]]
-
-    @property
-    def inputs(self) -> list[str]:
-        """The swept uncertainties and levers, in design order."""
-        return list(self.ranges)
-
-    def format(self, name: str, value: float) -> str:
-        """An input's value for people: an ISO date for a date lever, else 4 digits."""
-        info = self.levers.get(name, {})
-        if info.get("kind") == "date" and math.isfinite(value):
-            origin = pd.Timestamp(info["origin"])
-            return (origin + pd.Timedelta(days=round(value))).date().isoformat()
-        return f"{value:.4g}"
-
-
-def load_sweep(folder: Path) -> SweepData:
-    """Read a finished sweep's folder (`sahel-sim sweep ... --out FOLDER`).
-
-    Raises:
-        ExperimentError: not a folder, not a sweep, not finished, or files missing (one line).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ExperimentError(f"{folder}: no such folder; give the --out folder of a finished "
-                              "`sahel-sim sweep`")
-    path = folder / MANIFEST
-    if not path.exists():
-        raise ExperimentError(f"{folder}: not an experiment's folder (no {MANIFEST}); give the "
-                              "--out folder of a finished `sahel-sim sweep`")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ExperimentError(f"{path}: unreadable manifest ({exc})") from None
-    kind = manifest.get("kind")
-    if kind != "sweep":
-        raise ExperimentError(f"{folder}: holds a '{kind}' experiment, not a sweep; scenario "
-                              "discovery needs the inputs of a `sahel-sim sweep`")
-    state = (manifest.get("status") or {}).get("state")
-    if state not in ("complete", "failed"):
-        command = manifest.get("command") or "the sweep's command"
-        raise ExperimentError(f"{folder}: the sweep is not finished (state: {state}); run "
-                              f"{command} again to finish it")
-    missing = [n for n in ("points.csv", "point_outcomes.csv", "outcomes.csv")
-               if not (folder / n).exists()]
-    if missing:
-        raise ExperimentError(f"{folder}: the sweep's {', '.join(missing)} missing; run its "
-                              "command again to write them")
-    design = manifest.get("design") or {}
-    ranges = {k: (float(v[0]), float(v[1])) for k, v in (design.get("parameters") or {}).items()}
-    points = pd.read_csv(folder / "points.csv")
-    point_outcomes = pd.read_csv(folder / "point_outcomes.csv")
-    runs = pd.read_csv(folder / "outcomes.csv")
-    if not ranges or any(name not in points.columns for name in ranges):
-        raise ExperimentError(f"{folder}: points.csv does not match the manifest's design")
-    return SweepData(folder, manifest, points, point_outcomes, runs, ranges,
-                     dict(design.get("levers") or {}))
-
-
-def outcome_names() -> list[str]:
-    """Every outcome discovery can use: the headline ones, then the other declared ones."""
-    extra = [f"{o.name}_{iso}" for o in OUTCOMES if not o.headline and not o.regional
-             for iso in COUNTRIES]
-    return [*HEADLINE_OUTCOMES, *extra]
-
-
-def _check_outcome(name: str) -> None:
-    names = outcome_names()
-    if name not in names:
-        per_country = sorted({o.name for o in OUTCOMES if not o.regional})
-        regional = [o.name for o in OUTCOMES if o.regional]
-        raise ExperimentError(
-            f"--outcome {name}: unknown outcome{did_you_mean(name, names)}; allowed: "
-            f"<name>_{'|'.join(COUNTRIES)} for {', '.join(per_country)}; and "
-            f"{', '.join(regional)}")
-
-
-def _run_outcome(sweep: SweepData, name: str) -> pd.Series:
-    """A declared outcome of every finished run, computed from the run files (by run_id)."""
-    store = ResultStore(sweep.folder)
-    base, iso = name.rsplit("_", 1)
-    values = {}
-    for run_id in sweep.runs["run_id"]:
-        table = outcome_table(store.read(run_id, list(OUTCOME_COLUMNS)))
-        values[run_id] = float(table.at[iso, base])
-    return pd.Series(values)
-
-
-def cases(sweep: SweepData, outcome: str, kind: str = "points") -> tuple[pd.DataFrame, np.ndarray]:
-    """The inputs (one row per case) and the outcome's values, for points or single runs.
-
-    With `kind="points"` a case is a design point and its outcome the mean over the point's
-    replicates (as in `point_outcomes.csv`); with `"runs"` every replicate is a case of its own.
-    Cases without a value (failed runs) are left out.
-
-    Raises:
-        ExperimentError: an unknown outcome or kind of case.
-    """
-    _check_outcome(outcome)
-    if kind not in CASES:
-        raise ExperimentError(f"--cases {kind}: allowed: {', '.join(CASES)}")
-    runs = sweep.runs
-    if outcome in runs.columns:
-        per_run = runs.set_index("run_id")[outcome]
-    else:
-        per_run = _run_outcome(sweep, outcome)
-    frame = runs[["point", "run_id"]].assign(y=per_run.reindex(runs["run_id"]).to_numpy())
-    if kind == "points":
-        frame = frame.groupby("point", as_index=False)["y"].mean()
-    frame = frame.merge(sweep.points, on="point", how="inner").dropna(subset=["y"])
-    x = frame[sweep.inputs].astype(float).reset_index(drop=True)
-    return x, frame["y"].to_numpy(dtype=float)
-
-
-# --------------------------------------------------------------------------------------------
-# PRIM
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -426,81 +293,3 @@ def _feature_scores(ema: Any, x: pd.DataFrame, y: np.ndarray, seed: int) -> pd.D
 # --------------------------------------------------------------------------------------------
 # Plots (matplotlib's Figure, no pyplot: safe from threads)
 # --------------------------------------------------------------------------------------------
-
-
-def discovery_figures(result: DiscoveryResult, folder: Path) -> list[Path]:
-    """The trade-off curve (`tradeoff.png`) and each chosen box's limits (`box_<n>.png`)."""
-    from matplotlib.figure import Figure
-
-    paths = []
-    fig = Figure(figsize=(6.4, 5.2))
-    ax = fig.add_subplot()
-    t = result.trajectory
-    markers = "os^Dv<>"
-    for b, rows in t.groupby("box"):
-        sc = ax.scatter(rows["coverage"], rows["density"], c=rows["res_dim"], cmap="viridis",
-                        vmin=0, vmax=max(1, int(t["res_dim"].max())), s=28,
-                        marker=markers[(int(b) - 1) % len(markers)], label=f"box {b}")
-        picked = rows[rows["chosen"]]
-        ax.scatter(picked["coverage"], picked["density"], s=140, facecolors="none",
-                   edgecolors="#c0392b", linewidths=1.6)
-        for rec in picked.itertuples():
-            ax.annotate(f"box {b}, step {rec.step}", (rec.coverage, rec.density),
-                        textcoords="offset points", xytext=(6, -12), fontsize=8)
-    top = max(1, int(t["res_dim"].max()))
-    fig.colorbar(sc, ax=ax, label="restricted inputs", ticks=range(top + 1))
-    ax.set_xlim(0, 1.05)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("coverage (share of the cases of interest inside the box)")
-    ax.set_ylabel("density (share of the box's cases of interest)")
-    ax.set_title(f"PRIM peeling trajectory: {result.outcome} {result.condition.text}",
-                 fontsize=10)
-    ax.grid(alpha=0.3)
-    if t["box"].nunique() > 1:
-        ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    paths.append(_save(fig, folder / "tradeoff.png"))
-    for n, (b, step) in enumerate(result.chosen, start=1):
-        paths.append(_save(_box_figure(result, b, step), folder / f"box_{n}.png"))
-    return paths
-
-
-def _box_figure(result: DiscoveryResult, box: int, step: int) -> Any:
-    from matplotlib.figure import Figure
-
-    lims = result.box_limits(box, step)
-    stats = result.step_stats(box, step)
-    n = max(1, len(lims))
-    fig = Figure(figsize=(8.0, 1.6 + 0.6 * n))
-    ax = fig.add_subplot()
-    for i, rec in enumerate(lims.itertuples()):
-        width = rec.range_high - rec.range_low
-        lo = (rec.low - rec.range_low) / width
-        hi = (rec.high - rec.range_low) / width
-        ax.plot([0, 1], [i, i], color="#cccccc", linewidth=6, solid_capstyle="butt")
-        ax.plot([lo, hi], [i, i], color="#3b6ea8", linewidth=6, solid_capstyle="butt")
-        # below the bar (the y axis is inverted): the low limit from its left end, the high
-        # limit up to its right end
-        ax.text(lo, i + 0.14, f"{rec.low_text}{_qp(rec.qp_low)}", ha="left", va="top",
-                fontsize=8)
-        ax.text(hi, i + 0.14, f"{rec.high_text}{_qp(rec.qp_high)}", ha="right", va="top",
-                fontsize=8)
-    ax.set_yticks(range(len(lims)), list(lims["parameter"]), fontsize=8)
-    ax.set_ylim(-0.8, n - 0.2)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_xticks([0, 1], ["low end of the swept range", "high end"], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_title(f"{result.outcome} {result.condition.text}: box {box}, step {step}\n"
-                 f"coverage {stats['coverage']:.2f}, density {stats['density']:.2f}; limits "
-                 "with their quasi-p-values in brackets", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def _qp(value: float) -> str:
-    return "" if not np.isfinite(value) else f" ({value:.1g})"
-
-
-def _save(fig: Any, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    return path
