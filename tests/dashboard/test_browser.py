@@ -507,12 +507,16 @@ def test_event_log_filters(page: Page, solara_server: str) -> None:
         document.querySelectorAll('.sahel-event-table tbody tr'),
         tr => tr.querySelectorAll('td')[5].innerText.trim())""")
     assert countries and set(countries) == {"BFA"}
+    by_country = title.inner_text()
     choose(page, "sahel-filter-type", "Violence against civilians")
+    expect(title).not_to_have_text(by_country)
     types = page.evaluate("""() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
         tr => tr.querySelectorAll('td')[1].innerText.trim())""")
     assert types and set(types) == {"Violence against civilians"}
-    choose(page, "sahel-filter-actor", "JNIM")
+    by_type = title.inner_text()
+    choose(page, "sahel-filter-actor", "JNIM (Jama'at Nusrat al-Islam wal-Muslimin)")
+    expect(title).not_to_have_text(by_type)
     rows = page.evaluate("""() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
         tr => [tr.querySelectorAll('td')[3].innerText, tr.querySelectorAll('td')[4].innerText])""")
@@ -523,6 +527,7 @@ def test_event_log_filters(page: Page, solara_server: str) -> None:
     thumb.focus()
     for _ in range(60):
         page.keyboard.press("ArrowRight")
+    expect(page.locator(".sahel-filter-dates")).to_contain_text("Dates: 2023-03-02 to")
     expect(title).not_to_have_text(filtered)
     dates = page.evaluate("""() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
