@@ -283,16 +283,17 @@ def ComparisonResultView(request: CompareRequest, result: ComparisonResult) -> N
                      classes=["sahel-compare-result"]):
         solara.Text(f"Same numbers as `{request.command()}`"
                     + (f"; {result.n_failed} runs failed" if result.n_failed else ""),
-                    style={"font-size": "13px", "color": "#555"})
+                    style={"font-size": "13px", "color": "#555", "display": "block"})
         if first is not None and not pd.isna(first):
             solara.Text(f"The paired runs first differ on {pd.Timestamp(first):%Y-%m-%d} "
                         "(dashed line on every plot); before that date the two scenarios are "
                         "the same runs.", classes=["sahel-compare-divergence"],
-                        style={"font-size": "14px"})
+                        style={"font-size": "14px", "display": "block"})
         else:
             solara.Text("The paired runs are identical on every date: the counterfactual "
                         "changes nothing the model reached in these runs.",
-                        classes=["sahel-compare-divergence"], style={"font-size": "14px"})
+                        classes=["sahel-compare-divergence"],
+                        style={"font-size": "14px", "display": "block"})
         with solara.Row(gap="4px", style={"flex-wrap": "wrap", "align-items": "center"}):
             solara.ToggleButtonsSingle(series, values=list(COMPARE_SERIES),
                                        on_value=set_series, dense=True)
@@ -309,10 +310,11 @@ def ComparisonResultView(request: CompareRequest, result: ComparisonResult) -> N
                    "paired difference, per country", "style": "width:100%;max-width:1100px"},
             classes=["sahel-compare-bands"])
         Table(OUTCOME_HEADER, rows, "sahel-compare-table")
-        solara.Text(OUTCOME_NOTES, style={"font-size": "13px", "color": "#555"})
+        solara.Text(OUTCOME_NOTES, style={"font-size": "13px", "color": "#555",
+                                          "display": "block"})
         if events:
             solara.Text("Rare events: share of runs with the event",
-                        style={"font-weight": "bold", "margin-top": "8px"})
+                        style={"font-weight": "bold", "margin-top": "8px", "display": "block"})
             Table(EVENT_HEADER, events, "sahel-compare-events")
             solara.Text(EVENT_NOTES, style={"font-size": "13px", "color": "#555"})
 

@@ -60,8 +60,8 @@ logger = logging.getLogger(__name__)
 
 PLAY_YIELD_S = 0.02  # pause between Play frames, so clicks and messages get through
 SEED_MAX = 2**63 - 1
-DAYS_PER_FRAME = (1, 2, 4, 7)
-DEFAULT_DAYS_PER_FRAME = 2
+DAYS_PER_FRAME = (1, 2, 4, 7, 14)
+DEFAULT_DAYS_PER_FRAME = 4
 EVENTS_PER_PAGE = 15
 ALL = "all"
 
@@ -468,7 +468,9 @@ def EventLogCard(session: ExploreSession, day: int, model_version: int, playing:
     per_page = len(chosen) if per_page < 0 else per_page
     sort_by = (options.get("sortBy") or ["event_date"])[0]
     descending = bool((options.get("sortDesc") or [True])[0])
-    items = event_items(chosen, page - 1, max(per_page, 1), sort_by, descending)
+    items = solara.use_memo(
+        lambda: event_items(chosen, page - 1, max(per_page, 1), sort_by, descending),
+        [key, flt, page, per_page, sort_by, descending])
     headers = [{"text": label, "value": column, "sortable": True}
                for column, label in EVENT_COLUMNS.items()]
     title = f"Event log: {len(chosen):,} of {len(events):,} events up to the day shown"

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from sim.model import SahelModel
 
 CHART_DPI = 100
-MAX_POINTS = 160  # points per line of an SVG chart (about one per pixel of a small panel)
+MAX_POINTS = 100  # points per line of an SVG chart (a small panel is ~130 px wide)
 COUNTRY_LINE = {"MLI": "#117733", "BFA": "#332288", "NER": "#CC6677"}
 
 FatalityMode = Literal["cumulative", "daily", "monthly"]
@@ -336,7 +336,7 @@ def comparison_png(result: ComparisonResult, counterfactual: str, series: str) -
     when = (f"paired runs differ from {pd.Timestamp(first):%Y-%m-%d} (dashed line)"
             if first is not None and not pd.isna(first) else
             "paired runs identical on every date")
-    fig.suptitle(f"{series} ({unit}): {counterfactual} vs {result.baseline}, same seeds; "
+    fig.suptitle(f"{series} ({unit}): {counterfactual} vs {result.baseline}, same seeds\n"
                  f"median, 25-75% and 5-95% of runs; {when}", fontsize=11)
     missing = [name for name, frame in (("baseline", base), ("counterfactual", other),
                                         ("difference", diff))

@@ -221,26 +221,26 @@ class MapSVG:
         if events is None or events.empty:
             return ""
         x, y = proj.xy(events["longitude"].to_numpy(float), events["latitude"].to_numpy(float))
-        frame = pd.DataFrame({"gx": (x // CLUSTER_PX).astype(int),
-                              "gy": (y // CLUSTER_PX).astype(int), "x": x, "y": y,
-                              "deaths": events["fatalities"].to_numpy(float),
-                              "vac": (events["event_type"] == VAC).to_numpy()})
-        frame["vac_deaths"] = frame["deaths"] * frame["vac"]
-        groups = frame.groupby(["gx", "gy"]).agg(
-            x=("x", "mean"), y=("y", "mean"), deaths=("deaths", "sum"),
-            vac=("vac_deaths", "sum"), n=("deaths", "size")).sort_values("deaths",
-                                                                           ascending=False)
+        deaths = events["fatalities"].to_numpy(float)
+        vac = (events["event_type"] == VAC).to_numpy()
+        key = (x // CLUSTER_PX).astype(np.int64) * 100_000 + (y // CLUSTER_PX).astype(np.int64)
+        _, group = np.unique(key, return_inverse=True)
+        n = np.bincount(group)
+        total = np.bincount(group, weights=deaths)
+        cx = np.bincount(group, weights=x) / n
+        cy = np.bincount(group, weights=y) / n
+        civ = np.bincount(group, weights=deaths * vac)
         out = []
-        for rec in groups.itertuples(index=False):
-            r = min(4.0 + 1.7 * math.sqrt(rec.deaths), 30.0)
-            civilian = rec.vac >= rec.deaths / 2
+        for g in np.argsort(-total, kind="stable"):
+            r = min(4.0 + 1.7 * math.sqrt(total[g]), 30.0)
+            civilian = civ[g] >= total[g] / 2
             fill = "#000000" if civilian else "#ffffff"
             opacity = 0.42 if civilian else 0.6
             stroke = "#ffffff" if civilian else "#222222"
             kind = "mostly violence against civilians" if civilian else "mostly battles"
-            out.append(f'<circle class="sahel-event" cx="{rec.x:.1f}" cy="{rec.y:.1f}" '
+            out.append(f'<circle class="sahel-event" cx="{cx[g]:.1f}" cy="{cy[g]:.1f}" '
                        f'r="{r:.1f}" fill="{fill}" fill-opacity="{opacity}" stroke="{stroke}" '
-                       f'stroke-width="1.3"><title>{int(rec.n)} events, {rec.deaths:,.0f} deaths'
+                       f'stroke-width="1.3"><title>{int(n[g])} events, {total[g]:,.0f} deaths'
                        f' ({kind})</title></circle>')
         return "".join(out)
 
