@@ -447,7 +447,8 @@ class ExploreSession:
             russian = frames.units[day]
             here = russian[russian[:, 0] == cell] if russian.size else russian
             details = {
-                "cell": f"{geo.lat[x, y]:.2f} N, {geo.lon[x, y]:.2f} E",
+                "cell": f"{geo.lat[x, y]:.2f} N, {abs(geo.lon[x, y]):.2f} "
+                        f"{'E' if geo.lon[x, y] >= 0 else 'W'}",
                 "country": COUNTRIES[list(COUNTRIES)[int(world.country_bucket[cell])]],
                 "region": geo.regions[region].name if region >= 0 else "",
                 "controlled by": who,
