@@ -108,7 +108,8 @@ def ExploreView() -> None:
     first_view = solara.use_memo(lambda: ViewState.parse(router.search), [])
     session, first_error = solara.use_memo(lambda: restore(files, first_view), [])
     version = solara.use_reactive(0)
-    tick = solara.use_reactive(session.day() if session else 0)
+    tick = solara.use_reactive(cast(int, solara.use_memo(
+        lambda: session.day() if session else 0, [])))
     playing = solara.use_reactive(False)
     shown = solara.use_reactive(cast(int | None, None))
     zoom = solara.use_reactive(first_view.zoom)
@@ -116,6 +117,7 @@ def ExploreView() -> None:
     errors = solara.use_reactive(cast(dict[str, str], {}))
     load_error = solara.use_reactive(cast(str | None, first_error))
     seed_error = solara.use_reactive(cast(str | None, None))
+    show_parameters = solara.use_reactive(False)
 
     def play_loop(cancel: threading.Event) -> None:
         if session is None or not playing.value:
@@ -208,8 +210,17 @@ def ExploreView() -> None:
         LiveView(session, tick, version, playing, shown, zoom, per_frame, on_reset)
         with solara.ColumnsResponsive(12, large=[8, 4], gutters_dense=True):
             with solara.Card("Parameters", margin=0, classes=["sahel-parameters"]):
-                ParameterPanel(scenario.model_dump(), errors.value, on_parameter,
-                               sorted(session.overrides)).key(str(session.path))
+                # Closed, the panel's ~40 fields are not part of the page, which keeps every
+                # Step's render pass short; a changed parameter or an error keeps it open.
+                is_open = show_parameters.value or bool(session.overrides) or bool(
+                    errors.value)
+                solara.Button(("Hide" if is_open else "Show") + " parameters",
+                              icon_name="mdi-tune", text=True, small=True,
+                              on_click=lambda: show_parameters.set(not is_open),
+                              classes=["sahel-parameters-toggle"])
+                if is_open:
+                    ParameterPanel(scenario.model_dump(), errors.value, on_parameter,
+                                   sorted(session.overrides)).key(str(session.path))
             TimelineCard(session, version.value)
 
 
@@ -227,7 +238,8 @@ def LiveView(session: ExploreSession, tick: solara.Reactive[int],
     day = latest if shown.value is None or is_playing else min(shown.value, latest)
 
     def on_step() -> None:
-        shown.set(None)
+        if shown.value is not None:
+            shown.set(None)
         done = session.step()
         if done is not None:
             tick.set(done)

@@ -117,6 +117,7 @@ def test_page_shows_map_charts_controls_and_log(page: Page, solara_server: str,
     assert date_text(page) == "2023-01-01"
     assert "day 0 of 731" in page.inner_text(".sahel-day")
     # parameter controls from the schema, with range and unit
+    page.click(".sahel-parameters-toggle")
     restraint = page.locator(".sahel-param-factions-jnim-restraint")
     assert "JNIM restraint" in restraint.inner_text()
     assert "0 to 1 share" in restraint.inner_text()
@@ -202,6 +203,7 @@ def test_bad_values_show_a_message_and_the_page_keeps_working(
     from playwright.sync_api import expect
 
     open_app(page, solara_server)
+    page.click(".sahel-parameters-toggle")
     field = page.locator(".sahel-param-factions-jnim-restraint input")
     message = page.locator(".sahel-param:has(.sahel-param-factions-jnim-restraint) "
                            ".sahel-param-error")
@@ -544,6 +546,7 @@ def test_reload_keeps_the_run(page: Page, solara_server: str) -> None:
     seed = page.locator(".sahel-seed input")
     seed.fill("7")
     seed.press("Enter")
+    page.click(".sahel-parameters-toggle")
     field = page.locator(".sahel-param-factions-jnim-restraint input")
     field.fill("0.4")
     field.press("Enter")
@@ -554,20 +557,23 @@ def test_reload_keeps_the_run(page: Page, solara_server: str) -> None:
     page.wait_for_function("() => window.location.search.includes('day=3')")
     url = page.url
     assert "seed=7" in url and "p.factions.jnim.restraint=0.4" in url
-    log = page.inner_text(".sahel-event-log .v-card__title")
+    title = page.locator(".sahel-event-log .v-card__title")
+    expect(title).to_contain_text("up to the day shown")
+    time.sleep(1.0)  # let the last Step's render settle
+    log = title.inner_text()
     page.reload()
     open_app(page, url)
     expect_date(page, "2023-01-04")
     assert page.locator(".sahel-seed input").input_value() == "7"
     assert page.locator(".sahel-param-factions-jnim-restraint input").input_value() == "0.4"
-    assert page.inner_text(".sahel-event-log .v-card__title") == log  # the same run
+    expect(title).to_have_text(log)  # the same run
     # a shared link opens the same view in another session
     other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[union-attr]
     try:
         shared = other.new_page()
         open_app(shared, url)
         expect_date(shared, "2023-01-04")
-        assert shared.inner_text(".sahel-event-log .v-card__title") == log
+        expect(shared.locator(".sahel-event-log .v-card__title")).to_have_text(log)
     finally:
         other.close()
 
