@@ -125,9 +125,10 @@ def test_page_shows_map_charts_controls_and_log(page: Page, solara_server: str,
     assert "2023-01-01 to 2024-12-31" in page.inner_text(".sahel-period")
     page.click(".sahel-step")
     expect_date(page, "2023-01-02")
-    for selector in CHARTS.values():
-        page.wait_for_selector(selector)
-        assert page.locator(selector).bounding_box()["width"] > 300  # type: ignore[index]
+    for selector in CHARTS.values():  # (a chart's SVG may be replaced while we look)
+        page.wait_for_function(f"""() => {{
+            const el = document.querySelector('{selector}');
+            return el !== null && el.getBoundingClientRect().width > 300; }}""")
     header = page.inner_text(".sahel-event-log")
     for column in ("date", "event type", "actor 1", "actor 2", "admin1", "fatalities"):
         assert column in header
