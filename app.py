@@ -11,11 +11,21 @@ components in `sim.dashboard`.
 
 from __future__ import annotations
 
+import warnings
+
 import solara
+import solara.server.settings
 
 from sim.dashboard import CompareView, ExploreView, check_bind_host
 
 check_bind_host()
+# The "runs on Solara" banner covered the bottom of the page (the event log's pager).
+solara.server.settings.theme.show_banner = False
+# Solara warns on every page load from 127.0.0.1 that it cannot use SameSite=None cookies
+# without https; the dashboard is not embedded in other sites, so the lax cookie it falls back
+# to is the right one.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https",
+                        category=UserWarning)
 
 
 @solara.component

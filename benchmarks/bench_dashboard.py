@@ -1,125 +1,158 @@
-"""Speed of the dashboard's Play frame: one day's step plus the redraw of what changed.
+"""Speed of the dashboard: Play (simulated days per second) and Step (to a redrawn page).
 
-A Play frame of the explore view is: `model.step()`, the event log (`model.events()`), the map
-rendered to PNG bytes (`MapFigure.render`, what the page's image widget receives) and, on the
-days of its slot in the weekly cycle (`sim.dashboard.state.refresh_key`), one chart (control
-shares, fatalities or credibility, with the time series they need) or the event table. This
-measures exactly those calls, through `ExploreSession` as the page makes them, over
-`--days` days of the baseline at its default resolution, and prints:
+Two measurements of the explore view at the scenario's default resolution:
 
-- the median, 90th percentile and maximum Play frame (the goal is a median under 250 ms);
-- the median frame with only the map (most days) and with a chart;
-- a paused Step (the map and every chart redrawn), and the first frame (full map redraw).
+- in process: a Play frame as the page computes it (`days per frame` model steps, the map as
+  SVG, and on its slot one chart or the event table), and a paused Step (the map, the three
+  charts and the event table), through `ExploreSession` as the page calls it;
+- `--browser`: the real page in headless Chromium (Debian's, with Playwright, as the browser
+  tests) against `solara run app.py`: Play for `--seconds` at each days-per-frame setting and
+  the simulated days per second reached; Step from the click until the page shows the new
+  date and a redrawn map (median of `--steps` clicks).
 
-With `--page`, it also plays the real Solara page in this process (no browser) for
-`--page-seconds` and prints the days it advanced per second, which adds Solara's rendering
-and the Play loop's pause between frames.
-
-Run: .venv/bin/python benchmarks/bench_dashboard.py [--days 120] [--page]
+Goals (issue 12): Play >= 15 simulated days per second at the default days per frame, Step
+<= 250 ms. Needs `SOLARA_ASSETS_PROXY_CACHE_DIR` for `--browser` (see .ci/install_browser.sh).
 These machines are shared: the load average is printed with the figures.
+
+Run: .venv/bin/python benchmarks/bench_dashboard.py [--days 120] [--browser]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from sim.dashboard.figures import MapFigure, credibility_png, fatalities_png, shares_png
+from sim.dashboard.explore import DAYS_PER_FRAME, DEFAULT_DAYS_PER_FRAME
+from sim.dashboard.figures import credibility_chart, fatalities_chart, map_colours, shares_chart
 from sim.dashboard.state import CHART_SLOTS, ExploreSession, event_items, refresh_key
+from sim.dashboard.svg import MapLayer, MapSVG
 
 ROOT = Path(__file__).resolve().parent.parent
 CHARTS = {
-    "shares": lambda s: s.draw(lambda m: shares_png(m, s.timeseries())),
-    "fatalities": lambda s: s.draw(lambda m: fatalities_png(m, s.timeseries())),
-    "credibility": lambda s: s.draw(lambda m: credibility_png(m, s.timeseries())),
-    "events": lambda s: event_items(s.events()),
+    "shares": lambda s, d: s.draw(lambda m: shares_chart(m, s.timeseries_upto(d))),
+    "fatalities": lambda s, d: s.draw(lambda m: fatalities_chart(m, s.timeseries_upto(d))),
+    "credibility": lambda s, d: s.draw(lambda m: credibility_chart(m, s.timeseries_upto(d))),
+    "events": lambda s, d: event_items(s.events_upto(d)),
 }
 
 
-def frame(session: ExploreSession, map_figure: MapFigure, playing: bool,
-          keys: dict[str, object]) -> tuple[float, list[str]]:
-    """One frame as the page runs it; its milliseconds and the charts it redrew."""
+def frame(session: ExploreSession, builder: MapSVG, colours: list[str], days: int,
+          playing: bool, keys: dict[str, object]) -> float:
+    """One frame as the page computes it; its milliseconds."""
     start = time.perf_counter()
-    session.step()
+    session.step(days=days)
     day = session.day()
-    events = session.events()
-    session.draw(lambda m: map_figure.render(m, events))
-    redrawn = []
+    builder.render(MapLayer(session.control_codes(day), colours, session.recent_events(day),
+                            session.units_on(day)))
     for name in CHART_SLOTS:
         key = refresh_key(day, playing, name)
         if keys.get(name) != key:
-            CHARTS[name](session)
+            CHARTS[name](session, day)
             keys[name] = key
-            redrawn.append(name)
-    return 1000.0 * (time.perf_counter() - start), redrawn
+    return 1000.0 * (time.perf_counter() - start)
 
 
 def bench_frames(scenario: Path, days: int) -> None:
     """Play frames over `days` days, then paused Steps; print the figures."""
     session = ExploreSession(scenario)
     session.load(scenario)
-    map_figure = MapFigure()
+    assert session.model is not None
+    builder = MapSVG(session.model.world.geo)
+    colours, _ = map_colours(session.model)
     keys: dict[str, object] = {}
-    first, _ = frame(session, map_figure, True, keys)
-    play: list[tuple[float, list[str]]] = [frame(session, map_figure, True, keys)
-                                           for _ in range(days - 1)]
-    paused = [frame(session, map_figure, False, keys)[0] for _ in range(10)]
-    all_ms = sorted(ms for ms, _ in play)
-    map_only = [ms for ms, redrawn in play if not redrawn]
-    with_chart = [ms for ms, redrawn in play if set(redrawn) - {"events"}]
-    print(f"scenario {scenario.name}, {days} Play frames from {session.scenario.start}, "
-          f"resolution {session.scenario.resolution} degrees")
-    print(f"Play frame (step + events + map PNG + weekly chart): median "
-          f"{statistics.median(all_ms):.0f} ms, p90 {all_ms[int(0.9 * len(all_ms))]:.0f} ms, "
-          f"max {all_ms[-1]:.0f} ms")
-    print(f"  frames with the map only: median {statistics.median(map_only):.0f} ms "
-          f"({len(map_only)} frames)")
-    print(f"  frames with a chart:      median {statistics.median(with_chart):.0f} ms "
-          f"({len(with_chart)} frames)")
-    print(f"first frame (full map draw): {first:.0f} ms; paused Step (map + all charts + "
-          f"table): median {statistics.median(paused):.0f} ms")
+    per = DEFAULT_DAYS_PER_FRAME
+    play = [frame(session, builder, colours, per, True, keys) for _ in range(days // per)]
+    paused = [frame(session, builder, colours, 1, False, keys) for _ in range(10)]
+    print(f"scenario {scenario.name}, resolution {session.scenario.resolution} degrees "  # type: ignore[union-attr]
+          f"({session.model.world.sahel_idx.size} cells)")
+    print(f"in process, Play frame of {per} days (steps + map SVG + a chart in turn): median "
+          f"{statistics.median(play):.0f} ms, max {max(play):.0f} ms -> at most "
+          f"{1000 * per / statistics.median(play):.0f} days/s before the browser")
+    print(f"in process, paused Step (1 day + map + 3 charts + event table): median "
+          f"{statistics.median(paused):.0f} ms")
 
 
-def bench_page(seconds: float) -> None:
-    """Play the Solara page in this process for `seconds`; print days per second."""
-    import ipyvuetify as v
-    import ipywidgets
-    import solara
-    from solara.server import kernel_context
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    from sim.dashboard import ExploreView
 
-    def widgets(root: ipywidgets.Widget) -> list[ipywidgets.Widget]:
-        out, todo = [], [root]
-        while todo:
-            w = todo.pop()
-            out.append(w)
-            todo += [c for c in getattr(w, "children", None) or []
-                     if isinstance(c, ipywidgets.Widget)]
-        return out
+def bench_browser(seconds: float, steps: int) -> None:
+    """Play and Step in headless Chromium against a real `solara run app.py`."""
+    from playwright.sync_api import sync_playwright
 
-    def find(root: ipywidgets.Widget, css: str) -> ipywidgets.Widget:
-        return next(w for w in widgets(root) if css in (getattr(w, "class_", "") or ""))
+    port = _free_port()
+    solara = Path(sys.executable).with_name("solara")
+    env = {**os.environ, "SOLARA_ASSETS_PROXY": "true",
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
+    server = subprocess.Popen([str(solara), "run", "app.py", "--host", "127.0.0.1", "--port",
+                               str(port), "--no-open", "--production"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    page.goto(url, timeout=60_000)
+                    break
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1)
+            page.wait_for_selector(".sahel-map svg", timeout=60_000)
 
-    context = kernel_context.create_dummy_context()
-    with context:
-        box, render_context = solara.render(ExploreView(), handle_error=False)
-        play = find(box, "sahel-play")
-        assert isinstance(play, v.Btn)
-        play.click()
-        start = time.perf_counter()
-        time.sleep(seconds)
-        play.click()
-        elapsed = time.perf_counter() - start
-        status = find(box, "sahel-day").children[0]
-        days = int(str(status).split()[1])
-        print(f"Solara page, in process (no browser): {days} days in {elapsed:.1f} s = "
-              f"{1000 * elapsed / max(days, 1):.0f} ms per day, including the Play loop's "
-              "20 ms pause between frames")
-        render_context.close()
+            def day() -> int:
+                text = page.inner_text(".sahel-day")
+                return int(re.search(r"day (\d+) of", text).group(1))  # type: ignore[union-attr]
+
+            for per in DAYS_PER_FRAME:
+                page.click(".sahel-reset")
+                page.wait_for_function("() => document.querySelector('.sahel-date')"
+                                       ".innerText.includes('-01-01')")
+                page.click(f".sahel-days-per-frame button:has-text('{per}')")
+                page.click(".sahel-play")
+                page.wait_for_selector(".sahel-play:has-text('Pause')")
+                time.sleep(1.0)  # warm up
+                first, t0 = day(), time.perf_counter()
+                time.sleep(seconds)
+                last, t1 = day(), time.perf_counter()
+                page.click(".sahel-play")
+                page.wait_for_selector(".sahel-play:has-text('Play')")
+                mark = " (default)" if per == DEFAULT_DAYS_PER_FRAME else ""
+                print(f"browser Play, {per} days per frame{mark}: "
+                      f"{(last - first) / (t1 - t0):.1f} simulated days/s")
+            times = []
+            for _ in range(steps):
+                before = page.inner_text(".sahel-date")
+                svg = page.evaluate("() => document.querySelector('.sahel-map svg').outerHTML"
+                                    ".length")
+                t0 = time.perf_counter()
+                page.click(".sahel-step")
+                page.wait_for_function(
+                    "([d, n]) => document.querySelector('.sahel-date').innerText !== d && "
+                    "document.querySelector('.sahel-map svg').outerHTML.length !== n",
+                    arg=[before, svg], polling="raf")
+                times.append(1000 * (time.perf_counter() - t0))
+                time.sleep(0.2)
+            print(f"browser Step (click to new date and redrawn map, charts and log): median "
+                  f"{statistics.median(times):.0f} ms, max {max(times):.0f} ms over {steps}")
+            browser.close()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
 
 
 def main() -> None:
@@ -127,13 +160,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.toml")
-    parser.add_argument("--page", action="store_true", help="also play the Solara page")
-    parser.add_argument("--page-seconds", type=float, default=10.0)
+    parser.add_argument("--browser", action="store_true", help="also measure in Chromium")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--steps", type=int, default=15)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     bench_frames(args.scenario, args.days)
-    if args.page:
-        bench_page(args.page_seconds)
+    if args.browser:
+        bench_browser(args.seconds, args.steps)
 
 
 if __name__ == "__main__":

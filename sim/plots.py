@@ -29,10 +29,32 @@ if TYPE_CHECKING:
 
     from sim.model import SahelModel
 
-STATE_COLOUR = "#9ecae1"
-CONTESTED_COLOUR = "#fdd0a2"
-UNGOVERNED_COLOUR = "#e6e6e6"
-CIVILIAN_COLOUR = "#d62728"
+# The palette, defined once for the PNG plots, the experiments' plots and the dashboard: Paul
+# Tol's "muted" scheme (designed to stay distinguishable with colour-blindness), one colour per
+# faction, black for civilians. The scenario files' own colours are used only for factions not
+# listed here.
+FACTION_PALETTE = {
+    "mali_army": "#117733",  # green
+    "burkina_army": "#332288",  # indigo
+    "vdp": "#88CCEE",  # cyan
+    "niger_army": "#44AA99",  # teal
+    "africa_corps": "#882255",  # wine
+    "bear_brigade": "#AA4499",  # purple
+    "jnim": "#DDAA33",  # ochre
+    "is_sahel": "#CC6677",  # rose
+    "csp_dpa": "#999933",  # olive
+}
+KIND_PALETTE = {"state": "#332288", "militia": "#88CCEE", "russian": "#882255",
+                "jihadist": "#DDAA33", "separatist": "#999933", "peacekeeping": "#77AADD",
+                "western": "#BBBBBB"}
+CIVILIAN_COLOUR = "#000000"
+STATE_COLOUR = "#A9C4E8"  # cells held by the state (junta forces)
+CONTESTED_COLOUR = "#D9D9D9"
+UNGOVERNED_COLOUR = "#F4F1E8"  # nominal state control: no actor has real influence
+MAP_BACKGROUND = "#FFFFFF"
+UNIT_COLOUR = "#882255"  # Russian units drawn as symbols on the map
+COUNTRY_LABEL_POINTS = {"MLI": (-3.0, 20.0), "BFA": (-1.3, 11.0), "NER": (9.5, 18.0)}
+HALO_PX = 3.0
 DRONE_COLOUR = "#00838f"
 DRONE_MARKER = "v"  # drone strikes: a downward triangle, the other events circles
 DRONE_STRIKE = "Air/drone strike"  # ACLED sub-event type of drone strikes
@@ -49,66 +71,93 @@ def control_categories(model: SahelModel) -> list[str]:
             for c in series_columns("territory", model.faction_ids, model.actor_ids)]
 
 
+def faction_colour(fid: str, scenario_colour: str) -> str:
+    """A faction's colour: the shared palette's, else the scenario file's."""
+    return FACTION_PALETTE.get(fid, scenario_colour)
+
+
 def actor_colours(model: SahelModel) -> dict[str, str]:
     """Colour of each control actor and of 'contested' and 'ungoverned'."""
     colours = {"state": STATE_COLOUR, "contested": CONTESTED_COLOUR,
                "ungoverned": UNGOVERNED_COLOUR}
     for actor in model.actor_ids[1:]:
-        colours[actor] = model.spec.factions[actor].colour
+        colours[actor] = faction_colour(actor, model.spec.factions[actor].colour)
     return colours
 
 
 def faction_colours(model: SahelModel) -> dict[str, str]:
     """Colour of each faction, plus civilians."""
-    colours = {f: spec.colour for f, spec in model.spec.factions.items()}
+    colours = {f: faction_colour(f, spec.colour) for f, spec in model.spec.factions.items()}
     colours["civilians"] = CIVILIAN_COLOUR
     return colours
 
 
+def halo(px: float = HALO_PX) -> list:
+    """A white outline around text, so labels read on any fill."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=px, foreground="white")]
+
+
 def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = None,
-                     n_events: int = 12, recent_days: int | None = None) -> None:
-    """Controlling actor per cell, borders, towns and the largest (or most recent) events."""
+                     n_events: int = 12, recent_days: int | None = None,
+                     codes: np.ndarray | None = None,
+                     extent: tuple[float, float, float, float] | None = None) -> None:
+    """Controlling actor per cell, borders, towns and the largest (or most recent) events.
+
+    `codes` (from `control_codes`, or a recorded day's) replaces the model's current control;
+    `extent` (lon0, lon1, lat0, lat1) zooms in. Labels have a white halo; the aspect is right
+    for the Sahel's latitude.
+    """
     geo = model.geo
     actors = control_categories(model)
     colours = actor_colours(model)
     cmap = ListedColormap([colours[a] for a in actors]).with_extremes(bad=(1, 1, 1, 0))
-    ax.imshow(control_codes(model), origin="lower", extent=MAP_EXTENT, cmap=cmap, vmin=-0.5,
-              vmax=len(actors) - 0.5, interpolation="nearest", aspect="equal")
+    ax.imshow(control_codes(model) if codes is None else codes, origin="lower",
+              extent=MAP_EXTENT, cmap=cmap, vmin=-0.5, vmax=len(actors) - 0.5,
+              interpolation="nearest", aspect="auto")
     for iso, rings in geo.borders.items():
         for ring in rings:
-            ax.plot(ring[:, 0], ring[:, 1], color="#333333" if iso in COUNTRIES else "#999999",
-                    lw=0.9 if iso in COUNTRIES else 0.5)
-    for name in LABELLED_TOWNS:
-        town = geo.town(name)
-        capital = name in CAPITALS
-        ax.plot(town.lon, town.lat, marker="*" if capital else "o", ms=8 if capital else 3,
-                color="black", mec="white", mew=0.5)
-        ax.annotate(town.name, (town.lon, town.lat), xytext=(3, 3), textcoords="offset points",
-                    fontsize=8 if capital else 6.5, weight="bold" if capital else "normal")
+            ax.plot(ring[:, 0], ring[:, 1], color="#222222" if iso in COUNTRIES else "#999999",
+                    lw=1.0 if iso in COUNTRIES else 0.5)
     handles = [Patch(color=colours[a], label=_actor_label(model, a)) for a in actors]
     if events is not None and not events.empty:
         chosen = events_to_mark(events, n_events, recent_days)
         if not chosen.empty:
             size = 12 + 3 * np.sqrt(chosen["fatalities"].to_numpy(dtype=float))
-            colour = np.where(chosen["event_type"] == "Violence against civilians",
-                              CIVILIAN_COLOUR, "#111111")
+            civilian = (chosen["event_type"] == "Violence against civilians").to_numpy()
             drone = is_drone_strike(chosen)
             lon, lat = chosen["longitude"].to_numpy(), chosen["latitude"].to_numpy()
-            ax.scatter(lon[~drone], lat[~drone], s=size[~drone], facecolors="none",
-                       edgecolors=colour[~drone], linewidths=1.2, zorder=5)
+            ax.scatter(lon[~drone], lat[~drone], s=size[~drone],
+                       facecolors=np.where(civilian, "#00000070", "#ffffff99")[~drone],
+                       edgecolors=np.where(civilian, "#ffffff", "#222222")[~drone],
+                       linewidths=1.0, zorder=5)
             ax.scatter(lon[drone], lat[drone], s=size[drone], marker=DRONE_MARKER,
                        facecolors="none", edgecolors=DRONE_COLOUR, linewidths=1.2, zorder=5)
-            handles += [Line2D([], [], ls="", marker="o", mfc="none", mec="#111111",
+            handles += [Line2D([], [], ls="", marker="o", mfc="#ffffff", mec="#222222",
                                label="battle (size: deaths)"),
-                        Line2D([], [], ls="", marker="o", mfc="none", mec=CIVILIAN_COLOUR,
+                        Line2D([], [], ls="", marker="o", mfc="#555555", mec="#ffffff",
                                label="violence against civilians"),
                         Line2D([], [], ls="", marker=DRONE_MARKER, mfc="none",
                                mec=DRONE_COLOUR, label="drone strike")]
-    ax.set_xlim(LON_MIN, LON_MAX)
-    ax.set_ylim(LAT_MIN, LAT_MAX)
+    for iso, (lon, lat) in COUNTRY_LABEL_POINTS.items():
+        ax.text(lon, lat, COUNTRIES[iso].upper(), ha="center", va="center", fontsize=12,
+                color="#444444", weight="bold", path_effects=halo(), zorder=7)
+    for name in LABELLED_TOWNS:
+        town = geo.town(name)
+        capital = name in CAPITALS
+        ax.plot(town.lon, town.lat, marker="*" if capital else "o", ms=9 if capital else 3.5,
+                color="black", mec="white", mew=0.7, zorder=8)
+        ax.annotate(town.name, (town.lon, town.lat), xytext=(4, 3), textcoords="offset points",
+                    fontsize=10 if capital else 8.5, weight="bold" if capital else "normal",
+                    path_effects=halo(), zorder=8)
+    lon0, lon1, lat0, lat1 = extent or (LON_MIN, LON_MAX, LAT_MIN, LAT_MAX)
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect(1.0 / np.cos(np.radians(0.5 * (lat0 + lat1))))
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    ax.legend(handles=handles, loc="upper left", fontsize=7, framealpha=0.85)
+    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
 
 
 def _actor_label(model: SahelModel, actor: str) -> str:

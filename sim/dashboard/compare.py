@@ -9,17 +9,22 @@ headline-outcome table with the same numbers as the command line.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import logging
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
 import reacton.ipyvuetify as v
 import solara
 
 from sim.dashboard.figures import COMPARE_SERIES, comparison_png
-from sim.dashboard.state import default_scenario, scenario_files
+from sim.dashboard.state import default_scenario, public_message, scenario_files
 from sim.experiments import (
     ComparisonResult,
     ExperimentCancelled,
@@ -27,7 +32,14 @@ from sim.experiments import (
     compare,
 )
 from sim.experiments.executors import default_workers
-from sim.experiments.reporting import COMPARISON_HEADER, comparison_rows
+from sim.experiments.reporting import (
+    EVENT_HEADER,
+    EVENT_NOTES,
+    OUTCOME_HEADER,
+    OUTCOME_NOTES,
+    event_rows,
+    outcome_rows,
+)
 from sim.scenario import ScenarioError, load_scenario
 
 logger = logging.getLogger(__name__)
@@ -48,6 +60,13 @@ class CompareRequest:
     runs: int
     root_seed: int | None
     workers: int
+
+    def folder(self) -> Path:
+        """Where its runs are kept (the same request resumes from them after a Cancel)."""
+        key = "|".join([str(self.baseline.resolve()), str(self.counterfactual.resolve()),
+                        str(self.runs), str(self.root_seed)])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / "sahel-sim-dashboard" / f"compare-{digest}"
 
     def command(self) -> str:
         """The equivalent command line."""
@@ -106,17 +125,25 @@ def scenario_period(path: Path) -> str:
 def run_comparison(request: CompareRequest, cancel: threading.Event,
                    progress: Any) -> CompareOutcome:
     """Run `sim.experiments.compare` for a request; errors become a one-line message."""
+    finished = [0]
+
+    def counted(done: int, failed: int, total: int) -> None:
+        finished[0] = done
+        progress(done, failed, total)
+
     try:
         result = compare(request.baseline, [request.counterfactual], request.runs,
                          root_seed=request.root_seed, workers=request.workers,
-                         progress=progress, cancel=cancel)
+                         out=request.folder(), progress=counted, cancel=cancel, plots=False)
     except ExperimentCancelled:
-        return CompareOutcome(request, error="cancelled; start again to rerun")
+        return CompareOutcome(request, error=(
+            f"cancelled: the {finished[0]} of {2 * request.runs} runs that finished are kept; "
+            "Run comparison with the same settings resumes from them"))
     except (ScenarioError, ExperimentError) as exc:
-        return CompareOutcome(request, error=str(exc))
+        return CompareOutcome(request, error=public_message(str(exc), request.baseline))
     except Exception as exc:  # the page must survive a failing experiment
         logger.exception("comparison failed")
-        return CompareOutcome(request, error=f"the comparison failed: {exc!r}")
+        return CompareOutcome(request, error=f"the comparison failed: {type(exc).__name__}")
     if result.table.empty:
         failures = "; ".join(sorted({str(f["error"]) for f in result.failures.values()}))
         return CompareOutcome(request, error=f"no paired runs finished ({failures})")
@@ -142,6 +169,7 @@ def CompareView() -> None:
     request = solara.use_reactive(cast(CompareRequest | None, None))
     progress = solara.use_reactive((0, 0, 0))
     outcome = solara.use_reactive(cast(CompareOutcome | None, None))
+    shown = solara.use_reactive(cast(CompareOutcome | None, None))  # the last result
 
     def job(cancel: threading.Event) -> None:
         asked = request.value
@@ -150,6 +178,8 @@ def CompareView() -> None:
         done = run_comparison(asked, cancel, lambda d, f, t: progress.set((d, f, t)))
         if request.value == asked:
             outcome.set(done)
+            if done.result is not None:
+                shown.set(done)
 
     thread = solara.use_thread(job, dependencies=[request.value], intrusive_cancel=False)
     running = request.value is not None and (
@@ -176,7 +206,6 @@ def CompareView() -> None:
         number = (request.value.number + 1) if request.value else 1
         runs = cast(int, values["runs"])
         progress.set((0, 0, 2 * runs))
-        outcome.set(None)
         request.set(CompareRequest(number, path[cast(str, baseline.value)],
                                    path[cast(str, counterfactual.value)], runs,
                                    values["root seed"], cast(int, values["workers"])))
@@ -226,35 +255,76 @@ def CompareView() -> None:
         current = outcome.value
         if current is not None and current.error:
             solara.Error(current.error, classes=["sahel-compare-error"])
-        if current is not None and current.result is not None:
-            ComparisonResultView(current.request, current.result)
+        if shown.value is not None and shown.value.result is not None:
+            if running or (current is not None and current.error):
+                solara.Text("Below: the last finished comparison.",
+                            style={"font-size": "13px", "color": "#555"})
+            ComparisonResultView(shown.value.request, shown.value.result)
+
+
+def _csv(frame: Any) -> bytes:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8")
 
 
 @solara.component
 def ComparisonResultView(request: CompareRequest, result: ComparisonResult) -> None:
-    """Bands of both scenarios and of the paired difference, and the headline-outcome table."""
+    """Bands of both scenarios and their paired difference, outcome and rare-event tables."""
     series, set_series = solara.use_state(next(iter(COMPARE_SERIES)))
     label = result.counterfactuals[0]
     png = solara.use_memo(lambda: comparison_png(result, label, series), [result, series])
-    rows = comparison_rows(result).get(label, [])
+    rows = outcome_rows(result).get(label, [])
+    events = event_rows(result).get(label, [])
     pairs = int(result.table["runs"].iloc[0]) if not result.table.empty else 0
+    first = result.divergence.get(label) if result.divergence else None
+    stem = f"compare-{result.baseline}-vs-{label}"
     with solara.Card(f"{label} vs {result.baseline}: {pairs} paired runs", margin=0,
                      classes=["sahel-compare-result"]):
         solara.Text(f"Same numbers as `{request.command()}`"
                     + (f"; {result.n_failed} runs failed" if result.n_failed else ""),
-                    style={"font-size": "12px", "color": "#555"})
-        solara.ToggleButtonsSingle(series, values=list(COMPARE_SERIES), on_value=set_series,
-                                   dense=True)
-        solara.Image(png, width="100%", classes=["sahel-compare-bands"])
-        keys = ["outcome", "baseline", "counterfactual", "difference", "interval", "sign"]
-        headers = [{"text": text, "value": key}
-                   for text, key in zip(COMPARISON_HEADER, keys, strict=True)]
-        items = [dict(zip(keys, row, strict=True)) for row in rows]
-        v.DataTable(headers=headers, items=items, item_key="outcome", dense=True,
-                    items_per_page=-1, hide_default_footer=True, disable_sort=True,
-                    class_="sahel-compare-table", style_="font-size: 12px")
-        solara.Text("Medians over seeds; difference = median of the paired differences "
-                    "(counterfactual - baseline, same seed); 90% interval = distribution-free "
-                    "confidence interval of that median (n/a with fewer than 5 pairs); sign "
-                    "holds = share of seeds whose difference has its sign.",
-                    style={"font-size": "12px", "color": "#555"})
+                    style={"font-size": "13px", "color": "#555", "display": "block"})
+        if first is not None and not pd.isna(first):
+            solara.Text(f"The paired runs first differ on {pd.Timestamp(first):%Y-%m-%d} "
+                        "(dashed line on every plot); before that date the two scenarios are "
+                        "the same runs.", classes=["sahel-compare-divergence"],
+                        style={"font-size": "14px", "display": "block"})
+        else:
+            solara.Text("The paired runs are identical on every date: the counterfactual "
+                        "changes nothing the model reached in these runs.",
+                        classes=["sahel-compare-divergence"],
+                        style={"font-size": "14px", "display": "block"})
+        with solara.Row(gap="4px", style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.ToggleButtonsSingle(series, values=list(COMPARE_SERIES),
+                                       on_value=set_series, dense=True)
+            for name, data, mime in (
+                    ("comparison.csv", lambda: _csv(result.table), "text/csv"),
+                    ("rare_events.csv", lambda: _csv(result.rare_events), "text/csv"),
+                    ("bands.png", lambda: png, "image/png")):
+                with solara.FileDownload(data, filename=f"{stem}-{name}", mime_type=mime):
+                    solara.Button(name, text=True, small=True, icon_name="mdi-download",
+                                  classes=["sahel-compare-download-" + name.replace(".", "-")])
+        solara.HTML(tag="img", attributes={
+            "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "alt": f"Bands of {series} in {result.baseline} and {label}, and of their "
+                   "paired difference, per country", "style": "width:100%;max-width:1100px"},
+            classes=["sahel-compare-bands"])
+        Table(OUTCOME_HEADER, rows, "sahel-compare-table")
+        solara.Text(OUTCOME_NOTES, style={"font-size": "13px", "color": "#555",
+                                          "display": "block"})
+        if events:
+            solara.Text("Rare events: share of runs with the event",
+                        style={"font-weight": "bold", "margin-top": "8px", "display": "block"})
+            Table(EVENT_HEADER, events, "sahel-compare-events")
+            solara.Text(EVENT_NOTES, style={"font-size": "13px", "color": "#555"})
+
+
+@solara.component
+def Table(header: list[str], rows: list[list[str]], css: str) -> None:
+    """A plain table of formatted cells."""
+    keys = [f"c{k}" for k in range(len(header))]
+    headers = [{"text": text, "value": key} for text, key in zip(header, keys, strict=True)]
+    items = [{"row": i, **dict(zip(keys, row, strict=True))} for i, row in enumerate(rows)]
+    v.DataTable(headers=headers, items=items, item_key="row", dense=True,
+                items_per_page=-1, hide_default_footer=True, disable_sort=True,
+                class_=css, style_="font-size: 13px")

@@ -1,10 +1,9 @@
-"""Matplotlib figures of the dashboard, rendered to PNG bytes (no Solara in here).
+"""The dashboard's figures: live charts as SVG (`sim.dashboard.svg`), downloads as PNG.
 
-The map is the one figure redrawn on every Play frame, so `MapFigure` draws it once with
-`sim.plots.draw_control_map` and afterwards only swaps the control raster, the event markers and
-the title before rendering again. The charts are cheaper to rebuild than to patch (their axes
-rescale), so they are plain functions; the explore view calls them less often while playing
-(see `sim.dashboard.state.refresh_key`).
+The explore view draws its charts as SVG text built from the time series in a few
+milliseconds, so they can follow every Play frame; the same charts (and the map) are drawn by
+matplotlib only when a PNG is downloaded. Colours come from the shared palette (`sim.plots`),
+labels and units from the declared outputs (`sim.outputs`). No Solara in here.
 """
 
 from __future__ import annotations
@@ -15,251 +14,124 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgba
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from sim.dashboard.svg import EXTENTS, Line, Panel, chart_svg, legend_html
 from sim.experiments.plots import (
     BASELINE_COLOUR,
     COUNTERFACTUAL_COLOUR,
     DIFFERENCE_COLOUR,
     band_plot,
+    mark_divergence,
 )
 from sim.geography import COUNTRIES
-from sim.outputs import series_columns
+from sim.outputs import SERIES_BY_NAME, series_columns
 from sim.plots import (
-    CIVILIAN_COLOUR,
-    DRONE_COLOUR,
-    DRONE_MARKER,
-    control_codes,
+    CONTESTED_COLOUR,
+    UNGOVERNED_COLOUR,
+    actor_colours,
     draw_control_map,
     draw_control_shares,
     draw_fatalities,
-    events_to_mark,
     faction_colours,
-    is_drone_strike,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.collections import PathCollection
-    from matplotlib.image import AxesImage
-    from matplotlib.text import Text
 
     from sim.experiments import ComparisonResult
     from sim.model import SahelModel
 
-MAP_SIZE_IN = (7.6, 4.6)
-MAP_DPI = 90
-CHART_SIZE_IN = (5.25, 2.5)  # 420 px wide at CHART_DPI: the width of the charts card
-CHART_DPI = 80
-PNG_LEVEL = 1  # zlib level of the map PNG: fast, and only ~5% larger than the default
-MAP_EVENTS = 12
-MAP_RECENT_DAYS = 30
-BATTLE_EDGE = "#111111"
-VIOLENCE_AGAINST_CIVILIANS = "Violence against civilians"
-TITLE_PX = 30  # chart margins, in pixels
-TICK_PX = 30
-LEGEND_ROW_PX = 11
-COUNTRY_LINE = {"MLI": "#2e7d32", "BFA": "#1565c0", "NER": "#ef6c00"}
+CHART_DPI = 100
+MAX_POINTS = 100  # points per line of an SVG chart (a small panel is ~130 px wide)
+COUNTRY_LINE = {"MLI": "#117733", "BFA": "#332288", "NER": "#CC6677"}
 
 FatalityMode = Literal["cumulative", "daily", "monthly"]
 FatalityBy = Literal["victim", "perpetrator"]
+ChartKind = Literal["shares", "fatalities", "credibility"]
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """Render a figure to PNG bytes with the Agg canvas (what Solara's image widget shows)."""
+    """Render a figure to PNG bytes with the Agg canvas."""
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     buffer = io.BytesIO()
     canvas.print_png(buffer)
     return buffer.getvalue()
 
 
-class MapFigure:
-    """The control map of one browser session, drawn in two layers and composited.
-
-    The static layer (borders, towns and their labels, axes, legend) is drawn once with
-    `sim.plots.draw_control_map`, on a transparent background, then kept as pixels. Each frame
-    only draws the dynamic layer (the control raster, the event markers and the title) on a
-    second figure with the same axes box, and lays the static pixels over it. Text is what
-    makes matplotlib slow, and all but the title is in the static layer: a frame costs about a
-    fifth of a full redraw. The static layer is redrawn for a new model, and when event markers
-    appear or disappear (the legend lists them only when there are some).
-    """
-
-    def __init__(self, size_in: tuple[float, float] = MAP_SIZE_IN, dpi: int = MAP_DPI) -> None:
-        self.static = Figure(figsize=size_in, dpi=dpi)
-        self.dynamic = Figure(figsize=size_in, dpi=dpi)
-        FigureCanvasAgg(self.static)
-        FigureCanvasAgg(self.dynamic)
-        self._model_id: int | None = None
-        self._has_marks = False
-        self._overlay: np.ndarray | None = None
-        self._image: AxesImage | None = None
-        self._marks: PathCollection | None = None
-        self._drone_marks: PathCollection | None = None
-        self._title: Text | None = None
-        self.full_redraws = 0
-
-    def render(self, model: SahelModel, events: pd.DataFrame | None) -> bytes:
-        """PNG of the map for the model's current day, with the recent deadly events."""
-        marks = events_to_mark(events, recent_days=MAP_RECENT_DAYS)
-        if (self._model_id != id(model) or self._overlay is None
-                or self._has_marks != (not marks.empty)):
-            self._draw_static(model, events, has_marks=not marks.empty)
-        self._update(model, marks)
-        return self._composite()
-
-    def _draw_static(self, model: SahelModel, events: pd.DataFrame | None,
-                     has_marks: bool) -> None:
-        """Draw the static layer, keep its pixels, and set up the dynamic layer to match."""
-        fig = self.static
-        fig.clear()
-        ax = fig.add_axes((0.07, 0.09, 0.91, 0.84))
-        draw_control_map(ax, model, events, n_events=MAP_EVENTS, recent_days=MAP_RECENT_DAYS)
-        ax.tick_params(labelsize=7)
-        ax.xaxis.label.set_fontsize(8)
-        ax.yaxis.label.set_fontsize(8)
-        image = ax.images[0]
-        scatters = ax.collections[-2:] if has_marks else []  # events, then drone strikes
-        image.set_visible(False)
-        for scatter in scatters:
-            scatter.set_visible(False)
-        fig.patch.set_alpha(0.0)
-        ax.patch.set_alpha(0.0)
-        fig.canvas.draw()
-        self._overlay = np.array(fig.canvas.buffer_rgba(), dtype=np.uint16)  # type: ignore[attr-defined]
-
-        layer = self.dynamic
-        layer.clear()
-        box = ax.get_position(original=False)  # after the draw: where aspect='equal' put it
-        dyn = layer.add_axes((box.x0, box.y0, box.width, box.height))
-        dyn.set_axis_off()
-        dyn.set_xlim(ax.get_xlim())
-        dyn.set_ylim(ax.get_ylim())
-        self._image = dyn.imshow(image.get_array(), origin="lower", extent=image.get_extent(),
-                                 cmap=image.get_cmap(), norm=image.norm,
-                                 interpolation="nearest", aspect="auto")
-        self._marks = self._drone_marks = None
-        if scatters:
-            self._marks = dyn.scatter([], [], s=[], facecolors="none", linewidths=1.2,
-                                      zorder=5)
-            self._drone_marks = dyn.scatter([], [], s=[], marker=DRONE_MARKER,
-                                            facecolors="none", edgecolors=DRONE_COLOUR,
-                                            linewidths=1.2, zorder=5)
-        self._title = dyn.set_title(" ", fontsize=9)
-        self._has_marks = has_marks
-        self._model_id = id(model)
-        self.full_redraws += 1
-
-    def _update(self, model: SahelModel, marks: pd.DataFrame) -> None:
-        """Put the model's day into the dynamic layer."""
-        assert self._image is not None and self._title is not None
-        self._image.set_data(control_codes(model))
-        if self._marks is not None and self._drone_marks is not None:
-            drone = is_drone_strike(marks)
-            where = marks[["longitude", "latitude"]].to_numpy(dtype=float)
-            sizes = 12 + 3 * np.sqrt(marks["fatalities"].to_numpy(dtype=float))
-            self._marks.set_offsets(where[~drone])
-            self._marks.set_sizes(sizes[~drone])
-            civilian = (marks["event_type"] == VIOLENCE_AGAINST_CIVILIANS).to_numpy()[~drone]
-            self._marks.set_edgecolors([to_rgba(CIVILIAN_COLOUR if c else BATTLE_EDGE)
-                                        for c in civilian])
-            self._drone_marks.set_offsets(where[drone])
-            self._drone_marks.set_sizes(sizes[drone])
-        self._title.set_text(f"Control on {model.date:%Y-%m-%d}, deadly events of the last "
-                             f"{MAP_RECENT_DAYS} days (size: deaths)")
-
-    def _composite(self) -> bytes:
-        """Draw the dynamic layer, lay the static pixels over it, encode as PNG."""
-        assert self._overlay is not None
-        self.dynamic.canvas.draw()
-        under = np.asarray(self.dynamic.canvas.buffer_rgba())[..., :3]  # type: ignore[attr-defined]
-        over = self._overlay
-        alpha = over[..., 3:]
-        rgb = (over[..., :3] * alpha + under * (255 - alpha) + 127) // 255
-        buffer = io.BytesIO()
-        PIL.Image.fromarray(rgb.astype(np.uint8), "RGB").save(buffer, format="png",
-                                                               compress_level=PNG_LEVEL)
-        return buffer.getvalue()
+def actor_label(model: SahelModel, actor: str) -> str:
+    """Legend label of a control actor."""
+    if actor == "state":
+        return "state (junta forces)"
+    if actor == "contested":
+        return "contested"
+    if actor == "ungoverned":
+        return "ungoverned (no force reaches)"
+    return model.spec.factions[actor].label.split(" (")[0]
 
 
-def _chart(n_axes: int, title: str, size_in: tuple[float, float] = CHART_SIZE_IN
-           ) -> tuple[Figure, list[Axes]]:
-    """A chart figure with `n_axes` panels side by side and a title; `_legend` sets margins.
-
-    Fixed margins instead of a layout engine: constrained layout doubles the rendering time.
-    """
-    fig = Figure(figsize=size_in, dpi=CHART_DPI)
-    FigureCanvasAgg(fig)
-    axes = list(np.atleast_1d(fig.subplots(1, n_axes, sharex=True)))
-    fig.suptitle(title, fontsize=9, x=0.01, y=0.99, ha="left", va="top")
-    _margins(fig, legend_rows=0)
-    return fig, axes
+def group_label(model: SahelModel, group: str) -> str:
+    """Legend label of a victim group or perpetrator."""
+    if group == "civilians":
+        return "civilians"
+    return model.spec.factions[group].label.split(" (")[0]
 
 
-def _margins(fig: Figure, legend_rows: int) -> None:
-    """Margins in pixels: title on top, date ticks and `legend_rows` of legend below."""
-    height = fig.get_figheight() * fig.dpi
-    width = fig.get_figwidth() * fig.dpi
-    bottom = (TICK_PX + legend_rows * LEGEND_ROW_PX) / height
-    fig.subplots_adjust(left=34 / width, right=1 - 6 / width, bottom=bottom,
-                        top=1 - TITLE_PX / height, wspace=0.32)
+def map_colours(model: SahelModel) -> tuple[list[str], list[tuple[str, str]]]:
+    """Colours of the map codes (`ExploreSession.control_codes`) and the legend items."""
+    colours = actor_colours(model)
+    actors = list(model.actor_ids)
+    codes = [colours[a] for a in actors] + [CONTESTED_COLOUR, UNGOVERNED_COLOUR]
+    legend = [(actor_label(model, a), colours[a]) for a in actors]
+    legend += [("contested", CONTESTED_COLOUR), ("ungoverned (no force reaches)",
+                                                 UNGOVERNED_COLOUR)]
+    return codes, legend
 
 
-def _legend(fig: Figure, axes: list[Axes], ncol: int = 3) -> None:
-    """One legend for all panels, below them (labels deduplicated)."""
-    handles: dict[str, object] = {}
-    for ax in axes:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(label, handle)
-        legend = ax.get_legend()
-        if legend is not None:
-            legend.remove()
-    if not handles:
-        return
-    labels = list(handles)
-    rows = -(-len(labels) // ncol)
-    _margins(fig, rows)
-    fig.legend(list(handles.values()), labels, loc="lower center", ncol=ncol,
-               bbox_to_anchor=(0.5, 0.0), fontsize=6.5, frameon=False, handlelength=1.2,
-               columnspacing=1.0, labelspacing=0.25, borderaxespad=0.2)
+def _days(model: SahelModel, dates: pd.Series) -> np.ndarray:
+    return (pd.to_datetime(dates) - pd.Timestamp(model.spec.start)).dt.days.to_numpy(float)
 
 
-def _style_axes(axes: list[Axes], period: tuple[dt.date, dt.date] | None = None) -> None:
-    """Small fonts and compact date ticks, so three panels fit a narrow card.
-
-    With `period`, the time axis spans the scenario's whole run, so the lines grow to the right
-    as the model advances instead of the axis rescaling every day.
-    """
-    for ax in axes:
-        if period is not None:
-            ax.set_xlim(pd.Timestamp(period[0]), pd.Timestamp(period[1]))
-        locator = AutoDateLocator(minticks=3, maxticks=5)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
-        ax.tick_params(axis="both", labelsize=7, labelrotation=0)
-        ax.title.set_fontsize(8)
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most MAX_POINTS points out of n, always including the last."""
+    if n <= MAX_POINTS:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, MAX_POINTS).round().astype(int)
+    return np.unique(idx)
 
 
-def _period(model: SahelModel) -> tuple[dt.date, dt.date]:
-    """First and last day of the model's scenario."""
-    return model.spec.start, model.spec.end
+def chart_unit(series: str) -> str:
+    """The declared unit of a series, in words."""
+    unit = SERIES_BY_NAME[series].unit
+    return {"persons/day": "people per day", "persons": "people", "share of cells": "%",
+            "share of residents": "%"}.get(unit, unit)
 
 
-def shares_png(model: SahelModel, ts: pd.DataFrame, kind: str = "territory") -> bytes:
-    """Stacked control shares per country (`sim.plots.draw_control_shares`), as PNG."""
-    fig, axes = _chart(3, f"Share of {kind} by controller")
-    if ts.empty:
-        return _empty(fig, axes, "no days simulated yet")
-    draw_control_shares(axes, model, ts, kind)
-    _legend(fig, axes)
-    _style_axes(axes, _period(model))
-    for ax, name in zip(axes, COUNTRIES.values(), strict=True):
-        ax.set_title(name, fontsize=8)
-    return png_bytes(fig)
+def shares_chart(model: SahelModel, ts: pd.DataFrame, kind: str = "territory",
+                 width: float = 500) -> tuple[str, str]:
+    """Stacked shares of territory (or population) by controller per country: SVG, legend."""
+    colours = actor_colours(model)
+    actors = [*model.actor_ids, "contested"]
+    panels = []
+    for iso, name in COUNTRIES.items():
+        part = ts[ts["country"] == iso]
+        idx = _thin(len(part))
+        x = _days(model, part["date"])[idx]
+        bottom = np.zeros(len(idx))
+        lines = []
+        for a in actors:
+            y = part[f"{kind}_{a}"].to_numpy(float)[idx]
+            lines.append(Line(actor_label(model, a), colours[a], x, bottom + y, "area",
+                              bottom=bottom.copy()))
+            bottom = bottom + y
+        panels.append(Panel(name, lines, ymax=1.0))
+    what = "territory (cells)" if kind == "territory" else "population (residents)"
+    svg = chart_svg(panels, model.spec.start, model.spec.days, "%", width=width,
+                    css="sahel-chart-shares", alt=f"Share of {what} by controller, per country")
+    legend = legend_html([(actor_label(model, a), colours[a]) for a in actors])
+    return svg, legend
 
 
 def fatality_groups(model: SahelModel, by: FatalityBy) -> list[str]:
@@ -269,7 +141,7 @@ def fatality_groups(model: SahelModel, by: FatalityBy) -> list[str]:
 
 def fatality_series(model: SahelModel, ts: pd.DataFrame, iso: str, by: FatalityBy,
                     mode: FatalityMode) -> pd.DataFrame:
-    """Deaths per day (7-day mean) or cumulative, one column per victim group or perpetrator."""
+    """Deaths per day (7-day mean), per month or cumulative, one column per group."""
     series = "killed" if by == "victim" else "killed_by"
     groups = fatality_groups(model, by)
     columns = series_columns(series, model.faction_ids, model.actor_ids)
@@ -277,74 +149,176 @@ def fatality_series(model: SahelModel, ts: pd.DataFrame, iso: str, by: FatalityB
     part.columns = groups
     if mode == "cumulative":
         return part.cumsum()
+    if mode == "monthly":
+        return part.resample("MS").sum()
     return part.rolling(7, min_periods=1).mean()
 
 
-def fatalities_png(model: SahelModel, ts: pd.DataFrame, by: FatalityBy = "victim",
-                   mode: FatalityMode = "cumulative") -> bytes:
-    """Deaths per country by victim or perpetrator: cumulative, daily (7-day mean) or monthly."""
-    what = {"cumulative": "Cumulative deaths", "daily": "Deaths per day (7-day mean)",
-            "monthly": "Deaths per month"}[mode]
-    fig, axes = _chart(3, f"{what} by {by}")
-    if ts.empty:
-        return _empty(fig, axes, "no days simulated yet")
-    if mode == "monthly":
+FATALITY_TITLES = {"cumulative": ("Deaths so far", "people"),
+                   "daily": ("Deaths per day (7-day mean)", "people per day"),
+                   "monthly": ("Deaths per month", "people per month")}
+
+
+def fatalities_chart(model: SahelModel, ts: pd.DataFrame, by: FatalityBy = "victim",
+                     mode: FatalityMode = "cumulative", width: float = 500) -> tuple[str, str]:
+    """Deaths per country by victim or perpetrator: SVG and legend."""
+    colours = faction_colours(model)
+    shown: dict[str, str] = {}
+    panels = []
+    for iso, name in COUNTRIES.items():
+        frame = fatality_series(model, ts, iso, by, mode) if not ts.empty else pd.DataFrame()
+        lines = []
+        if not frame.empty:
+            idx = _thin(len(frame))
+            x = _days(model, frame.index.to_series())[idx]
+            for group in frame.columns[frame.sum() > 0]:
+                shown[group] = colours[group]
+                lines.append(Line(f"{group_label(model, group)} ({name})", colours[group], x,
+                                  frame[group].to_numpy(float)[idx]))
+        panels.append(Panel(name, lines))
+    title, unit = FATALITY_TITLES[mode]
+    svg = chart_svg(panels, model.spec.start, model.spec.days, unit, width=width,
+                    css="sahel-chart-fatalities", alt=f"{title} by {by}, per country ({unit})")
+    legend = legend_html([(group_label(model, g), c) for g, c in shown.items()])
+    return svg, legend
+
+
+def credibility_chart(model: SahelModel, ts: pd.DataFrame, width: float = 500
+                      ) -> tuple[str, str]:
+    """Junta credibility per country with coup attempts marked: SVG and legend."""
+    lines = []
+    for iso, name in COUNTRIES.items():
+        part = ts[ts["country"] == iso]
+        if part.empty:
+            continue
+        idx = _thin(len(part))
+        attempts = np.flatnonzero(part["coup_attempts"].diff().fillna(
+            part["coup_attempts"]).to_numpy() > 0)
+        keep = np.unique(np.concatenate([idx, attempts]))
+        marks = np.searchsorted(keep, attempts)
+        lines.append(Line(name, COUNTRY_LINE[iso], _days(model, part["date"])[keep],
+                          part["credibility"].to_numpy(float)[keep], markers=marks))
+    svg = chart_svg([Panel("Junta credibility (0-1); x: coup attempt", lines, ymax=1.0)],
+                    model.spec.start, model.spec.days, "0-1", width=width, height=130,
+                    css="sahel-chart-credibility", alt="Junta credibility per country")
+    legend = legend_html([(name, COUNTRY_LINE[iso]) for iso, name in COUNTRIES.items()])
+    return svg, legend
+
+
+# ------------------------------------------------------------------------------------------
+# PNG downloads (matplotlib)
+# ------------------------------------------------------------------------------------------
+
+
+def _chart(n_axes: int, title: str, size_in: tuple[float, float] = (12, 3.6)
+           ) -> tuple[Figure, list[Axes]]:
+    fig = Figure(figsize=size_in, dpi=CHART_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = list(np.atleast_1d(fig.subplots(1, n_axes, sharex=True)))
+    fig.suptitle(title, fontsize=12)
+    return fig, axes
+
+
+def _style_axes(axes: list[Axes], period: tuple[dt.date, dt.date] | None = None) -> None:
+    for ax in axes:
+        if period is not None:
+            ax.set_xlim(pd.Timestamp(period[0]), pd.Timestamp(period[1]))
+        locator = AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+        ax.tick_params(axis="both", labelsize=10, labelrotation=0)
+        ax.grid(alpha=0.3)
+
+
+def chart_png(model: SahelModel, ts: pd.DataFrame, chart: ChartKind, kind: str = "territory",
+              by: FatalityBy = "victim", mode: FatalityMode = "cumulative") -> bytes:
+    """A chart of the explore view as a PNG (for download)."""
+    period = (model.spec.start, model.spec.end)
+    if chart == "credibility":
+        fig, (ax,) = _chart(1, "Junta credibility (0-1); x: coup attempt", (9, 3.6))
+        for iso, name in COUNTRIES.items():
+            part = ts[ts["country"] == iso]
+            ax.plot(part["date"], part["credibility"], color=COUNTRY_LINE[iso], lw=1.6,
+                    label=name)
+            attempts = part[part["coup_attempts"].diff().fillna(part["coup_attempts"]) > 0]
+            ax.scatter(attempts["date"], attempts["credibility"], marker="x",
+                       color=COUNTRY_LINE[iso], s=40, zorder=5)
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=10)
+        _style_axes([ax], period)
+        return png_bytes(fig)
+    if chart == "shares":
+        fig, axes = _chart(3, f"Share of {kind} by controller")
+        if not ts.empty:
+            draw_control_shares(axes, model, ts, kind)
+        for ax, name in zip(axes, COUNTRIES.values(), strict=True):
+            ax.set_title(name, fontsize=11)
+        _style_axes(axes, period)
+        return png_bytes(fig)
+    title, unit = FATALITY_TITLES[mode]
+    fig, axes = _chart(3, f"{title} by {by} ({unit})")
+    if mode == "monthly" and not ts.empty:
         draw_fatalities(axes, model, ts, by)
-    else:
+    elif not ts.empty:
         colours = faction_colours(model)
         for ax, iso in zip(axes, COUNTRIES, strict=True):
             series = fatality_series(model, ts, iso, by, mode)
             for group in series.columns[series.sum() > 0]:
-                ax.plot(series.index, series[group], color=colours[group], lw=1.2,
-                        label=group.replace("_", " "))
+                ax.plot(series.index, series[group], color=colours[group], lw=1.5,
+                        label=group_label(model, group))
             ax.set_ylim(bottom=0)
+            ax.legend(fontsize=9)
     for ax, name in zip(axes, COUNTRIES.values(), strict=True):
-        ax.set_title(name, fontsize=8)
-    _legend(fig, axes)
-    _style_axes(axes, _period(model))
+        ax.set_title(name, fontsize=11)
+    _style_axes(axes, period)
     return png_bytes(fig)
 
 
-def credibility_png(model: SahelModel, ts: pd.DataFrame) -> bytes:
-    """Junta credibility per country, with coup attempts marked."""
-    fig, (ax,) = _chart(1, "Junta credibility (x: coup attempt)",
-                        size_in=(CHART_SIZE_IN[0], 1.9))
-    if ts.empty:
-        return _empty(fig, [ax], "no days simulated yet")
-    for iso, name in COUNTRIES.items():
-        part = ts[ts["country"] == iso]
-        colour = COUNTRY_LINE[iso]
-        ax.plot(part["date"], part["credibility"], color=colour, lw=1.3, label=name)
-        attempts = part[part["coup_attempts"].diff().fillna(part["coup_attempts"]) > 0]
-        if not attempts.empty:
-            ax.scatter(attempts["date"], attempts["credibility"], marker="x", color=colour,
-                       s=30, zorder=5)
-    ax.set_ylim(0, 1)
-    _legend(fig, [ax], ncol=3)
-    _style_axes([ax], _period(model))
+def map_png(model: SahelModel, codes: np.ndarray, events: pd.DataFrame, date: dt.date,
+            zoom: str = "region") -> bytes:
+    """The map of a day as a PNG (for download): control, borders, towns, recent events."""
+    from matplotlib.colors import ListedColormap
+
+    colours, legend = map_colours(model)
+    fig = Figure(figsize=(12, 7.6), dpi=CHART_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    draw_control_map(ax, model, events, n_events=len(events) or 1, codes=codes.astype(float),
+                     extent=EXTENTS.get(zoom))
+    image = ax.images[0]
+    data = np.ma.masked_less(codes.astype(float), 0)
+    image.set_data(data)
+    image.set_cmap(ListedColormap(colours))
+    image.set_clim(-0.5, len(colours) - 0.5)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=c, label=label) for label, c in legend]
+    old = ax.get_legend()
+    extra = old.legend_handles[len(model.actor_ids) + 1:] if old is not None else []
+    ax.legend(handles=handles + list(extra), loc="upper left", fontsize=9, framealpha=0.9)
+    ax.set_title(f"{model.spec.name}: control on {date:%Y-%m-%d} and deadly events of the "
+                 "previous 30 days (size: deaths)", fontsize=12)
     return png_bytes(fig)
 
 
-def _empty(fig: Figure, axes: list[Axes], message: str) -> bytes:
-    for ax in axes:
-        ax.set_axis_off()
-    axes[len(axes) // 2].text(0.5, 0.5, message, ha="center", va="center", fontsize=9,
-                              transform=axes[len(axes) // 2].transAxes)
-    return png_bytes(fig)
-
+# ------------------------------------------------------------------------------------------
+# Comparisons
+# ------------------------------------------------------------------------------------------
 
 # Series of a comparison's bands the compare view offers: label -> (column, scale, unit).
 COMPARE_SERIES: dict[str, tuple[str, float, str]] = {
     "territory outside state control": ("territory_outside_state", 100.0, "% of cells"),
-    "civilian deaths (cumulative)": ("cum_killed_civilians", 1.0, "deaths"),
-    "all deaths (cumulative)": ("cum_killed_total", 1.0, "deaths"),
+    "civilian deaths so far": ("cum_killed_civilians", 1.0, "people"),
+    "all deaths so far": ("cum_killed_total", 1.0, "people"),
     "displaced people": ("displaced", 1.0, "people"),
-    "junta credibility": ("credibility", 1.0, "share"),
+    "junta credibility": ("credibility", 1.0, "0-1"),
 }
 
 
 def comparison_png(result: ComparisonResult, counterfactual: str, series: str) -> bytes:
-    """Bands of the baseline and a counterfactual (top) and of their paired difference (bottom).
+    """Bands of the baseline and a counterfactual (top) and of their paired difference.
+
+    The bottom row shows the difference; a dashed line marks the first date the runs differ.
 
     Args:
         result: a finished `sim.experiments.compare` result.
@@ -355,28 +329,35 @@ def comparison_png(result: ComparisonResult, counterfactual: str, series: str) -
     base = result.bands.get(result.baseline)
     other = result.bands.get(counterfactual)
     diff = result.difference_bands.get(counterfactual)
-    fig = Figure(figsize=(10.5, 5.2), dpi=CHART_DPI)
+    first = result.divergence.get(counterfactual) if result.divergence else None
+    fig = Figure(figsize=(10.5, 5.6), dpi=CHART_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 3, sharex=True)
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.08, top=0.86, wspace=0.25,
-                        hspace=0.3)
-    fig.suptitle(f"{series}: {counterfactual} vs {result.baseline} (same seeds); median, "
-                 "25-75% and 5-95% of runs", fontsize=10)
+    when = (f"paired runs differ from {pd.Timestamp(first):%Y-%m-%d} (dashed line)"
+            if first is not None and not pd.isna(first) else
+            "paired runs identical on every date")
+    fig.suptitle(f"{series} ({unit}): {counterfactual} vs {result.baseline}, same seeds\n"
+                 f"median, 25-75% and 5-95% of runs; {when}", fontsize=11)
     missing = [name for name, frame in (("baseline", base), ("counterfactual", other),
                                         ("difference", diff))
                if frame is None or column not in frame.columns]
     if missing:
-        return _empty(fig, list(axes.ravel()), f"no bands for {', '.join(missing)}")
+        for ax in axes.ravel():
+            ax.set_axis_off()
+        axes[0, 1].text(0.5, 0.5, f"no bands for {', '.join(missing)}", ha="center")
+        return png_bytes(fig)
     assert base is not None and other is not None and diff is not None
     for k, (iso, name) in enumerate(COUNTRIES.items()):
         top, bottom = axes[0, k], axes[1, k]
         band_plot(top, base, column, iso, BASELINE_COLOUR, result.baseline, scale)
         band_plot(top, other, column, iso, COUNTERFACTUAL_COLOUR, counterfactual, scale)
-        top.set_title(f"{name} ({unit})", fontsize=9)
+        mark_divergence(top, first)
+        top.set_title(f"{name} ({unit})", fontsize=11)
         band_plot(bottom, diff, column, iso, DIFFERENCE_COLOUR, "paired difference", scale)
+        mark_divergence(bottom, first, label=False)
         bottom.axhline(0.0, color="black", linewidth=0.8)
-        bottom.set_title(f"{name}: difference", fontsize=9)
-    axes[0, 0].legend(fontsize=7, loc="upper left")
-    axes[1, 0].legend(fontsize=7, loc="upper left")
+        bottom.set_title(f"{name}: difference ({unit})", fontsize=11)
+    axes[0, 0].legend(fontsize=9, loc="upper left")
+    axes[1, 0].legend(fontsize=9, loc="upper left")
     _style_axes(list(axes.ravel()))
     return png_bytes(fig)

@@ -1,26 +1,32 @@
 """The state behind one browser session's explore view, free of any widget code.
 
-`ExploreSession` owns the session's model and the figures drawn from it; every read and every
-step happens under its lock, because the Play loop steps the model in a background thread while
-the page may render from another. The scenario files offered come from `scenario_files()`,
-the event table's rows from `event_items()`.
+`ExploreSession` owns the session's model and, in a `DayFrames` recorder, what the map needs of
+every day simulated so far (controller, Kalyvas zone, nominal control, residents, displaced,
+Russian units), so a date slider can go back and forth without re-running the model. Every read
+and every step happens under its lock, because the Play loop steps the model in a background
+thread while the page may render from another. The scenario files offered come from
+`scenario_files()`; `ViewState` is what the page's URL keeps (scenario, seed, parameters, day,
+zoom) so a reload or a shared link replays the same view.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
+from sim.geography import COUNTRIES
 from sim.model import SahelModel
-from sim.scenario import Scenario, bundled_scenarios, load_scenario
+from sim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
-EVENT_ROWS = 200  # latest events shown in the event table
 EVENT_COLUMNS = {
     "event_date": "date", "event_type": "event type", "sub_event_type": "sub-event type",
     "actor1": "actor 1", "actor2": "actor 2", "country": "country", "admin1": "admin1",
@@ -30,9 +36,12 @@ SCENARIO_DIR_ENV = "SAHEL_SCENARIO_DIR"
 DEFAULT_SCENARIO = "baseline"
 PLAY_CHART_EVERY = 7  # days between chart redraws while playing
 FRAME_TIMEOUT_S = 5.0  # longest wait of the Play loop for the page to draw a frame
+MAP_RECENT_DAYS = 30
 # Each chart (and the event table) gets its own day in the Play cycle, so one frame redraws
 # at most one of them.
 CHART_SLOTS = {"shares": 0, "fatalities": 2, "credibility": 4, "events": 6}
+ZONE_WORDS = {0: "0: ungoverned", 1: "1: state control", 2: "2: state dominant", 3: "3: contested",
+              4: "4: armed group dominant", 5: "5: armed group control"}
 
 
 def scenario_files() -> list[Path]:
@@ -58,6 +67,17 @@ def default_scenario(files: list[Path]) -> Path | None:
     return files[0] if files else None
 
 
+def public_message(message: str, path: Path | None = None) -> str:
+    """An error message for the page: the scenario's file name instead of its server path."""
+    out = message
+    if path is not None:
+        for full in (str(path), str(path.resolve())):
+            out = out.replace(full, path.name)
+    for folder in {str(p.parent) for p in scenario_files()} | {str(Path.cwd())}:
+        out = out.replace(folder + os.sep, "")
+    return out
+
+
 def refresh_key(day: int, playing: bool, slot: str, every: int = PLAY_CHART_EVERY
                 ) -> tuple[str, int]:
     """When a chart must be redrawn: every day when paused, once a week while playing.
@@ -71,14 +91,163 @@ def refresh_key(day: int, playing: bool, slot: str, every: int = PLAY_CHART_EVER
     return ("play", (day - CHART_SLOTS[slot]) // every)
 
 
-def event_items(events: pd.DataFrame, n: int = EVENT_ROWS) -> list[dict[str, Any]]:
-    """The latest `n` events as table rows (JSON-ready), newest first."""
-    latest = events.iloc[::-1].head(n)
-    frame = latest[list(EVENT_COLUMNS)].copy()
+# ------------------------------------------------------------------------------------------
+# The URL's state
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What the URL keeps: scenario (file stem), seed, parameter overrides, day, map zoom."""
+
+    scenario: str | None = None
+    seed: int | None = None
+    overrides: tuple[tuple[str, float], ...] = ()
+    day: int = 0
+    zoom: str = "region"
+
+    def query(self) -> str:
+        """The URL query string, e.g. `scenario=baseline&seed=7&day=120&p.x.y=0.5`."""
+        items: list[tuple[str, str]] = []
+        if self.scenario:
+            items.append(("scenario", self.scenario))
+        if self.seed is not None:
+            items.append(("seed", str(self.seed)))
+        items += [(f"p.{name}", f"{value:g}") for name, value in self.overrides]
+        items.append(("day", str(self.day)))
+        if self.zoom != "region":
+            items.append(("zoom", self.zoom))
+        return urllib.parse.urlencode(items, safe=".:")
+
+    @classmethod
+    def parse(cls, search: str | None) -> ViewState:
+        """Read a query string; malformed values are ignored (the defaults apply)."""
+        fields = urllib.parse.parse_qsl((search or "").lstrip("?"))
+        scenario, seed, day, zoom = None, None, 0, "region"
+        overrides: list[tuple[str, float]] = []
+        for key, value in fields:
+            try:
+                if key == "scenario":
+                    scenario = value
+                elif key == "seed":
+                    seed = int(value)
+                elif key == "day":
+                    day = max(0, int(value))
+                elif key == "zoom" and value in ("region", *COUNTRIES):
+                    zoom = value
+                elif key.startswith("p."):
+                    overrides.append((key[2:], float(value)))
+            except ValueError:
+                continue
+        return cls(scenario, seed, tuple(sorted(overrides)), day, zoom)
+
+
+# ------------------------------------------------------------------------------------------
+# Per-day snapshots for the date slider
+# ------------------------------------------------------------------------------------------
+
+
+class DayFrames:
+    """What the map and cell details need of every day simulated, kept while the run lasts.
+
+    Row d is the state after d days (row 0: the start). Controller and zone as int8 take 2 bytes
+    per cell and day (about 5 MB for two years of the baseline), residents and displaced as
+    float32 8 more; Russian units are a few rows a day.
+    """
+
+    def __init__(self, model: SahelModel) -> None:
+        world = model.world
+        self.sahel_idx = world.sahel_idx
+        days = model.spec.days + 1
+        s = self.sahel_idx.size
+        self.controller = np.zeros((days, s), dtype=np.int8)
+        self.zone = np.zeros((days, s), dtype=np.int8)
+        self.residents = np.zeros((days, s), dtype=np.float32)
+        self.displaced = np.zeros((days, s), dtype=np.float32)
+        self.units: list[np.ndarray] = [np.zeros((0, 2))] * days  # (rows, [cell, strength])
+        russian = [i for i, fid in enumerate(world.faction_ids)
+                   if model.spec.factions[fid].kind == "russian"]
+        self.russian = np.array(russian, dtype=np.int64)
+        self.last = -1
+        self.record(model)
+
+    def record(self, model: SahelModel) -> None:
+        """Keep the model's current day."""
+        world = model.world
+        day = int(model.time)
+        if day >= self.controller.shape[0]:
+            return
+        idx = self.sahel_idx
+        self.controller[day] = world.controller[idx]
+        self.zone[day] = world.zone[idx]
+        total = world.residents[:, idx].sum(axis=0)
+        self.residents[day] = total
+        self.displaced[day] = world.displaced[idx]
+        units = world.forces
+        rows = units.present & np.isin(units.faction, self.russian) & (units.strength > 0)
+        if rows.any():
+            cells, where = np.unique(units.cell[rows], return_inverse=True)
+            strength = np.bincount(where, weights=units.strength[rows])
+            self.units[day] = np.column_stack([cells, strength])
+        else:
+            self.units[day] = np.zeros((0, 2))
+        self.last = day
+
+
+# ------------------------------------------------------------------------------------------
+# Events
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Filters of the event log: country code, actor label, event type, date range (days)."""
+
+    country: str | None = None
+    actor: str | None = None
+    event_type: str | None = None
+    first_day: int = 0
+    last_day: int | None = None  # inclusive; None: up to the day shown
+
+
+def filter_events(events: pd.DataFrame, start: dt.date, flt: EventFilter, upto_day: int
+                  ) -> pd.DataFrame:
+    """Events of days [first_day, min(last_day, upto_day - 1)] matching the filter.
+
+    An event dated start + k happens during day k + 1, so the view of day d shows k < d.
+    """
+    if events.empty:
+        return events
+    offset = (events["event_date"] - pd.Timestamp(start)).dt.days.to_numpy()
+    last = upto_day - 1 if flt.last_day is None else min(flt.last_day, upto_day - 1)
+    keep = (offset >= flt.first_day) & (offset <= last)
+    if flt.country:
+        keep &= (events["country"] == flt.country).to_numpy()
+    if flt.actor:
+        keep &= ((events["actor1"] == flt.actor) | (events["actor2"] == flt.actor)).to_numpy()
+    if flt.event_type:
+        keep &= (events["event_type"] == flt.event_type).to_numpy()
+    return events[keep]
+
+
+def event_items(events: pd.DataFrame, page: int = 0, per_page: int = 15,
+                sort_by: str = "event_date", descending: bool = True
+                ) -> list[dict[str, Any]]:
+    """One page of events as table rows (JSON-ready), sorted."""
+    if sort_by not in EVENT_COLUMNS:
+        sort_by = "event_date"
+    ordered = events.sort_values(sort_by, ascending=not descending, kind="stable")
+    part = ordered.iloc[page * per_page:(page + 1) * per_page]
+    frame = part[list(EVENT_COLUMNS)].copy()
     frame["event_date"] = pd.to_datetime(frame["event_date"]).dt.strftime("%Y-%m-%d")
     frame[["latitude", "longitude"]] = frame[["latitude", "longitude"]].round(3)
-    frame.insert(0, "row", range(len(frame)))
+    frame.insert(0, "row", part.index.to_numpy())
     return cast(list[dict[str, Any]], frame.to_dict("records"))
+
+
+# ------------------------------------------------------------------------------------------
+# The session
+# ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -91,6 +260,7 @@ class ExploreSession:
         seed: the seed of the model (None: the scenario's).
         scenario: the loaded, validated scenario.
         model: the model being explored.
+        frames: what the map needs of every day simulated (for the date slider).
         last_frame_ms: duration of the last Play frame (step and redraw), for display.
     """
 
@@ -99,7 +269,10 @@ class ExploreSession:
     seed: int | None = None
     scenario: Scenario | None = None
     model: SahelModel | None = None
+    frames: DayFrames | None = None
     last_frame_ms: float | None = None
+    shown_day: int = 0  # the day the page shows (what downloads export)
+    zoom: str = "region"
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     drawn: threading.Event = field(default_factory=threading.Event, repr=False)
     _cache: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
@@ -115,9 +288,10 @@ class ExploreSession:
         overrides = dict(overrides or {})
         scenario = load_scenario(path, overrides=overrides)
         model = SahelModel(scenario, rng=scenario.seed if seed is None else seed)
+        frames = DayFrames(model)
         with self.lock:
             self.path, self.overrides, self.seed = path, overrides, seed
-            self.scenario, self.model = scenario, model
+            self.scenario, self.model, self.frames = scenario, model, frames
             self.last_frame_ms = None
             self._cache.clear()
             self._drawn_day = -1
@@ -132,8 +306,14 @@ class ExploreSession:
         assert self.scenario is not None
         return self.scenario.seed if self.seed is None else self.seed
 
-    def step(self, cancel: threading.Event | None = None) -> int | None:
-        """Simulate one day; return the days done, or None (no step) at the end or on `cancel`.
+    def view_state(self, day: int, zoom: str = "region") -> ViewState:
+        """The URL state of this session at `day`."""
+        return ViewState(self.path.stem, self.seed,
+                         tuple(sorted((k, float(v)) for k, v in self.overrides.items())),
+                         day, zoom)
+
+    def step(self, cancel: threading.Event | None = None, days: int = 1) -> int | None:
+        """Simulate up to `days` days; the days done, or None (no step) at the end or on cancel.
 
         `cancel` is checked under the lock, so a Play loop being stopped by a reset cannot step
         the model that the reset has just built.
@@ -141,13 +321,30 @@ class ExploreSession:
         with self.lock:
             if self.model is None or self.model.finished or (cancel and cancel.is_set()):
                 return None
-            self.model.step()
+            for _ in range(max(1, days)):
+                if self.model.finished:
+                    break
+                self.model.step()
+                assert self.frames is not None
+                self.frames.record(self.model)
             return int(self.model.time)
+
+    def run_to(self, day: int) -> int:
+        """Step until `day` (or the end); return the day reached (replaying a URL)."""
+        with self.lock:
+            while self.model is not None and not self.model.finished and self.model.time < day:
+                self.step()
+            return self.day()
 
     def day(self) -> int:
         """Days simulated so far."""
         with self.lock:
             return 0 if self.model is None else int(self.model.time)
+
+    def date_of(self, day: int) -> dt.date:
+        """The date reached after `day` days."""
+        assert self.scenario is not None
+        return self.scenario.start + dt.timedelta(days=day)
 
     def _cached(self, name: str, build: Any) -> Any:
         """`build(model)` once per model and day."""
@@ -168,6 +365,107 @@ class ExploreSession:
     def timeseries(self) -> pd.DataFrame:
         """The model's daily time series, cached for the current day."""
         return self._cached("timeseries", lambda m: m.timeseries())
+
+    def timeseries_upto(self, day: int) -> pd.DataFrame:
+        """The time series of the first `day` days (the view of that day)."""
+        ts = self.timeseries()
+        if day >= self.day():
+            return ts
+        return ts[ts["date"] < pd.Timestamp(self.date_of(day))]
+
+    def events_upto(self, day: int) -> pd.DataFrame:
+        """Events that happened in the first `day` days."""
+        events = self.events()
+        if day >= self.day() or events.empty:
+            return events
+        return events[events["event_date"] < pd.Timestamp(self.date_of(day))]
+
+    def recent_events(self, day: int, days: int = MAP_RECENT_DAYS) -> pd.DataFrame:
+        """Deadly events of the `days` days before the view of `day`."""
+        events = self.events_upto(day)
+        if events.empty:
+            return events
+        cutoff = pd.Timestamp(self.date_of(day)) - pd.Timedelta(days=days)
+        return events[(events["event_date"] >= cutoff) & (events["fatalities"] > 0)]
+
+    def control_codes(self, day: int) -> np.ndarray:
+        """Colour code per cell on `day` (ny, nx): actors, contested, ungoverned; -1 outside.
+
+        Codes: 0 the state, 1..A-1 the armed groups, A contested, A + 1 ungoverned (no actor
+        reaches the minimum influence; `sim.mechanics.control`).
+        """
+        with self.lock:
+            assert self.model is not None and self.frames is not None
+            frames, world = self.frames, self.model.world
+            day = min(day, frames.last)
+            n_actors = len(world.actor_ids)
+            code = np.full(world.n_cells, -1, dtype=np.int16)
+            controller = frames.controller[day].astype(np.int16)
+            # controller -1 contested, -2 ungoverned: after the actors, in that order
+            values = np.where(controller < 0, n_actors - 1 - controller, controller)
+            code[frames.sahel_idx] = values
+            return code.reshape(world.geo.shape).T
+
+    def units_on(self, day: int) -> np.ndarray:
+        """Russian units on `day`: rows of (lon, lat, strength)."""
+        with self.lock:
+            assert self.model is not None and self.frames is not None
+            rows = self.frames.units[min(day, self.frames.last)]
+            if rows.size == 0:
+                return np.zeros((0, 3))
+            geo = self.model.world.geo
+            cells = rows[:, 0].astype(np.int64)
+            return np.column_stack([geo.lon.reshape(-1)[cells], geo.lat.reshape(-1)[cells],
+                                    rows[:, 1]])
+
+    def cell_details(self, lon: float, lat: float, day: int) -> dict[str, str] | None:
+        """What a cell was on `day`: country, region, controller, zone, people, events."""
+        with self.lock:
+            assert self.model is not None and self.frames is not None
+            model, frames = self.model, self.frames
+            geo, world = model.world.geo, model.world
+            try:
+                x, y = geo.cell_of(lat, lon)
+            except ValueError:
+                return None
+            if not (0 <= x < geo.nx and 0 <= y < geo.ny):
+                return None
+            cell = x * geo.ny + y
+            slot = int(world.sahel_slot[cell])
+            if slot < 0:
+                return None
+            day = min(day, frames.last)
+            actor = int(frames.controller[day, slot])
+            zone = int(frames.zone[day, slot])
+            region = int(world.region[cell])
+            who = ({-1: "contested", -2: "ungoverned (no force reaches it)"}[actor] if actor < 0
+                   else label_of(model, world.actor_ids[actor]))
+            russian = frames.units[day]
+            here = russian[russian[:, 0] == cell] if russian.size else russian
+            details = {
+                "cell": f"{geo.lat[x, y]:.2f} N, {abs(geo.lon[x, y]):.2f} "
+                        f"{'E' if geo.lon[x, y] >= 0 else 'W'}",
+                "country": COUNTRIES[list(COUNTRIES)[int(world.country_bucket[cell])]],
+                "region": geo.regions[region].name if region >= 0 else "",
+                "controlled by": who,
+                "Kalyvas zone": ZONE_WORDS.get(zone, str(zone)),
+                "residents": f"{frames.residents[day, slot]:,.0f}",
+                "displaced arrived here": f"{frames.displaced[day, slot]:,.0f}",
+            }
+            if here.size:
+                details["Russian units"] = f"{here[0, 1]:,.0f} personnel"
+        events = self.recent_events(day)
+        mine = events[(events["cell_x"] == x) & (events["cell_y"] == y)] if not events.empty \
+            else events
+        if mine.empty:
+            details[f"events, last {MAP_RECENT_DAYS} days"] = "none"
+        else:
+            latest = mine.iloc[-1]
+            details[f"events, last {MAP_RECENT_DAYS} days"] = (
+                f"{len(mine)}, {int(mine['fatalities'].sum()):,} deaths; latest "
+                f"{latest['event_date']:%Y-%m-%d} {latest['sub_event_type']} "
+                f"({latest['actor1']} vs {latest['actor2'] or '-'})")
+        return details
 
     def wait_drawn(self, day: int, cancel: threading.Event, timeout: float = FRAME_TIMEOUT_S
                    ) -> None:
@@ -197,3 +495,37 @@ class ExploreSession:
             assert self.model is not None
             return render(self.model)
 
+
+def label_of(model: SahelModel, actor: str) -> str:
+    """A faction's or actor's label for people ('JNIM', 'state (junta forces)')."""
+    if actor == "state":
+        return "state (junta forces)"
+    if actor == "contested":
+        return "contested"
+    return model.spec.factions[actor].label.split(" (")[0]
+
+
+def restore(files: list[Path], view: ViewState) -> tuple[ExploreSession | None, str | None]:
+    """A session for a URL's state (scenario, seed, parameters), stepped to its day.
+
+    Falls back to the default scenario when the URL names none or an unknown one; returns the
+    reason when nothing can load.
+    """
+    path = next((f for f in files if f.stem == view.scenario), None) or default_scenario(files)
+    if path is None:
+        return None, "no scenario files found (see SAHEL_SCENARIO_DIR)"
+    session = ExploreSession(path)
+    overrides = dict(view.overrides) if path.stem == view.scenario else {}
+    seed = view.seed if path.stem == view.scenario else None
+    try:
+        session.load(path, overrides, seed)
+    except ScenarioError as exc:
+        if not overrides and seed is None:
+            return None, public_message(str(exc), path)
+        try:
+            session.load(path)
+        except ScenarioError as again:
+            return None, public_message(str(again), path)
+    if view.day and path.stem == view.scenario:
+        session.run_to(view.day)
+    return session, None

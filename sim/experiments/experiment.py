@@ -46,9 +46,13 @@ from sim.experiments.results import (
 )
 from sim.experiments.runs import PlannedRun, ProgressCallback, execute_plan, run_id_for
 from sim.experiments.statistics import (
+    RARE_EVENT_SERIES,
+    end_counts,
+    first_difference,
     outcome_quantiles,
     paired_table,
     quantile_bands,
+    rare_event_table,
 )
 from sim.scenario import Scenario, apply_settings, validate_data
 
@@ -205,18 +209,27 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
                                   counterfactuals=list(cf_labels))
         ids = {label: [run_id_for(p.hash, s) for s in seeds] for label, p in prepared.items()}
         done = report.finished
-        tables, paired = [], {}
+        tables, events, paired = [], [], {}
         by_id = outcomes.drop_duplicates("run_id").set_index("run_id")[HEADLINE_OUTCOMES]
         for label in cf_labels:
             pairs = [i for i in range(runs) if ids[base_label][i] in done and ids[label][i] in done]
-            a = by_id.loc[[ids[base_label][i] for i in pairs]].to_numpy()
-            b = by_id.loc[[ids[label][i] for i in pairs]].to_numpy()
+            mine = [ids[base_label][i] for i in pairs]
+            theirs = [ids[label][i] for i in pairs]
+            a = by_id.loc[mine].to_numpy()
+            b = by_id.loc[theirs].to_numpy()
             if pairs:
-                tables.append(paired_table(label, a, b))
-            paired[label] = (prepared[label].scenario, [ids[base_label][i] for i in pairs],
-                             [ids[label][i] for i in pairs])
+                first, _ = first_difference(store, mine, theirs)
+                result.divergence[label] = first
+                table = paired_table(label, a, b)
+                table["first_difference"] = first
+                tables.append(table)
+                names, counts_a = end_counts(store, mine, RARE_EVENT_SERIES)
+                _, counts_b = end_counts(store, theirs, RARE_EVENT_SERIES)
+                events.append(rare_event_table(label, names, counts_a, counts_b))
+            paired[label] = (prepared[label].scenario, mine, theirs)
         if tables:
             result.table = pd.concat(tables, ignore_index=True)
+            result.rare_events = pd.concat(events, ignore_index=True)
         base_ok = [rid for rid in ids[base_label] if rid in done]
         if base_ok:
             result.bands[base_label], result.difference_bands = quantile_bands(
@@ -227,7 +240,8 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
                 result.bands[label], _ = quantile_bands(store, prepared[label].scenario, cf_ok)
         if out is not None and result.bands:
             result.files += _write_frames(out, {"outcomes.csv": outcomes,
-                                                "comparison.csv": result.table})
+                                                "comparison.csv": result.table,
+                                                "rare_events.csv": result.rare_events})
             (out / "comparison.md").write_text(comparison_markdown(result), encoding="utf-8")
             result.files.append(out / "comparison.md")
             result.files.append(_write_parquet(out / "bands.parquet", _labelled(result.bands)))

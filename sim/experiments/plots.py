@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from sim.geography import COUNTRIES
 from sim.outputs import scenario_columns
+from sim.plots import CIVILIAN_COLOUR, FACTION_PALETTE, KIND_PALETTE
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,13 +27,17 @@ if TYPE_CHECKING:
     from sim.experiments.results import ComparisonResult, SweepResult
     from sim.scenario import Scenario
 
-STATE_COLOUR = "#3b6ea8"
+# Colours from the shared palette (`sim.plots`), so every figure of the project agrees.
+STATE_COLOUR = KIND_PALETTE["state"]
 CONTESTED_COLOUR = "#999999"
-VICTIM_COLOURS = {"civilians": "#000000", "state_forces": "#3b6ea8", "russians": "#c0392b",
-                  "jihadists": "#2e7d32", "separatists": "#d68910", "foreign_forces": "#4fc3f7"}
+VICTIM_COLOURS = {"civilians": CIVILIAN_COLOUR, "state_forces": KIND_PALETTE["state"],
+                  "russians": KIND_PALETTE["russian"], "jihadists": KIND_PALETTE["jihadist"],
+                  "separatists": KIND_PALETTE["separatist"],
+                  "foreign_forces": KIND_PALETTE["peacekeeping"]}
 BASELINE_COLOUR = "#555555"
-COUNTERFACTUAL_COLOUR = "#c0392b"
-DIFFERENCE_COLOUR = "#6a1b9a"
+COUNTERFACTUAL_COLOUR = "#EE7733"  # Tol vibrant orange: apart from the grey baseline
+DIFFERENCE_COLOUR = "#0077BB"  # Tol vibrant blue
+DIVERGENCE_COLOUR = "#CC3311"
 DPI = 110
 
 
@@ -46,6 +51,15 @@ def band_plot(ax: Axes, bands: pd.DataFrame, column: str, country: str, colour: 
     ax.fill_between(dates, q[0.05], q[0.95], color=colour, alpha=0.15, linewidth=0)
     ax.fill_between(dates, q[0.25], q[0.75], color=colour, alpha=0.3, linewidth=0)
     ax.plot(dates, q[0.5], color=colour, linewidth=1.4, label=label)
+
+
+def mark_divergence(ax: Axes, date: object, label: bool = True) -> None:
+    """A vertical marker at the first date the paired runs differ (nothing if they never do)."""
+    if date is None or pd.isna(date):
+        return
+    when = pd.Timestamp(date)
+    ax.axvline(when, color=DIVERGENCE_COLOUR, linestyle="--", linewidth=1.1, zorder=6,
+               label=f"runs differ from {when:%Y-%m-%d}" if label else None)
 
 
 def _actors(bands: pd.DataFrame, scenario: Scenario | None) -> list[str]:
@@ -64,7 +78,7 @@ def _actor_colour(actor: str, scenario: Scenario | None) -> str:
     if actor == "contested":
         return CONTESTED_COLOUR
     if scenario is not None and actor in scenario.factions:
-        return scenario.factions[actor].colour
+        return FACTION_PALETTE.get(actor, scenario.factions[actor].colour)
     return "#888888"
 
 
@@ -136,6 +150,9 @@ def comparison_figures(result: ComparisonResult, folder: Path) -> list[Path]:
                 band_plot(bottom, diff, column, iso, DIFFERENCE_COLOUR,
                           "paired difference", scale)
                 bottom.axhline(0.0, color="black", linewidth=0.8)
+                first = result.divergence.get(label)
+                mark_divergence(top, first)
+                mark_divergence(bottom, first, label=False)
                 _style(bottom, f"difference: {label} - {result.baseline}", unit)
             fig.suptitle(f"{name}: {label} vs {result.baseline} (same seeds); median, 25-75%"
                          " and 5-95% of runs", fontsize=11)

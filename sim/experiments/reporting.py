@@ -1,6 +1,8 @@
 """Formatting experiment results for people: values, comparison tables, Markdown and text.
 
 The CLI prints these tables, the dashboard shows them and experiments write them as Markdown.
+Outcomes are named by their declared labels and units (`sim.outputs.OUTCOMES`), never by
+parsing column names for meaning.
 """
 
 from __future__ import annotations
@@ -10,10 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.outputs import outcome_of
+from sim.geography import COUNTRIES
+from sim.outputs import OUTCOMES_BY_NAME, SERIES_BY_NAME, outcome_of
 
 if TYPE_CHECKING:
     from sim.experiments.results import ComparisonResult
+
+UNIT_WORDS = {"persons": "people", "count": "", "share": "", "0-1": "0-1"}
+RARE_EVENT_LABELS = {"coups": "runs with a successful coup", "coup_attempts":
+                     "runs with a coup attempt"}
 
 
 def format_value(outcome: str, value: float, signed: bool = False) -> str:
@@ -29,38 +36,147 @@ def format_value(outcome: str, value: float, signed: bool = False) -> str:
     return f"{sign}{value:,.1f}"
 
 
-def comparison_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
-    """The comparison table formatted for people, per counterfactual."""
+def _split(name: str) -> tuple[str, str | None]:
+    """(declared name, country code or None) of a per-country name such as `coups_BFA`."""
+    base, _, iso = name.rpartition("_")
+    if iso in COUNTRIES and base:
+        return base, iso
+    return name, None
+
+
+def outcome_label(name: str, unit: bool = True) -> str:
+    """Plain label of a headline outcome: 'deaths, civilians: Mali (people)'."""
+    outcome = outcome_of(name)
+    _, iso = _split(name)
+    where = COUNTRIES[iso] if iso else "all three countries"
+    words = UNIT_WORDS.get(outcome.unit, outcome.unit) if unit else ""
+    return f"{outcome.label}: {where}" + (f" ({words})" if words else "")
+
+
+def rare_event_label(name: str) -> str:
+    """Plain label of a rare event: 'runs with a successful coup: Burkina Faso'."""
+    series, iso = _split(name)
+    text = RARE_EVENT_LABELS.get(series)
+    if text is None:
+        declared = OUTCOMES_BY_NAME.get(series) or SERIES_BY_NAME.get(series)
+        text = f"runs with {declared.label if declared else series}"
+    return f"{text}: {COUNTRIES[iso]}" if iso else text
+
+
+def _interval(name: str, low: float, high: float) -> str:
+    return f"[{format_value(name, low, True)}, {format_value(name, high, True)}]"
+
+
+def _share(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{100 * value:.0f}%"
+
+
+def _pp(value: float) -> str:
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{'+' if value > 0 else ''}{100 * value:.1f} pp"
+
+
+OUTCOME_HEADER = ["outcome", "baseline", "counterfactual", "median diff.", "90% interval",
+                  "mean diff.", "90% interval (mean)", "sign holds", "note"]
+EVENT_HEADER = ["event", "baseline", "counterfactual", "difference", "90% interval", "note"]
+COMPARISON_HEADER = OUTCOME_HEADER
+"""Header of `comparison_rows` (the terminal table): outcomes, then rare events."""
+
+
+def outcome_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
+    """The headline outcomes' paired comparison formatted for people, per counterfactual."""
     out: dict[str, list[list[str]]] = {}
     for label, table in result.table.groupby("counterfactual", sort=False):
         rows = []
-        for rec in table.itertuples(index=False):
-            name = str(rec.outcome)
-            interval = (f"[{format_value(name, rec.diff_low, True)}, "
-                        f"{format_value(name, rec.diff_high, True)}]")
-            rows.append([name, format_value(name, rec.baseline_median),
-                         format_value(name, rec.counterfactual_median),
-                         format_value(name, rec.diff_median, True), interval,
-                         f"{rec.sign_share:.2f}"])
+        for rec in table.to_dict("records"):
+            name = str(rec["outcome"])
+            mean = rec.get("diff_mean", np.nan)
+            note = rec.get("note", "")
+            rows.append([outcome_label(name), format_value(name, rec["baseline_median"]),
+                         format_value(name, rec["counterfactual_median"]),
+                         format_value(name, rec["diff_median"], True),
+                         _interval(name, rec["diff_low"], rec["diff_high"]),
+                         format_value(name, mean, True),
+                         _interval(name, rec.get("mean_low", np.nan),
+                                   rec.get("mean_high", np.nan)),
+                         f"{rec['sign_share']:.2f}", "" if not isinstance(note, str) else note])
         out[str(label)] = rows
     return out
 
 
-COMPARISON_HEADER = ["outcome", "baseline", "counterfactual", "difference", "90% interval",
-                     "sign holds"]
+def event_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
+    """Rare events formatted for people, per counterfactual.
+
+    The share of runs with each event in both scenarios (Wilson) and their difference
+    (Newcombe).
+    """
+    out: dict[str, list[list[str]]] = {}
+    frame = result.rare_events
+    if frame is None or frame.empty:
+        return out
+    for label, table in frame.groupby("counterfactual", sort=False):
+        rows = []
+        for rec in table.to_dict("records"):
+            n = int(rec["runs"])
+            rows.append([
+                rare_event_label(str(rec["outcome"])),
+                f"{rec['baseline_runs_with']}/{n} = {_share(rec['baseline_share'])} "
+                f"[{_share(rec['baseline_low'])}, {_share(rec['baseline_high'])}]",
+                f"{rec['counterfactual_runs_with']}/{n} = {_share(rec['counterfactual_share'])}"
+                f" [{_share(rec['counterfactual_low'])}, {_share(rec['counterfactual_high'])}]",
+                _pp(rec["share_diff"]),
+                f"[{_pp(rec['share_diff_low'])}, {_pp(rec['share_diff_high'])}]",
+                str(rec.get("note") or "")])
+        out[str(label)] = rows
+    return out
+
+
+def comparison_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
+    """The comparison as one table per counterfactual (`COMPARISON_HEADER`).
+
+    The headline outcomes, then each rare event (baseline and counterfactual: runs with it,
+    share and Wilson interval; difference: of the shares, with Newcombe's interval).
+    """
+    events = event_rows(result)
+    out: dict[str, list[list[str]]] = {}
+    for label, rows in outcome_rows(result).items():
+        extra = [[name, base, other, diff, interval, "", "", "", note]
+                 for name, base, other, diff, interval, note in events.get(label, [])]
+        out[label] = rows + extra
+    return out
+
+
+OUTCOME_NOTES = (
+    "Medians over seeds; median diff. = median of the paired differences (counterfactual - "
+    "baseline, same seed), with the distribution-free 90% confidence interval of that median "
+    "(n/a with fewer than 5 pairs); mean diff. = mean of the paired differences, with a 90% "
+    "bootstrap interval (percentile, 2,000 resamples, seeded); sign holds = share of seeds "
+    "whose difference has the median's sign. A zero effect is reported as zero with its "
+    "interval; the note says when every pair was identical, or when no run of either "
+    "scenario reached the mechanism (the outcome was zero in all of them).")
+EVENT_NOTES = (
+    "Rare events: runs with the event out of the paired runs, its share with a 90% Wilson "
+    "interval; difference = counterfactual share - baseline share, with Newcombe's 90% "
+    "interval for paired proportions.")
 
 
 def comparison_markdown(result: ComparisonResult) -> str:
-    """The comparison as Markdown: one table per counterfactual."""
+    """The comparison as Markdown: per counterfactual, the outcome and rare-event tables."""
     parts = []
-    for label, rows in comparison_rows(result).items():
-        n = int(result.table.loc[result.table["counterfactual"] == label, "runs"].iloc[0])
+    events = event_rows(result)
+    for label, rows in outcome_rows(result).items():
+        sub = result.table.loc[result.table["counterfactual"] == label]
+        n = int(sub["runs"].iloc[0])
         parts.append(f"## {label} vs {result.baseline} ({n} paired runs)\n")
-        parts.append(_markdown(COMPARISON_HEADER, rows))
-    notes = ("Medians over seeds; difference = median of paired differences (counterfactual - "
-             "baseline, same seed); 90% interval = distribution-free confidence interval of "
-             "that median; sign holds = share of seeds whose difference has its sign.\n")
-    return "\n".join(parts) + "\n" + notes
+        first = result.divergence.get(label) if result.divergence else None
+        parts.append("The paired runs first differ on "
+                     f"{pd.Timestamp(first):%Y-%m-%d}.\n" if first is not None and
+                     not pd.isna(first) else "The paired runs are identical on every date.\n")
+        parts.append(_markdown(OUTCOME_HEADER, rows))
+        if events.get(label):
+            parts.append(_markdown(EVENT_HEADER, events[label]))
+    return "\n".join(parts) + "\n" + OUTCOME_NOTES + "\n\n" + EVENT_NOTES + "\n"
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
@@ -82,6 +198,6 @@ def text_table(header: list[str], rows: list[list[str]], left: int = 1) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(f"{c:<{w}}" if i < left else f"{c:>{w}}"
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(header), *(line(r) for r in rows)])

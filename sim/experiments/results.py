@@ -66,7 +66,16 @@ class ComparisonResult(ExperimentResult):
     outcome, baseline_median, counterfactual_median, diff_median (median over seeds of
     counterfactual - baseline), diff_low and diff_high (90% distribution-free confidence
     interval of that median, NaN with fewer than 5 pairs), sign_share (share of seeds whose
-    difference has the sign of diff_median; of zero differences when it is 0) and runs (pairs).
+    difference has the sign of diff_median; of zero differences when it is 0), runs (pairs),
+    diff_mean (mean paired difference), mean_low and mean_high (its 90% seeded bootstrap
+    interval), note (why an effect is exactly zero, else empty) and first_difference (the
+    first date at which any paired time series differs, NaT if none does).
+
+    `rare_events`: one row per (counterfactual, rare event: a coup or coup attempt per country)
+    with the runs having it in each scenario, their shares with 90% Wilson intervals, and the
+    paired difference of the shares with Newcombe's 90% interval
+    (`sim.experiments.statistics.rare_event_table`). `divergence`: counterfactual label -> the
+    first date at which any pair of runs differs (None when every pair is identical).
 
     `bands`: scenario label -> quantile bands as in `EnsembleResult.bands` (long by quantile:
     date, country, quantile, then one column per series). `difference_bands`: counterfactual
@@ -74,6 +83,8 @@ class ComparisonResult(ExperimentResult):
     """
 
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rare_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    divergence: dict[str, pd.Timestamp | None] = field(default_factory=dict)
     bands: dict[str, pd.DataFrame] = field(default_factory=dict)
     difference_bands: dict[str, pd.DataFrame] = field(default_factory=dict)
     baseline: str = ""

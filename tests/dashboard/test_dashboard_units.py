@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-import io
+import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from matplotlib.figure import Figure
-from PIL import Image
 
 from sim.dashboard.figures import (
-    MAP_DPI,
-    MAP_SIZE_IN,
-    MapFigure,
-    credibility_png,
-    fatalities_png,
-    png_bytes,
-    shares_png,
+    chart_png,
+    credibility_chart,
+    fatalities_chart,
+    map_colours,
+    map_png,
+    shares_chart,
 )
 from sim.dashboard.state import (
     CHART_SLOTS,
     SCENARIO_DIR_ENV,
+    EventFilter,
     ExploreSession,
+    ViewState,
     event_items,
+    filter_events,
+    public_message,
     refresh_key,
+    restore,
     scenario_files,
 )
-from sim.plots import draw_control_map
+from sim.dashboard.svg import MapLayer, MapSVG, Projection
 from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,78 +49,105 @@ def session() -> ExploreSession:
     return s
 
 
-def pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+def test_day_frames_replay_the_map_of_any_day(session: ExploreSession) -> None:
+    """The slider's days come from the recorder: the same codes as a fresh run stopped there."""
+    again = ExploreSession(SHORT)
+    again.load(SHORT)
+    again.run_to(12)
+    assert np.array_equal(session.control_codes(12), again.control_codes(12))
+    assert not np.array_equal(session.control_codes(0), session.control_codes(40))
+    assert np.array_equal(session.control_codes(40), session.control_codes(99))  # clipped
+    ts = session.timeseries_upto(12)
+    assert len(ts) == 12 * 3 and ts["date"].max() == pd.Timestamp("2023-01-12")
+    assert session.events_upto(12)["event_date"].max() < pd.Timestamp("2023-01-13")
+    recent = session.recent_events(40)
+    assert recent["event_date"].min() >= pd.Timestamp("2023-01-10")
+    assert (recent["fatalities"] > 0).all()
 
 
-def test_layered_map_matches_a_full_draw(session: ExploreSession) -> None:
-    map_figure = MapFigure()
+def test_cell_details(session: ExploreSession) -> None:
+    details = session.cell_details(-1.52, 12.37, 20)  # Ouagadougou
+    assert details is not None
+    assert details["country"] == "Burkina Faso" and details["region"]
+    assert details["Kalyvas zone"][0] in "012345"
+    assert session.cell_details(30.0, 12.0, 20) is None  # off the grid
+
+
+def test_map_svg_labels_projection_and_speed(session: ExploreSession) -> None:
     model = session.model
     assert model is not None
-    for _ in range(3):  # the first call draws the static layer, the next ones only composite
-        session.step()
-        layered = map_figure.render(model, session.events())
-    assert map_figure.full_redraws == 1
-    fig = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI)
-    ax = fig.add_axes((0.07, 0.09, 0.91, 0.84))
-    draw_control_map(ax, model, session.events(), n_events=12, recent_days=30)
-    ax.tick_params(labelsize=7)
-    ax.xaxis.label.set_fontsize(8)
-    ax.yaxis.label.set_fontsize(8)
-    ax.set_title(f"Control on {model.date:%Y-%m-%d}, deadly events of the last 30 days "
-                 "(size: deaths)", fontsize=9)
-    a, b = pixels(layered), pixels(png_bytes(fig))
-    assert a.shape == b.shape
-    differ = (np.abs(a - b).max(axis=-1) > 24).mean()
-    assert differ < 0.01, f"{differ:.2%} of the pixels differ from a full draw"
+    colours, legend = map_colours(model)
+    builder = MapSVG(model.world.geo)
+    layer = MapLayer(session.control_codes(40), colours, session.recent_events(40),
+                     session.units_on(40))
+    start = time.perf_counter()
+    svg = builder.render(layer, "region", alt="map")
+    assert time.perf_counter() - start < 1.0
+    for text in ("MALI", "BURKINA FASO", "NIGER", "Bamako", "Ouagadougou", "Niamey",
+                 'class="sahel-event"', "paint-order:stroke"):
+        assert text in svg
+    assert svg.count('font-size:13px') > 5
+    proj = Projection((-12.5, 16.0, 9.0, 25.0))
+    assert proj.height / proj.width == pytest.approx(16.0 / (28.5 * np.cos(np.radians(17))))
+    lon, lat = proj.lonlat(*(v / s for v, s in zip(
+        proj.xy(-1.5, 12.4), (proj.width, proj.height), strict=True)))
+    assert (lon, lat) == pytest.approx((-1.5, 12.4))
+    assert "ungoverned (no force reaches)" in dict(legend)
 
 
-def test_map_changes_with_the_day_and_redraws_for_a_new_model() -> None:
-    s = ExploreSession(SHORT)
-    s.load(SHORT)
-    map_figure = MapFigure()
-    assert s.model is not None
-    first = map_figure.render(s.model, s.events())
-    for _ in range(5):
-        s.step()
-    later = map_figure.render(s.model, s.events())
-    assert first.startswith(PNG_MAGIC) and later != first
-    s.reset()
-    map_figure.render(s.model, s.events())
-    assert map_figure.full_redraws >= 2
-
-
-def test_charts_render_as_pngs_the_width_of_their_card(session: ExploreSession) -> None:
+def test_charts_are_svg_with_units_and_pngs_for_download(session: ExploreSession) -> None:
     model, ts = session.model, session.timeseries()
     assert model is not None
-    for png in (shares_png(model, ts), shares_png(model, ts, "population"),
-                fatalities_png(model, ts), fatalities_png(model, ts, "perpetrator", "daily"),
-                fatalities_png(model, ts, "victim", "monthly"), credibility_png(model, ts)):
-        assert png.startswith(PNG_MAGIC)
-        assert Image.open(io.BytesIO(png)).width == 420
+    for svg, legend in (shares_chart(model, ts), shares_chart(model, ts, "population"),
+                        fatalities_chart(model, ts), fatalities_chart(model, ts, "perpetrator",
+                                                                      "daily"),
+                        fatalities_chart(model, ts, "victim", "monthly"),
+                        credibility_chart(model, ts)):
+        assert svg.startswith("<svg") and "sahel-legend" in legend
+    assert "people" in fatalities_chart(model, ts)[0]
+    for kind in ("shares", "fatalities", "credibility"):
+        assert chart_png(model, ts, kind).startswith(PNG_MAGIC)  # type: ignore[arg-type]
+    png = map_png(model, session.control_codes(40), session.recent_events(40),
+                  session.date_of(40))
+    assert png.startswith(PNG_MAGIC)
 
 
-@pytest.mark.parametrize("path", [BASELINE, ROOT / "scenarios" / "africa_corps_exit.toml"])
-def test_charts_span_the_scenario_period_without_warnings(path: Path) -> None:
-    """The time axis is the whole run (2 or 4 years) from the first day on."""
-    s = ExploreSession(path)
-    s.load(path)
-    s.step()
-    model, ts = s.model, s.timeseries()
-    assert model is not None
-    for png in (shares_png(model, ts), fatalities_png(model, ts, "victim", "monthly"),
-                fatalities_png(model, ts), credibility_png(model, ts)):
-        assert png.startswith(PNG_MAGIC)
-
-
-def test_event_items_are_the_latest_events_newest_first(session: ExploreSession) -> None:
+def test_event_filter_and_pages(session: ExploreSession) -> None:
     events = session.events()
-    items = event_items(events, n=25)
+    start = session.scenario.start  # type: ignore[union-attr]
+    everything = filter_events(events, start, EventFilter(), 40)
+    assert len(everything) == len(events)
+    bfa = filter_events(events, start, EventFilter(country="BFA"), 40)
+    assert 0 < len(bfa) < len(events) and set(bfa["country"]) == {"BFA"}
+    jnim = filter_events(events, start, EventFilter(actor="JNIM"), 40)
+    assert ((jnim["actor1"] == "JNIM") | (jnim["actor2"] == "JNIM")).all()
+    window = filter_events(events, start, EventFilter(first_day=10, last_day=19), 40)
+    assert window["event_date"].between("2023-01-11", "2023-01-20").all()
+    items = event_items(everything, page=1, per_page=25)
     assert len(items) == 25
     dates = [row["event_date"] for row in items]
     assert dates == sorted(dates, reverse=True)
-    assert dates[0] == events["event_date"].max().strftime("%Y-%m-%d")
     assert {"actor1", "actor2", "fatalities", "admin1", "location"} <= set(items[0])
+
+
+def test_view_state_round_trip_and_restore() -> None:
+    view = ViewState("short_baseline", 7, (("factions.jnim.restraint", 0.4),), 9, "BFA")
+    assert ViewState.parse("?" + view.query()) == view
+    assert ViewState.parse("seed=x&day=-3&zoom=nowhere") == ViewState()
+    files = [SHORT]
+    session, error = restore(files, view)
+    assert error is None and session is not None
+    assert session.day() == 9 and session.seed == 7
+    assert session.overrides == {"factions.jnim.restraint": 0.4}
+    bad, error = restore(files, ViewState("short_baseline", None,
+                                          (("factions.jnim.restraint", 5.0),), 3))
+    assert bad is not None and bad.overrides == {} and error is None
+
+
+def test_messages_name_the_scenario_not_the_server_path() -> None:
+    message = public_message(f"{SHORT.resolve()}:4: factions.x: bad", SHORT)
+    assert message == "short_baseline.toml:4: factions.x: bad"
+    assert str(ROOT) not in message
 
 
 def test_refresh_key_redraws_one_chart_a_day_while_playing() -> None:
@@ -217,7 +247,8 @@ def test_a_step_costs_one_render_pass() -> None:
                          if isinstance(c, ipywidgets.Widget)]
             step = next(w for w in found
                         if isinstance(w, v.Btn) and "sahel-step" in (w.class_ or ""))
-            date = next(w for w in found if "sahel-date" in (getattr(w, "class_", "") or ""))
+            date = next(w for w in found
+                        if "sahel-date" in (getattr(w, "class_", "") or "").split())
             before = render_context.render_count
             step.click()
             assert render_context.render_count - before == 1
@@ -233,7 +264,12 @@ def test_drone_strikes_have_their_own_symbol_on_the_map(session: ExploreSession)
     recent = deadly[deadly["event_date"] > deadly["event_date"].max() - np.timedelta64(30, "D")]
     strikes = recent[recent["sub_event_type"] == "Air/drone strike"]
     assert len(strikes) > 0, "the short baseline has deadly drone strikes in its last 30 days"
-    fig = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI)
+    # The PNG map (CLI plots, downloads): triangles in their own collection.
+    from matplotlib.figure import Figure
+
+    from sim.plots import draw_control_map
+
+    fig = Figure(figsize=(8, 5), dpi=80)
     ax = fig.add_axes((0.07, 0.09, 0.91, 0.84))
     draw_control_map(ax, model, events, n_events=12, recent_days=30)
     others, drones = ax.collections[-2:]
@@ -242,7 +278,9 @@ def test_drone_strikes_have_their_own_symbol_on_the_map(session: ExploreSession)
     assert "drone strike" in [t.get_text() for t in ax.get_legend().get_texts()]
     triangle, circle = drones.get_paths()[0], others.get_paths()[0]
     assert len(triangle.vertices) < len(circle.vertices)  # a triangle, not a circle
-    layered = MapFigure()
-    layered.render(model, events)
-    assert layered._drone_marks is not None
-    assert len(layered._drone_marks.get_offsets()) == len(strikes)
+    # The dashboard's SVG map: one triangle per strike, not clustered with other events.
+    colours, _ = map_colours(model)
+    layer = MapLayer(session.control_codes(int(model.time)), colours, recent,
+                     session.units_on(int(model.time)))
+    svg = MapSVG(model.world.geo).render(layer, "region", alt="map")
+    assert svg.count('class="sahel-drone"') == len(strikes)

@@ -273,7 +273,7 @@ def test_comparison_with_a_real_effect(scen: dict[str, Path], tmp_path: Path,
         assert row["counterfactual_median"] > row["baseline_median"]
     stdout = capsys.readouterr().out
     assert "brutal vs short: medians over 12 paired runs" in stdout
-    assert "civilian_fatalities_MLI" in stdout and "90% interval" in stdout
+    assert "deaths, civilians: Mali" in stdout and "90% interval" in stdout
     md = (out / "comparison.md").read_text()
     assert md.startswith("## brutal vs short (12 paired runs)")
     assert md.count("\n| ") >= 20
