@@ -318,7 +318,7 @@ def Downloads(session: ExploreSession, model_version: int) -> None:
         return csv_bytes(session.events_upto(session.shown_day))
 
     def cell_months() -> bytes:
-        from sim.outputs import cell_month_frame
+        from sim.tables import cell_month_frame
 
         return csv_bytes(cell_month_frame(session.events_upto(session.shown_day)))
 
