@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,16 @@ from sim.experiments import (
 )
 from sim.experiments.designs import DESIGNS
 from sim.experiments.executors import default_workers
-from sim.experiments.reporting import COMPARISON_HEADER, comparison_rows, format_value, text_table
+from sim.experiments.reporting import (
+    COMPARISON_HEADER,
+    EVENT_HEADER,
+    EVENT_NOTES,
+    OUTCOME_NOTES,
+    comparison_rows,
+    event_rows,
+    format_value,
+    text_table,
+)
 from sim.scenario import resolve_scenario_path
 
 DEFAULT_OUT = Path("out")
@@ -258,8 +268,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(f"\n{label} vs {result.baseline}: medians over {n} paired runs "
                   "(same seeds)\n")
             print(text_table(COMPARISON_HEADER, rows))
-        print("\ndifference: median of paired differences (counterfactual - baseline); "
-              "90% interval: of that median; sign holds: share of seeds with its sign")
+            events = event_rows(result).get(label)
+            if events:
+                print()
+                print(text_table(EVENT_HEADER, events))
+        print()
+        print(textwrap.fill(OUTCOME_NOTES, 96))
+        print(textwrap.fill(EVENT_NOTES, 96))
     return _finish(result, out)
 
 

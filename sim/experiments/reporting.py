@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 UNIT_WORDS = {"persons": "people", "count": "", "share": "", "0-1": "0-1"}
 RARE_EVENT_LABELS = {"coups": "runs with a successful coup", "coup_attempts":
-                     "runs with a coup attempt"}
+                     "runs with a coup attempt", "capital_attacks":
+                     "runs with a complex attack on the capital"}
 
 
 def format_value(outcome: str, value: float, signed: bool = False) -> str:

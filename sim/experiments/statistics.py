@@ -33,7 +33,8 @@ QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 INTERVAL = 0.90  # confidence level of the paired-difference interval
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20240917  # the bootstrap is seeded: the same runs give the same interval
-RARE_EVENT_SERIES = ("coups", "coup_attempts")  # count series whose end value > 0 is an event
+# Count series whose end value > 0 is an event (the rare events of a comparison).
+RARE_EVENT_SERIES = ("coups", "coup_attempts", "capital_attacks")
 NOTE_IDENTICAL = "identical in all pairs"
 NOTE_NO_EVENT = "never reached (no run had it)"
 NOTE_SAME_RUNS = "same runs in both"
