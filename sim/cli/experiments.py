@@ -35,13 +35,13 @@ from sim.experiments import (
 from sim.experiments.designs import DESIGNS
 from sim.experiments.executors import default_workers
 from sim.experiments.reporting import (
-    COMPARISON_HEADER,
     EVENT_HEADER,
     EVENT_NOTES,
+    OUTCOME_HEADER,
     OUTCOME_NOTES,
-    comparison_rows,
     event_rows,
     format_value,
+    outcome_rows,
     text_table,
 )
 from sim.scenario import resolve_scenario_path
@@ -263,11 +263,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return int(result)
     table = result.table
     if not table.empty:
-        for label, rows in comparison_rows(result).items():
+        for label, rows in outcome_rows(result).items():
             n = int(table.loc[table["counterfactual"] == label, "runs"].iloc[0])
+            first = result.divergence.get(label)
+            since = (f"; the paired runs first differ on {str(first)[:10]}" if first
+                     else "; the paired runs never differ")
             print(f"\n{label} vs {result.baseline}: medians over {n} paired runs "
-                  "(same seeds)\n")
-            print(text_table(COMPARISON_HEADER, rows))
+                  f"(same seeds){since}\n")
+            print(text_table(OUTCOME_HEADER, rows))
             events = event_rows(result).get(label)
             if events:
                 print()

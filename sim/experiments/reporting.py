@@ -81,8 +81,7 @@ def _pp(value: float) -> str:
 OUTCOME_HEADER = ["outcome", "baseline", "counterfactual", "median diff.", "90% interval",
                   "mean diff.", "90% interval (mean)", "sign holds", "note"]
 EVENT_HEADER = ["event", "baseline", "counterfactual", "difference", "90% interval", "note"]
-COMPARISON_HEADER = OUTCOME_HEADER
-"""Header of `comparison_rows` (the terminal table): outcomes, then rare events."""
+"""Header of `outcome_rows` (the terminal table of the headline outcomes)."""
 
 
 def outcome_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
@@ -130,21 +129,6 @@ def event_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
                 f"[{_pp(rec['share_diff_low'])}, {_pp(rec['share_diff_high'])}]",
                 str(rec.get("note") or "")])
         out[str(label)] = rows
-    return out
-
-
-def comparison_rows(result: ComparisonResult) -> dict[str, list[list[str]]]:
-    """The comparison as one table per counterfactual (`COMPARISON_HEADER`).
-
-    The headline outcomes, then each rare event (baseline and counterfactual: runs with it,
-    share and Wilson interval; difference: of the shares, with Newcombe's interval).
-    """
-    events = event_rows(result)
-    out: dict[str, list[list[str]]] = {}
-    for label, rows in outcome_rows(result).items():
-        extra = [[name, base, other, diff, interval, "", "", "", note]
-                 for name, base, other, diff, interval, note in events.get(label, [])]
-        out[label] = rows + extra
     return out
 
 
