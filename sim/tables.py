@@ -54,10 +54,13 @@ class Recorder:
         self.recruited[day] = world.recruited
         before = self.capital_attacks[day - 1] if day > 0 else 0
         self.capital_attacks[day] = before + capital_attacked
-        towns = world.town_cells
-        self.blockaded_towns[day] = np.bincount(
-            world.country_bucket[towns[world.blockaded_by[towns] >= 0]],
-            minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
+        if day % world.period_days == 0 or day == 0:  # blockades change on decision days
+            towns = world.town_cells
+            self.blockaded_towns[day] = np.bincount(
+                world.country_bucket[towns[world.blockaded_by[towns] >= 0]],
+                minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
+        else:
+            self.blockaded_towns[day] = self.blockaded_towns[day - 1]
         for c, junta in enumerate(world.juntas):
             if junta is not None:
                 self.credibility[day, c] = junta.credibility

@@ -82,6 +82,7 @@ class World:
     enemy_mask: np.ndarray = field(init=False)  # (F,) bit mask of each faction's enemies
     faction_country: np.ndarray = field(init=False)  # (F,) country index, -1 for armed groups
     actor_matrix: np.ndarray = field(init=False)  # (A, F) 1 where a faction serves an actor
+    actor_faction: np.ndarray = field(init=False)  # (A,) faction of an armed-group actor
     actor_allowed: np.ndarray = field(init=False)  # (A, C)
     field_groups: np.ndarray = field(init=False)
     field_group: np.ndarray = field(init=False)  # (F,) attraction-field group of a faction
@@ -98,8 +99,11 @@ class World:
     unit_conventional: np.ndarray = field(init=False)  # (U,) not an armed group's row
     capital_garrison: np.ndarray = field(init=False)  # garrison rows of the juntas' capitals
     released: np.ndarray = field(init=False)  # (U,) garrison rows freed for operations
+    guarded_capitals: bytes = field(init=False)  # capitals whose garrison is freed, as bytes
     excluded: np.ndarray = field(init=False)  # (C,) state forces stay out (peacekeeping camps)
     partner_supported: np.ndarray = field(init=False)  # (F,) supported by a western force
+    foreign_rows: np.ndarray = field(init=False)  # unit rows of peacekeeping and western forces
+    foreign_state: bytes = field(init=False)  # what the foreign forces' marks were made from
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
     assault: np.ndarray = field(init=False)  # (F, C) of them on offensive or raiding orders
     presence_cell: np.ndarray = field(init=False)  # (U,) cell each row was counted in
@@ -130,6 +134,7 @@ class World:
         bits = np.left_shift(np.int64(1), np.arange(f, dtype=np.int64))
         self.enemy_mask = (self.hostility > 0).astype(np.int64) @ bits
         self.actor_matrix = np.zeros((len(self.actor_ids), f))
+        self.actor_faction = np.array([self.faction_index.get(a, -1) for a in self.actor_ids])
         serving = self.actor_of_faction >= 0
         self.actor_matrix[self.actor_of_faction[serving], np.flatnonzero(serving)] = 1.0
         self.field_groups, self.field_group = field_groups(self.hostility, self.guerrilla)
@@ -155,6 +160,7 @@ class World:
             (units.role == GARRISON) & self.unit_state_side
             & np.isin(units.base, self.capital_cell[self.capital_cell >= 0]))
         self.released = np.zeros(units.size, dtype=bool)
+        self.guarded_capitals = b""
         self.unit_field_group = self.field_group[units.faction]
         self.guard_rows = np.flatnonzero((units.role == REGIME_PROTECTION)
                                          & self.unit_state_side)
@@ -165,6 +171,8 @@ class World:
         self.moved = np.zeros(self.n_cells, dtype=bool)
         self.excluded = np.zeros(self.n_cells, dtype=bool)
         self.partner_supported = np.zeros(f, dtype=bool)
+        self.foreign_rows = np.flatnonzero(self.foreign[units.faction])
+        self.foreign_state = b""
         self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)
         s = self.sahel_idx.size
         self.influence = np.zeros((len(self.actor_ids), s))

@@ -41,7 +41,7 @@ def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> No
     if not (held > 0).any():
         return
     towns, blockader = towns[held > 0], held[held > 0]
-    factions = np.array([world.faction_index[world.actor_ids[a]] for a in blockader])
+    factions = world.actor_faction[blockader]
     victims = siege_victims(towns, factions, world.residents, world.bias, params.death_rate,
                             rng.key, rng.day)
     hit = victims.sum(axis=1) > 0

@@ -27,8 +27,18 @@ if TYPE_CHECKING:
 
 
 def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> None:
-    """Mark the cells that peacekeepers protect and Western forces support today."""
+    """Mark the cells that peacekeepers protect and Western forces support today.
+
+    The marks change only when a foreign unit arrives, leaves or moves, or a Western force's
+    support ends: they are recomputed only then.
+    """
     units = world.forces
+    rows = world.foreign_rows
+    state = (units.present[rows].tobytes() + units.cell[rows].tobytes()
+             + world.support_active.tobytes())
+    if state == world.foreign_state:
+        return
+    world.foreign_state = state
     kind = np.where(world.foreign & world.support_active, 2,
                     np.where(world.foreign & (world.partner_of < 0), 1, 0))
     cover(units.faction, units.cell, units.present, kind, world.ny, world.protected,

@@ -65,6 +65,10 @@ def release_garrisons(world: World, russian_guards: np.ndarray,
     Freed rows operate as mobile units from the capital; when the guards leave they return to
     their garrison at once.
     """
+    guarded = (russian_guards[:N_COUNTRIES] >= params.guards_needed).tobytes()
+    if guarded == world.guarded_capitals:
+        return  # the same capitals are guarded as yesterday: nothing to change
+    world.guarded_capitals = guarded
     units = world.forces
     rows = world.capital_garrison
     country = world.country_bucket[units.base[rows]]
