@@ -18,7 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from sim.dashboard.svg import EXTENTS, Line, Panel, chart_svg, legend_html
+from sim.dashboard.chart_svg import Line, Panel, chart_svg
+from sim.dashboard.svg import EXTENTS, legend_html
 from sim.experiments.plots import (
     BASELINE_COLOUR,
     COUNTERFACTUAL_COLOUR,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -495,6 +496,17 @@ def test_downloads_arrive_and_parse(page: Page, solara_server: str, tmp_path: Pa
     assert files["map-png"].name.startswith("baseline-seed")
 
 
+def settled_rows(page: Page, script: str, ok: Callable[[list], bool],
+                 timeout_s: float = 15.0) -> list:
+    """The event table's cells by `script`, once `ok` holds (the table redraws after its title)."""
+    deadline = time.monotonic() + timeout_s
+    rows = page.evaluate(script)
+    while not ok(rows) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        rows = page.evaluate(script)
+    return rows
+
+
 def test_event_log_filters(page: Page, solara_server: str) -> None:
     from playwright.sync_api import expect
 
@@ -506,23 +518,26 @@ def test_event_log_filters(page: Page, solara_server: str) -> None:
     assert total > 200, "all events of the run are listed, not only the latest 200"
     choose(page, "sahel-filter-country", "BFA")
     expect(title).not_to_contain_text(f"{total:,} of {total:,}")
-    countries = page.evaluate("""() => Array.from(
+    countries = settled_rows(page, """() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
-        tr => tr.querySelectorAll('td')[5].innerText.trim())""")
+        tr => tr.querySelectorAll('td')[5].innerText.trim())""",
+        lambda r: bool(r) and set(r) == {"BFA"})
     assert countries and set(countries) == {"BFA"}
     by_country = title.inner_text()
     choose(page, "sahel-filter-type", "Violence against civilians")
     expect(title).not_to_have_text(by_country)
-    types = page.evaluate("""() => Array.from(
+    types = settled_rows(page, """() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
-        tr => tr.querySelectorAll('td')[1].innerText.trim())""")
+        tr => tr.querySelectorAll('td')[1].innerText.trim())""",
+        lambda r: bool(r) and set(r) == {"Violence against civilians"})
     assert types and set(types) == {"Violence against civilians"}
     by_type = title.inner_text()
     choose(page, "sahel-filter-actor", "JNIM (Jama'at Nusrat al-Islam wal-Muslimin)")
     expect(title).not_to_have_text(by_type)
-    rows = page.evaluate("""() => Array.from(
+    rows = settled_rows(page, """() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
-        tr => [tr.querySelectorAll('td')[3].innerText, tr.querySelectorAll('td')[4].innerText])""")
+        tr => [tr.querySelectorAll('td')[3].innerText, tr.querySelectorAll('td')[4].innerText])""",
+        lambda r: bool(r) and all("JNIM" in a or "JNIM" in b for a, b in r))
     assert rows and all("JNIM" in a or "JNIM" in b for a, b in rows)
     filtered = title.inner_text()
     # the date range
@@ -532,9 +547,10 @@ def test_event_log_filters(page: Page, solara_server: str) -> None:
         page.keyboard.press("ArrowRight")
     expect(page.locator(".sahel-filter-dates")).to_contain_text("Dates: 2023-03-02 to")
     expect(title).not_to_have_text(filtered)
-    dates = page.evaluate("""() => Array.from(
+    dates = settled_rows(page, """() => Array.from(
         document.querySelectorAll('.sahel-event-table tbody tr'),
-        tr => tr.querySelectorAll('td')[0].innerText.trim())""")
+        tr => tr.querySelectorAll('td')[0].innerText.trim())""",
+        lambda r: all(d >= "2023-03-02" for d in r))
     assert all(d >= "2023-03-02" for d in dates), dates
     page.click(".sahel-filter-clear")
     expect(title).to_contain_text(f"{total:,} of {total:,}")

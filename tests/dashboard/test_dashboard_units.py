@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.dashboard.days import EventFilter, event_items, filter_events
 from sim.dashboard.figures import (
     chart_png,
     credibility_chart,
@@ -20,11 +21,8 @@ from sim.dashboard.figures import (
 from sim.dashboard.state import (
     CHART_SLOTS,
     SCENARIO_DIR_ENV,
-    EventFilter,
     ExploreSession,
     ViewState,
-    event_items,
-    filter_events,
     public_message,
     refresh_key,
     restore,
