@@ -27,13 +27,14 @@ dotted name is the EMA variable name the model function receives.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.experiments.discovery import import_ema
+from sim.experiments.errors import ExperimentError
 from sim.experiments.experiment import spawn_seeds
 from sim.outputs import HEADLINE_OUTCOMES, OUTCOME_COLUMNS, headline_outcomes, outcome_table
 from sim.scenario import (
@@ -71,14 +72,9 @@ def dotted_name(name: str) -> str:
 
 def _ema() -> Any:
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "ipyparallel not installed", UserWarning)
-            warnings.filterwarnings("ignore", category=ImportWarning)
-            import ema_workbench
-    except ImportError:
-        raise ImportError("sim.ema needs the EMA Workbench: pip install "
-                          "'sahel-sim[discovery]'") from None
-    return ema_workbench
+        return import_ema()
+    except ExperimentError as exc:
+        raise ImportError(str(exc)) from None
 
 
 class SahelRunner:

@@ -258,9 +258,6 @@ class World:
         return np.bincount(self.country_bucket, weights=total,
                            minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
 
-    def is_state_side(self, faction: int) -> bool:
-        """True for state, militia and Russian factions."""
-        return bool(self.state_side[faction])
 
 
 def field_groups(hostility: np.ndarray, guerrilla: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

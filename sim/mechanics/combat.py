@@ -272,13 +272,3 @@ def take_cell_losses(losses, cells, presence, cell, present, strength, faction, 
         if strength[i] < 1.0:
             strength[i] = 0.0
             present[i] = False
-
-
-def square_law_solution(
-    a0: float, b0: float, alpha: float, beta: float, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Closed form of the square law: A(t) = A0 cosh(gt) - sqrt(beta/alpha) B0 sinh(gt)."""
-    g = np.sqrt(alpha * beta)
-    a = a0 * np.cosh(g * t) - np.sqrt(beta / alpha) * b0 * np.sinh(g * t)
-    b = b0 * np.cosh(g * t) - np.sqrt(alpha / beta) * a0 * np.sinh(g * t)
-    return a, b

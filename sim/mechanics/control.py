@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numba
-import numpy as np
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -66,13 +65,3 @@ def update_control(influence, target, sahel_idx, zone, controller, rate, contest
             z -= 1
         zone[c] = z
         controller[c] = CONTESTED if z == 3 else (best if z >= 4 else 0)
-
-
-def zones(influence: np.ndarray, contested_margin: float, minimum: float,
-          firm: float = 0.9) -> np.ndarray:
-    """Kalyvas zone (0 ungoverned, 1-5) of each cell of `influence` (A, S), without relaxing."""
-    zone = np.zeros(influence.shape[1], dtype=np.int8)
-    controller = np.zeros(influence.shape[1], dtype=np.int8)
-    update_control(influence.copy(), influence, np.arange(influence.shape[1]), zone, controller,
-                   0.0, contested_margin, minimum, firm)
-    return zone

@@ -10,6 +10,15 @@ HOSTILE = np.array([[0.0, 1.0], [1.0, 0.0]])
 ENEMIES = np.array([2, 1], dtype=np.int64)  # bit masks: 0 fights 1, 1 fights 0
 
 
+def square_law_solution(a0: float, b0: float, alpha: float, beta: float, t: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Closed form of the square law: A(t) = A0 cosh(gt) - sqrt(beta/alpha) B0 sinh(gt)."""
+    g = np.sqrt(alpha * beta)
+    a = a0 * np.cosh(g * t) - np.sqrt(beta / alpha) * b0 * np.sinh(g * t)
+    b = b0 * np.cosh(g * t) - np.sqrt(alpha / beta) * a0 * np.sinh(g * t)
+    return a, b
+
+
 def integrate(a0, b0, fp, guerrilla, ambush, aimed, area, mult, dt, steps):
     """Euler integration of the kernel's expected casualties (the deterministic limit)."""
     forces = np.array([a0, b0])
@@ -28,7 +37,7 @@ def test_aimed_fire_follows_the_square_law_closed_form():
                      20_000)
     times = np.arange(path.shape[0]) * dt
     # dA = -k fp_B B (beta = 0.03), dB = -k fp_A A (alpha = 0.02).
-    exact_a, exact_b = combat.square_law_solution(1000.0, 800.0, 0.02, 0.03, times)
+    exact_a, exact_b = square_law_solution(1000.0, 800.0, 0.02, 0.03, times)
     alive = exact_b > 1.0
     assert np.allclose(path[alive, 0], exact_a[alive], rtol=2e-3)
     assert np.allclose(path[alive, 1], exact_b[alive], rtol=2e-3)
