@@ -6,6 +6,13 @@ Armed group a recruits Poisson(recruitment_rate * days * members/1000 * support[
 `recruitment_reach_personnel`, 1). At most `max_recruit_share` of a community joins in one
 draw. Recruits leave their community's cells pro rata and join the group's rows in the region
 pro rata to strength; they are counted by country and group (`World.recruited`).
+
+Groups also recruit where they govern: Poisson(governed_recruitment_rate * days * residents
+of c in cells the group controls / 1000) more, whatever the community's grievance, wherever
+the group has units in the region. Zakat, control of mines and markets and local bargains pay
+and bind fighters in the areas a group holds (Nsaibia, Beevor and Berger, GI-TOC/ACLED, Oct
+2023), so territory feeds strength and strength takes territory: the feedback through which a
+group can grow, with no trend in time.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
     expected = (params.recruitment_rate * world.period_days * (members[:, None] / 1000.0)
                 * support(world.grievance, world.hostility) * np.repeat(reach, g, axis=0)
                 * world.guerrilla)
+    expected += (params.governed_recruitment_rate * world.period_days / 1000.0
+                 * governed_members(world, n_regions, g) * np.repeat(by_region > 0, g, axis=0))
     drawn = draw_recruits(expected, members, params.max_recruit_share, rng.key, rng.day)
     if not drawn.any():
         return
@@ -53,6 +62,18 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
     units.strength[live] += np.divide(per_region[unit_region, fac] * units.strength[live],
                                       denom, out=np.zeros(live.size), where=denom > 0)
     world.refresh_presence()
+
+
+def governed_members(world: World, n_regions: int, g: int) -> np.ndarray:
+    """(communities, F) residents of each community in cells each armed group controls."""
+    n_f = len(world.faction_ids)
+    cells = world.sahel_idx[world.controller[world.sahel_idx] > 0]  # an armed group holds them
+    faction = world.actor_faction[world.controller[cells]]
+    community = world.region[cells][None, :] * g + np.arange(g)[:, None]  # (g, cells)
+    flat = (community * n_f + faction[None, :]).ravel()
+    governed = np.bincount(flat, weights=world.residents[:, cells].ravel(),
+                           minlength=n_regions * g * n_f)
+    return governed.reshape(n_regions * g, n_f)
 
 
 @numba.njit(cache=True)

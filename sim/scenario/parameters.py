@@ -150,6 +150,12 @@ class CivilianParams(Strict):
     recruitment_rate: float = param(
         0.004, 0.0, 1.0, "recruits/(1,000 people*day)",
         "Recruits per 1,000 fully aggrieved people per day where a group is present")
+    governed_recruitment_rate: float = param(
+        0.002, 0.0, 0.1, "recruits/(1,000 people*day)",
+        "Recruits per 1,000 residents of the cells a group controls per day (taxes, mines, "
+        "local bargains), whatever their grievance",
+        "mechanism: JNIM's governance and illicit economies fund and bind its fighters where it "
+        "holds ground (Nsaibia, Beevor and Berger, GI-TOC/ACLED, Oct 2023); rate an assumption")
     recruitment_reach_personnel: float = param(
         200.0, 1.0, 100000.0, "personnel",
         "A group's personnel in a region at which it reaches all of the region's communities")

@@ -52,3 +52,45 @@ def test_victims_follow_the_bias_and_never_exceed_residents():
     assert residents[:, 0].tolist() == [100.0, 0.0, 0.0]
     victims.draw_victims(residents, 0, np.array([0.0, 1.0, 1.0]), 10, out, KEY, 0, 1, 0)
     assert out.tolist() == [10, 0, 0]  # the bias spares everyone left: residents alone
+
+
+def _world_without_grievance(baseline, rate):
+    from sim.model import SahelModel
+    from sim.scenario.tunable import apply_overrides
+
+    data = apply_overrides(baseline.model_dump(mode="json"),
+                           {"parameters.civilians.governed_recruitment_rate": rate})
+    model = SahelModel(type(baseline).model_validate(data), rng=3)
+    model.world.grievance[:] = 0.0  # no aggrieved community: only governed recruitment is left
+    return model
+
+
+def test_governed_members_count_residents_of_the_cells_each_group_holds(baseline):
+    model = _world_without_grievance(baseline, 0.002)
+    world = model.world
+    jnim = world.faction_ids.index("jnim")
+    actor = world.actor_ids.index("jnim")
+    world.controller[world.sahel_idx] = -2  # ungoverned everywhere ...
+    held = world.sahel_idx[:40]
+    world.controller[held] = actor  # ... except 40 cells JNIM holds
+    g = world.residents.shape[0]
+    governed = recruitment.governed_members(world, len(world.geo.regions), g)
+    assert governed[:, jnim].sum() == pytest.approx(world.residents[:, held].sum())
+    assert np.delete(governed, jnim, axis=1).sum() == 0.0
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.01])
+def test_groups_recruit_where_they_govern_and_nowhere_else_without_grievance(baseline, rate):
+    model = _world_without_grievance(baseline, rate)
+    world = model.world
+    world.controller[world.sahel_idx] = -2
+    actor = world.actor_ids.index("jnim")
+    jnim_cells = world.forces.cell[world.forces.faction == world.faction_ids.index("jnim")]
+    world.controller[np.intersect1d(jnim_cells, world.sahel_idx)] = actor
+    before = world.recruited.copy()
+    recruitment.act(world, model.ledger, world.spec.parameters.civilians,
+                    model.streams.get("recruit", 0))
+    gained = (world.recruited - before).sum(axis=0)
+    jnim = world.faction_ids.index("jnim")
+    assert (gained[jnim] > 0) == (rate > 0)
+    assert np.delete(gained, jnim).sum() == 0
