@@ -162,16 +162,17 @@ def design_points(ranges: Mapping[str, tuple[float, float]], design: Design, sam
 
 
 def sensitivity_indices(ranges: Mapping[str, tuple[float, float]], design: Design,
-                        points: np.ndarray, outcomes: pd.DataFrame, seed: int
-                        ) -> pd.DataFrame:
-    """Sobol (S1, ST) or Morris (mu, mu*, sigma) indices of each headline outcome.
+                        points: np.ndarray, outcomes: pd.DataFrame, seed: int,
+                        names: Sequence[str] = HEADLINE_OUTCOMES) -> pd.DataFrame:
+    """Sobol (S1, ST) or Morris (mu, mu*, sigma) indices of each outcome in `names`.
 
     Args:
         ranges: the swept parameters and their ranges.
         design: "sobol" or "morris".
         points: the design's points, in order.
-        outcomes: one row per point (in order) with the headline outcomes.
+        outcomes: one row per point (in order) with the outcomes.
         seed: seed of the bootstrap behind the confidence intervals.
+        names: the outcome columns to analyse (default: the headline outcomes).
 
     An outcome that does not vary (or misses values) gets NaN indices.
     """
@@ -179,7 +180,7 @@ def sensitivity_indices(ranges: Mapping[str, tuple[float, float]], design: Desig
 
     problem = _problem(ranges)
     rows = []
-    for name in HEADLINE_OUTCOMES:
+    for name in names:
         y = outcomes[name].to_numpy(dtype=float)
         usable = bool(np.isfinite(y).all() and np.ptp(y) > 0)
         with warnings.catch_warnings():
