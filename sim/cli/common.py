@@ -21,8 +21,9 @@ POSTERIOR_HELP = (
     "draw each run's parameters from a calibrated posterior: a CSV with one column per "
     "parameter name of `sahel-sim parameters` and a 'weight' column; draws are picked by "
     "weight with the root seed, run i of every scenario gets the same draw, and a drawn value "
-    "replaces the scenario's own (a counterfactual that sets a drawn parameter differently "
-    "from the baseline is refused). FILE defaults to calibration/posterior.csv in the working "
+    "replaces the scenario's own, except where a counterfactual sets a parameter to another "
+    "value than the baseline (its lever): it keeps its value, and the output says so. "
+    "FILE defaults to calibration/posterior.csv in the working "
     "folder, else in the project's folder. Put the flag after the scenarios, or write "
     "--posterior=FILE")
 

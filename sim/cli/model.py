@@ -186,7 +186,7 @@ def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path |
     from sim.experiments.prepared import prepare_scenario
 
     prepared = prepare_scenario(scenario, label=path.stem)
-    checked = check_posterior(cast(Path, posterior), {path.stem: prepared})
+    checked = check_posterior(cast(Path, posterior), {path.stem: prepared}).posterior
     draw = checked.draw(1, seed)[0]
     print(f"parameters from draw {draw.id} of the posterior {checked.describe()}, picked with "
           f"seed {seed}: " + ", ".join(f"{k}={v:g}" for k, v in draw.parameters.items()))

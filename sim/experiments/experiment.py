@@ -121,8 +121,8 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
         command: the command line, recorded in the manifest.
         plots: write band plots into `out`.
         posterior: a posterior file (or `Posterior`) each run draws its parameters from (by
-            weight, drawn with the root seed; see `sim.experiments.posterior_runs`); it may
-            not set a parameter that `overrides` sets.
+            weight, drawn with the root seed; see `sim.experiments.posterior_runs`); a
+            parameter in `overrides` keeps its value and is not drawn.
 
     Raises:
         ScenarioError, ExperimentError, CalibrationError: bad input, before any run starts.
@@ -130,20 +130,19 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
     _check_common(runs, workers, root_seed, scheduler)
     prepared = prepare_scenario(scenario, overrides)
     scenarios = {prepared.label: prepared}
-    post = check_posterior(posterior, scenarios, overrides) if posterior is not None else None
+    drawn = check_posterior(posterior, scenarios, overrides) if posterior is not None else None
     root = prepared.scenario.seed if root_seed is None else root_seed
-    plan, payloads, _ = plan_runs(scenarios, spawn_seeds(root, runs), post, root)
+    plan, payloads, _ = plan_runs(scenarios, spawn_seeds(root, runs), drawn, root)
+    info = drawn.info() if drawn else None
     # Reach the scheduler before anything is written into `out`, then lock `out`.
     client = connect_scheduler(scheduler) if scheduler is not None else None
     with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("ensemble", scenarios, root, None, command,
-                                 post.info() if post else None))
+        store.open(base_manifest("ensemble", scenarios, root, None, command, info))
         report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
         ok = [r.run_id for r in plan if r.run_id in report.finished]
         outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
                                  report.finished)
-        result = EnsembleResult(outcomes, report.failures, report, out,
-                                posterior=post.info() if post else None)
+        result = EnsembleResult(outcomes, report.failures, report, out, posterior=info)
         if ok:
             result.bands, _ = quantile_bands(store, prepared.scenario, ok)
             result.summary = outcome_quantiles(outcomes)
@@ -180,7 +179,7 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
         plots: write plots into `out`.
         posterior: a posterior file (or `Posterior`) the runs draw their parameters from: run
             i of every scenario gets the same draw, as it gets the same seed; a parameter a
-            counterfactual sets differently from the baseline may not be drawn.
+            counterfactual sets to another value than the baseline (a lever) keeps its value.
 
     Returns:
         A `ComparisonResult`; see its docstring for the table and band layouts.
@@ -205,20 +204,19 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
             raise ExperimentError(f"counterfactual '{label}' runs {prepared[label].scenario.start}"
                                   f" to {prepared[label].scenario.end}, the baseline "
                                   f"{base.scenario.start} to {base.scenario.end}; they must match")
-    post = check_posterior(posterior, prepared) if posterior is not None else None
+    drawn = check_posterior(posterior, prepared) if posterior is not None else None
     root = base.scenario.seed if root_seed is None else root_seed
-    plan, payloads, ids = plan_runs(prepared, spawn_seeds(root, runs), post, root)
+    plan, payloads, ids = plan_runs(prepared, spawn_seeds(root, runs), drawn, root)
+    info = drawn.info() if drawn else None
     # Reach the scheduler before anything is written into `out`, then lock `out`.
     client = connect_scheduler(scheduler) if scheduler is not None else None
     with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("compare", prepared, root, None, command,
-                                 post.info() if post else None))
+        store.open(base_manifest("compare", prepared, root, None, command, info))
         report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
         outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
                                  report.finished)
         result = ComparisonResult(outcomes, report.failures, report, out, baseline=base_label,
-                                  counterfactuals=list(cf_labels),
-                                  posterior=post.info() if post else None)
+                                  counterfactuals=list(cf_labels), posterior=info)
         done = report.finished
         tables, events, paired = [], [], {}
         by_id = outcomes.drop_duplicates("run_id").set_index("run_id")[HEADLINE_OUTCOMES]

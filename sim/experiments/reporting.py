@@ -157,9 +157,12 @@ def posterior_note(posterior: Mapping[str, Any] | None, paired: bool = False) ->
     if not posterior:
         return ""
     shared = (" Run i of every scenario uses the same draw (and seed)." if paired else "")
+    kept = "".join(f" {label} keeps its own " + ", ".join(f"{name} = {value}" for name, value
+                                                            in values.items()) + "."
+                   for label, values in posterior.get("kept", {}).items())
     return (f"Parameters drawn from {posterior['path']} ({posterior['draws']} draws, ESS "
             f"{posterior['ess']:.1f}), one draw per run by weight, so the bands carry "
-            f"parameter uncertainty as well as chance.{shared}")
+            f"parameter uncertainty as well as chance.{shared}{kept}")
 
 
 def comparison_markdown(result: ComparisonResult) -> str:
