@@ -9,7 +9,6 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import cast
 
 from sim.cli.common import (
     EXIT_BAD_INPUT,
@@ -137,8 +136,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if seed < 0:
         raise UsageError(f"--seed: {seed} is negative; allowed 0 to 2**63-1")
     drawn: dict[str, object] = {}
-    if args.posterior is not None:
-        scenario, drawn = _posterior_draw(scenario, path, seed, posterior_path(args.posterior))
+    posterior = posterior_path(args.posterior)
+    if posterior is not None:
+        scenario, drawn = _posterior_draw(scenario, path, seed, posterior)
     safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", scenario.name)
     suffix = "-posterior" if drawn else ""
     out = Path(args.out) if args.out else Path("runs") / f"{safe_name}-seed{seed}{suffix}"
@@ -176,7 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path | None
+def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path
                     ) -> tuple[Scenario, dict[str, object]]:
     """The scenario with draw 0 of the posterior (drawn with the run's seed); what to record.
 
@@ -186,7 +186,7 @@ def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path |
     from sim.experiments.prepared import prepare_scenario
 
     prepared = prepare_scenario(scenario, label=path.stem)
-    checked = check_posterior(cast(Path, posterior), {path.stem: prepared}).posterior
+    checked = check_posterior(posterior, {path.stem: prepared}).posterior
     draw = checked.draw(1, seed)[0]
     print(f"parameters from draw {draw.id} of the posterior {checked.describe()}, picked with "
           f"seed {seed}: " + ", ".join(f"{k}={v:g}" for k, v in draw.parameters.items()))

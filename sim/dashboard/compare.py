@@ -4,8 +4,8 @@ It calls `sim.experiments.compare` (the engine of `sahel-sim compare`) in a thre
 progress callback and a cancel event, so the page stays usable while runs go on; the result
 shows the quantile bands of both scenarios, the bands of their paired difference, and the
 headline-outcome table with the same numbers as the command line. When a posterior exists
-(`posterior_file`), a switch runs the comparison with each pair of runs drawing its parameters
-from it, as `sahel-sim compare --posterior` does.
+(`sim.dashboard.posterior`), a switch runs the comparison with each pair of runs drawing its
+parameters from it, as `sahel-sim compare --posterior` does.
 """
 
 
@@ -15,7 +15,6 @@ import base64
 import hashlib
 import io
 import logging
-import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ import reacton.ipyvuetify as v
 import solara
 
 from sim.calibration.errors import CalibrationError
-from sim.calibration.posterior import default_posterior_path, read_posterior
 from sim.dashboard.figures import COMPARE_SERIES, comparison_png
+from sim.dashboard.posterior import modified, posterior_file, posterior_summary, shown_path
 from sim.dashboard.state import default_scenario, public_message, scenario_files
 from sim.experiments import (
     ComparisonResult,
@@ -55,7 +54,6 @@ DEFAULT_RUNS = 10
 SEED_MAX = 2**63 - 1
 ERROR_STYLE = {"color": "#b00020", "font-size": "12px"}
 HINT_STYLE = {"font-size": "12px", "color": "#666"}
-POSTERIOR_ENV = "SAHEL_POSTERIOR"  # the posterior file offered (else see `posterior_file`)
 POSTERIOR_TIP = ("Run i of the baseline and of the counterfactual share a parameter draw from "
                  "the calibrated posterior, so the bands carry parameter uncertainty")
 
@@ -84,17 +82,9 @@ class CompareRequest:
     def command(self) -> str:
         """The equivalent command line."""
         seed = f" --seed {self.root_seed}" if self.root_seed is not None else ""
-        drawn = f" --posterior={_shown(self.posterior)}" if self.posterior else ""
-        return (f"sahel-sim compare {_shown(self.baseline)} {_shown(self.counterfactual)} "
+        drawn = f" --posterior={shown_path(self.posterior)}" if self.posterior else ""
+        return (f"sahel-sim compare {shown_path(self.baseline)} {shown_path(self.counterfactual)} "
                 f"--runs {self.runs}{drawn}{seed}")
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the working directory when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,36 +115,6 @@ def parse_int(text: str, name: str, low: int, high: int, blank: int | None = Non
     if not low <= value <= high:
         raise ValueError(f"{name}: {value} is out of range; allowed {low} to {high}")
     return value
-
-
-def posterior_file(baseline: Path | None) -> Path | None:
-    """The posterior the compare view offers, or None when there is none.
-
-    `$SAHEL_POSTERIOR` when set (and the file exists); else `posterior.csv` beside the
-    baseline scenario; else `calibration/posterior.csv` in the working folder or the project's.
-    """
-    chosen = os.environ.get(POSTERIOR_ENV, "").strip()
-    if chosen:
-        return Path(chosen) if Path(chosen).is_file() else None
-    if baseline is not None and (baseline.parent / "posterior.csv").is_file():
-        return baseline.parent / "posterior.csv"
-    try:
-        return default_posterior_path()
-    except CalibrationError:
-        return None
-
-
-def posterior_summary(path: Path | None) -> tuple[str, str]:
-    """'PATH (N draws, ESS x)' of a posterior file and its sha256, or why it cannot be used."""
-    if path is None:
-        where = os.environ.get(POSTERIOR_ENV, "").strip() or "calibration/posterior.csv"
-        return f"no posterior: {_shown(Path(where))} does not exist (run the calibration)", ""
-    try:
-        posterior = read_posterior(path)
-    except CalibrationError as exc:
-        return f"unusable posterior: {public_message(str(exc))}", ""
-    return f"from {_shown(path)} ({len(posterior)} draws, ESS {posterior.ess:.1f})", \
-        posterior.sha256
 
 
 def scenario_period(path: Path) -> str:
@@ -217,7 +177,7 @@ def CompareView() -> None:
     shown = solara.use_reactive(cast(CompareOutcome | None, None))  # the last result
     drawn = solara.use_reactive(False)  # draw the runs' parameters from the posterior
     posterior = posterior_file({f.stem: f for f in files}.get(baseline.value or ""))
-    stamp = posterior.stat().st_mtime_ns if posterior is not None else 0
+    stamp = modified(posterior)
     posterior_text, posterior_sha = solara.use_memo(lambda: posterior_summary(posterior),
                                                     [posterior, stamp])
 

@@ -106,3 +106,18 @@ def test_resuming_with_another_posterior_exits_2(folder: Path,
     assert err.startswith("error: ens: holds runs with parameters drawn from the posterior "
                           "posterior.csv (sha256 ")
     assert err.count("\n") == 1
+
+
+def test_help_explains_the_flag() -> None:
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in ("run", "ensemble", "compare"):
+        text = " ".join(commands[name].format_help().split())
+        assert "--posterior [FILE]" in text, name
+        assert "calibration/posterior.csv" in text and "'weight' column" in text, name
+    assert "--posterior" not in commands["sweep"].format_help()
+    text = " ".join(commands["compare"].format_help().split())
+    assert "run i of every scenario gets the same draw" in text
+    assert "its lever): it keeps its value" in text

@@ -218,12 +218,8 @@ def test_seed_and_integer_fields() -> None:
 def test_compare_offers_a_posterior_only_where_one_exists(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sim.calibration import posterior as posterior_module
-    from sim.dashboard.compare import (
-        POSTERIOR_ENV,
-        CompareRequest,
-        posterior_file,
-        posterior_summary,
-    )
+    from sim.dashboard.compare import CompareRequest
+    from sim.dashboard.posterior import POSTERIOR_ENV, posterior_file, posterior_summary
 
     monkeypatch.delenv(POSTERIOR_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
