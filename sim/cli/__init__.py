@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
+from sim.calibration.errors import CalibrationError
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
@@ -58,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_as_interrupt(terminated):
             code = int(args.func(args))
             sys.stdout.flush()  # a closed pipe shows here, not at exit
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, CalibrationError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

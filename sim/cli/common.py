@@ -1,6 +1,9 @@
-"""What every `sahel-sim` command shares: exit codes and the bad-input error."""
+"""What `sahel-sim` commands share: exit codes, the bad-input error, `--posterior [FILE]`."""
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
 
 # 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130 interrupted,
 # 141 the output pipe was closed (SIGPIPE), 143 terminated (SIGTERM).
@@ -10,3 +13,38 @@ EXIT_BROKEN_PIPE, EXIT_TERMINATED = 141, 143
 
 class UsageError(Exception):
     """Bad input detected by a command (printed as one line, exit code 2)."""
+
+
+# `--posterior` given without a FILE: the default posterior (see `posterior_path`).
+DEFAULT_POSTERIOR = "calibration/posterior.csv"
+POSTERIOR_HELP = (
+    "draw each run's parameters from a calibrated posterior: a CSV with one column per "
+    "parameter name of `sahel-sim parameters` and a 'weight' column; draws are picked by "
+    "weight with the root seed, run i of every scenario gets the same draw, and a drawn value "
+    "replaces the scenario's own, except where a counterfactual sets a parameter to another "
+    "value than the baseline (its lever): it keeps its value, and the output says so. "
+    "FILE defaults to calibration/posterior.csv in the working "
+    "folder, else in the project's folder. Put the flag after the scenarios, or write "
+    "--posterior=FILE")
+
+
+def add_posterior_option(parser: argparse.ArgumentParser, help_text: str = POSTERIOR_HELP
+                         ) -> None:
+    """Add `--posterior [FILE]` to a command."""
+    parser.add_argument("--posterior", nargs="?", const=DEFAULT_POSTERIOR, default=None,
+                        metavar="FILE", help=help_text)
+
+
+def posterior_path(value: str | None) -> Path | None:
+    """The posterior file `--posterior` names: None without the flag, the default without FILE.
+
+    Raises:
+        CalibrationError: the flag without FILE and no default posterior exists.
+    """
+    if value is None:
+        return None
+    if value == DEFAULT_POSTERIOR:
+        from sim.calibration.posterior import default_posterior_path
+
+        return default_posterior_path()
+    return Path(value)

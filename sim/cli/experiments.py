@@ -20,7 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from sim.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    add_posterior_option,
+    posterior_path,
+)
 from sim.experiments import (
     HEADLINE_OUTCOMES,
     ComparisonResult,
@@ -42,6 +49,7 @@ from sim.experiments.reporting import (
     event_rows,
     format_value,
     outcome_rows,
+    posterior_note,
     text_table,
 )
 from sim.scenario import resolve_scenario_path
@@ -102,6 +110,7 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
                     "the headline outcomes, and band plots per country.")
     p.add_argument("file", metavar="FILE", help="scenario file (or bundled name)")
     p.add_argument("--runs", type=int, required=True, metavar="N", help="replications")
+    add_posterior_option(p)
     _common_options(p)
     p.set_defaults(func=cmd_ensemble)
 
@@ -115,6 +124,7 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("counterfactuals", nargs="+", metavar="COUNTERFACTUAL",
                    help="counterfactual scenarios (files or names)")
     p.add_argument("--runs", type=int, required=True, metavar="N", help="seeds per scenario")
+    add_posterior_option(p)
     _common_options(p)
     p.set_defaults(func=cmd_compare)
 
@@ -186,6 +196,8 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
 def _command(name: str, args: argparse.Namespace, positional: list[str],
              extra: list[str]) -> str:
     words = ["sahel-sim", name, *positional, *extra]
+    if getattr(args, "posterior", None) is not None:
+        words.append(f"--posterior={args.posterior}")
     if args.seed is not None:
         words += ["--seed", str(args.seed)]
     return " ".join(shlex.quote(w) for w in words)
@@ -232,16 +244,19 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     path = resolve_scenario_path(args.file)
     out = args.out or DEFAULT_OUT / f"ensemble-{path.stem}"
     command = _command("ensemble", args, [args.file], ["--runs", str(args.runs)])
+    posterior = posterior_path(args.posterior)
     result = _run("ensemble", args, out, lambda progress: ensemble(
         path, args.runs, root_seed=args.seed, workers=_workers(args), out=out,
         scheduler=args.scheduler, progress=progress, command=command,
-        plots=not args.no_plots))
+        plots=not args.no_plots, posterior=posterior))
     if not isinstance(result, EnsembleResult):
         return int(result)
     summary = result.summary
     if not summary.empty:
         rows = [[rec.outcome, *(format_value(rec.outcome, v) for v in rec[1:])]
                 for rec in summary.itertuples(index=False)]
+        if result.posterior:
+            print(textwrap.fill(posterior_note(result.posterior), 96) + "\n")
         print(f"{path.stem}: {len(result.outcomes)} runs; quantiles over runs\n")
         print(text_table(["outcome", "5%", "25%", "median", "75%", "95%"], rows))
     return _finish(result, out)
@@ -255,14 +270,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                              *(p.stem for p in others)])
     command = _command("compare", args, [args.baseline, *args.counterfactuals],
                        ["--runs", str(args.runs)])
+    posterior = posterior_path(args.posterior)
     result = _run("compare", args, out, lambda progress: compare(
         base, others, args.runs, root_seed=args.seed, workers=_workers(args), out=out,
         scheduler=args.scheduler, progress=progress, command=command,
-        plots=not args.no_plots))
+        plots=not args.no_plots, posterior=posterior))
     if not isinstance(result, ComparisonResult):
         return int(result)
     table = result.table
     if not table.empty:
+        if result.posterior:
+            print("\n" + textwrap.fill(posterior_note(result.posterior, paired=True), 96))
         for label, rows in outcome_rows(result).items():
             n = int(table.loc[table["counterfactual"] == label, "runs"].iloc[0])
             first = result.divergence.get(label)

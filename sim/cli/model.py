@@ -10,7 +10,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_posterior_option,
+    posterior_path,
+)
 from sim.geography import COUNTRIES
 from sim.scenario import (
     Scenario,
@@ -128,8 +135,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     if seed < 0:
         raise UsageError(f"--seed: {seed} is negative; allowed 0 to 2**63-1")
+    drawn: dict[str, object] = {}
+    posterior = posterior_path(args.posterior)
+    if posterior is not None:
+        scenario, drawn = _posterior_draw(scenario, path, seed, posterior)
     safe_name = re.sub(r"[^A-Za-z0-9_.-]", "_", scenario.name)
-    out = Path(args.out) if args.out else Path("runs") / f"{safe_name}-seed{seed}"
+    suffix = "-posterior" if drawn else ""
+    out = Path(args.out) if args.out else Path("runs") / f"{safe_name}-seed{seed}{suffix}"
     check_output_folder(out)
     remove_stale_partials(out.parent)
     try:
@@ -145,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"--out: cannot write in {out.parent}: {exc.strerror or exc}") from None
     try:
-        headline, written = _run_into(scenario, path, seed, partial, args)
+        headline, written = _run_into(scenario, path, seed, partial, args, drawn)
         check_output_folder(out)  # a user may have put files there during the run
         _replace_folder(partial, out)
     except UsageError:
@@ -162,6 +174,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(summary_table(headline))
     print(f"\nwrote {out}/: " + ", ".join(written))
     return EXIT_OK
+
+
+def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path
+                    ) -> tuple[Scenario, dict[str, object]]:
+    """The scenario with draw 0 of the posterior (drawn with the run's seed); what to record.
+
+    Prints which draw it is.
+    """
+    from sim.experiments.posterior_runs import check_posterior, with_draw
+    from sim.experiments.prepared import prepare_scenario
+
+    prepared = prepare_scenario(scenario, label=path.stem)
+    checked = check_posterior(posterior, {path.stem: prepared}).posterior
+    draw = checked.draw(1, seed)[0]
+    print(f"parameters from draw {draw.id} of the posterior {checked.describe()}, picked with "
+          f"seed {seed}: " + ", ".join(f"{k}={v:g}" for k, v in draw.parameters.items()))
+    record = {**checked.info(), "draw": draw.id, "parameters": draw.parameters}
+    return with_draw(prepared, draw, checked).scenario, record
 
 
 # Files a run writes (besides what its summary.json lists): a folder holding only these and a
@@ -256,9 +286,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: argparse.Namespace
-              ) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """Run the model and write every output into `folder`; return headline and file names."""
+def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: argparse.Namespace,
+              posterior: dict[str, object]) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Run the model and write every output into `folder`; return headline and file names.
+
+    `posterior` (recorded in summary.json when not empty) says which posterior draw set the
+    scenario's parameters.
+    """
     from tqdm import tqdm
 
     from sim import __version__
@@ -278,6 +312,7 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
         "seed": seed, "version": __version__, "start": str(scenario.start),
         "end": str(scenario.end), "headline": headline, "files": [],
         "scenario_resolved": scenario.model_dump(mode="json"),
+        **({"posterior": posterior} if posterior else {}),
     }
     tables = {"timeseries": ts, "events": events, "cell_months": model.cell_months(),
               "cell_control": model.cell_control(),
@@ -345,4 +380,10 @@ def register_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="output folder (default runs/NAME-seedN)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_posterior_option(p, help_text=(
+        "take the run's parameters from a calibrated posterior: draw 0 of it, picked by weight "
+        "with the run's seed (the command prints which; summary.json records it; the default "
+        "output folder ends in -posterior). FILE defaults to calibration/posterior.csv in the "
+        "working folder, else in the project's folder; a CSV with one column per parameter "
+        "name of `sahel-sim parameters` and a 'weight' column"))
     p.set_defaults(func=cmd_run)

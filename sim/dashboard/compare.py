@@ -3,7 +3,9 @@
 It calls `sim.experiments.compare` (the engine of `sahel-sim compare`) in a thread with a
 progress callback and a cancel event, so the page stays usable while runs go on; the result
 shows the quantile bands of both scenarios, the bands of their paired difference, and the
-headline-outcome table with the same numbers as the command line.
+headline-outcome table with the same numbers as the command line. When a posterior exists
+(`sim.dashboard.posterior`), a switch runs the comparison with each pair of runs drawing its
+parameters from it, as `sahel-sim compare --posterior` does.
 """
 
 
@@ -23,7 +25,9 @@ import pandas as pd
 import reacton.ipyvuetify as v
 import solara
 
+from sim.calibration.errors import CalibrationError
 from sim.dashboard.figures import COMPARE_SERIES, comparison_png
+from sim.dashboard.posterior import modified, posterior_file, posterior_summary, shown_path
 from sim.dashboard.state import default_scenario, public_message, scenario_files
 from sim.experiments import (
     ComparisonResult,
@@ -39,6 +43,7 @@ from sim.experiments.reporting import (
     OUTCOME_NOTES,
     event_rows,
     outcome_rows,
+    posterior_note,
 )
 from sim.scenario import ScenarioError, load_scenario
 
@@ -48,6 +53,9 @@ MAX_RUNS = 1000
 DEFAULT_RUNS = 10
 SEED_MAX = 2**63 - 1
 ERROR_STYLE = {"color": "#b00020", "font-size": "12px"}
+HINT_STYLE = {"font-size": "12px", "color": "#666"}
+POSTERIOR_TIP = ("Run i of the baseline and of the counterfactual share a parameter draw from "
+                 "the calibrated posterior, so the bands carry parameter uncertainty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,27 +68,23 @@ class CompareRequest:
     runs: int
     root_seed: int | None
     workers: int
+    posterior: Path | None = None  # draw the runs' parameters from this posterior
+    posterior_sha256: str = ""  # of its contents when asked (a changed file: a new folder)
 
     def folder(self) -> Path:
         """Where its runs are kept (the same request resumes from them after a Cancel)."""
         key = "|".join([str(self.baseline.resolve()), str(self.counterfactual.resolve()),
-                        str(self.runs), str(self.root_seed)])
+                        str(self.runs), str(self.root_seed), str(self.posterior),
+                        self.posterior_sha256])
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         return Path(tempfile.gettempdir()) / "sahel-sim-dashboard" / f"compare-{digest}"
 
     def command(self) -> str:
         """The equivalent command line."""
         seed = f" --seed {self.root_seed}" if self.root_seed is not None else ""
-        return (f"sahel-sim compare {_shown(self.baseline)} {_shown(self.counterfactual)} "
-                f"--runs {self.runs}{seed}")
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the working directory when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        drawn = f" --posterior={shown_path(self.posterior)}" if self.posterior else ""
+        return (f"sahel-sim compare {shown_path(self.baseline)} {shown_path(self.counterfactual)} "
+                f"--runs {self.runs}{drawn}{seed}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +138,13 @@ def run_comparison(request: CompareRequest, cancel: threading.Event,
     try:
         result = compare(request.baseline, [request.counterfactual], request.runs,
                          root_seed=request.root_seed, workers=request.workers,
-                         out=request.folder(), progress=counted, cancel=cancel, plots=False)
+                         out=request.folder(), progress=counted, cancel=cancel, plots=False,
+                         posterior=request.posterior)
     except ExperimentCancelled:
         return CompareOutcome(request, error=(
             f"cancelled: the {finished[0]} of {2 * request.runs} runs that finished are kept; "
             "Run comparison with the same settings resumes from them"))
-    except (ScenarioError, ExperimentError) as exc:
+    except (ScenarioError, ExperimentError, CalibrationError) as exc:
         return CompareOutcome(request, error=public_message(str(exc), request.baseline))
     except Exception as exc:  # the page must survive a failing experiment
         logger.exception("comparison failed")
@@ -170,6 +175,11 @@ def CompareView() -> None:
     progress = solara.use_reactive((0, 0, 0))
     outcome = solara.use_reactive(cast(CompareOutcome | None, None))
     shown = solara.use_reactive(cast(CompareOutcome | None, None))  # the last result
+    drawn = solara.use_reactive(False)  # draw the runs' parameters from the posterior
+    posterior = posterior_file({f.stem: f for f in files}.get(baseline.value or ""))
+    stamp = modified(posterior)
+    posterior_text, posterior_sha = solara.use_memo(lambda: posterior_summary(posterior),
+                                                    [posterior, stamp])
 
     def job(cancel: threading.Event) -> None:
         asked = request.value
@@ -206,9 +216,11 @@ def CompareView() -> None:
         number = (request.value.number + 1) if request.value else 1
         runs = cast(int, values["runs"])
         progress.set((0, 0, 2 * runs))
+        use = drawn.value and bool(posterior_sha)
         request.set(CompareRequest(number, path[cast(str, baseline.value)],
                                    path[cast(str, counterfactual.value)], runs,
-                                   values["root seed"], cast(int, values["workers"])))
+                                   values["root seed"], cast(int, values["workers"]),
+                                   posterior if use else None, posterior_sha if use else ""))
 
     errors = field_errors.value
     with solara.Column(gap="10px", style={"padding": "8px 12px"}, classes=["sahel-compare"]):
@@ -244,6 +256,14 @@ def CompareView() -> None:
             else:
                 solara.Button("Run comparison", icon_name="mdi-play", on_click=start,
                               color="primary", classes=["sahel-compare-run"])
+        with solara.Row(gap="8px", style={"align-items": "center"}):
+            tip = POSTERIOR_TIP if posterior_sha else posterior_text
+            with solara.Tooltip(tip), solara.Div():
+                solara.Switch(label="Draw parameters from the posterior", value=drawn,
+                              disabled=running or not posterior_sha,
+                              classes=["sahel-compare-posterior-switch"])
+            solara.Text(posterior_text, classes=["sahel-compare-posterior-source"],
+                        style=HINT_STYLE)
         if "scenarios" in errors:
             solara.Text(errors["scenarios"], classes=["sahel-param-error"], style=ERROR_STYLE)
         if running:
@@ -284,6 +304,10 @@ def ComparisonResultView(request: CompareRequest, result: ComparisonResult) -> N
         solara.Text(f"Same numbers as `{request.command()}`"
                     + (f"; {result.n_failed} runs failed" if result.n_failed else ""),
                     style={"font-size": "13px", "color": "#555", "display": "block"})
+        if result.posterior:
+            solara.Text(public_message(posterior_note(result.posterior, paired=True)),
+                        classes=["sahel-compare-posterior"],
+                        style={"font-size": "14px", "display": "block"})
         if first is not None and not pd.isna(first):
             solara.Text(f"The paired runs first differ on {pd.Timestamp(first):%Y-%m-%d} "
                         "(dashed line on every plot); before that date the two scenarios are "

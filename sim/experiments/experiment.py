@@ -36,6 +36,7 @@ from sim.experiments.designs import (
 from sim.experiments.errors import ExperimentError
 from sim.experiments.executors import connect_scheduler, parse_scheduler
 from sim.experiments.outcomes import HEADLINE_OUTCOMES, outcome_frame
+from sim.experiments.posterior_runs import PosteriorLike, check_posterior, plan_runs
 from sim.experiments.prepared import PreparedScenario, ScenarioLike, prepare_scenario
 from sim.experiments.reporting import comparison_markdown, markdown_table
 from sim.experiments.result_store import ResultStore, base_manifest
@@ -104,7 +105,7 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
              out: Path | None = None, scheduler: str | None = None,
              progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
              overrides: Mapping[str, Any] | None = None, command: str | None = None,
-             plots: bool = True) -> EnsembleResult:
+             plots: bool = True, posterior: PosteriorLike | None = None) -> EnsembleResult:
     """Run a scenario `runs` times with spawned seeds; quantile bands of every series.
 
     Args:
@@ -119,25 +120,29 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
         overrides: dotted parameter overrides applied to the scenario.
         command: the command line, recorded in the manifest.
         plots: write band plots into `out`.
+        posterior: a posterior file (or `Posterior`) each run draws its parameters from (by
+            weight, drawn with the root seed; see `sim.experiments.posterior_runs`); a
+            parameter in `overrides` keeps its value and is not drawn.
 
     Raises:
-        ScenarioError, ExperimentError: bad input, before any run starts.
+        ScenarioError, ExperimentError, CalibrationError: bad input, before any run starts.
     """
     _check_common(runs, workers, root_seed, scheduler)
     prepared = prepare_scenario(scenario, overrides)
+    scenarios = {prepared.label: prepared}
+    drawn = check_posterior(posterior, scenarios, overrides) if posterior is not None else None
     root = prepared.scenario.seed if root_seed is None else root_seed
-    seeds = spawn_seeds(root, runs)
-    plan = [PlannedRun(run_id_for(prepared.hash, s), prepared.label, prepared.hash, 0, i, s)
-            for i, s in enumerate(seeds)]
+    plan, payloads, _ = plan_runs(scenarios, spawn_seeds(root, runs), drawn, root)
+    info = drawn.info() if drawn else None
     # Reach the scheduler before anything is written into `out`, then lock `out`.
     client = connect_scheduler(scheduler) if scheduler is not None else None
     with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("ensemble", {prepared.label: prepared}, root, None, command))
-        report = execute_plan(store, plan, {prepared.hash: prepared}, workers, client, progress,
-                              cancel)
+        store.open(base_manifest("ensemble", scenarios, root, None, command, info))
+        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
         ok = [r.run_id for r in plan if r.run_id in report.finished]
-        outcomes = outcome_frame(store, {prepared.hash: prepared.scenario}, plan, report.finished)
-        result = EnsembleResult(outcomes, report.failures, report, out)
+        outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
+                                 report.finished)
+        result = EnsembleResult(outcomes, report.failures, report, out, posterior=info)
         if ok:
             result.bands, _ = quantile_bands(store, prepared.scenario, ok)
             result.summary = outcome_quantiles(outcomes)
@@ -157,7 +162,7 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
             root_seed: int | None = None, workers: int = 1, out: Path | None = None,
             scheduler: str | None = None, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None, command: str | None = None,
-            plots: bool = True) -> ComparisonResult:
+            plots: bool = True, posterior: PosteriorLike | None = None) -> ComparisonResult:
     """Paired comparison: the baseline and each counterfactual run with the same seeds.
 
     Args:
@@ -172,9 +177,15 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
         cancel: set it to stop; finished runs are kept and `ExperimentCancelled` is raised.
         command: the command line, recorded in the manifest.
         plots: write plots into `out`.
+        posterior: a posterior file (or `Posterior`) the runs draw their parameters from: run
+            i of every scenario gets the same draw, as it gets the same seed; a parameter a
+            counterfactual sets to another value than the baseline (a lever) keeps its value.
 
     Returns:
         A `ComparisonResult`; see its docstring for the table and band layouts.
+
+    Raises:
+        ScenarioError, ExperimentError, CalibrationError: bad input, before any run starts.
     """
     _check_common(runs, workers, root_seed, scheduler)
     if isinstance(counterfactuals, str | Path | Scenario):
@@ -193,21 +204,19 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
             raise ExperimentError(f"counterfactual '{label}' runs {prepared[label].scenario.start}"
                                   f" to {prepared[label].scenario.end}, the baseline "
                                   f"{base.scenario.start} to {base.scenario.end}; they must match")
+    drawn = check_posterior(posterior, prepared) if posterior is not None else None
     root = base.scenario.seed if root_seed is None else root_seed
-    seeds = spawn_seeds(root, runs)
-    plan = [PlannedRun(run_id_for(p.hash, s), label, p.hash, 0, i, s)
-            for label, p in prepared.items() for i, s in enumerate(seeds)]
+    plan, payloads, ids = plan_runs(prepared, spawn_seeds(root, runs), drawn, root)
+    info = drawn.info() if drawn else None
     # Reach the scheduler before anything is written into `out`, then lock `out`.
     client = connect_scheduler(scheduler) if scheduler is not None else None
     with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("compare", prepared, root, None, command))
-        payloads = {p.hash: p for p in prepared.values()}
+        store.open(base_manifest("compare", prepared, root, None, command, info))
         report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
-        scen_of = {p.hash: p.scenario for p in prepared.values()}
-        outcomes = outcome_frame(store, scen_of, plan, report.finished)
+        outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
+                                 report.finished)
         result = ComparisonResult(outcomes, report.failures, report, out, baseline=base_label,
-                                  counterfactuals=list(cf_labels))
-        ids = {label: [run_id_for(p.hash, s) for s in seeds] for label, p in prepared.items()}
+                                  counterfactuals=list(cf_labels), posterior=info)
         done = report.finished
         tables, events, paired = [], [], {}
         by_id = outcomes.drop_duplicates("run_id").set_index("run_id")[HEADLINE_OUTCOMES]

@@ -35,8 +35,9 @@ def outcome_frame(store: ResultStore, scenario_of: Mapping[str, Scenario],
                   runs: Sequence[PlannedRun], finished: set[str]) -> pd.DataFrame:
     """The headline outcomes of an experiment's finished runs, one row per planned run.
 
-    Columns: scenario, point, replicate, seed, run_id, then `HEADLINE_OUTCOMES`; runs not in
-    `finished` are left out. `scenario_of` maps a scenario hash to its scenario (every run's
+    Columns: scenario, point, replicate, seed, draw (only when runs drew their parameters from
+    a posterior: the draw's id), run_id, then `HEADLINE_OUTCOMES`; runs not in `finished` are
+    left out. `scenario_of` maps a scenario hash to its scenario (every run's
     scenario must be known).
     """
     ok = [r for r in runs if r.run_id in finished]
@@ -52,4 +53,6 @@ def outcome_frame(store: ResultStore, scenario_of: Mapping[str, Scenario],
     meta = pd.DataFrame({"scenario": [r.scenario for r in ok], "point": [r.point for r in ok],
                          "replicate": [r.replicate for r in ok], "seed": [r.seed for r in ok],
                          "run_id": [r.run_id for r in ok]})
+    if any(r.draw is not None for r in runs):
+        meta.insert(4, "draw", [r.draw for r in ok])
     return pd.concat([meta, frame], axis=1)

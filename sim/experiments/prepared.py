@@ -18,7 +18,11 @@ ScenarioLike = str | Path | Scenario
 
 @dataclass(frozen=True, slots=True)
 class PreparedScenario:
-    """A scenario ready to run: its label, origin, validated model and JSON payload."""
+    """A scenario ready to run: its label, origin, validated model and JSON payload.
+
+    `overrides` are the caller's; `drawn` the values a posterior draw set (see
+    `sim.experiments.posterior_runs`).
+    """
 
     label: str
     path: str | None
@@ -26,6 +30,7 @@ class PreparedScenario:
     payload: dict[str, Any]
     hash: str
     overrides: dict[str, Any] = field(default_factory=dict)
+    drawn: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare_scenario(source: ScenarioLike, overrides: Mapping[str, Any] | None = None,

@@ -7,7 +7,8 @@ parsing column names for meaning.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -146,9 +147,28 @@ EVENT_NOTES = (
     "interval for paired proportions.")
 
 
+def posterior_note(posterior: Mapping[str, Any] | None, paired: bool = False) -> str:
+    """The sentence saying that runs drew their parameters from a posterior ('' if not).
+
+    Args:
+        posterior: a result's `posterior` (`Posterior.info()`), or None.
+        paired: say that run i of every scenario shares its draw (comparisons).
+    """
+    if not posterior:
+        return ""
+    shared = (" Run i of every scenario uses the same draw (and seed)." if paired else "")
+    kept = "".join(f" {label} keeps its own " + ", ".join(f"{name} = {value}" for name, value
+                                                            in values.items()) + "."
+                   for label, values in posterior.get("kept", {}).items())
+    return (f"Parameters drawn from {posterior['path']} ({posterior['draws']} draws, ESS "
+            f"{posterior['ess']:.1f}), one draw per run by weight, so the bands carry "
+            f"parameter uncertainty as well as chance.{shared}{kept}")
+
+
 def comparison_markdown(result: ComparisonResult) -> str:
     """The comparison as Markdown: per counterfactual, the outcome and rare-event tables."""
-    parts = []
+    note = posterior_note(result.posterior, paired=True)
+    parts = [note + "\n"] if note else []
     events = event_rows(result)
     for label, rows in outcome_rows(result).items():
         sub = result.table.loc[result.table["counterfactual"] == label]

@@ -2,14 +2,14 @@
 
 With an output folder, every finished run is one Parquet file
 `runs/<scenario hash>-<seed>.parquet` (its daily time series, written to a temporary name and
-renamed), and `manifest.json` records the scenario hashes, overrides, seeds, package version,
-command and failures. Re-running the same command in the same folder runs only what is
-missing; a folder holding another experiment (changed scenario, design, root seed or version)
-is refused. Run files found on resuming are checked (readable Parquet with the expected rows);
-damaged ones are moved to `runs/bad/` and run again. While an experiment writes into a folder
-it holds an advisory lock on `out/.lock` (`fcntl.flock`), and a second writer is refused with
-the first one's process id. Without a folder everything stays in memory (the dashboard uses
-this).
+renamed), and `manifest.json` records the scenario hashes, overrides, seeds, posterior draws,
+package version, command and failures. Re-running the same command in the same folder runs
+only what is missing; a folder holding another experiment (changed scenario, design, root
+seed, posterior or version) is refused. Run files found on resuming are checked (readable
+Parquet with the expected rows); damaged ones are moved to `runs/bad/` and run again. While an
+experiment writes into a folder it holds an advisory lock on `out/.lock` (`fcntl.flock`), and
+a second writer is refused with the first one's process id. Without a folder everything stays
+in memory (the dashboard uses this).
 """
 
 from __future__ import annotations
@@ -245,10 +245,21 @@ def _check_same_experiment(out: Path, old: Mapping[str, Any], new: Mapping[str, 
             raise ExperimentError(f"{out}: scenario '{label}' has changed since these results "
                                   f"were made (hash {before[:12]}, now {info['hash'][:12]}); "
                                   f"{hint}")
+    before, now = old.get("posterior"), new.get("posterior")
+    if (before or {}).get("sha256") != (now or {}).get("sha256"):
+        raise ExperimentError(f"{out}: holds runs {_drawn_from(before)}, now "
+                              f"{_drawn_from(now)}; {hint}")
     for key in _IDENTITY:
         if key not in ("package_version", "kind", "scenarios") and old.get(key) != new[key]:
             raise ExperimentError(f"{out}: holds an experiment with another {key.replace('_', ' ')}"
                                   f" ({_short(old.get(key))}, now {_short(new[key])}); {hint}")
+
+
+def _drawn_from(posterior: Mapping[str, Any] | None) -> str:
+    if not posterior:
+        return "with the scenarios' own parameters"
+    return (f"with parameters drawn from the posterior {posterior.get('path')} "
+            f"(sha256 {str(posterior.get('sha256'))[:12]})")
 
 
 def _short(value: Any) -> str:
@@ -257,7 +268,8 @@ def _short(value: Any) -> str:
 
 
 def base_manifest(kind: str, scenarios: Mapping[str, PreparedScenario], root_seed: int,
-                  design: dict[str, Any] | None, command: str | None) -> dict[str, Any]:
+                  design: dict[str, Any] | None, command: str | None,
+                  posterior: dict[str, Any] | None = None) -> dict[str, Any]:
     """A new experiment's manifest: what identifies it (see `ResultStore.open`) and its origin.
 
     Args:
@@ -266,10 +278,12 @@ def base_manifest(kind: str, scenarios: Mapping[str, PreparedScenario], root_see
         root_seed: the root of the spawned seeds.
         design: the sweep's design, or None.
         command: the command line, or None.
+        posterior: the posterior the runs draw from (`Posterior.info()`), or None; recorded
+            only when given, and a folder's runs are never resumed with another one.
     """
     from sim import __version__
 
-    return {
+    manifest = {
         "format": MANIFEST_FORMAT,
         "kind": kind,
         "package_version": __version__,
@@ -281,3 +295,6 @@ def base_manifest(kind: str, scenarios: Mapping[str, PreparedScenario], root_see
                       for label, p in scenarios.items()},
         "design": design,
     }
+    if posterior is not None:
+        manifest["posterior"] = posterior
+    return manifest

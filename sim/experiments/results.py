@@ -21,6 +21,8 @@ class ExperimentResult:
     report: RunReport
     out: Path | None
     files: list[Path] = field(default_factory=list)
+    # With runs drawn from a posterior: its file, sha256, size, ESS and parameter names.
+    posterior: dict[str, Any] | None = None
 
     @property
     def n_failed(self) -> int:

@@ -27,7 +27,7 @@ ProgressCallback = Callable[[int, int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class PlannedRun:
-    """One run of an experiment: which scenario (and sweep point), which replicate and seed."""
+    """One run of an experiment: which scenario (and sweep point), replicate, seed and draw."""
 
     run_id: str
     scenario: str  # label of the scenario (or of the sweep's base scenario)
@@ -35,6 +35,7 @@ class PlannedRun:
     point: int  # sweep point (0 outside sweeps)
     replicate: int
     seed: int
+    draw: str | None = None  # id of the posterior draw its parameters come from, if any
 
 
 def run_id_for(scenario_hash: str, seed: int) -> str:
@@ -60,6 +61,14 @@ class RunReport:
     def n_failed(self) -> int:
         """Number of distinct runs that failed."""
         return len(self.failures)
+
+
+def _settings(run: PlannedRun, prepared: PreparedScenario) -> dict[str, Any]:
+    """What the manifest records of a run's parameters: overrides, and its posterior draw."""
+    out: dict[str, Any] = {"overrides": prepared.overrides} if prepared.overrides else {}
+    if run.draw is not None:
+        out.update(draw=run.draw, parameters=prepared.drawn)
+    return out
 
 
 def execute_plan(store: ResultStore, plan: list[PlannedRun],
@@ -97,8 +106,7 @@ def execute_plan(store: ResultStore, plan: list[PlannedRun],
         labels.setdefault(run.run_id, []).append(run.scenario)
     store.manifest["runs"] = [
         {"id": r.run_id, "scenario": r.scenario, "point": r.point, "replicate": r.replicate,
-         "seed": r.seed, **({"overrides": payloads[r.scenario_hash].overrides}
-                            if payloads[r.scenario_hash].overrides else {})} for r in plan]
+         "seed": r.seed, **_settings(r, payloads[r.scenario_hash])} for r in plan]
     store.manifest["failures"] = {}
     store.manifest["status"] = {"state": "running", "planned": len(unique),
                                 "finished": reused, "failed": 0}

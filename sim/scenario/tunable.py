@@ -35,9 +35,13 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str) -> None:
-    """Raise ScenarioError unless `dotted` names a tunable parameter of this scenario."""
-    known = tunable_parameters(data)
+def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str,
+                         known: Mapping[str, Any] | None = None) -> None:
+    """Raise ScenarioError unless `dotted` names a tunable parameter of this scenario.
+
+    `known` is `tunable_parameters(data)` when the caller has it already.
+    """
+    known = tunable_parameters(data) if known is None else known
     if dotted not in known:
         raise ScenarioError(f"{origin}: {dotted}: not a tunable parameter"
                             f"{did_you_mean(dotted, known)}; see `sahel-sim parameters FILE`")
@@ -60,13 +64,13 @@ def apply_overrides(
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}: expected a scenario (a table), got {type(data).__name__}")
     out = copy.deepcopy(data)
+    known = tunable_parameters(out)  # setting numbers does not change which names exist
     for dotted, value in overrides.items():
         if not isinstance(dotted, str):
             raise ScenarioError(f"{origin}: overrides: names must be dotted strings such as "
                                 f"'factions.jnim.restraint', got {short_repr(dotted)}")
-        check_parameter_path(dotted, out, origin)
-        if isinstance(value, float) and value.is_integer() and \
-                tunable_parameters(out)[dotted]["integer"]:
+        check_parameter_path(dotted, out, origin, known)
+        if isinstance(value, float) and value.is_integer() and known[dotted]["integer"]:
             value = int(value)
         node = out
         *parents, leaf = dotted.split(".")

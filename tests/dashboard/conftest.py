@@ -33,6 +33,9 @@ SCREENSHOT_ENV = "SAHEL_SCREENSHOT_DIR"
 # The app offers the bundled scenarios and the short test scenarios next to this file.
 SCENARIO_DIR_ENV = "SAHEL_SCENARIO_DIR"
 SCENARIO_DIRS = (REPO_ROOT / "scenarios", Path(__file__).resolve().parent / "scenarios")
+# The posterior the compare view offers: a file in a temporary folder, absent until a test writes
+# one (`dashboard_posterior`), so no real calibration/posterior.csv is read or touched.
+POSTERIOR_ENV = "SAHEL_POSTERIOR"
 STARTUP_TIMEOUT_S = 90.0
 VIEWPORT = {"width": 1400, "height": 1000}
 # Headless Chromium as root on a machine whose only network is loopback: no sandbox (root), no
@@ -153,7 +156,13 @@ def solara_server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def solara_server(solara_server_log: Path) -> Iterator[str]:
+def dashboard_posterior(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the served dashboard looks for a posterior (`$SAHEL_POSTERIOR`); not written."""
+    return tmp_path_factory.mktemp("posterior") / "posterior.csv"
+
+
+@pytest.fixture(scope="session")
+def solara_server(solara_server_log: Path, dashboard_posterior: Path) -> Iterator[str]:
     """Run `solara run app.py` from the repo root and yield its base URL (with trailing '/').
 
     The server reads its front-end assets from `SOLARA_ASSETS_PROXY_CACHE_DIR`; a missing asset
@@ -174,6 +183,7 @@ def solara_server(solara_server_log: Path) -> Iterator[str]:
         **os.environ,
         CACHE_ENV: str(cache_dir.resolve()),
         SCENARIO_DIR_ENV: os.pathsep.join(str(d) for d in SCENARIO_DIRS),
+        POSTERIOR_ENV: str(dashboard_posterior),
         "SOLARA_ASSETS_PROXY": "true",
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
         "PYTHONUNBUFFERED": "1",

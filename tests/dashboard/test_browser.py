@@ -350,6 +350,55 @@ def test_compare_runs_in_background_and_shows_bands(page: Page, solara_server: s
     expect_date(page, "2023-01-02")
 
 
+def test_compare_with_posterior_draws(page: Page, solara_server: str, dashboard_posterior: Path,
+                                      screenshot_dir: Path) -> None:
+    """Without a posterior the switch is disabled and says why; with one, the runs draw from it."""
+    from playwright.sync_api import expect
+
+    dashboard_posterior.unlink(missing_ok=True)
+    open_app(page, solara_server)
+    page.click(".v-tab:has-text('Compare')")
+    switch = page.locator(".sahel-compare-posterior-switch input")
+    expect(switch).to_be_disabled()
+    expect(page.locator(".sahel-compare-posterior-source")).to_contain_text(
+        "no posterior: ", timeout=10_000)
+    # a synthetic posterior of two parameters the counterfactual leaves as the baseline has them
+    dashboard_posterior.write_text(
+        "draw,parameters.combat.engage_probability,factions.jnim.restraint,weight\n"
+        "low,0.15,0.2,1\nhigh,0.35,0.6,3\nnever,0.5,0.9,0\n", encoding="utf-8")
+    try:
+        open_app(page, solara_server)
+        page.click(".v-tab:has-text('Compare')")
+        expect(page.locator(".sahel-compare-posterior-source")).to_contain_text(
+            "(3 draws, ESS 1.6)")
+        choose(page, "sahel-compare-baseline", "short_baseline")
+        choose(page, "sahel-compare-counterfactual", "short_russian_restraint")
+        page.locator(".sahel-compare-runs input").fill("2")
+        page.locator(".sahel-compare-workers input").fill("1")
+        expect(switch).to_be_enabled()
+        switch.click(force=True)
+        expect(switch).to_be_checked()
+        page.click(".sahel-compare-run")
+        expect(page.locator(".sahel-compare-result")).to_be_visible(timeout=120_000)
+        note = page.inner_text(".sahel-compare-posterior")
+        assert "Parameters drawn from" in note and "(3 draws, ESS 1.6)" in note, note
+        assert "Run i of every scenario uses the same draw" in note
+        assert "--posterior=" in page.inner_text(".sahel-compare-result")
+        # the same numbers as `sahel-sim compare --posterior` with the same default seeds
+        from sim.experiments import compare
+        from sim.experiments.reporting import outcome_rows
+
+        expected = compare(SHORT_BASELINE, [SHORT_RESTRAINT], 2, posterior=dashboard_posterior)
+        assert set(expected.outcomes["draw"]) <= {"low", "high"}
+        cells = """(selector) => Array.from(document.querySelectorAll(selector + ' tbody tr'),
+            tr => Array.from(tr.querySelectorAll('td'), td => td.innerText.trim()))"""
+        assert page.evaluate(cells, ".sahel-compare-table") == outcome_rows(expected)[
+            "short_russian_restraint"]
+        shot(page, screenshot_dir, "compare_posterior")
+    finally:
+        dashboard_posterior.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Legibility, hover, time, exports, filters, reload (issue 12)
 # ---------------------------------------------------------------------------------------------

@@ -215,6 +215,47 @@ def test_seed_and_integer_fields() -> None:
         parse_int("", "runs", 1, 10)
 
 
+def test_compare_offers_a_posterior_only_where_one_exists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.calibration import posterior as posterior_module
+    from sim.dashboard.compare import CompareRequest
+    from sim.dashboard.posterior import POSTERIOR_ENV, posterior_file, posterior_summary
+
+    monkeypatch.delenv(POSTERIOR_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(posterior_module, "SCENARIO_DIR", tmp_path / "project" / "scenarios")
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    baseline = scenarios / "baseline.toml"
+    assert posterior_file(baseline) is None
+    assert posterior_summary(None) == (
+        "no posterior: calibration/posterior.csv does not exist (run the calibration)", "")
+    text = "parameters.combat.engage_probability,weight\n0.1,1\n0.3,3\n"
+    (tmp_path / "calibration").mkdir()
+    project = tmp_path / "calibration" / "posterior.csv"
+    project.write_text(text)
+    assert posterior_file(baseline) == project
+    beside = scenarios / "posterior.csv"  # the scenario folder's own posterior comes first
+    beside.write_text(text)
+    assert posterior_file(baseline) == beside
+    monkeypatch.setenv(POSTERIOR_ENV, str(tmp_path / "elsewhere.csv"))
+    assert posterior_file(baseline) is None  # the one named, or none
+    monkeypatch.setenv(POSTERIOR_ENV, str(project))
+    assert posterior_file(baseline) == project
+    summary, sha = posterior_summary(project)
+    assert summary == "from calibration/posterior.csv (2 draws, ESS 1.6)" and len(sha) == 64
+    beside.write_text("parameters.combat.engage_probability,weight\n0.1,-1\n")
+    assert posterior_summary(beside) == (
+        "unusable posterior: scenarios/posterior.csv:2: column 'weight': '-1' is negative; "
+        "weights are finite numbers >= 0 (normalised on reading)", "")
+    plain = CompareRequest(1, SHORT, SHORT, 2, None, 1)
+    drawn = CompareRequest(1, SHORT, SHORT, 2, None, 1, project, sha)
+    changed = CompareRequest(1, SHORT, SHORT, 2, None, 1, project, "0" * 64)
+    assert len({plain.folder(), drawn.folder(), changed.folder()}) == 3
+    assert drawn.command().endswith("--runs 2 --posterior=calibration/posterior.csv")
+    assert "--posterior" not in plain.command()
+
+
 def test_host_check_knows_loopback() -> None:
     from sim.dashboard.host import is_loopback
 

@@ -134,6 +134,32 @@ def test_same_bytes_with_one_worker_two_workers_and_dask(scen: dict[str, Path],
             assert (outs[name] / table).read_bytes() == (outs["one"] / table).read_bytes()
 
 
+def test_posterior_draws_give_the_same_bytes_with_one_two_workers_and_dask(
+        scen: dict[str, Path], tmp_path: Path) -> None:
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("draw,parameters.combat.engage_probability,factions.jnim.restraint,"
+                         "weight\nlow,0.1,0.2,1\nhigh,0.35,0.6,2\nmid,0.25,0.4,1\n")
+    brutal = scen["short"].with_name("brutal_posterior.toml")
+    brutal.write_text(f'extends = "{scen["short"].name}"\nname = "brutal"\n'
+                      "[factions.mali_army]\nrestraint = 0.0\n")
+    outs = {name: tmp_path / name for name in ("one", "two", "dask")}
+    args = {"runs": 3, "root_seed": 17, "plots": False, "posterior": posterior}
+    ex.compare(scen["short"], [brutal], workers=1, out=outs["one"], **args)
+    ex.compare(scen["short"], [brutal], workers=2, out=outs["two"], **args)
+    with dask_cluster(tmp_path / "cluster") as cluster:
+        result = ex.compare(scen["short"], [brutal], scheduler=cluster.address,
+                            out=outs["dask"], **args)
+    assert result.n_failed == 0, [f["error"] for f in result.failures.values()]
+    reference = run_files(outs["one"])
+    assert len(reference) == 6
+    for name in ("two", "dask"):
+        assert run_files(outs[name]) == reference, name
+        for table in ("outcomes.csv", "comparison.csv", "bands.parquet"):
+            assert (outs[name] / table).read_bytes() == (outs["one"] / table).read_bytes()
+    drawn = pd.read_csv(outs["one"] / "outcomes.csv", dtype={"draw": str})
+    assert drawn["draw"].notna().all()
+
+
 def test_a_dask_worker_killed_mid_sweep_and_the_sweep_completes(
         scen: dict[str, Path], tmp_path: Path) -> None:
     reference = ex.sweep(scen["short"], PARAMS, design="lhs", samples=5, runs_per_point=2,
