@@ -300,6 +300,7 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
         error.
 
     Raises:
+        RuntimeError: every run failed (the message quotes the first error).
         ScenarioError: the scenario or an override set is invalid (before any run starts).
     """
     from sim.experiments.prepared import prepare_scenario
@@ -336,6 +337,8 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
         if error is not None:
             errors[i] = f"seed {seeds[i]}: {error}"
         rows.append(values if values is not None else {t.name: math.nan for t in targets})
+    if n and len(errors) == n:
+        raise RuntimeError(f"every run failed; the first: {errors[0]}")
     frame = pd.DataFrame(rows, columns=[t.name for t in targets], dtype=float)
     frame["seed"] = [int(s) for s in seeds]
     frame["draw"] = list(draws)
