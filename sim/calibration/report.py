@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,15 +125,14 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files])
     files.insert(0, _write(out / "report.md",
                            lambda path: path.write_text(markdown, encoding="utf-8")))
-    return Report(report.table, report.compared, report.hits, report.overlaps, report.runs,
-                  files)
+    return replace(report, files=files)
 
 
-def _write(path: Path, writer: object) -> Path:
+def _write(path: Path, writer: Callable[[Path], object]) -> Path:
     """Write through a temporary file in the same folder, then rename it into place."""
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        writer(partial)  # type: ignore[operator]
+        writer(partial)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

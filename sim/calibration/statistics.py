@@ -284,7 +284,7 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
     """Run the scenario once per seed; one row per run with every target's statistic.
 
     Args:
-        scenario: a scenario, or a scenario file.
+        scenario: a scenario, a scenario file or a bundled scenario's name.
         targets: the targets whose statistics are computed.
         seeds: one model seed per run.
         overrides_per_run: per run, dotted parameter overrides (e.g. a posterior draw's);
@@ -304,7 +304,10 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
         ScenarioError: the scenario or an override set is invalid (before any run starts).
     """
     from sim.experiments.prepared import prepare_scenario
+    from sim.scenario import load_scenario, resolve_scenario_path
 
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(resolve_scenario_path(str(scenario)))
     n = len(seeds)
     if overrides_per_run is not None and len(overrides_per_run) != n:
         raise ValueError(f"overrides_per_run has {len(overrides_per_run)} entries for {n} seeds")
