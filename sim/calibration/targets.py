@@ -371,6 +371,8 @@ class _TargetLines:
         key = field.removeprefix("compare.") if field else ""
         scope = (range(compare, last) if in_compare and compare is not None
                  else range(first, compare if compare is not None else last))
+        if in_compare and compare is None:  # an inline table: compare = { ... }
+            key = "compare"
         pattern = re.compile(r"^\s*\"?" + re.escape(key) + r"\"?\s*=") if key else None
         for i in scope:
             if pattern is not None and pattern.match(self.lines[i]):

@@ -205,3 +205,11 @@ def test_file_level_errors(tmp_path):
     assert error_of(tmp_path, no_compare) == (
         "FILE:2: targets[0] (first): compare: missing; allowed: a [targets.compare] table with "
         "a statistic")
+
+
+def test_an_inline_compare_table_is_located_by_its_line(tmp_path):
+    inline = GOOD.split("[targets.compare]")[0] + (
+        'compare = { statistic = "deaths", country = "BFA", start = 2024-01-01, '
+        'end = 2024-12-31, victims = "everyone" }\n')
+    assert error_of(tmp_path, inline).startswith(
+        "FILE:14: targets[0] (first): compare.victims: 'everyone' is not a faction kind; ")
