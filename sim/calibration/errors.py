@@ -1,4 +1,4 @@
-"""The error calibration input raises (`sim.calibration`)."""
+"""The error calibration inputs raise: one line, turned into exit code 2 by the CLI."""
 
 from __future__ import annotations
 

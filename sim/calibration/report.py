@@ -1,0 +1,218 @@
+"""The calibration report: each target's sourced range beside the simulated distribution.
+
+`evaluate` puts each target's range beside the 5%, 50% and 95% quantiles of its statistic
+over the runs (NaN runs left out): **hit** when the median lies inside the range, **overlap**
+when the 5-95% band and the range share a point (a missing bound is open). A target no run
+could measure (its window outside the simulated period) is *not compared*: it has neither
+hit nor overlap and is left out of the counts. `write_report` writes `report.md`,
+`report.csv`, `targets.png` and, given a posterior, `posterior_marginals.png` and
+`posterior_pairs.png` (`sim.calibration.report_plots`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.targets import Target
+
+REPORT_COLUMNS = ("target", "low", "high", "sim_q05", "sim_q50", "sim_q95", "hit", "overlap")
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What `write_report` measured and wrote."""
+
+    table: pd.DataFrame  # REPORT_COLUMNS, one row per target
+    compared: int
+    hits: int
+    overlaps: int
+    runs: int
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def hit_share(self) -> float:
+        """Share of the compared targets whose median lies in the sourced range."""
+        return self.hits / self.compared if self.compared else math.nan
+
+    @property
+    def overlap_share(self) -> float:
+        """Share of the compared targets whose 5-95% band overlaps the sourced range."""
+        return self.overlaps / self.compared if self.compared else math.nan
+
+
+def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: range, simulated 5/50/95% quantiles, hit and overlap.
+
+    `hit` and `overlap` are True/False, or None when no run measured the target.
+
+    Raises:
+        ValueError: a target has no column in `simulated`.
+    """
+    missing = [t.name for t in targets if t.name not in simulated.columns]
+    if missing:
+        raise ValueError(f"the simulated statistics have no column for target(s) "
+                         f"{', '.join(missing)}")
+    rows = []
+    for t in targets:
+        values = pd.to_numeric(simulated[t.name], errors="coerce").to_numpy(np.float64)
+        values = values[np.isfinite(values)]
+        if values.size:
+            q05, q50, q95 = np.quantile(values, QUANTILES)
+            hit = bool(t.contains(q50))
+            overlap = bool((t.high is None or q05 <= t.high) and (t.low is None or q95 >= t.low))
+        else:
+            q05 = q50 = q95 = math.nan
+            hit = overlap = None
+        rows.append({"target": t.name, "low": t.low, "high": t.high, "sim_q05": q05,
+                     "sim_q50": q50, "sim_q95": q95, "hit": hit, "overlap": overlap,
+                     "runs": int(values.size)})
+    table = pd.DataFrame(rows, columns=[*REPORT_COLUMNS, "runs"])
+    return table.astype({"low": float, "high": float})
+
+
+def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: str | Path,
+                 posterior: pd.DataFrame | None = None, title: str = "Calibration report",
+                 prior_bounds: Mapping[str, tuple[float, float]] | None = None) -> Report:
+    """Write the report's Markdown, CSV and figures into `out_dir`; return what it found.
+
+    Args:
+        targets: the targets, in the order of the report.
+        simulated: one row per run, one column per target (`simulate_statistics`).
+        out_dir: the folder (created if needed); each file is written under a temporary
+            name and renamed, so an interrupted report leaves no half-written file.
+        posterior: weighted parameter draws (a `weight` column and one column per dotted
+            parameter name), for the posterior figures.
+        title: the report's title.
+        prior_bounds: each fitted parameter's prior (low, high): the posterior figures'
+            axes span them; without, the axes span the draws and the schema's bounds are
+            marked where they fall inside.
+    """
+    from sim.calibration import report_plots
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = evaluate(targets, simulated)
+    compared = table[table["hit"].notna()]
+    report = Report(table[list(REPORT_COLUMNS)], compared=len(compared),
+                    hits=int(compared["hit"].astype(bool).sum()),
+                    overlaps=int(compared["overlap"].astype(bool).sum()), runs=len(simulated))
+    files = []
+    csv = table[list(REPORT_COLUMNS)].copy()
+    for column in ("hit", "overlap"):
+        csv[column] = csv[column].map({True: "true", False: "false", None: ""})
+    files.append(_write(out / "report.csv", lambda path: csv.to_csv(path, index=False)))
+    files.append(_write(out / "targets.png",
+                        lambda path: report_plots.targets_figure(targets, table, title)
+                        .savefig(path, format="png")))
+    if posterior is not None:
+        priors = prior_bounds is not None
+        bounds = dict(prior_bounds) if priors else report_plots.schema_bounds(
+            report_plots.parameters_of(posterior))
+        files.append(_write(out / "posterior_marginals.png",
+                            lambda path: report_plots.marginals_figure(posterior, bounds, priors)
+                            .savefig(path, format="png")))
+        files.append(_write(out / "posterior_pairs.png",
+                            lambda path: report_plots.pairs_figure(posterior, bounds, priors)
+                            .savefig(path, format="png")))
+    markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files])
+    files.insert(0, _write(out / "report.md",
+                           lambda path: path.write_text(markdown, encoding="utf-8")))
+    return replace(report, files=files)
+
+
+def _write(path: Path, writer: Callable[[Path], object]) -> Path:
+    """Write through a temporary file in the same folder, then rename it into place."""
+    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        writer(partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _number(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if abs(x) >= 100 or float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def _mark(flag: object) -> str:
+    return "n/a" if flag is None or flag is pd.NA else ("yes" if flag else "no")
+
+
+def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Report, title: str,
+                    posterior: pd.DataFrame | None, files: Sequence[str]) -> str:
+    """The report as Markdown: summary, one row per target, misses, figures, posterior."""
+    lines = [f"# {title}", ""]
+    if report.compared:
+        lines.append(
+            f"{report.runs} runs. Of {report.compared} targets compared, the simulated median "
+            f"lies inside the sourced range for **{report.hits} ({report.hit_share:.0%})** and "
+            f"the 5-95% band overlaps the range for **{report.overlaps} "
+            f"({report.overlap_share:.0%})**.")
+    else:
+        lines.append(f"{report.runs} runs. No target could be compared.")
+    outside = table.loc[table["hit"].isna(), "target"].tolist()
+    if outside:
+        lines.append(f"Not compared (no run measured them: their window lies outside the "
+                     f"simulated period): {', '.join(outside)}.")
+    lines += ["", "Hit: the median lies inside the range. Overlap: the 5-95% band and the "
+              "range share a point. Confidence as in FACTS.md (weights in the fit: H 1, M 0.5, "
+              "L 0.25).", "",
+              "| target | sourced range | unit | simulated 5% | 50% | 95% | hit | overlap | "
+              "conf. | source (date) |", "|---|---|---|---:|---:|---:|---|---|---|---|"]
+    by_name = {t.name: t for t in targets}
+    for row in table.itertuples(index=False):
+        t = by_name[row.target]
+        source = t.source.replace("|", "/")
+        lines.append(f"| {t.name} | {t.range_text()} | {t.unit} | {_number(row.sim_q05)} | "
+                     f"{_number(row.sim_q50)} | {_number(row.sim_q95)} | {_mark(row.hit)} | "
+                     f"{_mark(row.overlap)} | {t.confidence} | {source} ({t.source_date}) |")
+    misses = [row for row in table.itertuples(index=False) if row.hit is False]
+    if misses:
+        lines += ["", "## Misses", ""]
+        for row in misses:
+            t = by_name[row.target]
+            side = "above" if t.high is not None and row.sim_q50 > t.high else "below"
+            band = "" if row.overlap else "; the 5-95% band misses the range too"
+            lines.append(f"- {t.name}: median {_number(row.sim_q50)} is {side} the range "
+                         f"({t.range_text()} {t.unit}){band}. Compared as: "
+                         f"{t.compare.describe()}.")
+    lines += ["", "## Figures", "", "![targets](targets.png)", "",
+              "Each row: the sourced range (green bar, normalised to -1..1; a one-sided range "
+              "starts at 0, one unit being half its bound), the simulated 5-95% band (line) and "
+              "median (dot: filled when inside the range); the numbers on the right are in the "
+              "target's unit."]
+    if posterior is not None:
+        lines += ["", "## Posterior", "", _posterior_table(posterior), "",
+                  "![posterior marginals](posterior_marginals.png)", "",
+                  "![posterior pairs](posterior_pairs.png)"]
+    lines += ["", f"Files: {', '.join(files)}.", ""]
+    return "\n".join(lines)
+
+
+def _posterior_table(posterior: pd.DataFrame) -> str:
+    """Weighted mean and 5-95% interval of each parameter, and the draws' effective size."""
+    from sim.calibration.report_plots import normalised_weights, parameters_of, weighted_quantile
+
+    weights = normalised_weights(posterior)
+    ess = 1.0 / float((weights ** 2).sum())
+    lines = [f"{len(posterior)} weighted draws, effective sample size {ess:.0f} (Kish).", "",
+             "| parameter | weighted mean | 5% | 95% |", "|---|---:|---:|---:|"]
+    for name in parameters_of(posterior):
+        values = posterior[name].to_numpy(np.float64)
+        q05, q95 = (weighted_quantile(values, weights, q) for q in (0.05, 0.95))
+        lines.append(f"| {name} | {float(np.dot(weights, values)):.4g} | {q05:.4g} | "
+                     f"{q95:.4g} |")
+    return "\n".join(lines)

@@ -1,0 +1,401 @@
+"""Each calibration target's statistic, computed from one finished run, and runs of many.
+
+A run is read through `RunFrames`: its daily time series (`SahelModel.timeseries`: control
+shares, cumulative coup attempts, coups and capital attacks) and its casualty rows (one row
+per ledger casualty row with deaths: the event, its date, country, mechanism and actors, the
+victim and the perpetrator; `casualty_frame`). Deaths, ratios, shares and the largest event
+are sums over casualty rows, so they agree with every other output by construction.
+
+`target_statistics` returns {target name: value}; a target whose window is not inside the
+run, or whose statistic is undefined in it (a ratio over a window without deaths, a share of
+no civilian deaths), gives NaN. `simulate_statistics` runs a scenario for many seeds (and
+per-run parameter overrides, e.g. posterior draws) in a local process pool and returns one
+row per run; each row depends only on (scenario, overrides, seed), whatever the number of
+workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.targets import Comparison, Target
+from sim.geography import COUNTRIES, COUNTRY_CODES
+from sim.ledger import MECHANISM_NAMES, N_GROUPS
+from sim.scenario import ARMED_GROUP_KINDS, FACTION_KINDS, Scenario
+
+if TYPE_CHECKING:
+    from sim.model import SahelModel
+
+# Codes of what a casualty row's victim and the event's actors are: civilians, a faction
+# kind, or nobody (an event without a second actor).
+KIND_CODES = ("civilians", *FACTION_KINDS, "")
+CASUALTY_COLUMNS = ("event", "date", "country", "mechanism", "actor1", "actor2", "victim",
+                    "perpetrator", "killed")
+
+
+@dataclass(frozen=True, slots=True)
+class RunFrames:
+    """What the statistics read from one finished run.
+
+    `timeseries`: one row per date and country with the declared series (`sim.outputs`);
+    `casualties`: the columns of `CASUALTY_COLUMNS` (victim "civilians" or a faction id;
+    actors a faction id, "civilians" or ""); `faction_kinds`: faction id -> kind;
+    `cells_per_country`: the three countries' cell counts (weights of "all" territory).
+    """
+
+    start: dt.date
+    end: dt.date
+    timeseries: pd.DataFrame
+    casualties: pd.DataFrame
+    faction_kinds: Mapping[str, str]
+    cells_per_country: Mapping[str, int]
+
+    @classmethod
+    def from_model(cls, model: SahelModel) -> RunFrames:
+        """The frames of a finished (or partly run) model."""
+        spec, world = model.spec, model.world
+        days = min(int(model.time), spec.days)
+        return cls(start=spec.start, end=spec.start + dt.timedelta(days=days - 1),
+                   timeseries=model.timeseries(), casualties=casualty_frame(model),
+                   faction_kinds={fid: f.kind for fid, f in spec.factions.items()},
+                   cells_per_country=dict(zip(COUNTRIES, map(int, world.cells_per_country),
+                                              strict=True)))
+
+
+def casualty_frame(model: SahelModel) -> pd.DataFrame:
+    """One row per ledger casualty row with deaths, with its event's date, place and actors."""
+    ledger, world = model.ledger, model.world
+    ev, cas = ledger.events, ledger.casualties
+    dead = cas["killed"] > 0
+    event = cas["event"][dead].astype(np.int64)
+    factions = np.array(world.faction_ids, dtype=object)
+    actors = np.array([*world.faction_ids, "", "civilians"], dtype=object)  # codes -2, -1
+    victim = cas["victim"][dead].astype(np.int64)
+    return pd.DataFrame({
+        "event": event,
+        "date": pd.Timestamp(model.spec.start) + pd.to_timedelta(ev["day"][event], unit="D"),
+        "country": np.array(COUNTRY_CODES, dtype=object)[world.country_bucket[ev["cell"][event]]],
+        "mechanism": np.array(MECHANISM_NAMES, dtype=object)[ev["mechanism"][event]],
+        "actor1": actors[ev["actor1"][event]], "actor2": actors[ev["actor2"][event]],
+        "victim": np.where(victim < N_GROUPS, "civilians",
+                           factions[np.maximum(victim - N_GROUPS, 0)]),
+        "perpetrator": factions[cas["perpetrator"][dead]],
+        "killed": cas["killed"][dead].astype(np.int64),
+    })
+
+
+class _Arrays:
+    """A run's frames as integer-coded numpy arrays, built once for all targets."""
+
+    def __init__(self, frames: RunFrames) -> None:
+        self.frames = frames
+        self.start, self.end = frames.start, frames.end
+        kinds = {**frames.faction_kinds, "civilians": "civilians", "": ""}
+        cas = frames.casualties
+        self.day = self._days(cas["date"])
+        self.country = _codes_by(cas["country"], COUNTRY_CODES.index)
+        self.mechanism = _codes_by(cas["mechanism"], MECHANISM_NAMES.index)
+        self.victim, self.perpetrator, self.actor1, self.actor2 = (
+            _codes_by(cas[column], lambda fid: KIND_CODES.index(kinds[fid]))
+            for column in ("victim", "perpetrator", "actor1", "actor2"))
+        self.event = cas["event"].to_numpy(np.int64)
+        self.killed = cas["killed"].to_numpy(np.float64)
+        ts = frames.timeseries
+        self.ts = ts
+        self.ts_day = self._days(ts["date"])
+        self.ts_country = _codes_by(ts["country"], COUNTRY_CODES.index)
+        self.armed_columns = [f"territory_{fid}" for fid, kind in frames.faction_kinds.items()
+                              if kind in ARMED_GROUP_KINDS and f"territory_{fid}" in ts]
+        self._columns: dict[str, np.ndarray] = {}
+
+    def _days(self, dates: pd.Series) -> np.ndarray:
+        values = pd.to_datetime(dates).to_numpy("datetime64[D]")
+        return (values - np.datetime64(self.start, "D")).astype(np.int64)
+
+    def offset(self, day: dt.date) -> int:
+        """Days from the run's start."""
+        return (day - self.start).days
+
+    def inside(self, first: dt.date, last: dt.date) -> bool:
+        """True when the run covers every day from first to last."""
+        return self.start <= first and last <= self.end
+
+    def series(self, column: str) -> np.ndarray:
+        """A time-series column as floats (cached)."""
+        if column not in self._columns:
+            self._columns[column] = self.ts[column].to_numpy(np.float64)
+        return self._columns[column]
+
+    def row(self, day: int, country: str) -> int | None:
+        """Position of the time series' row for a day and country, or None."""
+        rows = np.flatnonzero((self.ts_day == day)
+                              & (self.ts_country == COUNTRY_CODES.index(country)))
+        return int(rows[0]) if rows.size else None
+
+
+def _codes_by(values: pd.Series, code_of: Callable[[Any], int]) -> np.ndarray:
+    """`code_of` of each value (e.g. its position in a list), computed once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    lookup = np.array([code_of(u) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[codes]
+
+
+def _chosen(codes: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
+    """True where a kind code is one of `kinds`."""
+    table = np.zeros(len(KIND_CODES), dtype=bool)
+    table[[KIND_CODES.index(k) for k in kinds]] = True
+    return table[codes]
+
+
+def _death_mask(a: _Arrays, country: str, start: dt.date, end: dt.date,
+                victims: Sequence[str], perpetrators: Sequence[str] | None,
+                involving: Sequence[str] | None, mechanism: str | None = None) -> np.ndarray:
+    mask = (a.day >= a.offset(start)) & (a.day <= a.offset(end))
+    if country == "all":
+        mask &= a.country != COUNTRY_CODES.index("abroad")
+    else:
+        mask &= a.country == COUNTRY_CODES.index(country)
+    if tuple(victims) != ("all",):
+        mask &= _chosen(a.victim, victims)
+    if perpetrators is not None:
+        mask &= _chosen(a.perpetrator, perpetrators)
+    if involving is not None:
+        mask &= _chosen(a.actor1, involving) | _chosen(a.actor2, involving)
+    if mechanism is not None:
+        mask &= a.mechanism == MECHANISM_NAMES.index(mechanism)
+    return mask
+
+
+def _deaths(a: _Arrays, c: Comparison, start: dt.date, end: dt.date) -> float:
+    return float(a.killed[_death_mask(a, c.country, start, end, c.victims, c.perpetrators,
+                                      c.involving)].sum())
+
+
+def _statistic(a: _Arrays, target: Target) -> float:
+    c = target.compare
+    first, last = c.window()
+    if not a.inside(first, last):
+        return math.nan
+    if c.statistic == "deaths":
+        return _deaths(a, c, c.start, c.end)
+    if c.statistic == "deaths_ratio":
+        before = _deaths(a, c, c.start, c.end)
+        return _deaths(a, c, c.start_b, c.end_b) / before if before > 0 else math.nan
+    if c.statistic == "max_event_deaths":
+        mask = _death_mask(a, c.country, c.start, c.end, c.victims, c.perpetrators, None,
+                           c.mechanism)
+        if not mask.any():
+            return 0.0
+        return float(np.bincount(a.event[mask], weights=a.killed[mask]).max())
+    if c.statistic == "civilian_death_share":
+        civilians = _death_mask(a, c.country, c.start, c.end, ("civilians",), None, None)
+        total = a.killed[civilians].sum()
+        if total <= 0:
+            return math.nan
+        by = civilians & _chosen(a.perpetrator, c.perpetrators)
+        return float(a.killed[by].sum() / total)
+    if c.statistic == "territory_share":
+        return _territory_share(a, c.country, a.offset(c.date), c.category)
+    return _event_count(a, c.country, a.offset(c.start), a.offset(c.end), c.event)
+
+
+def _territory_share(a: _Arrays, country: str, day: int, category: str) -> float:
+    """Share of the country's cells (or all three's) in a control category on a day."""
+    shares, weights = [], []
+    for iso in (list(COUNTRIES) if country == "all" else [country]):
+        row = a.row(day, iso)
+        if row is None:
+            return math.nan
+        if category == "armed_groups":
+            share = sum(a.series(column)[row] for column in a.armed_columns)
+        elif category == "not_state":
+            share = 1.0 - a.series("territory_state")[row]
+        else:
+            share = a.series(f"territory_{category}")[row]
+        shares.append(share)
+        weights.append(a.frames.cells_per_country[iso])
+    return float(np.average(shares, weights=weights))
+
+
+def _event_count(a: _Arrays, country: str, first: int, last: int, event: str) -> float:
+    """Events in the window: the cumulative count at its end minus the day before it."""
+    count = 0.0
+    cumulative = a.series(event)
+    for iso in (list(COUNTRIES) if country == "all" else [country]):
+        at_end = a.row(last, iso)
+        before = a.row(first - 1, iso) if first > 0 else None
+        if at_end is None or (first > 0 and before is None):
+            return math.nan
+        count += cumulative[at_end] - (cumulative[before] if before is not None else 0.0)
+    return float(count)
+
+
+def target_statistics(source: SahelModel | RunFrames, targets: Sequence[Target]
+                      ) -> dict[str, float]:
+    """Each target's statistic in one finished run: {target name: value} (NaN: undefined)."""
+    frames = source if isinstance(source, RunFrames) else RunFrames.from_model(source)
+    arrays = _Arrays(frames)
+    return {t.name: _statistic(arrays, t) for t in targets}
+
+
+# --------------------------------------------------------------------------------------------
+# Many runs
+# --------------------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[int, int], object]
+
+
+def run_statistics(payload: dict[str, Any], seed: int, targets: Sequence[Target]
+                   ) -> dict[str, float]:
+    """Run a resolved scenario (its JSON-able dump) with a seed; its targets' statistics.
+
+    This is what the workers execute; it depends only on its arguments.
+    """
+    from sim.model import SahelModel
+
+    model = SahelModel(Scenario.model_validate(payload), rng=seed).run()
+    return target_statistics(model, targets)
+
+
+def _attempt(payload: dict[str, Any], seed: int, targets: Sequence[Target]
+             ) -> tuple[dict[str, float] | None, str | None]:
+    try:
+        return run_statistics(payload, seed, targets), None
+    except Exception as exc:
+        return None, f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Target],
+                        seeds: Sequence[int],
+                        overrides_per_run: Sequence[Mapping[str, Any]] | None = None,
+                        workers: int = 1, progress: bool | ProgressCallback = False,
+                        draws: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Run the scenario once per seed; one row per run with every target's statistic.
+
+    Args:
+        scenario: a scenario, a scenario file or a bundled scenario's name.
+        targets: the targets whose statistics are computed.
+        seeds: one model seed per run.
+        overrides_per_run: per run, dotted parameter overrides (e.g. a posterior draw's);
+            None runs the scenario as it is.
+        workers: local processes (1: in this process).
+        progress: True for a progress bar on stderr, or a callable `(done, total)`.
+        draws: per run, the id of its parameter draw (default: the run's position when
+            overrides are given, else None).
+
+    Returns:
+        Columns: the target names, then `seed` and `draw`; rows in the order of `seeds`.
+        A run that raised has NaN statistics; `frame.attrs["errors"]` maps its row to the
+        error.
+
+    Raises:
+        RuntimeError: every run failed (the message quotes the first error).
+        ScenarioError: the scenario or an override set is invalid (before any run starts).
+    """
+    from sim.experiments.prepared import prepare_scenario
+    from sim.scenario import load_scenario, resolve_scenario_path
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(resolve_scenario_path(str(scenario)))
+    n = len(seeds)
+    if overrides_per_run is not None and len(overrides_per_run) != n:
+        raise ValueError(f"overrides_per_run has {len(overrides_per_run)} entries for {n} seeds")
+    if draws is not None and len(draws) != n:
+        raise ValueError(f"draws has {len(draws)} entries for {n} seeds")
+    prepared: dict[tuple, dict[str, Any]] = {}
+    payloads = []
+    for i in range(n):
+        overrides = dict(overrides_per_run[i]) if overrides_per_run is not None else {}
+        key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+        if key not in prepared:
+            prepared[key] = prepare_scenario(scenario, overrides).payload
+        payloads.append(prepared[key])
+    if draws is None:
+        draws = list(range(n)) if overrides_per_run is not None else [None] * n
+    report = _progress_reporter(progress, n)
+    results: dict[int, tuple[dict[str, float] | None, str | None]] = {}
+    try:
+        if workers <= 1 or n <= 1:
+            for i in range(n):
+                results[i] = _attempt(payloads[i], int(seeds[i]), targets)
+                report(len(results))
+        else:
+            _run_pool(payloads, seeds, targets, min(workers, n), results, report)
+    finally:
+        report(None)
+    rows, errors = [], {}
+    for i in range(n):
+        values, error = results[i]
+        if error is not None:
+            errors[i] = f"seed {seeds[i]}: {error}"
+        rows.append(values if values is not None else {t.name: math.nan for t in targets})
+    if n and len(errors) == n:
+        raise RuntimeError(f"every run failed; the first: {errors[0]}")
+    frame = pd.DataFrame(rows, columns=[t.name for t in targets], dtype=float)
+    frame["seed"] = [int(s) for s in seeds]
+    frame["draw"] = list(draws)
+    frame.attrs["errors"] = errors
+    return frame
+
+
+def _run_pool(payloads: list[dict[str, Any]], seeds: Sequence[int], targets: Sequence[Target],
+              workers: int, results: dict, report: Callable[[int | None], None]) -> None:
+    """Run in a `spawn` pool of workers that die with this process (as experiments do)."""
+    import multiprocessing
+
+    from sim.experiments.executors import _shutdown_pool, _worker_init
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
+        "spawn"), initializer=_worker_init, initargs=(os.getpid(),))
+    clean = False
+    try:
+        futures: dict[Future, int] = {
+            pool.submit(_attempt, payloads[i], int(seeds[i]), list(targets)): i
+            for i in range(len(payloads))}
+        while futures:
+            done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                i = futures.pop(future)
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    results[i] = (None, "a worker process died while running it")
+                report(len(results))
+        clean = True
+    finally:
+        _shutdown_pool(pool, clean)
+
+
+def _progress_reporter(progress: bool | ProgressCallback, total: int
+                       ) -> Callable[[int | None], None]:
+    """`report(done)` after each run and `report(None)` at the end."""
+    if callable(progress):
+        def call(done: int | None) -> None:
+            if done is not None:
+                progress(done, total)
+        return call
+    if not progress:
+        return lambda done: None
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int | None) -> None:
+        if done is None:
+            bar.close()
+        else:
+            bar.update(done - bar.n)
+    return update

@@ -1,0 +1,132 @@
+"""The calibration report: hit and overlap on known answers, the CSV's columns, the figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration.report import REPORT_COLUMNS, evaluate, write_report
+from sim.calibration.report_plots import schema_bounds, weighted_quantile
+from sim.calibration.targets import Comparison, Target
+
+WINDOW = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31)}
+
+
+def target(name, low=None, high=None, confidence="M"):
+    return Target(name=name, low=low, high=high, value=None, unit="deaths", period="2024",
+                  place="Burkina Faso", definition="d", source=f"source of {name}",
+                  source_date=dt.date(2024, 9, 30), confidence=confidence,
+                  compare=Comparison(statistic="deaths", country="BFA", **WINDOW))
+
+
+TARGETS = [
+    target("inside", 40, 60),           # median 50 inside
+    target("band_overlaps", 60, 70),    # median 50 below, 95% = 59.5... see values
+    target("far_below", 200, 300),      # everything below
+    target("one_sided_low", low=45),    # median 50 >= 45
+    target("one_sided_high", high=10),  # median 50 > 10, band from 5.5 overlaps
+    target("point", 0, 0, "H"),         # all zeros: hit
+    target("not_measured", 1, 2),       # all NaN: not compared
+]
+
+
+@pytest.fixture
+def simulated():
+    runs = np.arange(1, 100, dtype=float)  # 1..99: quantiles 5.9, 50, 94.1
+    return pd.DataFrame({
+        "inside": runs, "band_overlaps": runs, "far_below": runs, "one_sided_low": runs,
+        "one_sided_high": runs, "point": np.zeros(99), "not_measured": np.full(99, np.nan),
+        "seed": np.arange(99), "draw": [None] * 99})
+
+
+def test_hit_and_overlap_known_answers(simulated):
+    table = evaluate(TARGETS, simulated).set_index("target")
+    assert table.loc["inside", ["sim_q05", "sim_q50", "sim_q95"]].tolist() == pytest.approx(
+        [5.9, 50.0, 94.1])
+    expected = {"inside": (True, True), "band_overlaps": (False, True),
+                "far_below": (False, False), "one_sided_low": (True, True),
+                "one_sided_high": (False, True), "point": (True, True),
+                "not_measured": (None, None)}
+    assert {n: (r.hit, r.overlap) for n, r in table.iterrows()} == expected
+    assert table.loc["not_measured", "runs"] == 0 and table.loc["inside", "runs"] == 99
+    assert math.isnan(table.loc["one_sided_low", "high"])
+
+
+def test_a_band_touching_the_range_overlaps_and_one_just_short_does_not():
+    frame = pd.DataFrame({"a": np.linspace(0, 10, 101), "b": np.linspace(0, 10, 101)})
+    q95 = float(np.quantile(frame["a"], 0.95))  # 9.5
+    table = evaluate([target("a", q95, 20), target("b", q95 + 1e-9, 20)], frame)
+    assert table["overlap"].tolist() == [True, False]
+    assert table["hit"].tolist() == [False, False]
+
+
+def test_a_target_without_a_column_is_an_error(simulated):
+    with pytest.raises(ValueError, match=r"no column for target\(s\) missing"):
+        evaluate([*TARGETS, target("missing", 1, 2)], simulated)
+
+
+def test_write_report_files_csv_and_markdown(tmp_path, simulated):
+    report = write_report(TARGETS, simulated, tmp_path / "out", title="Test report")
+    names = [p.name for p in report.files]
+    assert names == ["report.md", "report.csv", "targets.png"]
+    assert (report.compared, report.hits, report.overlaps, report.runs) == (6, 3, 5, 99)
+    assert report.hit_share == pytest.approx(0.5)
+    csv = pd.read_csv(tmp_path / "out" / "report.csv", keep_default_na=False)
+    assert tuple(csv.columns) == REPORT_COLUMNS
+    assert csv["hit"].tolist() == ["true", "false", "false", "true", "false", "true", ""]
+    assert csv["overlap"].tolist() == ["true", "true", "false", "true", "true", "true", ""]
+    assert csv.loc[3, "high"] == ""  # a one-sided target's missing bound is empty
+    markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# Test report\n")
+    assert ("Of 6 targets compared, the simulated median lies inside the sourced range for "
+            "**3 (50%)** and the 5-95% band overlaps the range for **5 (83%)**") in markdown
+    assert "Not compared (no run measured them" in markdown and "not_measured" in markdown
+    assert "| point | 0 to 0 | deaths | 0 | 0 | 0 | yes | yes | H | source of point " \
+           "(2024-09-30) |" in markdown
+    assert ("- far_below: median 50 is below the range (200 to 300 deaths); the 5-95% band "
+            "misses the range too.") in markdown
+    assert "- one_sided_high: median 50 is above the range (<= 10 deaths)." in markdown
+    png = (tmp_path / "out" / "targets.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    assert not list((tmp_path / "out").glob(".*partial*"))
+
+
+@pytest.mark.parametrize("prior_bounds", [None, {"factions.jnim.restraint": (0.2, 0.8)}])
+def test_posterior_figures_and_table(tmp_path, simulated, prior_bounds):
+    rng = np.random.default_rng(1)
+    posterior = pd.DataFrame({
+        "parameters.combat.engage_probability": rng.uniform(0.1, 0.4, 200),
+        "factions.jnim.restraint": rng.uniform(0.2, 0.8, 200),
+        "parameters.violence.base_rate": rng.uniform(0.001, 0.004, 200),
+        "weight": rng.uniform(0, 1, 200)})
+    report = write_report(TARGETS, simulated, tmp_path, posterior=posterior,
+                          prior_bounds=prior_bounds)
+    names = [p.name for p in report.files]
+    assert names == ["report.md", "report.csv", "targets.png", "posterior_marginals.png",
+                     "posterior_pairs.png"]
+    for name in names[3:]:
+        data = (tmp_path / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 10_000
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    weights = posterior["weight"] / posterior["weight"].sum()
+    ess = 1 / (weights ** 2).sum()
+    assert f"200 weighted draws, effective sample size {ess:.0f} (Kish)." in markdown
+    mean = float((weights * posterior["factions.jnim.restraint"]).sum())
+    assert f"| factions.jnim.restraint | {mean:.4g} |" in markdown
+
+
+def test_schema_bounds_and_weighted_quantile():
+    bounds = schema_bounds(["parameters.combat.engage_probability", "factions.jnim.restraint",
+                            "not.a.parameter"])
+    assert bounds["factions.jnim.restraint"] == (0.0, 1.0)
+    low, high = bounds["parameters.combat.engage_probability"]
+    assert 0 <= low < high <= 1
+    assert "not.a.parameter" not in bounds
+    values = np.array([3.0, 1.0, 2.0, 10.0])
+    weights = np.array([0.25, 0.25, 0.25, 0.25])
+    assert weighted_quantile(values, weights, 0.5) == 2.0
+    assert weighted_quantile(values, np.array([0, 0, 0, 1.0]), 0.05) == 10.0

@@ -1,0 +1,233 @@
+"""Target statistics: known answers on hand-made frames, agreement with a run's outputs, and
+many runs in a process pool with the same results as in process."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.calibration.statistics import RunFrames, simulate_statistics, target_statistics
+from sim.calibration.targets import DEFAULT_TARGETS, Comparison, Target, load_targets
+from sim.scenario import ScenarioError
+
+from ..conftest import write_short_scenario
+
+D = dt.date
+KINDS = {"army": "state", "vdp": "militia", "wagner": "russian", "jnim": "jihadist",
+         "isg": "jihadist", "csp": "separatist"}
+STATE_SIDE = ("state", "militia", "russian")
+
+
+def target(statistic: str, **compare) -> Target:
+    name = compare.pop("name", statistic)
+    return Target(name=name, low=0.0, high=None, value=None, unit="u", period="p", place="p",
+                  definition="d", source="s", source_date=D(2024, 1, 1), confidence="M",
+                  compare=Comparison(statistic=statistic, **compare))
+
+
+def casualty(event, day, country, mechanism, actor1, actor2, rows):
+    return [{"event": event, "date": pd.Timestamp(2024, 1, day), "country": country,
+             "mechanism": mechanism, "actor1": actor1, "actor2": actor2, "victim": victim,
+             "perpetrator": perpetrator, "killed": killed}
+            for victim, perpetrator, killed in rows]
+
+
+@pytest.fixture(scope="module")
+def frames() -> RunFrames:
+    rows = (
+        casualty(0, 2, "BFA", "clash", "jnim", "army", [("army", "jnim", 10), ("jnim", "army", 4)])
+        + casualty(1, 3, "BFA", "violence_against_civilians", "army", "civilians",
+                   [("civilians", "army", 30)])
+        + casualty(2, 5, "BFA", "violence_against_civilians", "jnim", "civilians",
+                   [("civilians", "jnim", 50)])
+        + casualty(3, 6, "MLI", "complex_attack", "jnim", "army",
+                   [("army", "jnim", 20), ("civilians", "jnim", 5), ("jnim", "army", 3)])
+        + casualty(4, 8, "MLI", "ambush", "csp", "wagner", [("wagner", "csp", 7)])
+        + casualty(5, 9, "NER", "drone_strike", "army", "jnim",
+                   [("jnim", "army", 6), ("civilians", "army", 2)])
+        + casualty(6, 9, "abroad", "clash", "jnim", "army", [("army", "jnim", 100)])
+        + casualty(7, 10, "BFA", "violence_against_civilians", "vdp", "civilians",
+                   [("civilians", "vdp", 15)]))
+    dates = pd.date_range("2024-01-01", periods=10, freq="D")
+    series = []
+    for day, date in enumerate(dates, start=1):
+        bfa_state = 0.6 if day >= 5 else 0.7
+        for iso, state, jnim, csp, contested, ungoverned in (
+                ("BFA", bfa_state, 0.2, 0.0, 0.95 - bfa_state, 0.05),
+                ("MLI", 0.3, 0.2, 0.1, 0.1, 0.3), ("NER", 0.5, 0.1, 0.0, 0.1, 0.3)):
+            series.append({
+                "date": date, "country": iso, "territory_state": state, "territory_jnim": jnim,
+                "territory_csp": csp, "territory_contested": contested,
+                "territory_ungoverned": ungoverned,
+                "coup_attempts": (iso == "BFA") * ((day >= 4) + (day >= 8)),
+                "coups": 0, "capital_attacks": int(iso == "MLI" and day >= 6)})
+    return RunFrames(start=D(2024, 1, 1), end=D(2024, 1, 10), timeseries=pd.DataFrame(series),
+                     casualties=pd.DataFrame(rows), faction_kinds=KINDS,
+                     cells_per_country={"MLI": 300, "BFA": 100, "NER": 200})
+
+
+WHOLE = {"start": D(2024, 1, 1), "end": D(2024, 1, 10)}
+CASES = [
+    # deaths
+    (target("deaths", country="BFA", **WHOLE), 10 + 4 + 30 + 50 + 15),
+    (target("deaths", country="all", victims=("civilians",), **WHOLE), 30 + 50 + 5 + 2 + 15),
+    (target("deaths", country="all", involving=("jihadist",), **WHOLE), 14 + 50 + 28 + 8),
+    (target("deaths", country="BFA", victims=("civilians",), perpetrators=STATE_SIDE, **WHOLE),
+     30 + 15),
+    (target("deaths", country="MLI", victims=("russian",), perpetrators=("separatist",),
+            **WHOLE), 7),
+    (target("deaths", country="BFA", start=D(2024, 1, 3), end=D(2024, 1, 5)), 80),
+    # deaths_ratio: B (5-10 Jan) over A (1-4 Jan)
+    (target("deaths_ratio", country="BFA", victims=("civilians",), start=D(2024, 1, 1),
+            end=D(2024, 1, 4), start_b=D(2024, 1, 5), end_b=D(2024, 1, 10)), 65 / 30),
+    (target("deaths_ratio", country="NER", victims=("civilians",), start=D(2024, 1, 1),
+            end=D(2024, 1, 4), start_b=D(2024, 1, 5), end_b=D(2024, 1, 10)), math.nan),
+    # max_event_deaths
+    (target("max_event_deaths", country="BFA", **WHOLE), 50),
+    (target("max_event_deaths", country="MLI", perpetrators=("jihadist",), **WHOLE), 25),
+    (target("max_event_deaths", country="BFA", perpetrators=STATE_SIDE, victims=("civilians",),
+            mechanism="violence_against_civilians", **WHOLE), 30),
+    (target("max_event_deaths", country="MLI", perpetrators=("jihadist", "separatist"),
+            victims=("russian",), **WHOLE), 7),
+    (target("max_event_deaths", country="NER", mechanism="complex_attack", **WHOLE), 0),
+    # civilian_death_share
+    (target("civilian_death_share", country="BFA", perpetrators=("jihadist",), **WHOLE), 50 / 95),
+    (target("civilian_death_share", country="all", perpetrators=STATE_SIDE, **WHOLE),
+     (30 + 15 + 2) / 102),
+    (target("civilian_death_share", country="MLI", perpetrators=("jihadist",),
+            start=D(2024, 1, 1), end=D(2024, 1, 5)), math.nan),
+    # territory_share
+    (target("territory_share", country="all", date=D(2024, 1, 5), category="not_state"),
+     (0.4 * 100 + 0.7 * 300 + 0.5 * 200) / 600),
+    (target("territory_share", country="BFA", date=D(2024, 1, 4), category="state"), 0.7),
+    (target("territory_share", country="MLI", date=D(2024, 1, 4), category="armed_groups"), 0.3),
+    (target("territory_share", country="BFA", date=D(2024, 1, 9), category="contested"), 0.35),
+    (target("territory_share", country="NER", date=D(2024, 1, 9), category="ungoverned"), 0.3),
+    # event_count
+    (target("event_count", country="BFA", event="coup_attempts", **WHOLE), 2),
+    (target("event_count", country="BFA", event="coup_attempts", start=D(2024, 1, 5),
+            end=D(2024, 1, 10)), 1),
+    (target("event_count", country="BFA", event="coup_attempts", start=D(2024, 1, 4),
+            end=D(2024, 1, 4)), 1),
+    (target("event_count", country="all", event="capital_attacks", start=D(2024, 1, 2),
+            end=D(2024, 1, 6)), 1),
+    # windows outside the run
+    (target("deaths", country="BFA", start=D(2023, 12, 31), end=D(2024, 1, 10)), math.nan),
+    (target("event_count", country="BFA", event="coups", start=D(2024, 1, 1),
+            end=D(2024, 1, 11)), math.nan),
+    (target("territory_share", country="BFA", date=D(2024, 2, 1), category="state"), math.nan),
+]
+
+
+@pytest.mark.parametrize(("case", "expected"), CASES,
+                         ids=[f"{i}-{c.compare.statistic}" for i, (c, _) in enumerate(CASES)])
+def test_known_answers(frames, case, expected):
+    value = target_statistics(frames, [case])[case.name]
+    if math.isnan(expected):
+        assert math.isnan(value)
+    else:
+        assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_many_targets_at_once_give_the_same_answers(frames):
+    named = [dataclasses.replace(t, name=f"t{i}") for i, (t, _) in enumerate(CASES)]
+    values = target_statistics(frames, named)
+    assert list(values) == [t.name for t in named]
+    for (_, expected), value in zip(CASES, values.values(), strict=True):
+        assert (math.isnan(value) and math.isnan(expected)) or value == pytest.approx(expected)
+
+
+def test_the_bundled_targets_on_the_baseline_agree_with_its_outputs(baseline_run):
+    targets = load_targets(DEFAULT_TARGETS)
+    frames = RunFrames.from_model(baseline_run)
+    values = target_statistics(frames, targets)
+    for t in targets:
+        value = values[t.name]
+        if t.name == "moura_massacre_deaths":  # March 2022, before the baseline's start
+            assert math.isnan(value)
+            continue
+        assert math.isfinite(value), t.name
+        assert value >= 0, t.name
+        if t.compare.statistic in ("civilian_death_share", "territory_share"):
+            assert value <= 1, t.name
+        if t.compare.statistic in ("deaths", "max_event_deaths", "event_count"):
+            assert float(value).is_integer(), t.name
+    # Deaths agree with the model's own fatality table; territory and counts with its series.
+    fatalities = baseline_run.fatalities()
+    chosen = fatalities[(fatalities["country"] == "BFA") & (fatalities["victim"] == "civilians")
+                        & fatalities["date"].between("2024-01-01", "2024-09-09")]
+    assert values["bfa_civilian_deaths_2024_jan_sep"] == chosen["killed"].sum()
+    ts = frames.timeseries
+    row = ts[(ts["date"] == "2024-09-30") & (ts["country"] == "BFA")].iloc[0]
+    assert values["bfa_coup_attempts"] == row["coup_attempts"]
+    cells = np.array([frames.cells_per_country[c] for c in ("MLI", "BFA", "NER")])
+    day = ts[ts["date"] == "2024-09-30"].set_index("country").loc[["MLI", "BFA", "NER"]]
+    outside = ((1 - day["territory_state"]).to_numpy() * cells).sum() / cells.sum()
+    assert values["aes_territory_outside_state_control"] == pytest.approx(outside)
+    events = baseline_run.events()
+    bfa = events[(events["country"] == "BFA") & (events["event_date"] <= "2024-09-30")]
+    assert values["barsalogho_largest_jihadist_event_bfa"] <= bfa["fatalities"].max()
+    # Fast: far cheaper than the run itself.
+    start = time.perf_counter()
+    for _ in range(5):
+        target_statistics(frames, targets)
+    assert (time.perf_counter() - start) / 5 < 0.05
+
+
+@pytest.fixture(scope="module")
+def short_scenario(tmp_path_factory):
+    return sim.load_scenario(write_short_scenario(tmp_path_factory.mktemp("s"), "2023-02-28"))
+
+
+def short_targets():
+    window = {"start": D(2023, 1, 1), "end": D(2023, 2, 28)}
+    return [target("deaths", name="deaths", country="all", **window),
+            target("civilian_death_share", name="share", country="BFA",
+                   perpetrators=("jihadist",), **window),
+            target("max_event_deaths", name="largest", country="all", **window)]
+
+
+def test_simulate_statistics_in_process_and_in_a_pool_agree(short_scenario):
+    targets = short_targets()
+    seeds = [3, 4, 5]
+    calls = []
+    inline = simulate_statistics(short_scenario, targets, seeds, workers=1,
+                                 progress=lambda done, total: calls.append((done, total)))
+    assert list(inline.columns) == ["deaths", "share", "largest", "seed", "draw"]
+    assert inline["seed"].tolist() == seeds and inline["draw"].tolist() == [None] * 3
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert inline.attrs["errors"] == {}
+    assert inline["deaths"].nunique() == 3  # different seeds, different runs
+    pooled = simulate_statistics(short_scenario, targets, seeds, workers=2)
+    pd.testing.assert_frame_equal(inline, pooled)
+    model = sim.SahelModel(short_scenario, rng=4).run()
+    assert inline.loc[1, "deaths"] == target_statistics(model, targets)["deaths"]
+
+
+def test_simulate_statistics_applies_each_runs_overrides(short_scenario):
+    targets = short_targets()
+    overrides = [{}, {"parameters.violence.base_rate": 0.0},
+                 {"parameters.violence.base_rate": 0.0}]
+    frame = simulate_statistics(short_scenario, targets, [7, 7, 8], overrides_per_run=overrides,
+                                draws=["a", "b", "c"])
+    assert frame["draw"].tolist() == ["a", "b", "c"]
+    plain = simulate_statistics(short_scenario, targets, [7])
+    assert frame.loc[0, "deaths"] == plain.loc[0, "deaths"]
+    assert frame.loc[1, "deaths"] != frame.loc[0, "deaths"]
+    numbered = simulate_statistics(short_scenario, targets, [7], overrides_per_run=[{}])
+    assert numbered["draw"].tolist() == [0]
+
+
+def test_simulate_statistics_refuses_bad_input_before_running(short_scenario):
+    with pytest.raises(ScenarioError, match=r"parameters\.violence\.base_rat: not a tunable"):
+        simulate_statistics(short_scenario, short_targets(), [1],
+                            overrides_per_run=[{"parameters.violence.base_rat": 0.1}])
+    with pytest.raises(ValueError, match=r"overrides_per_run has 1 entries for 2 seeds"):
+        simulate_statistics(short_scenario, short_targets(), [1, 2], overrides_per_run=[{}])
