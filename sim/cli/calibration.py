@@ -1,13 +1,15 @@
-"""`sahel-sim targets`: the calibration targets, their ranges and sources."""
+"""`sahel-sim targets | calibrate | calibration-report`: targets, the fit and its report."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections import Counter
 from pathlib import Path
 
 from sim.calibration.targets import DEFAULT_TARGETS, load_targets
-from sim.cli.common import EXIT_OK
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
 from sim.experiments.reporting import text_table
 
 SOURCE_WIDTH = 72  # characters of a target's source shown in the table
@@ -31,8 +33,109 @@ def cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Screen the candidate parameters, fit the kept ones by ABC-SMC, write the posterior."""
+    from sim.calibration.calibrate import run_calibration
+    from sim.calibration.distances import FitError
+    from sim.calibration.fit_result import SimulationBar
+    from sim.experiments.executors import default_workers
+    from sim.scenario import resolve_scenario_path
+
+    workers = default_workers() if args.workers is None else args.workers
+    bar = SimulationBar(args.max_simulations, disable=not sys.stderr.isatty())
+    try:
+        run = run_calibration(
+            resolve_scenario_path(args.scenario), args.out, targets_path=args.targets,
+            priors_path=args.priors, trajectories=args.trajectories, rescreen=args.rescreen,
+            screen_workers=workers, population=args.population,
+            max_generations=args.max_generations, max_total_simulations=args.max_simulations,
+            min_acceptance_rate=args.min_acceptance, workers=workers,
+            scheduler=args.scheduler, seed=args.seed, progress=bar,
+            command=shlex.join(["sahel-sim", "calibrate", *sys.argv[2:]]))
+    except FitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        bar.close()
+    fit = run.fit
+    kept = run.screening[run.screening["kept"]]
+    print(f"screen: kept {len(kept)} of {len(run.screening)} parameters "
+          f"({args.out / 'screening.csv'})")
+    print(text_table(["generation", "epsilon", "simulations", "acceptance", "ESS"],
+                     [[int(r.generation), f"{r.epsilon:.3g}", int(r.simulations),
+                       f"{r.acceptance_rate:.1%}", f"{r.effective_sample_size:.0f}"]
+                      for r in fit.generations.itertuples()]))
+    print(f"\n{fit.total_simulations} simulations in {fit.total_generations} generations, "
+          f"{fit.total_wall_seconds / 60:.1f} min; stopped: {fit.stop_description}")
+    print(text_table(["parameter", "5%", "median", "95%"],
+                     [[r.parameter, f"{r.q05:.4g}", f"{r.q50:.4g}", f"{r.q95:.4g}"]
+                      for r in fit.intervals().itertuples()], left=1))
+    print(f"\nwrote {args.out}/posterior.csv, generations.csv, fit.json, fitted.toml; "
+          "next: sahel-sim calibration-report")
+    return EXIT_OK
+
+
+def cmd_calibration_report(args: argparse.Namespace) -> int:
+    """Run the scenario with posterior draws and compare every target with its range."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
+    from sim.calibration.posterior import read_posterior
+    from sim.calibration.report import write_report
+    from sim.calibration.statistics import simulate_statistics
+    from sim.experiments.executors import default_workers
+    from sim.experiments.experiment import spawn_seeds
+    from sim.scenario import load_scenario, resolve_scenario_path
+
+    scenario = load_scenario(resolve_scenario_path(args.scenario))
+    targets = load_targets(Path(args.targets))
+    root = scenario.seed if args.seed is None else args.seed
+    seeds = spawn_seeds(root, args.runs)
+    frame, prior_bounds, title = None, None, f"Calibration report: {scenario.name}"
+    overrides = draws = None
+    posterior_file = Path(args.posterior) if args.posterior else None
+    if posterior_file is not None:
+        posterior = read_posterior(posterior_file, scenario.model_dump(mode="json"))
+        picked = posterior.draw(args.runs, root)
+        overrides = [d.parameters for d in picked]
+        draws = [d.id for d in picked]
+        frame = pd.DataFrame(posterior.values, columns=list(posterior.names))
+        frame["weight"] = posterior.weights
+        priors_file = Path(args.priors) if args.priors else DEFAULT_PRIORS
+        if priors_file.exists():
+            priors = load_priors(priors_file, scenario)
+            prior_bounds = {p.name: (p.low, p.high) for p in priors if p.name in frame}
+        title += f", {args.runs} runs with posterior draws ({posterior.describe()})"
+    else:
+        title += f", {args.runs} runs with the scenario's own parameters"
+    workers = default_workers() if args.workers is None else args.workers
+    simulated = simulate_statistics(scenario, targets, seeds, overrides, workers=workers,
+                                    progress=True, draws=draws)
+    report = write_report(targets, simulated, args.out, posterior=frame, title=title,
+                          prior_bounds=prior_bounds)
+    table = report.table
+    print(text_table(["target", "low", "high", "sim 5%", "median", "sim 95%", "hit"],
+                     [[r.target, _num(r.low), _num(r.high), _num(r.sim_q05), _num(r.sim_q50),
+                       _num(r.sim_q95), {True: "yes", False: "no"}.get(r.hit, "-")]
+                      for r in table.itertuples()], left=1))
+    share = report.hits / report.compared if report.compared else np.nan
+    print(f"\nmedian inside the sourced range: {report.hits} of {report.compared} targets "
+          f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}")
+    print("wrote " + ", ".join(str(f) for f in report.files))
+    return EXIT_OK
+
+
+def _num(x: object) -> str:
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if value != value else f"{value:.3g}"
+
+
 def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
-    """Add `targets` to the `sahel-sim` parser."""
+    """Add `targets`, `calibrate` and `calibration-report` to the `sahel-sim` parser."""
     p = sub.add_parser(
         "targets", help="list the calibration targets: sourced ranges, units, sources",
         description="Read and check a calibration targets file (default: the project's "
@@ -43,3 +146,65 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="targets file (default: %(default)s)")
     p.add_argument("--full", action="store_true", help="print whole sources (not cut)")
     p.set_defaults(func=cmd_targets)
+
+    p = sub.add_parser(
+        "calibrate", help="fit the behavioural parameters to the sourced targets (ABC-SMC)",
+        description="Screen the candidate parameters of the priors file with a Morris design "
+                    "(kept: those that move some target by a tenth of its sourced range), "
+                    "then fit the kept ones by ABC-SMC (pyabc) to the targets' ranges. The "
+                    "pyabc database and the results (posterior.csv, generations.csv, fit.json, "
+                    "fitted.toml, screening.csv) are written into --out; the same command "
+                    "again resumes the fit from the database. Needs the 'calibrate' extra.")
+    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                   help="scenario file or bundled name (default: baseline)")
+    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
+                   help="targets file (default: %(default)s)")
+    p.add_argument("--priors", default=None, metavar="FILE",
+                   help="priors file (default: calibration/priors.toml)")
+    p.add_argument("--out", type=Path, default=Path("calibration"), metavar="DIR",
+                   help="results folder (default: %(default)s); resumes a fit found there")
+    p.add_argument("--population", type=int, default=300, metavar="N",
+                   help="particles per generation (default: %(default)s)")
+    p.add_argument("--max-generations", type=int, default=12, metavar="G",
+                   help="most generations (default: %(default)s)")
+    p.add_argument("--max-simulations", type=int, default=9000, metavar="N",
+                   help="most simulations in all (default: %(default)s)")
+    p.add_argument("--min-acceptance", type=float, default=0.05, metavar="R",
+                   help="stop when a generation accepts fewer (default: %(default)s)")
+    p.add_argument("--trajectories", type=int, default=8, metavar="R",
+                   help="Morris trajectories of the screen (default: %(default)s)")
+    p.add_argument("--rescreen", action="store_true",
+                   help="run the screen again even if --out holds its result")
+    p.add_argument("--workers", type=int, default=None, metavar="W",
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="fit on a Dask cluster (pyabc's Dask sampler)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the screen and of pyabc (default: %(default)s)")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser(
+        "calibration-report", help="every target's range beside the calibrated ensemble",
+        description="Run the scenario --runs times, each run's parameters drawn from the "
+                    "posterior by weight, and write report.md, report.csv (target, low, high, "
+                    "sim_q05, sim_q50, sim_q95, hit, overlap), targets.png and the posterior's "
+                    "marginal and pairwise plots into --out.")
+    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                   help="scenario file or bundled name (default: baseline)")
+    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
+                   help="targets file (default: %(default)s)")
+    p.add_argument("--posterior", default=None, metavar="FILE",
+                   help="posterior draws (e.g. calibration/posterior.csv); without it the "
+                        "scenario's own parameters are used")
+    p.add_argument("--priors", default=None, metavar="FILE",
+                   help="priors file, for the posterior plots' axes (default: "
+                        "calibration/priors.toml)")
+    p.add_argument("--runs", type=int, default=100, metavar="N",
+                   help="runs (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None, metavar="W",
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="root seed of the runs and draws (default: the scenario's seed)")
+    p.add_argument("--out", type=Path, default=Path("calibration"), metavar="DIR",
+                   help="report folder (default: %(default)s)")
+    p.set_defaults(func=cmd_calibration_report)

@@ -1,0 +1,218 @@
+"""`sahel-sim calibrate`: the model as a simulator of the targets, priors, the screen and the fit.
+
+The pieces: `load_priors` reads `calibration/priors.toml`; `summaries_for` turns the sourced
+targets into the fitter's ranges (`sim.calibration.distances.Summary`); `ModelSimulator` runs
+the scenario with a particle's parameters and returns every target's statistic;
+`sim.calibration.screening` drops the parameters that move no target; `calibrate` runs the
+screen (unless its result is already in the folder) and then the ABC-SMC fit.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.calibration.errors import CalibrationError
+from sim.calibration.targets import CALIBRATION_DIR, Target
+from sim.scenario import Scenario
+from sim.scenario.tunable import tunable_parameters
+
+DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
+PRIOR_KEYS = ("name", "low", "high", "scale", "justification")
+LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
+EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
+
+
+def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
+    """The priors of `path`, checked against the scenario's tunable parameters.
+
+    Raises:
+        CalibrationError: one line naming the file, the prior and the field.
+    """
+    from sim.calibration.distances import FitError, Prior
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CalibrationError(f"{path}: no such priors file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CalibrationError(f"{path}: not valid TOML: {exc}") from None
+    entries = data.get("priors")
+    if not isinstance(entries, list) or not entries:
+        raise CalibrationError(f"{path}: priors: expected a list of [[priors]] tables")
+    known = tunable_parameters(scenario.model_dump(mode="json"))
+    priors, seen = [], set()
+    for i, entry in enumerate(entries):
+        where = f"{path}: priors[{i}]"
+        if not isinstance(entry, dict):
+            raise CalibrationError(f"{where}: expected a table")
+        unknown = sorted(set(entry) - set(PRIOR_KEYS))
+        if unknown:
+            raise CalibrationError(f"{where}: {unknown[0]}: unknown key; allowed: "
+                                   f"{', '.join(PRIOR_KEYS)}")
+        name = entry.get("name")
+        if name not in known:
+            raise CalibrationError(f"{where}: name: {name!r} is not a tunable parameter of "
+                                   f"'{scenario.name}'; see `sahel-sim parameters FILE`")
+        if name in seen:
+            raise CalibrationError(f"{where} ({name}): name: given twice")
+        seen.add(name)
+        bounds = known[name]
+        low, high = entry.get("low"), entry.get("high")
+        for field, value in (("low", low), ("high", high)):
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise CalibrationError(f"{where} ({name}): {field}: expected a number, "
+                                       f"got {value!r}")
+            if not bounds["low"] <= value <= bounds["high"]:
+                raise CalibrationError(f"{where} ({name}): {field}: {value} is outside the "
+                                       f"parameter's range {bounds['low']} to {bounds['high']}")
+        try:
+            priors.append(Prior(name, float(low), float(high), entry.get("scale", "linear"),
+                                entry.get("justification", "")))
+        except FitError as exc:
+            raise CalibrationError(f"{where} ({name}): {exc}") from None
+    return priors
+
+
+def summaries_for(targets: Sequence[Target]) -> list[Any]:
+    """The fitter's ranges: counts of deaths on the log scale, weights from confidence.
+
+    An integer count with equal bounds ([k, k], e.g. no successful coup) is the range
+    k - 1/2 to k + 1/2: the same set of integers, with a width the distance can use.
+    """
+    from sim.calibration.distances import Summary
+
+    out = []
+    for t in targets:
+        low, high, value = t.low, t.high, t.value
+        if t.unit == EVENT_UNIT and low is not None and low == high:
+            low, high = max(low - 0.5, 0.0), high + 0.5
+            value = None
+        out.append(Summary(t.name, low, high, value, t.weight, t.unit in LOG_UNITS))
+    return out
+
+
+@dataclass(frozen=True)
+class ModelSimulator:
+    """`simulate(params, seed)` for the fitter: the scenario with `params` set, one run.
+
+    Picklable (a scenario's JSON dump and the targets), so pyabc's workers can call it.
+    """
+
+    scenario: dict[str, Any]
+    targets: tuple[Target, ...]
+
+    def __call__(self, params: Mapping[str, float], seed: int) -> dict[str, float]:
+        """Every target's statistic in one run with these parameters (NaN where undefined)."""
+        from sim.calibration.statistics import run_statistics
+        from sim.scenario.tunable import apply_overrides
+
+        data = apply_overrides(dict(self.scenario), dict(params), origin="calibration")
+        return run_statistics(data, int(seed), self.targets)
+
+
+def fit_priors(priors: Sequence[Any], screening: Any | None) -> list[Any]:
+    """The priors the screen kept (all of them without a screen)."""
+    if screening is None:
+        return list(priors)
+    kept = set(screening.loc[screening["kept"], "parameter"])
+    return [p for p in priors if p.name in kept]
+
+
+SCREEN_FILE = "screening.csv"
+SCREEN_INDICES_FILE = "screening_indices.csv"
+FITTED_FILE = "fitted.toml"
+
+
+@dataclass
+class CalibrationRun:
+    """What `run_calibration` did: the screen's decision, the fit and the files it wrote."""
+
+    screening: Any
+    screened_now: bool
+    fit: Any
+    files: list[Path]
+
+
+def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
+                    targets_path: str | Path | None = None,
+                    priors_path: str | Path | None = None, trajectories: int = 8,
+                    rescreen: bool = False, screen_workers: int = 1,
+                    log: Callable[[str], None] = print, **fit_settings: Any) -> CalibrationRun:
+    """Screen (unless `out_dir` holds this screen already), then fit; write the results.
+
+    `fit_settings` go to `sim.calibration.fitting.fit` (population, max_generations,
+    max_total_simulations, min_acceptance_rate, workers, scheduler, seed, progress, command).
+    """
+    from sim.calibration.fitting import fit
+    from sim.calibration.screening import screen
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets, targets_within
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path)
+    targets = targets_within(load_targets(targets_path or DEFAULT_TARGETS), scenario.start,
+                             scenario.end)
+    priors = load_priors(priors_path or DEFAULT_PRIORS, scenario)
+    summaries = summaries_for(targets)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    decision = None if rescreen else read_screening(out / SCREEN_FILE, priors)
+    screened_now = decision is None
+    if decision is None:
+        log(f"screen: Morris, {trajectories} trajectories of {len(priors)} parameters "
+            f"({trajectories * (len(priors) + 1)} runs)")
+        decision, indices = screen(scenario, priors, targets, summaries, trajectories,
+                                   fit_settings.get("seed", 0), screen_workers)
+        files += [_write_csv(out / SCREEN_FILE, decision),
+                  _write_csv(out / SCREEN_INDICES_FILE, indices)]
+    else:
+        log(f"screen: using {out / SCREEN_FILE} (--rescreen to run it again)")
+    kept = fit_priors(priors, decision)
+    if not kept:
+        raise CalibrationError(f"{out / SCREEN_FILE}: the screen kept no parameter: no "
+                               "candidate moves any target")
+    log(f"fit: {len(kept)} parameters ({', '.join(p.name.split('.', 1)[1] for p in kept)}) "
+        f"to {len(summaries)} targets")
+    simulator = ModelSimulator(scenario.model_dump(mode="json"), tuple(targets))
+    result = fit(simulator, kept, summaries, out, **fit_settings)
+    files.append(write_fitted(out / FITTED_FILE, result.posterior, kept, scenario.name))
+    return CalibrationRun(decision, screened_now, result, files)
+
+
+def read_screening(path: Path, priors: Sequence[Any]) -> Any | None:
+    """The screen's decision in `path` if it screened exactly these parameters, else None."""
+    import pandas as pd
+
+    if not path.exists():
+        return None
+    table = pd.read_csv(path)
+    if set(table.get("parameter", [])) != {p.name for p in priors} or "kept" not in table:
+        return None
+    table["kept"] = table["kept"].astype(bool)
+    return table
+
+
+def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: str) -> Path:
+    """The posterior's weighted medians as TOML dotted keys (`factions.jnim.restraint = 0.5`)."""
+    from sim.calibration.fit_result import weighted_quantile
+
+    weights = posterior["weight"].to_numpy(float)
+    lines = [f"# Weighted posterior medians of the parameters fitted for '{scenario}'",
+             "# (sahel-sim calibrate); scenarios/baseline.toml sets these values.", ""]
+    for p in priors:
+        median = float(weighted_quantile(posterior[p.name].to_numpy(float), weights, [0.5])[0])
+        lines.append(f"{p.name} = {median:.6g}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_csv(path: Path, frame: Any) -> Path:
+    partial = path.with_name(path.name + ".partial")
+    frame.to_csv(partial, index=False)
+    partial.replace(path)
+    return path
