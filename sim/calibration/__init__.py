@@ -1,0 +1,1 @@
+"""Calibration: targets, ABC-SMC fitting, the posterior and its report."""
