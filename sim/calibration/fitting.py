@@ -60,7 +60,8 @@ def import_pyabc() -> Any:
     try:
         import pyabc
     except ImportError:
-        raise FitError("calibration needs pyabc: pip install 'sahel-sim[calibrate]'") from None
+        raise FitError("calibration needs pyabc: pip install 'sahel-sim[calibrate]' (or bash "
+                       "scripts/setup.sh calibrate)") from None
     logging.getLogger("ABC").setLevel(logging.WARNING)
     return pyabc
 
@@ -92,7 +93,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         out_dir: Path | str, *, population: int = 300, max_generations: int = 15,
         max_total_simulations: int = 12_000, min_acceptance_rate: float = 0.02,
         min_epsilon: float = 0.0, epsilon_quantile: float = 0.5,
-        transition_scaling: float = 2.0, workers: int | None = None,
+        transition_scaling: float = 1.5, workers: int | None = None,
         scheduler: str | Any | None = None, seed: int = 0,
         progress: Callable[[dict[str, Any]], None] | None = None,
         command: str | None = None) -> FitResult:
@@ -333,7 +334,7 @@ def _run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
     history, population = abc.history, settings["population"]
     min_rate, budget = settings["min_acceptance_rate"], settings["max_total_simulations"]
     t = history.n_populations
-    stop = _stop_reason(history, settings, math.inf)
+    stop = _stop_reason(history, settings)
     if stop:
         return stop, 0
     abc.initialize_components_before_run(
@@ -358,7 +359,7 @@ def _run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
             if progress is not None:
                 progress({**read_generations(history, t).to_dict("records")[0],
                           "total_simulations": int(history.total_nr_simulations)})
-            stop = _stop_reason(history, settings, outcome["acceptance_rate"])
+            stop = _stop_reason(history, settings)
             if stop:
                 return stop, 0
             t += 1
@@ -367,18 +368,26 @@ def _run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
         abc.sampler.stop()
 
 
-def _stop_reason(history: Any, settings: Mapping[str, Any], acceptance_rate: float
-                 ) -> str | None:
-    """The stopping rule that holds after the database's last generation, or None."""
-    done = history.n_populations
-    total = history.total_nr_simulations or 0
-    if done >= settings["max_generations"]:
+def _stop_reason(history: Any, settings: Mapping[str, Any]) -> str | None:
+    """The stopping rule that holds after the database's last generation, or None.
+
+    The budget stops the fit before a generation it does not expect to finish: one needing
+    more than the remaining simulations at the last generation's acceptance rate.
+    """
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0]
+    if pops.empty:
+        return None
+    last = pops.iloc[-1]
+    rate = last.particles / last.samples
+    remaining = settings["max_total_simulations"] - int(pops.samples.sum())
+    if len(pops) >= settings["max_generations"]:
         return "max_generations"
-    if done and history.get_all_populations().epsilon.iloc[-1] <= settings["min_epsilon"]:
+    if last.epsilon <= settings["min_epsilon"]:
         return "min_epsilon"
-    if acceptance_rate < settings["min_acceptance_rate"]:
+    if rate < settings["min_acceptance_rate"]:
         return "min_acceptance_rate"
-    if settings["max_total_simulations"] - total < settings["population"]:
+    if remaining < settings["population"] / rate:
         return "max_total_simulations"
     return None
 
