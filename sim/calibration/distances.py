@@ -61,7 +61,7 @@ class Prior:
             raise FitError(f"prior {self.name!r}: name: expected a non-empty dotted name")
         for field in ("low", "high"):
             value = getattr(self, field)
-            if not _is_number(value) or not math.isfinite(value):
+            if not is_number(value) or not math.isfinite(value):
                 raise FitError(f"{where}: {field}: expected a finite number, got {value!r}")
         if self.low >= self.high:
             raise FitError(f"{where}: low ({self.low}) must be below high ({self.high})")
@@ -133,7 +133,7 @@ class Summary:
             raise FitError(f"summary {self.name!r}: name: expected a non-empty name")
         for field in ("low", "high", "value"):
             value = getattr(self, field)
-            if value is not None and (not _is_number(value) or not math.isfinite(value)):
+            if value is not None and (not is_number(value) or not math.isfinite(value)):
                 raise FitError(f"{where}: {field}: expected a finite number or none, "
                                f"got {value!r}")
             if value is not None and self.log and value < 0:
@@ -148,7 +148,7 @@ class Summary:
                                            and (self.high is None or self.value <= self.high)):
             raise FitError(f"{where}: value ({self.value}) lies outside its range "
                            f"{self.low}..{self.high}")
-        if not _is_number(self.weight) or not math.isfinite(self.weight) or self.weight <= 0:
+        if not is_number(self.weight) or not math.isfinite(self.weight) or self.weight <= 0:
             raise FitError(f"{where}: weight: expected a number > 0, got {self.weight!r}")
         if not isinstance(self.log, bool):
             raise FitError(f"{where}: log: expected true or false, got {self.log!r}")
@@ -240,7 +240,8 @@ class RangeDistance:
                 "summaries": [s.describe() for s in self.summaries]}
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """True for an int or float (numpy's too), not a bool."""
     return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
         value, bool)
 

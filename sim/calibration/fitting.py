@@ -36,7 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from sim.calibration.distances import FAILED, FitError, Prior, RangeDistance, Summary
+from sim.calibration.distances import (
+    FAILED,
+    FitError,
+    Prior,
+    RangeDistance,
+    Summary,
+    is_number,
+)
 from sim.calibration.fit_result import (
     FitResult,
     read_generations,
@@ -137,8 +144,8 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         sampler, client = _sampler(pyabc, workers, scheduler)
         try:
             abc, resumed_from = _open_run(pyabc, out / DB_NAME, simulate, priors, distance,
-                                          population, epsilon_quantile, transition_scaling,
-                                          sampler)
+                                          settings["population"], settings["epsilon_quantile"],
+                                          settings["transition_scaling"], sampler)
             stop, lost = _run_generations(abc, settings, seed, progress)
         finally:
             if client is not None and isinstance(scheduler, str):
@@ -173,31 +180,33 @@ def _check_settings(population: int, max_generations: int, max_total_simulations
                     transition_scaling: float, workers: int | None, seed: int
                     ) -> dict[str, Any]:
     """The fit's settings as a mapping, or a FitError naming the first bad one."""
+    whole = lambda v, low: is_number(v) and isinstance(v, int | np.integer) and v >= low  # noqa: E731
+    real = lambda v: is_number(v) and math.isfinite(v)  # noqa: E731
     checks = [
-        ("population", population, isinstance(population, int) and population >= 10,
-         "a whole number >= 10"),
-        ("max_generations", max_generations, isinstance(max_generations, int)
-         and max_generations >= 1, "a whole number >= 1"),
-        ("max_total_simulations", max_total_simulations, isinstance(max_total_simulations, int)
-         and max_total_simulations >= population, f"a whole number >= population ({population})"),
-        ("min_acceptance_rate", min_acceptance_rate, 0 <= min_acceptance_rate < 1,
+        ("population", population, whole(population, 10), "a whole number >= 10"),
+        ("max_generations", max_generations, whole(max_generations, 1), "a whole number >= 1"),
+        ("max_total_simulations", max_total_simulations,
+         whole(max_total_simulations, population if whole(population, 10) else 10),
+         f"a whole number >= population ({population})"),
+        ("min_acceptance_rate", min_acceptance_rate,
+         real(min_acceptance_rate) and 0 <= min_acceptance_rate < 1,
          "a number from 0 to below 1"),
-        ("min_epsilon", min_epsilon, min_epsilon >= 0, "a number >= 0"),
-        ("epsilon_quantile", epsilon_quantile, 0 < epsilon_quantile < 1,
-         "a number between 0 and 1"),
-        ("transition_scaling", transition_scaling, transition_scaling > 0, "a number > 0"),
-        ("workers", workers, workers is None or (isinstance(workers, int) and workers >= 1),
-         "a whole number >= 1"),
-        ("seed", seed, isinstance(seed, int) and seed >= 0, "a whole number >= 0")]
+        ("min_epsilon", min_epsilon, real(min_epsilon) and min_epsilon >= 0, "a number >= 0"),
+        ("epsilon_quantile", epsilon_quantile,
+         real(epsilon_quantile) and 0 < epsilon_quantile < 1, "a number between 0 and 1"),
+        ("transition_scaling", transition_scaling,
+         real(transition_scaling) and transition_scaling > 0, "a finite number > 0"),
+        ("workers", workers, workers is None or whole(workers, 1), "a whole number >= 1"),
+        ("seed", seed, whole(seed, 0), "a whole number >= 0")]
     for name, value, ok, allowed in checks:
         if not ok:
             raise FitError(f"{name}: expected {allowed}, got {value!r}")
-    return {"population": population, "max_generations": max_generations,
-            "max_total_simulations": max_total_simulations,
-            "min_acceptance_rate": min_acceptance_rate, "min_epsilon": min_epsilon,
-            "epsilon_quantile": epsilon_quantile,
+    return {"population": int(population), "max_generations": int(max_generations),
+            "max_total_simulations": int(max_total_simulations),
+            "min_acceptance_rate": float(min_acceptance_rate), "min_epsilon": float(min_epsilon),
+            "epsilon_quantile": float(epsilon_quantile),
             "transition": "MultivariateNormalTransition (Silverman's rule)",
-            "transition_scaling": transition_scaling}
+            "transition_scaling": float(transition_scaling)}
 
 
 def _check_priors(priors: Sequence[Prior]) -> tuple[Prior, ...]:
@@ -253,7 +262,7 @@ def _trial_draws(simulate: SimulateFunction, priors: Sequence[Prior],
 
 
 def _sampler(pyabc: Any, workers: int | None, scheduler: str | Any | None) -> tuple[Any, Any]:
-    """Pyabc's sampler for these workers or this Dask scheduler, and the Dask client."""
+    """The pyabc sampler for these workers or this Dask scheduler, and the Dask client."""
     if scheduler is not None and scheduler != "":
         from sim.experiments.executors import connect_scheduler
 
@@ -272,7 +281,7 @@ def _sampler(pyabc: Any, workers: int | None, scheduler: str | Any | None) -> tu
 def _open_run(pyabc: Any, db_path: Path, simulate: SimulateFunction, priors: Sequence[Prior],
               distance: RangeDistance, population: int, epsilon_quantile: float,
               transition_scaling: float, sampler: Any) -> tuple[Any, int | None]:
-    """Pyabc's ABCSMC on a new run, or on the database's run (and its next generation)."""
+    """The pyabc ABCSMC on a new run, or on the database's run, and the generation it is at."""
     identity = {"priors": [{k: v for k, v in p.describe().items() if k != "justification"}
                            for p in priors],
                 "summaries": [s.describe() for s in distance.summaries]}

@@ -224,7 +224,8 @@ def test_a_low_acceptance_rate_stops_the_fit(tmp_path):
 
 
 def test_epsilon_zero_stops_the_fit_when_every_simulation_is_inside(tmp_path):
-    wide = [Summary(s.name, -1e9, 1e9) for s in targets()]
+    wide = [Summary(s.name, low=-1e9) if s.name == "s1" else Summary(s.name, -1e9, 1e9)
+            for s in targets()]  # one open-ended
     result = fit(simulate, PRIORS, wide, tmp_path, population=20, workers=1, seed=1)
     assert result.stop_reason == "min_epsilon"
     assert list(result.generations.epsilon) == [math.inf, 0.0]
@@ -261,6 +262,21 @@ def test_a_simulator_that_always_fails_stops_before_the_fit(tmp_path):
                                        r"parameter: x$"):
         fit(broken, PRIORS, targets(), tmp_path, population=20, workers=1)
     assert not (tmp_path / DB_NAME).exists()
+
+
+def fails_above_30(p: dict[str, float], seed: int) -> dict[str, float]:
+    if p["a"] > 30:
+        raise RuntimeError("unstable")
+    return simulate(p, seed)
+
+
+def test_a_fit_whose_first_generation_cannot_finish_says_so(tmp_path):
+    # half the prior fails: generation 0 accepts about 50 %, below the 60 % asked
+    with pytest.raises(FitError, match=r"^no generation finished \(min acceptance rate "
+                                       r"reached after \d+ simulations\)"):
+        fit(fails_above_30, PRIORS, targets(), tmp_path, population=20, workers=1, seed=1,
+            min_acceptance_rate=0.6)
+    assert (tmp_path / DB_NAME).exists()  # kept: the same call resumes it
 
 
 def test_a_missing_summary_is_named(tmp_path):
@@ -317,6 +333,9 @@ def test_the_files_hold_the_posterior_generations_and_their_origin(tmp_path):
     ({"workers": 0}, "workers: expected a whole number >= 1, got 0"),
     ({"seed": -1}, "seed: expected a whole number >= 0, got -1"),
     ({"epsilon_quantile": 1.5}, "epsilon_quantile: expected a number between 0 and 1"),
+    ({"transition_scaling": math.inf}, "transition_scaling: expected a finite number > 0"),
+    ({"min_epsilon": "0"}, "min_epsilon: expected a number >= 0, got '0'"),
+    ({"population": True}, "population: expected a whole number >= 10, got True"),
 ])
 def test_bad_settings_are_named(tmp_path, settings, message):
     with pytest.raises(FitError, match=f"^{re.escape(message)}"):
