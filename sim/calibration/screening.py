@@ -4,10 +4,18 @@ Each candidate parameter is swept over its prior (on the log scale where the pri
 Morris trajectories (`sim.experiments.designs`, SALib, 4 levels), all runs with one model seed
 (common random numbers, so an elementary effect is the parameter's and not the seed's). Each
 target's statistic is put on its comparison scale and divided by the width of its sourced
-range (`Summary.scaled`, `Summary.width`), so mu* reads "how many range widths the target
-moves when the parameter crosses its prior". A parameter is kept for the fit when its largest
-mu* over the targets reaches `threshold`; at most `max_fitted` of them, the strongest first
-(the fit's budget grows with the number of parameters).
+range (`Summary.scaled`, `Summary.width`), so mu reads "how many range widths the target
+moves when the parameter crosses its prior".
+
+A changed parameter also changes every later random draw of the run, so each elementary effect
+carries noise as large as a change of seed; rare counts and largest events are mostly noise.
+Hence the screen uses the signed mean effect mu and its standard error sigma / sqrt(r) over
+the r trajectories, not mu* (which noise alone keeps above zero): a parameter moves a target
+when |mu| >= `threshold` range widths and |mu| is at least `min_t` standard errors. It is kept
+for the fit when it moves some target; at most `max_fitted` of them, the strongest (largest
+|mu|) first, since the fit's budget grows with the number of parameters. Effects that change
+sign across the prior (non-monotone) can be missed; the decision table says why each
+parameter was kept or dropped.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ from sim.calibration.targets import Target
 from sim.scenario import Scenario
 
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
+MIN_T = 2.0  # standard errors of the mean effect that tell an effect from noise
 MAX_FITTED = 12  # parameters fitted at most (the 60-minute budget on 2 cores)
-SCREEN_COLUMNS = ("parameter", "score", "strongest_target", "kept", "reason")
+SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason")
 
 
 def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
@@ -51,23 +60,32 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
                            / s.width for s in summaries})
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,
                                   names=[s.name for s in summaries])
-    return decide(indices, [p.name for p in priors], threshold, max_fitted), indices
+    return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted), \
+        indices
 
 
-def decide(indices: pd.DataFrame, names: Sequence[str], threshold: float, max_fitted: int
-           ) -> pd.DataFrame:
-    """Keep the parameters whose largest mu* reaches `threshold`, at most `max_fitted`."""
-    usable = indices.dropna(subset=["mu_star"])
-    best = usable.sort_values("mu_star", ascending=False).drop_duplicates("parameter")
-    best = best.set_index("parameter").reindex(list(names))
+def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
+           threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED,
+           min_t: float = MIN_T) -> pd.DataFrame:
+    """Keep the parameters that move some target (|mu| and its t), at most `max_fitted`."""
+    effects = indices.dropna(subset=["mu", "sigma"]).copy()
+    effects["size"] = effects["mu"].abs()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effects["t"] = effects["size"] * np.sqrt(trajectories) / effects["sigma"]
+    effects["t"] = effects["t"].fillna(0.0)  # no effect at all: sigma 0 and mu 0
+    effects["moves"] = (effects["size"] >= threshold) & (effects["t"] >= min_t)
+    effects = effects.sort_values(["moves", "size"], ascending=False, kind="stable")
+    best = effects.drop_duplicates("parameter").set_index("parameter").reindex(list(names))
     table = pd.DataFrame({"parameter": list(names),
-                          "score": best["mu_star"].fillna(0.0).to_numpy(),
-                          "strongest_target": best["outcome"].fillna("").to_numpy()})
-    table = table.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
-    moves = table["score"] >= threshold
+                          "score": best["size"].fillna(0.0).to_numpy(),
+                          "t": best["t"].fillna(0.0).to_numpy(),
+                          "strongest_target": best["outcome"].fillna("").to_numpy(),
+                          "moves": best["moves"].fillna(False).astype(bool).to_numpy()})
+    table = table.sort_values(["moves", "score"], ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
     rank = np.arange(len(table))
-    table["kept"] = moves & (rank < max_fitted)
-    table["reason"] = np.where(~moves, f"moves no target by {threshold} of its range",
-                               np.where(table["kept"], "kept",
-                                        f"weaker than the {max_fitted} strongest"))
+    table["kept"] = table["moves"] & (rank < max_fitted)
+    table["reason"] = np.where(
+        ~table["moves"], f"moves no target by {threshold} of its range at t >= {min_t}",
+        np.where(table["kept"], "kept", f"weaker than the {max_fitted} strongest"))
     return table[list(SCREEN_COLUMNS)]

@@ -68,7 +68,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"\n{fit.total_simulations} simulations in {fit.total_generations} generations, "
           f"{fit.total_wall_seconds / 60:.1f} min; stopped: {fit.stop_description}")
     print(text_table(["parameter", "5%", "median", "95%"],
-                     [[r.parameter, f"{r.q05:.4g}", f"{r.q50:.4g}", f"{r.q95:.4g}"]
+                     [[r.parameter, f"{r.low:.4g}", f"{r.median:.4g}", f"{r.high:.4g}"]
                       for r in fit.intervals().itertuples()], left=1))
     print(f"\nwrote {args.out}/posterior.csv, generations.csv, fit.json, fitted.toml; "
           "next: sahel-sim calibration-report")
