@@ -44,3 +44,36 @@ def test_a_bad_targets_file_is_one_line_and_exit_code_two(tmp_path):
 def test_a_missing_targets_file(tmp_path, capsys):
     assert main(["targets", "--targets", str(tmp_path / "none.toml")]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path / 'none.toml'}: file not found\n"
+
+
+def test_calibrate_with_a_bad_priors_file_is_one_line_and_writes_nothing(tmp_path):
+    bad = tmp_path / "priors.toml"
+    bad.write_text('[[priors]]\nname = "parameters.combat.evasion"\nlow = 0.9\nhigh = 0.5\n'
+                   'justification = "x"\n', encoding="utf-8")
+    out = tmp_path / "fit"
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", "--priors", str(bad),
+                             "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith(f"error: {bad}: priors[0]")
+    assert "low (0.9) must be below high (0.5)" in line
+    assert not out.exists()
+
+
+def test_calibration_report_compares_runs_drawn_from_a_posterior(tmp_path, capsys):
+    posterior = tmp_path / "posterior.csv"
+    posterior.write_text("parameters.combat.engage_probability,weight\n0.2,1\n0.3,0\n",
+                         encoding="utf-8")
+    out = tmp_path / "report"
+    assert main(["calibration-report", "--posterior", str(posterior), "--runs", "2",
+                 "--workers", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "median inside the sourced range:" in text
+    import pandas as pd
+
+    table = pd.read_csv(out / "report.csv")
+    assert list(table.columns)[:7] == ["target", "low", "high", "sim_q05", "sim_q50",
+                                       "sim_q95", "hit"]
+    assert (out / "targets.png").stat().st_size > 0
+    assert (out / "posterior_marginals.png").exists()
+    assert "posterior draws" in (out / "report.md").read_text(encoding="utf-8")

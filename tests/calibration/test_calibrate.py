@@ -1,0 +1,77 @@
+"""The calibration's glue: priors checked against the scenario, targets as the fitter's ranges."""
+
+import pickle
+
+import pytest
+
+from sim.calibration.calibrate import (
+    DEFAULT_PRIORS,
+    ModelSimulator,
+    load_priors,
+    summaries_for,
+    write_fitted,
+)
+from sim.calibration.errors import CalibrationError
+from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+
+
+def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
+    priors = load_priors(DEFAULT_PRIORS, baseline)
+    assert len(priors) >= 20
+    assert all(p.justification.strip() for p in priors)
+    assert all(p.low > 0 for p in priors if p.scale == "log")
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('name = "parameters.combat.nope"\nlow = 0.1\nhigh = 0.2\njustification = "x"',
+     "priors[0]: name: 'parameters.combat.nope' is not a tunable parameter"),
+    ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 1.5\njustification = "x"',
+     "(parameters.combat.evasion): high: 1.5 is outside the parameter's range 0.0 to 1.0"),
+    ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9',
+     "priors[0] (parameters.combat.evasion): prior 'parameters.combat.evasion': justification"),
+    ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\nmean = 1',
+     "priors[0]: mean: unknown key; allowed: name, low, high, scale, justification"),
+])
+def test_a_bad_prior_is_one_line_naming_file_prior_and_field(baseline, tmp_path, entry, message):
+    path = tmp_path / "priors.toml"
+    path.write_text(f"[[priors]]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(CalibrationError) as err:
+        load_priors(path, baseline)
+    text = str(err.value)
+    assert "\n" not in text and text.startswith(str(path)) and message in text
+
+
+def test_targets_become_ranges_counts_of_deaths_on_the_log_scale():
+    targets = {t.name: t for t in load_targets(DEFAULT_TARGETS)}
+    summaries = {s.name: s for s in summaries_for(list(targets.values()))}
+    barsalogho = summaries["barsalogho_largest_jihadist_event_bfa"]
+    assert barsalogho.log and (barsalogho.low, barsalogho.high) == (200, 600)
+    assert not summaries["aes_territory_outside_state_control"].log
+    no_coup = summaries["bfa_successful_coups"]  # [0, 0] events: the integers -1/2..1/2
+    assert (no_coup.low, no_coup.high) == (0.0, 0.5)
+    assert no_coup.distance(0) == 0.0 and no_coup.distance(1) > 0
+    assert summaries["bfa_coup_attempts"].weight == targets["bfa_coup_attempts"].weight
+
+
+def test_the_simulator_pickles_and_returns_every_target(baseline):
+    targets = tuple(t for t in load_targets(DEFAULT_TARGETS)
+                    if t.compare.window()[1] <= baseline.end
+                    and t.compare.window()[0] >= baseline.start)
+    simulator = pickle.loads(pickle.dumps(
+        ModelSimulator(baseline.model_dump(mode="json"), targets)))
+    out = simulator({"parameters.combat.engage_probability": 0.3}, 5)
+    assert set(out) == {t.name for t in targets}
+
+
+def test_fitted_values_are_the_weighted_medians_as_toml(tmp_path):
+    import tomllib
+
+    import pandas as pd
+
+    from sim.calibration.distances import Prior
+
+    posterior = pd.DataFrame({"factions.jnim.restraint": [0.2, 0.4, 0.6],
+                              "weight": [0.25, 0.5, 0.25]})  # symmetric: median 0.4
+    path = write_fitted(tmp_path / "fitted.toml", posterior,
+                        [Prior("factions.jnim.restraint", 0.1, 1.0, "linear", "test")], "b")
+    assert tomllib.loads(path.read_text())["factions"]["jnim"]["restraint"] == 0.4
