@@ -37,12 +37,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Screen the candidate parameters, fit the kept ones by ABC-SMC, write the posterior."""
     from sim.calibration.calibrate import run_calibration
     from sim.calibration.distances import FitError
-    from sim.calibration.fit_result import SimulationBar
+    from sim.calibration.fit_result import SimulationBar, generation_line
     from sim.experiments.executors import default_workers
     from sim.scenario import resolve_scenario_path
 
     workers = default_workers() if args.workers is None else args.workers
-    bar = SimulationBar(args.max_simulations, disable=not sys.stderr.isatty())
+    bar = SimulationBar(args.max_simulations)
+    progress = bar if sys.stderr.isatty() else (  # a log gets a line per generation
+        lambda row: print(generation_line(row), file=sys.stderr, flush=True))
     try:
         run = run_calibration(
             resolve_scenario_path(args.scenario), args.out, targets_path=args.targets,
@@ -50,7 +52,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             screen_workers=workers, population=args.population,
             max_generations=args.max_generations, max_total_simulations=args.max_simulations,
             min_acceptance_rate=args.min_acceptance, workers=workers,
-            scheduler=args.scheduler, seed=args.seed, progress=bar,
+            scheduler=args.scheduler, seed=args.seed, progress=progress,
             command=shlex.join(["sahel-sim", "calibrate", *sys.argv[2:]]))
     except FitError as exc:
         print(f"error: {exc}", file=sys.stderr)
