@@ -2,8 +2,9 @@
 
 Exit codes: 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130
 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 output pipe closed (as `| head` does; no
-message, like other Unix tools). The commands live in `sim.cli.model` (one scenario at a time) and
-`sim.cli.experiments` (many runs); `sim.cli.common` holds what they share.
+message, like other Unix tools). The commands live in `sim.cli.model` (one scenario at a time),
+`sim.cli.experiments` (many runs) and `sim.cli.acled` (a user's ACLED export: scoring, targets);
+`sim.cli.common` holds what they share.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 
+from sim.cli.acled import register_acled_commands
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_model_commands(sub)
     register_experiment_commands(sub)
+    register_acled_commands(sub)
     return parser
 
 
