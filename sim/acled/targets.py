@@ -76,6 +76,15 @@ def _band(value: float, band: float) -> tuple[int, int]:
     return math.floor(value * (1 - band)), math.ceil(value * (1 + band))
 
 
+def _target(name: str, value: float, low: float, high: float, unit: str, period: str,
+            place: str, definition: str, source: Mapping[str, Any], note: str,
+            compare: dict[str, Any]) -> dict[str, Any]:
+    """A target with the shared format's keys in its order."""
+    return {"name": name, "value": value, "low": low, "high": high, "unit": unit,
+            "period": period, "place": place, "definition": definition, **source, "note": note,
+            "compare": compare}
+
+
 def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, str],
                    first: dt.date, last: dt.date, band: float = DEFAULT_BAND
                    ) -> list[dict[str, Any]]:
@@ -111,8 +120,8 @@ def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, st
         mine = events[events["country"] == iso]
         for a, b in year_windows(first, last):
             rows = mine[(dates[mine.index] >= a) & (dates[mine.index] <= b)]
-            window = {"period": period_text(a, b), "place": country, **common}
-            tag = f"{iso.lower()}_{a.year}" + ("" if period_text(a, b) == str(a.year) else
+            period = period_text(a, b)
+            tag = f"{iso.lower()}_{a.year}" + ("" if period == str(a.year) else
                                                f"_{a:%m%d}_{b:%m%d}")
             where = {"country": iso, "start": a, "end": b}
             for victims, column, what in (
@@ -123,25 +132,22 @@ def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, st
                 value = int(rows[column].sum())
                 low, high = _band(value, band)
                 label = "deaths" if victims == "all" else "civilian_deaths"
-                targets.append({
-                    "name": f"acled_{label}_{tag}", "value": value, "low": low, "high": high,
-                    "unit": "deaths", **window,
-                    "definition": f"{what} in {name} for {country}, {a} to {b} (event dates, "
-                                  "both included)", "note": note,
-                    "compare": {"statistic": "deaths", **where, "victims": victims}})
+                targets.append(_target(
+                    f"acled_{label}_{tag}", value, low, high, "deaths", period, country,
+                    f"{what} in {name} for {country}, {a} to {b} (event dates, both included)",
+                    common, note, {"statistic": "deaths", **where, "victims": victims}))
             if len(rows) and rows["fatalities"].max() > 0:
                 top = rows.loc[rows["fatalities"].idxmax()]
                 value = int(top["fatalities"])
                 low, high = _band(value, band)
-                targets.append({
-                    "name": f"acled_max_event_deaths_{tag}", "value": value, "low": low,
-                    "high": high, "unit": "deaths", **window,
-                    "definition": f"The largest fatality count of a single {name} event in "
-                                  f"{country}, {a} to {b}",
-                    "note": f"{note} The event: {top['event_date']:%d %b %Y}, "
-                            f"{top['location'] or top['admin1'] or 'no location'}, "
-                            f"{top['event_type']}, {top['actor1']}.",
-                    "compare": {"statistic": "max_event_deaths", **where}})
+                targets.append(_target(
+                    f"acled_max_event_deaths_{tag}", value, low, high, "deaths", period,
+                    country, f"The largest fatality count of a single {name} event in "
+                             f"{country}, {a} to {b}", common,
+                    f"{note} The event: {top['event_date']:%d %b %Y}, "
+                    f"{top['location'] or top['admin1'] or 'no location'}, "
+                    f"{top['event_type']}, {top['actor1']}.",
+                    {"statistic": "max_event_deaths", **where}))
         targets += _share_targets(mine, kinds, iso, first, last, band, name, common)
     return targets
 
@@ -165,20 +171,18 @@ def _share_targets(events: pd.DataFrame, kinds: Mapping[str, str], iso: str,
         value = k / (total - unattributed)
         low = max(0.0, k / total * (1 - band))
         high = min(1.0, (k + unattributed) / total * (1 + band))
-        out.append({
-            "name": f"acled_civilian_death_share_{group}_{iso.lower()}", "value": round(value, 4),
-            "low": round(low, 4), "high": round(high, 4), "unit": "share",
-            "period": period_text(first, last), "place": COUNTRIES[iso],
-            "definition": f"Share of civilian deaths (as in acled_civilian_deaths_*) in "
-                          f"{name} for {COUNTRIES[iso]}, {first} to {last}, whose actor1 maps "
-                          f"to a faction of kind {' or '.join(members)} (actor mapping file); "
-                          "value: among deaths with an identified perpetrator",
-            **common,
-            "note": f"{unattributed / total:.0%} of the {int(total):,} civilian deaths have an "
-                    "unmapped perpetrator: low counts none of them for this group, high all of "
-                    f"them; both widened by ±{band:.0%} (an assumption: reported counts).",
-            "compare": {"statistic": "civilian_death_share", "country": iso, "start": first,
-                        "end": last, "perpetrators": list(members)}})
+        out.append(_target(
+            f"acled_civilian_death_share_{group}_{iso.lower()}", round(value, 4),
+            round(low, 4), round(high, 4), "share", period_text(first, last), COUNTRIES[iso],
+            f"Share of civilian deaths (as in acled_civilian_deaths_*) in {name} for "
+            f"{COUNTRIES[iso]}, {first} to {last}, whose actor1 maps to a faction of kind "
+            f"{' or '.join(members)} (actor mapping file); value: among deaths with an "
+            "identified perpetrator", common,
+            f"{unattributed / total:.0%} of the {int(total):,} civilian deaths have an unmapped "
+            "perpetrator: low counts none of them for this group, high all of them; both "
+            f"widened by ±{band:.0%} (an assumption: reported counts).",
+            {"statistic": "civilian_death_share", "country": iso, "start": first, "end": last,
+             "perpetrators": list(members)}))
     return out
 
 
