@@ -90,26 +90,48 @@ def whole_months(first: pd.Timestamp, last: pd.Timestamp) -> pd.PeriodIndex:
         [], freq="M")
 
 
-def _month_index(values: pd.Series | np.ndarray, months: pd.PeriodIndex) -> np.ndarray:
+def _month_index(values: np.ndarray, months: pd.PeriodIndex) -> np.ndarray:
     """Position of each date's month in `months` (-1 outside), by whole-month arithmetic."""
-    stamp = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    stamp = np.asarray(values).astype("datetime64[M]").astype(np.int64)
     first = np.datetime64(months[0].start_time, "M").astype(np.int64)
     index = stamp - first
     return np.where((index >= 0) & (index < len(months)), index, -1)
+
+
+def _columns(source: object, names: list[str], codes: dict[str, list]) -> dict[str, np.ndarray]:
+    """Columns of a run file as numpy arrays (read with pyarrow alone: faster than pandas).
+
+    Columns named in `codes` come as positions in their list of values (-1 for others).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(source, columns=names)
+    if not table.num_rows:
+        return {name: np.zeros(0, dtype=np.int64) for name in names}
+    out = {}
+    for name in names:
+        column = table[name]
+        if name in codes:
+            found = pc.index_in(column, value_set=pa.array(codes[name], type=column.type))
+            out[name] = found.fill_null(-1).to_numpy().astype(np.int64)
+        else:
+            out[name] = column.to_numpy()
+    return out
 
 
 def country_draws(runs: EnsembleRuns, months: pd.PeriodIndex,
                   progress: Callable[[int], None] | None = None) -> np.ndarray:
     """Deaths per country, month and run from the runs' time series: (3, months, runs)."""
     out = np.zeros((len(COUNTRIES), len(months), len(runs.run_ids)), dtype=np.float32)
-    countries = pd.Index(list(COUNTRIES))
+    codes = {"country": list(COUNTRIES)}
     for r, run_id in enumerate(runs.run_ids):
-        frame = runs.store.read(run_id, ["date", "country", "killed_total"])
-        m = _month_index(frame["date"], months)
-        c = countries.get_indexer(frame["country"])
+        frame = _columns(runs.store.source(run_id), ["date", "country", "killed_total"], codes)
+        m, c = _month_index(frame["date"], months), frame["country"]
         keep = (m >= 0) & (c >= 0)
         values = np.zeros((len(COUNTRIES), len(months)))
-        np.add.at(values, (c[keep], m[keep]), frame["killed_total"].to_numpy(dtype=float)[keep])
+        np.add.at(values, (c[keep], m[keep]), frame["killed_total"].astype(float)[keep])
         out[:, :, r] = values
         if progress is not None:
             progress(1)
@@ -127,27 +149,22 @@ def cell_draws(runs: EnsembleRuns, months: pd.PeriodIndex, cells: pd.DataFrame,
     Raises:
         AcledError: a run has no cell-month file (the ensemble was made before they were kept).
     """
-    gids = cells["prio_gid"].to_numpy()
+    gids = cells["prio_gid"].to_list()
+    codes = {"prio_gid": gids}
     out = np.zeros((len(gids), len(months), len(runs.run_ids)), dtype=np.float32)
     for r, run_id in enumerate(runs.run_ids):
-        try:
-            frame = runs.store.read_cells(run_id)
-        except FileNotFoundError:
+        path = runs.store.cells_path(run_id)
+        if not path.exists():
             raise AcledError(f"{runs.folder}: run {run_id} has no cell-month file (the ensemble "
                              "was made before they were kept); run its command again to add "
-                             "them, or score with --level country") from None
-        if frame.empty:
-            if progress is not None:
-                progress(1)
-            continue
-        m = _month_index(frame["month"], months)
-        g = np.searchsorted(gids, frame["prio_gid"].to_numpy())
-        g = np.where((g < len(gids)) & (gids[np.minimum(g, len(gids) - 1)] ==
-                                        frame["prio_gid"].to_numpy()), g, -1)
-        keep = (m >= 0) & (g >= 0)
-        values = np.zeros((len(gids), len(months)))
-        np.add.at(values, (g[keep], m[keep]), frame["fatalities"].to_numpy(dtype=float)[keep])
-        out[:, :, r] = values
+                             "them, or score with --level country")
+        frame = _columns(path, ["month", "prio_gid", "fatalities"], codes)
+        if len(frame["prio_gid"]):
+            m, g = _month_index(frame["month"], months), frame["prio_gid"]
+            keep = (m >= 0) & (g >= 0)
+            values = np.zeros((len(gids), len(months)))
+            np.add.at(values, (g[keep], m[keep]), frame["fatalities"].astype(float)[keep])
+            out[:, :, r] = values
         if progress is not None:
             progress(1)
     return out

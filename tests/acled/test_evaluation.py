@@ -164,3 +164,14 @@ def test_month_alignment_names_what_is_left_out() -> None:
     assert notes == ["months left out, not simulated (whole months only): 2025-01 to 2025-02"]
     assert month_span(pd.PeriodIndex(["2024-01", "2024-03", "2024-04"], freq="M")) == \
         "2024-01, 2024-03 to 2024-04"
+
+
+def test_runs_without_deaths_in_any_cell_score_as_the_zero_forecast(acled: Path,
+                                                                    tmp_path: Path) -> None:
+    months = parse_months("2023-01:2023-02")
+    countries, _ = observed(acled, months)
+    write_ensemble(tmp_path / "quiet", months, as_draws(countries, {})[0], {})  # empty files
+    result = score_ensemble(tmp_path / "quiet", acled, level="cell", plots=False)
+    table = result.summary.set_index("forecast")
+    assert table.loc["model", "crps"] == pytest.approx(table.loc["zero", "crps"])
+    assert table.loc["model", "crps"] == pytest.approx(45 / (2 * len(sahel_cells())))
