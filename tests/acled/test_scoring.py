@@ -115,3 +115,14 @@ def test_references_and_skill() -> None:
     no_history = summarise(score_units(obs, model, None))
     assert no_history["forecast"].tolist() == ["model", "zero"]
     assert no_history["crps_skill_vs_climatology"].isna().all()
+
+
+def test_without_scoringrules_the_error_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scoringrules", None)  # as if not installed
+    with pytest.raises(scoring.AcledError) as info:
+        crps(OBS, OBS[:, None])
+    assert str(info.value) == ("scoring needs scoringrules: pip install 'sahel-sim[scoring]' (or "
+                               "bash scripts/setup.sh scoring)")
