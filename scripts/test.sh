@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 marker=(-m "not slow")
 if [[ "${1:-}" == "--slow" ]]; then marker=(-m slow); shift; fi
 
-bash scripts/setup.sh dev,dashboard,experiments,discovery,calibrate
+bash scripts/setup.sh dev,dashboard,experiments,discovery,calibrate,scoring
 export SOLARA_ASSETS_PROXY_CACHE_DIR="${SOLARA_ASSETS_PROXY_CACHE_DIR:-$HOME/.cache/sahel-sim/solara-assets}"
 if [[ "$(id -u)" == 0 ]] || command -v sudo >/dev/null 2>&1; then
     bash .ci/install_browser.sh "$SOLARA_ASSETS_PROXY_CACHE_DIR"

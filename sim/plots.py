@@ -116,10 +116,7 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
     ax.imshow(control_codes(model) if codes is None else codes, origin="lower",
               extent=MAP_EXTENT, cmap=cmap, vmin=-0.5, vmax=len(actors) - 0.5,
               interpolation="nearest", aspect="auto")
-    for iso, rings in geo.borders.items():
-        for ring in rings:
-            ax.plot(ring[:, 0], ring[:, 1], color="#222222" if iso in COUNTRIES else "#999999",
-                    lw=1.0 if iso in COUNTRIES else 0.5)
+    draw_borders(ax, geo.borders, labels=False)
     handles = [Patch(color=colours[a], label=_actor_label(model, a)) for a in actors]
     if events is not None and not events.empty:
         chosen = events_to_mark(events, n_events, recent_days)
@@ -140,9 +137,7 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
                                label="violence against civilians"),
                         Line2D([], [], ls="", marker=DRONE_MARKER, mfc="none",
                                mec=DRONE_COLOUR, label="drone strike")]
-    for iso, (lon, lat) in COUNTRY_LABEL_POINTS.items():
-        ax.text(lon, lat, COUNTRIES[iso].upper(), ha="center", va="center", fontsize=12,
-                color="#444444", weight="bold", path_effects=halo(), zorder=7)
+    _country_labels(ax)
     for name in LABELLED_TOWNS:
         town = geo.town(name)
         capital = name in CAPITALS
@@ -158,6 +153,25 @@ def draw_control_map(ax: Axes, model: SahelModel, events: pd.DataFrame | None = 
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+
+
+def draw_borders(ax: Axes, borders: dict[str, list[np.ndarray]], labels: bool = True) -> None:
+    """Country outlines (the three countries dark, neighbours light) and, optionally, names.
+
+    `borders` is `sim.geography.load_borders()` (or a geography's `borders`).
+    """
+    for iso, rings in borders.items():
+        for ring in rings:
+            ax.plot(ring[:, 0], ring[:, 1], color="#222222" if iso in COUNTRIES else "#999999",
+                    lw=1.0 if iso in COUNTRIES else 0.5)
+    if labels:
+        _country_labels(ax)
+
+
+def _country_labels(ax: Axes) -> None:
+    for iso, (lon, lat) in COUNTRY_LABEL_POINTS.items():
+        ax.text(lon, lat, COUNTRIES[iso].upper(), ha="center", va="center", fontsize=12,
+                color="#444444", weight="bold", path_effects=halo(), zorder=7)
 
 
 def _actor_label(model: SahelModel, actor: str) -> str:

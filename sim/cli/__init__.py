@@ -3,7 +3,8 @@
 Exit codes: 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130
 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 output pipe closed (as `| head` does; no
 message, like other Unix tools). The commands live in `sim.cli.model` (one scenario at a time),
-`sim.cli.experiments` (many runs) and `sim.cli.calibration` (calibration targets);
+`sim.cli.experiments` (many runs), `sim.cli.calibration` (targets, calibrate, its report) and
+`sim.cli.acled` (a user's ACLED export: scoring, targets);
 `sim.cli.common` holds what they share.
 """
 
@@ -18,6 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from sim.calibration.errors import CalibrationError
+from sim.cli.acled import register_acled_commands
 from sim.cli.calibration import register_calibration_commands
 from sim.cli.common import (
     EXIT_BAD_INPUT,
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_model_commands(sub)
     register_experiment_commands(sub)
     register_calibration_commands(sub)
+    register_acled_commands(sub)
     return parser
 
 

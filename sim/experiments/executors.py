@@ -51,10 +51,11 @@ class RunTask:
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
-    """A finished run: the Parquet bytes of its time series, or the error it raised."""
+    """A finished run: the Parquet bytes of its time series and cell-months, or its error."""
 
     run_id: str
     data: bytes | None = None
+    cells: bytes | None = None  # fatalities per PRIO-GRID cell-month (`SahelModel.cell_months`)
     error: str | None = None
     traceback: str | None = None
     compute_seconds: float = 0.0  # building and running the model, building the series
@@ -70,9 +71,9 @@ class _Stopped(Exception):  # noqa: N818
     """Raised inside an in-process run when the experiment is cancelled."""
 
 
-def _simulate(scenario: Scenario, seed: int,
-              stop: Callable[[], bool] | None = None) -> pd.DataFrame:
-    """Run the model to the end and return its daily time series."""
+def _simulate(scenario: Scenario, seed: int, stop: Callable[[], bool] | None = None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the model to the end; its daily time series and its fatalities per cell-month."""
     from sim.model import SahelModel
 
     model = SahelModel(scenario, rng=seed)
@@ -82,7 +83,7 @@ def _simulate(scenario: Scenario, seed: int,
             raise _Stopped
 
     model.run(progress=check if stop is not None else None)
-    return model.timeseries()
+    return model.timeseries(), model.cell_months()
 
 
 def encode_frame(frame: pd.DataFrame) -> bytes:
@@ -107,15 +108,15 @@ def execute_run(task: RunTask, stop: Callable[[], bool] | None = None) -> RunOut
         scenario = Scenario.model_validate(task.scenario)
         if scenario.content_hash() != task.scenario_hash:
             raise RuntimeError("the scenario changed in transit to the worker (hash mismatch)")
-        frame = _simulate(scenario, task.seed, stop)
+        frame, cells = _simulate(scenario, task.seed, stop)
         computed = time.perf_counter()
-        data = encode_frame(frame)
+        data, cells_data = encode_frame(frame), encode_frame(cells)
     except _Stopped:
         raise
     except Exception as exc:
         return RunOutcome(task.run_id, error=f"{type(exc).__name__}: {exc}".splitlines()[0],
                           traceback=traceback.format_exc())
-    return RunOutcome(task.run_id, data=data, compute_seconds=computed - start,
+    return RunOutcome(task.run_id, data=data, cells=cells_data, compute_seconds=computed - start,
                       encode_seconds=time.perf_counter() - computed)
 
 

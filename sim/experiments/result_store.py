@@ -2,14 +2,16 @@
 
 With an output folder, every finished run is one Parquet file
 `runs/<scenario hash>-<seed>.parquet` (its daily time series, written to a temporary name and
-renamed), and `manifest.json` records the scenario hashes, overrides, seeds, posterior draws,
-package version, command and failures. Re-running the same command in the same folder runs
-only what is missing; a folder holding another experiment (changed scenario, design, root
-seed, posterior or version) is refused. Run files found on resuming are checked (readable
-Parquet with the expected rows); damaged ones are moved to `runs/bad/` and run again. While an
-experiment writes into a folder it holds an advisory lock on `out/.lock` (`fcntl.flock`), and
-a second writer is refused with the first one's process id. Without a folder everything stays
-in memory (the dashboard uses this).
+renamed), with its fatalities per PRIO-GRID cell-month in `runs/cells/` under the same name
+(written first, so a run file always has its cell-months), and `manifest.json` records the
+scenario hashes, overrides, seeds, posterior draws, package version, command and failures.
+Re-running the same command in the same folder runs only what is missing; a folder holding
+another experiment (changed scenario, design, root seed, posterior or version) is refused. Run
+files found on resuming are checked (readable Parquet with the expected rows, and a cell-month
+file); damaged ones are moved to `runs/bad/` and run again. While an experiment writes into a
+folder it holds an advisory lock on `out/.lock` (`fcntl.flock`), and a second writer is
+refused with the first one's process id. Without a folder everything stays in memory (the
+dashboard uses this).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
 BAD_DIR = "bad"  # under runs/: damaged run files found on resuming
+CELLS_DIR = "cells"  # under runs/: each run's fatalities per PRIO-GRID cell-month
 LOCK = ".lock"
 MANIFEST_FORMAT = 1
 _IDENTITY = ("format", "kind", "package_version", "root_seed", "scenarios", "design")
@@ -48,6 +51,7 @@ class ResultStore:
     def __init__(self, out: Path | None) -> None:
         self.out = out
         self._memory: dict[str, bytes] = {}
+        self._memory_cells: dict[str, bytes] = {}
         self.manifest: dict[str, Any] = {}
         self._lock: int | None = None
 
@@ -104,6 +108,10 @@ class ResultStore:
         """File of a finished run."""
         return self.runs_dir / f"{run_id}.parquet"
 
+    def cells_path(self, run_id: str) -> Path:
+        """File of a finished run's fatalities per PRIO-GRID cell-month."""
+        return self.runs_dir / CELLS_DIR / f"{run_id}.parquet"
+
     def open(self, manifest: dict[str, Any]) -> None:
         """Start (or resume) an experiment; refuse a folder holding a different one.
 
@@ -143,9 +151,10 @@ class ResultStore:
         elif self.runs_dir.is_dir() and any(self.runs_dir.glob("*.parquet")):
             raise ExperimentError(f"{self.out}: holds run files but no {MANIFEST}; use another "
                                   "--out folder")
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.runs_dir.glob(".*.tmp*"):
-            stale.unlink(missing_ok=True)
+        (self.runs_dir / CELLS_DIR).mkdir(parents=True, exist_ok=True)
+        for folder in (self.runs_dir, self.runs_dir / CELLS_DIR):
+            for stale in folder.glob(".*.tmp*"):
+                stale.unlink(missing_ok=True)
         self.write_manifest()
 
     def has(self, run_id: str) -> bool:
@@ -167,10 +176,20 @@ class ResultStore:
             return f"unreadable: {type(exc).__name__}: {reason}"
         if table.num_rows != rows:
             return f"incomplete: {table.num_rows} rows, expected {rows}"
+        try:
+            pq.read_metadata(self.cells_path(run_id))
+        except FileNotFoundError:
+            return f"incomplete: no cell-month file {RUNS_DIR}/{CELLS_DIR}/{run_id}.parquet"
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else ""
+            return f"cell-month file unreadable: {type(exc).__name__}: {reason}"
         return None
 
     def set_aside(self, run_id: str) -> Path:
-        """Move a damaged run file to `runs/bad/` (never overwriting an earlier one)."""
+        """Move a damaged run file to `runs/bad/` (never overwriting an earlier one).
+
+        Its cell-month file stays: running the run again replaces it.
+        """
         bad = self.runs_dir / BAD_DIR
         bad.mkdir(exist_ok=True)
         target = bad / self.path(run_id).name
@@ -181,15 +200,21 @@ class ResultStore:
         os.replace(self.path(run_id), target)
         return target
 
-    def save(self, run_id: str, data: bytes) -> None:
-        """Keep a finished run: write to a temporary name, then rename (atomic)."""
+    def save(self, run_id: str, data: bytes, cells: bytes | None = None) -> None:
+        """Keep a finished run: each file written to a temporary name, then renamed (atomic).
+
+        The cell-month file is written first: the run file is what marks a run as finished.
+        """
         if self.out is None:
             self._memory[run_id] = data
+            if cells is not None:
+                self._memory_cells[run_id] = cells
             return
-        final = self.path(run_id)
-        temp = final.with_name(f".{final.name}.tmp{os.getpid()}")
-        temp.write_bytes(data)
-        os.replace(temp, final)
+        for final, content in ((self.cells_path(run_id), cells), (self.path(run_id), data)):
+            if content is not None:
+                temp = final.with_name(f".{final.name}.tmp{os.getpid()}")
+                temp.write_bytes(content)
+                os.replace(temp, final)
 
     def source(self, run_id: str) -> Any:
         """Something pyarrow can read the run from (a path or a buffer)."""
@@ -203,6 +228,20 @@ class ResultStore:
 
         return pq.read_table(self.source(run_id), columns=list(columns) if columns else None
                              ).to_pandas()
+
+    def read_cells(self, run_id: str) -> pd.DataFrame:
+        """A finished run's fatalities per PRIO-GRID cell-month (`SahelModel.cell_months`).
+
+        Raises:
+            FileNotFoundError: the run has no cell-month file.
+        """
+        import pyarrow.parquet as pq
+
+        if self.out is None:
+            if run_id not in self._memory_cells:
+                raise FileNotFoundError(f"no cell-months kept for run {run_id}")
+            return pq.read_table(io.BytesIO(self._memory_cells[run_id])).to_pandas()
+        return pq.read_table(self.cells_path(run_id)).to_pandas()
 
     def columns(self, run_id: str) -> list[str]:
         """Column names of a finished run's time series."""

@@ -122,7 +122,7 @@ def execute_plan(store: ResultStore, plan: list[PlannedRun],
             for outcome in outcomes:
                 run = unique[outcome.run_id]
                 if outcome.data is not None:
-                    store.save(outcome.run_id, outcome.data)
+                    store.save(outcome.run_id, outcome.data, outcome.cells)
                     finished.add(outcome.run_id)
                     compute.append(outcome.compute_seconds)
                     encode.append(outcome.encode_seconds)

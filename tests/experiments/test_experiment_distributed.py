@@ -214,7 +214,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_results(
     resumed = run_files(out)
     assert len(resumed) == 16
     assert all(resumed[name] == data for name, data in kept.items())
-    assert not [p for p in (out / "runs").iterdir() if not p.name.endswith(".parquet")]
+    assert not [p for p in (out / "runs").rglob("*") if p.is_file() and p.suffix != ".parquet"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == {"state": "complete", "planned": 16, "finished": 16,
                                   "failed": 0}
@@ -258,4 +258,4 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_finished(scen: dict[str, Path],
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"]["state"] == "interrupted"
     assert manifest["status"]["finished"] == len(kept)
-    assert not [p for p in (out / "runs").iterdir() if not p.name.endswith(".parquet")]
+    assert not [p for p in (out / "runs").rglob("*") if p.is_file() and p.suffix != ".parquet"]
