@@ -29,8 +29,6 @@ ACLED = "ACLED"
 UCDP = "UCDP GED"
 ACLED_COLUMNS = ("event_date", "event_type", "actor1", "actor2", "country", "latitude",
                  "longitude", "fatalities")
-ACLED_OPTIONAL = ("sub_event_type", "assoc_actor_1", "assoc_actor_2", "inter1", "inter2",
-                  "admin1", "location", "civilian_targeting")
 UCDP_COLUMNS = ("date_start", "latitude", "longitude", "best", "side_a", "side_b",
                 "type_of_violence", "country")
 UCDP_TYPES = {"1": "State-based conflict", "2": "Non-state conflict", "3": "One-sided violence"}

@@ -31,7 +31,6 @@ from sim.acled.errors import AcledError
 
 VIEWS_BINS = np.array([0, 0.5, 2.5, 5.5, 10.5, 25.5, 50.5, 100.5, 250.5, 500.5, 1000.5])
 N_BINS = len(VIEWS_BINS)  # the last bin is open: more than 1,000 deaths
-INTERVALS = (0.5, 0.9)
 MIS_LEVEL = 0.9
 CHUNK_UNITS = 2048  # units scored at a time (bounds memory with many draws)
 SCORES = ("crps", "mis_90", "covered_50", "covered_90", "ignorance")

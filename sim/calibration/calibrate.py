@@ -9,6 +9,8 @@ screen (unless its result is already in the folder) and then the ABC-SMC fit.
 
 from __future__ import annotations
 
+import inspect
+import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +64,10 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
             raise CalibrationError(f"{where} ({name}): name: given twice")
         seen.add(name)
         bounds = known[name]
+        if bounds.get("integer"):
+            raise CalibrationError(f"{where} ({name}): name: an integer parameter cannot be "
+                                   "fitted (the fit proposes real numbers); fix it in the "
+                                   "scenario instead")
         low, high = entry.get("low"), entry.get("high")
         for field, value in (("low", low), ("high", high)):
             if not isinstance(value, int | float) or isinstance(value, bool):
@@ -89,7 +95,11 @@ def summaries_for(targets: Sequence[Target]) -> list[Any]:
     out = []
     for t in targets:
         low, high, value = t.low, t.high, t.value
-        if t.unit == EVENT_UNIT and low is not None and low == high:
+        if low is not None and low == high:
+            if t.unit != EVENT_UNIT:
+                raise CalibrationError(f"target {t.name}: low and high are both {low}; a "
+                                       f"range of {t.unit} needs low < high (only counts of "
+                                       "events may be exact)")
             low, high = max(low - 0.5, 0.0), high + 0.5
             value = None
         out.append(Summary(t.name, low, high, value, t.weight, t.unit in LOG_UNITS))
@@ -123,6 +133,7 @@ def fit_priors(priors: Sequence[Any], screening: Any | None) -> list[Any]:
     return [p for p in priors if p.name in kept]
 
 
+IDENTITY_FILE = "calibration.json"
 SCREEN_FILE = "screening.csv"
 SCREEN_INDICES_FILE = "screening_indices.csv"
 FITTED_FILE = "fitted.toml"
@@ -147,8 +158,10 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
 
     `fit_settings` go to `sim.calibration.fitting.fit` (population, max_generations,
     max_total_simulations, min_acceptance_rate, workers, scheduler, seed, progress, command).
+    Everything is checked before the first run. A folder holding another calibration (other
+    scenario, targets, priors or screen settings: `calibration.json`) is refused.
     """
-    from sim.calibration.fitting import fit
+    from sim.calibration.fitting import check_settings, fit, import_pyabc
     from sim.calibration.screening import screen
     from sim.calibration.targets import DEFAULT_TARGETS, load_targets, targets_within
     from sim.scenario import load_scenario
@@ -158,18 +171,32 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
                              scenario.end)
     priors = load_priors(priors_path or DEFAULT_PRIORS, scenario)
     summaries = summaries_for(targets)
+    if trajectories < 2:
+        raise CalibrationError(f"--trajectories: the screen needs at least 2, got {trajectories}")
+    checked = inspect.signature(check_settings).parameters
+    check_settings(**{k: fit_settings.get(k, v.default) for k, v in
+                      inspect.signature(fit).parameters.items() if k in checked})
+    import_pyabc()
+    if isinstance(fit_settings.get("scheduler"), str):
+        from sim.experiments.executors import parse_scheduler
+
+        parse_scheduler(fit_settings["scheduler"])
     out = Path(out_dir)
+    identity = calibration_identity(scenario, targets, priors, trajectories,
+                                    fit_settings.get("seed", 0))
+    same = check_identity(out, identity)
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    decision = None if rescreen else read_screening(out / SCREEN_FILE, priors)
+    decision = None if rescreen or not same else read_screening(out / SCREEN_FILE, priors)
     screened_now = decision is None
     if decision is None:
         log(f"screen: Morris, {trajectories} trajectories of {len(priors)} parameters "
             f"({trajectories * (len(priors) + 1)} runs)")
         decision, indices = screen(scenario, priors, targets, summaries, trajectories,
-                                   fit_settings.get("seed", 0), screen_workers)
+                                   fit_settings.get("seed", 0), screen_workers, log=log)
         files += [_write_csv(out / SCREEN_FILE, decision),
                   _write_csv(out / SCREEN_INDICES_FILE, indices)]
+        (out / IDENTITY_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
     else:
         log(f"screen: using {out / SCREEN_FILE} (--rescreen to run it again)")
     kept = fit_priors(priors, decision)
@@ -182,6 +209,33 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
     result = fit(simulator, kept, summaries, out, **fit_settings)
     files.append(write_fitted(out / FITTED_FILE, result.posterior, kept, scenario.name))
     return CalibrationRun(decision, screened_now, result, files)
+
+
+def calibration_identity(scenario: Scenario, targets: Sequence[Target], priors: Sequence[Any],
+                         trajectories: int, seed: int) -> dict[str, Any]:
+    """What makes a calibration folder this calibration: scenario, targets, priors, screen."""
+    return {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
+            "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
+            "priors": [[p.name, p.low, p.high, p.scale] for p in priors],
+            "trajectories": trajectories, "seed": seed}
+
+
+def check_identity(out: Path, identity: dict[str, Any]) -> bool:
+    """True if `out` holds this calibration; False if nothing; refuse another calibration's."""
+    recorded = out / IDENTITY_FILE
+    if recorded.exists():
+        old = json.loads(recorded.read_text(encoding="utf-8"))
+        if old == json.loads(json.dumps(identity)):
+            return True
+        changed = next(k for k in identity if old.get(k) != json.loads(json.dumps(identity[k])))
+    elif (out / "abc.db").exists():
+        changed = "scenario"  # a fit whose identity was never recorded
+    else:
+        return False
+    if (out / "abc.db").exists():
+        raise CalibrationError(f"{out}: holds a calibration with another {changed}; resume it "
+                               "with its own settings or choose another --out")
+    return False
 
 
 def read_screening(path: Path, priors: Sequence[Any]) -> Any | None:
@@ -202,8 +256,9 @@ def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: st
     from sim.calibration.fit_result import weighted_quantile
 
     weights = posterior["weight"].to_numpy(float)
-    lines = [f"# Weighted posterior medians of the parameters fitted for '{scenario}'",
-             "# (sahel-sim calibrate); scenarios/baseline.toml sets these values.", ""]
+    lines = [f"# Weighted posterior medians of the parameters fitted for '{scenario}' by",
+             "# `sahel-sim calibrate` (see fit.json). Copy them into the scenario to make them",
+             "# its defaults; tests/calibration checks that the baseline's values match.", ""]
     for p in priors:
         median = float(weighted_quantile(posterior[p.name].to_numpy(float), weights, [0.5])[0])
         lines.append(f"{p.name} = {median:.6g}")

@@ -131,7 +131,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         FitError: bad settings, priors or targets; a folder holding another fit or in use;
             a simulator failing on every trial draw; no generation finished.
     """
-    settings = _check_settings(population, max_generations, max_total_simulations,
+    settings = check_settings(population, max_generations, max_total_simulations,
                                min_acceptance_rate, min_epsilon, epsilon_quantile,
                                transition_scaling, workers, seed)
     priors, distance = _check_priors(priors), RangeDistance(summaries)
@@ -175,7 +175,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         lock.close()
 
 
-def _check_settings(population: int, max_generations: int, max_total_simulations: int,
+def check_settings(population: int, max_generations: int, max_total_simulations: int,
                     min_acceptance_rate: float, min_epsilon: float, epsilon_quantile: float,
                     transition_scaling: float, workers: int | None, seed: int
                     ) -> dict[str, Any]:

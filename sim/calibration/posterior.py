@@ -64,7 +64,9 @@ class Posterior:
     @property
     def ess(self) -> float:
         """Kish's effective sample size of the weights, (sum w)^2 / sum w^2."""
-        return float(1.0 / np.sum(self.weights ** 2))
+        from sim.calibration.fit_result import effective_sample_size
+
+        return effective_sample_size(self.weights)
 
     def describe(self) -> str:
         """'PATH (N draws, ESS x)'."""

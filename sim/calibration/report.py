@@ -204,15 +204,16 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
 
 def _posterior_table(posterior: pd.DataFrame) -> str:
     """Weighted mean and 5-95% interval of each parameter, and the draws' effective size."""
-    from sim.calibration.report_plots import normalised_weights, parameters_of, weighted_quantile
+    from sim.calibration.fit_result import effective_sample_size, weighted_quantile
+    from sim.calibration.report_plots import normalised_weights, parameters_of
 
     weights = normalised_weights(posterior)
-    ess = 1.0 / float((weights ** 2).sum())
+    ess = effective_sample_size(weights)
     lines = [f"{len(posterior)} weighted draws, effective sample size {ess:.0f} (Kish).", "",
              "| parameter | weighted mean | 5% | 95% |", "|---|---:|---:|---:|"]
     for name in parameters_of(posterior):
         values = posterior[name].to_numpy(np.float64)
-        q05, q95 = (weighted_quantile(values, weights, q) for q in (0.05, 0.95))
+        q05, q95 = weighted_quantile(values, weights, [0.05, 0.95])
         lines.append(f"| {name} | {float(np.dot(weights, values)):.4g} | {q05:.4g} | "
                      f"{q95:.4g} |")
     return "\n".join(lines)

@@ -36,14 +36,6 @@ def normalised_weights(posterior: pd.DataFrame) -> np.ndarray:
     return weights / weights.sum()
 
 
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile of weighted values (the smallest value with cumulative weight >= q)."""
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][min(np.searchsorted(cumulative, q * cumulative[-1]),
-                                   len(values) - 1)])
-
-
 def schema_bounds(names: Sequence[str]) -> dict[str, tuple[float, float]]:
     """The scenario schema's bounds of dotted parameter names (those it knows)."""
     skeleton: dict[str, dict[str, dict]] = {"factions": {}, "juntas": {}, "drones": {}}

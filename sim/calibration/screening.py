@@ -20,7 +20,7 @@ parameter was kept or dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,8 @@ SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason
 def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
            summaries: Sequence[Any], trajectories: int = 8, seed: int = 0, workers: int = 1,
            progress: bool = True, threshold: float = SCREEN_THRESHOLD,
-           max_fitted: int = MAX_FITTED) -> tuple[pd.DataFrame, pd.DataFrame]:
+           max_fitted: int = MAX_FITTED, log: Callable[[str], None] = print
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Morris screen of `priors` on the targets' statistics.
 
     Returns:
@@ -56,6 +57,10 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
     model_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
     stats = simulate_statistics(scenario, targets, [model_seed] * len(points), overrides,
                                 workers=workers, progress=progress)
+    errors = stats.attrs.get("errors", {})
+    if errors:  # a failed run leaves NaN: the targets it misses cannot be screened
+        log(f"screen: {len(errors)} of {len(points)} runs failed; the first: "
+            f"{next(iter(errors.values()))}")
     scaled = pd.DataFrame({s.name: np.asarray(s.scaled(stats[s.name].to_numpy(float)))
                            / s.width for s in summaries})
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,

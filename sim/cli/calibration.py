@@ -8,8 +8,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from sim.calibration.errors import CalibrationError
 from sim.calibration.targets import DEFAULT_TARGETS, load_targets
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
+from sim.experiments.errors import ExperimentError
 from sim.experiments.reporting import text_table
 
 SOURCE_WIDTH = 72  # characters of a target's source shown in the table
@@ -54,15 +56,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             min_acceptance_rate=args.min_acceptance, workers=workers,
             scheduler=args.scheduler, seed=args.seed, progress=progress,
             command=shlex.join(["sahel-sim", "calibrate", *sys.argv[2:]]))
-    except FitError as exc:
+    except (FitError, ExperimentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except RuntimeError as exc:  # every run of the screen failed
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         bar.close()
     fit = run.fit
     kept = run.screening[run.screening["kept"]]
     print(f"screen: kept {len(kept)} of {len(run.screening)} parameters "
-          f"({args.out / 'screening.csv'})")
+          f"({args.out / 'screening.csv'}{'' if run.screened_now else ', from an earlier run'})")
     print(text_table(["generation", "epsilon", "simulations", "acceptance", "ESS"],
                      [[int(r.generation), f"{r.epsilon:.3g}", int(r.simulations),
                        f"{r.acceptance_rate:.1%}", f"{r.effective_sample_size:.0f}"]
@@ -72,8 +77,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(text_table(["parameter", "5%", "median", "95%"],
                      [[r.parameter, f"{r.low:.4g}", f"{r.median:.4g}", f"{r.high:.4g}"]
                       for r in fit.intervals().itertuples()], left=1))
-    print(f"\nwrote {args.out}/posterior.csv, generations.csv, fit.json, fitted.toml; "
-          "next: sahel-sim calibration-report")
+    print(f"\nwrote posterior.csv, generations.csv, fit.json and "
+          f"{', '.join(f.name for f in run.files)} in {args.out}; next: sahel-sim "
+          f"calibration-report {shlex.quote(args.scenario)} --posterior "
+          f"{shlex.quote(str(args.out / 'posterior.csv'))} --out {shlex.quote(str(args.out))}")
     return EXIT_OK
 
 
@@ -82,7 +89,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
+    from sim.calibration.calibrate import DEFAULT_PRIORS
     from sim.calibration.posterior import read_posterior
     from sim.calibration.report import write_report
     from sim.calibration.statistics import simulate_statistics
@@ -93,27 +100,39 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     scenario = load_scenario(resolve_scenario_path(args.scenario))
     targets = load_targets(Path(args.targets))
     root = scenario.seed if args.seed is None else args.seed
+    if not 0 <= root < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {root}")
     seeds = spawn_seeds(root, args.runs)
     frame, prior_bounds, title = None, None, f"Calibration report: {scenario.name}"
     overrides = draws = None
-    posterior_file = Path(args.posterior) if args.posterior else None
+    posterior_file = None if args.own_parameters else Path(
+        args.posterior or args.out / "posterior.csv")
     if posterior_file is not None:
+        if args.posterior is None and not posterior_file.exists():
+            raise UsageError(f"{posterior_file}: no posterior there; give --posterior FILE, "
+                             "or --own-parameters to report the scenario as it is")
         posterior = read_posterior(posterior_file, scenario.model_dump(mode="json"))
         picked = posterior.draw(args.runs, root)
         overrides = [d.parameters for d in picked]
         draws = [d.id for d in picked]
         frame = pd.DataFrame(posterior.values, columns=list(posterior.names))
         frame["weight"] = posterior.weights
-        priors_file = Path(args.priors) if args.priors else DEFAULT_PRIORS
-        if priors_file.exists():
-            priors = load_priors(priors_file, scenario)
-            prior_bounds = {p.name: (p.low, p.high) for p in priors if p.name in frame}
+        prior_bounds = _prior_bounds(Path(args.priors) if args.priors else DEFAULT_PRIORS,
+                                     scenario, list(posterior.names))
         title += f", {args.runs} runs with posterior draws ({posterior.describe()})"
     else:
         title += f", {args.runs} runs with the scenario's own parameters"
     workers = default_workers() if args.workers is None else args.workers
-    simulated = simulate_statistics(scenario, targets, seeds, overrides, workers=workers,
-                                    progress=True, draws=draws)
+    try:
+        simulated = simulate_statistics(scenario, targets, seeds, overrides, workers=workers,
+                                        progress=True, draws=draws)
+    except RuntimeError as exc:  # every run failed
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    errors = simulated.attrs.get("errors", {})
+    if errors:
+        print(f"warning: {len(errors)} of {args.runs} runs failed (left out); the first: "
+              f"{next(iter(errors.values()))}", file=sys.stderr)
     report = write_report(targets, simulated, args.out, posterior=frame, title=title,
                           prior_bounds=prior_bounds)
     table = report.table
@@ -126,6 +145,26 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
           f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}")
     print("wrote " + ", ".join(str(f) for f in report.files))
     return EXIT_OK
+
+
+def _prior_bounds(path: Path, scenario: object, names: list[str]
+                  ) -> dict[str, tuple[float, float]] | None:
+    """The priors' bounds for the posterior plots' axes; None (schema bounds) if unusable."""
+    from sim.calibration.calibrate import load_priors
+
+    try:
+        priors = load_priors(path, scenario)  # type: ignore[arg-type]
+    except CalibrationError as exc:
+        print(f"warning: posterior plots on the schema's bounds: {exc}", file=sys.stderr)
+        return None
+    return {p.name: (p.low, p.high) for p in priors if p.name in names}
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
 
 
 def _num(x: object) -> str:
@@ -174,7 +213,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-acceptance", type=float, default=0.05, metavar="R",
                    help="stop when a generation accepts fewer (default: %(default)s)")
     p.add_argument("--trajectories", type=int, default=8, metavar="R",
-                   help="Morris trajectories of the screen (default: %(default)s)")
+                   help="Morris trajectories of the screen, >= 2 (default: %(default)s)")
     p.add_argument("--rescreen", action="store_true",
                    help="run the screen again even if --out holds its result")
     p.add_argument("--workers", type=int, default=None, metavar="W",
@@ -196,12 +235,13 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
                    help="targets file (default: %(default)s)")
     p.add_argument("--posterior", default=None, metavar="FILE",
-                   help="posterior draws (e.g. calibration/posterior.csv); without it the "
-                        "scenario's own parameters are used")
+                   help="posterior draws (default: posterior.csv in --out)")
+    p.add_argument("--own-parameters", action="store_true",
+                   help="run the scenario with its own parameters, no posterior")
     p.add_argument("--priors", default=None, metavar="FILE",
                    help="priors file, for the posterior plots' axes (default: "
                         "calibration/priors.toml)")
-    p.add_argument("--runs", type=int, default=100, metavar="N",
+    p.add_argument("--runs", type=_positive, default=100, metavar="N",
                    help="runs (default: %(default)s)")
     p.add_argument("--workers", type=int, default=None, metavar="W",
                    help="local worker processes (default: all cores)")

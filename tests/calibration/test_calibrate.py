@@ -75,3 +75,22 @@ def test_fitted_values_are_the_weighted_medians_as_toml(tmp_path):
     path = write_fitted(tmp_path / "fitted.toml", posterior,
                         [Prior("factions.jnim.restraint", 0.1, 1.0, "linear", "test")], "b")
     assert tomllib.loads(path.read_text())["factions"]["jnim"]["restraint"] == 0.4
+
+
+def test_a_folder_holding_another_calibration_is_refused_and_left_alone(tmp_path):
+    import json
+
+    from sim.calibration.calibrate import IDENTITY_FILE, check_identity
+
+    identity = {"scenario": "baseline", "scenario_hash": "abc", "targets": [], "priors": [],
+                "trajectories": 8, "seed": 0}
+    assert check_identity(tmp_path, identity) is False  # nothing there yet
+    (tmp_path / IDENTITY_FILE).write_text(json.dumps(identity), encoding="utf-8")
+    assert check_identity(tmp_path, identity) is True
+    other = dict(identity, scenario_hash="def")
+    assert check_identity(tmp_path, other) is False  # no fit yet: screen again
+    (tmp_path / "abc.db").write_bytes(b"fit")
+    with pytest.raises(CalibrationError, match="holds a calibration with another "
+                                               "scenario_hash"):
+        check_identity(tmp_path, other)
+    assert (tmp_path / "abc.db").read_bytes() == b"fit"
