@@ -1,0 +1,54 @@
+"""Write a calibration's fitted values into a scenario file as its defaults.
+
+Run: .venv/bin/python scripts/apply_fitted.py [calibration/fitted.toml] [scenarios/baseline.toml]
+
+`sahel-sim calibrate` writes `fitted.toml`: each fitted parameter's weighted posterior median
+as a dotted key (`parameters.combat.engage_probability = 0.31`). This script puts them in the
+scenario between two marker lines, as `[parameters.<group>]` tables, replacing the block a
+previous run wrote; everything else in the file is left as it is.
+`tests/calibration/test_fitted_baseline.py` checks that the baseline's values match the file.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN = "# >>> fitted by `sahel-sim calibrate` (calibration/fitted.toml, fit.json); do not edit"
+END = "# <<< end of fitted values"
+
+
+def fitted_block(fitted: dict) -> str:
+    """The marker-delimited TOML block of the fitted parameters."""
+    lines = [BEGIN]
+    for group, values in sorted(fitted.get("parameters", {}).items()):
+        lines.append(f"[parameters.{group}]")
+        lines += [f"{name} = {value!r}" for name, value in sorted(values.items())]
+    others = sorted(k for k in fitted if k != "parameters")
+    if others:
+        raise SystemExit(f"apply_fitted: only parameters.* can be written, not {others[0]}.*")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write FITTED (default calibration/fitted.toml) into SCENARIO (default the baseline)."""
+    fitted_path = Path(argv[0]) if argv else ROOT / "calibration" / "fitted.toml"
+    scenario_path = Path(argv[1]) if len(argv) > 1 else ROOT / "scenarios" / "baseline.toml"
+    block = fitted_block(tomllib.loads(fitted_path.read_text(encoding="utf-8")))
+    text = scenario_path.read_text(encoding="utf-8")
+    if BEGIN in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END + "\n", 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    tomllib.loads(text)  # still valid TOML
+    scenario_path.write_text(text, encoding="utf-8")
+    print(f"wrote the fitted values of {fitted_path} into {scenario_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,20 @@
+"""The baseline uses the calibration's fitted values (calibration/fitted.toml) as defaults."""
+
+import tomllib
+
+import pytest
+
+from sim.calibration.targets import CALIBRATION_DIR
+
+FITTED = CALIBRATION_DIR / "fitted.toml"
+
+
+@pytest.mark.skipif(not FITTED.exists(), reason="no calibration has been run")
+def test_the_baseline_sets_every_fitted_value(baseline):
+    fitted = tomllib.loads(FITTED.read_text(encoding="utf-8"))
+    groups = fitted["parameters"]
+    assert groups  # the file holds values
+    for group, values in groups.items():
+        for name, value in values.items():
+            assert getattr(getattr(baseline.parameters, group), name) == pytest.approx(value), \
+                f"parameters.{group}.{name}: run scripts/apply_fitted.py"
