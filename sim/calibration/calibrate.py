@@ -257,8 +257,9 @@ def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: st
 
     weights = posterior["weight"].to_numpy(float)
     lines = [f"# Weighted posterior medians of the parameters fitted for '{scenario}' by",
-             "# `sahel-sim calibrate` (see fit.json). Copy them into the scenario to make them",
-             "# its defaults; tests/calibration checks that the baseline's values match.", ""]
+             "# `sahel-sim calibrate` (see fit.json). scripts/apply_fitted.py writes them into",
+             "# the scenario as its defaults; a test checks that the baseline's values match.",
+             ""]
     for p in priors:
         median = float(weighted_quantile(posterior[p.name].to_numpy(float), weights, [0.5])[0])
         lines.append(f"{p.name} = {median:.6g}")
