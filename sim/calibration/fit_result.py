@@ -196,10 +196,14 @@ def effective_sample_size(weights: Any) -> float:
 
 
 def weighted_quantile(values: Any, weights: Any, quantiles: Any) -> np.ndarray:
-    """Quantiles of weighted draws (linear between the midpoints of the sorted weights)."""
-    order = np.argsort(values)
-    x = np.asarray(values, dtype=float)[order]
-    w = np.asarray(weights, dtype=float)[order]
+    """Quantiles of weighted draws (linear between the midpoints of the sorted weights).
+
+    Draws of weight 0 play no part.
+    """
+    x, w = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    x, w = x[w > 0], w[w > 0]
+    order = np.argsort(x)
+    x, w = x[order], w[order]
     cdf = (np.cumsum(w) - w / 2) / w.sum()
     return np.interp(quantiles, cdf, x)
 

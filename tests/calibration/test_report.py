@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calibration.fit_result import weighted_quantile
 from sim.calibration.report import REPORT_COLUMNS, evaluate, write_report
-from sim.calibration.report_plots import schema_bounds, weighted_quantile
+from sim.calibration.report_plots import schema_bounds
 from sim.calibration.targets import Comparison, Target
 
 WINDOW = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31)}
@@ -128,5 +129,7 @@ def test_schema_bounds_and_weighted_quantile():
     assert "not.a.parameter" not in bounds
     values = np.array([3.0, 1.0, 2.0, 10.0])
     weights = np.array([0.25, 0.25, 0.25, 0.25])
-    assert weighted_quantile(values, weights, 0.5) == 2.0
-    assert weighted_quantile(values, np.array([0, 0, 0, 1.0]), 0.05) == 10.0
+    # Midpoints of equal weights sit at 1/8, 3/8, 5/8, 7/8: the median is halfway from 2 to 3.
+    assert weighted_quantile(values, weights, [0.5])[0] == 2.5
+    assert weighted_quantile(values, weights, [0.05, 0.125, 0.95]).tolist() == [1.0, 1.0, 10.0]
+    assert weighted_quantile(values, np.array([0, 0, 0, 1.0]), [0.05])[0] == 10.0
