@@ -165,6 +165,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     except Exception as exc:  # one line, not a traceback; earlier results stay intact
         shutil.rmtree(partial, ignore_errors=True)
+        if interrupted(exc):  # Ctrl-C inside a numba kernel comes out as a SystemError
+            raise KeyboardInterrupt from exc
         print(f"error: run of {path} (seed {seed}) failed: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         return EXIT_FAILED
@@ -197,6 +199,22 @@ def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path
 # Files a run writes (besides what its summary.json lists): a folder holding only these and a
 # summary.json written by sahel-sim is one this command may replace.
 _OUR_FILES = re.compile(r"^(summary\.json|[a-z_]+\.parquet|[a-z_]+\.png)$")
+def interrupted(exc: BaseException) -> bool:
+    """True if an exception was raised by an interrupt (KeyboardInterrupt in its chain).
+
+    A signal that arrives while a numba kernel runs is raised when the kernel returns, and
+    Python reports it as `SystemError: ... returned a result with an exception set`, with
+    the KeyboardInterrupt as its context.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 _PARTIAL = re.compile(r"^\..+\.(partial|old)-(\d+)$")
 
 
