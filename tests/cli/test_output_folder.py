@@ -107,7 +107,10 @@ def test_sigint_and_sigterm_remove_the_partial_folder(tmp_path, sig):
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "run", "forecast_2025", "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a shell running the tests in the background (`... &`, nohup)
+        # hands its children SIGINT ignored, and Python then installs no Ctrl-C handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".out.partial-*")):
         assert process.poll() is None and time.monotonic() < deadline
