@@ -232,8 +232,11 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_finished(scen: dict[str, Path],
     out = tmp_path / "ensemble"
     argv = [sys.executable, "-c", CLI, "ensemble", str(scen["short"]), "--runs", "30",
             "--workers", "2", "--out", str(out), "--no-plots"]
+    # As from a terminal: a shell running the tests in the background hands its children
+    # SIGINT ignored, and Python then installs no Ctrl-C handler.
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while len(list((out / "runs").glob("*.parquet"))) < 2:
