@@ -133,6 +133,15 @@ class Ledger:
         return self._today
 
     # Whole-run views, for the outputs.
+    def wounded_today(self) -> np.ndarray:
+        """(F,) fighters of each faction wounded today."""
+        rows = slice(self._day_start[1], self.casualties.size)
+        victim = self.casualties["victim"][rows]
+        fighters = victim >= N_GROUPS
+        return np.bincount(victim[fighters] - N_GROUPS,
+                           weights=self.casualties["wounded"][rows][fighters],
+                           minlength=self.n_factions)
+
     def casualty_cells(self) -> np.ndarray:
         """Cell of every casualty row."""
         return self.events["cell"][self.casualties["event"]]

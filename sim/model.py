@@ -34,6 +34,7 @@ from sim.mechanics import (
     influence,
     juntas,
     movement,
+    recovery,
     recruitment,
     replacement,
     scenario_events,
@@ -170,6 +171,7 @@ class SahelModel(Model):
         control.act(world, ledger, p.control, rng("control", day))
         juntas.act(world, ledger, p.junta, rng("junta", day))
         replacement.act(world, ledger, p.junta, rng("replacement", day))
+        recovery.act(world, ledger, p.combat, rng("recovery", day))
         today = ledger.today(world)
         world.deaths[:] += today.deaths_per_cell
         self.recorder.record(world, day, bool(self._month_end[day]), today.capital_attacked)

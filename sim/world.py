@@ -120,6 +120,7 @@ class World:
     civilians_killed: np.ndarray = field(init=False)  # (3,) cumulative
     recruited: np.ndarray = field(init=False)  # (3, F) cumulative recruits by group
     displaced_by_origin: np.ndarray = field(init=False)  # (3,) cumulative
+    convalescent: np.ndarray = field(init=False)  # (F,) wounded fighters who will rejoin
 
     def __post_init__(self) -> None:
         f = len(self.faction_ids)
@@ -189,6 +190,7 @@ class World:
         self.civilians_killed = np.zeros(N_COUNTRIES)
         self.recruited = np.zeros((N_COUNTRIES, f))
         self.displaced_by_origin = np.zeros(N_COUNTRIES)
+        self.convalescent = np.zeros(f)
 
     # Flat views of the cell layers (the model's state; Mesa's grid shares these arrays).
     @property

@@ -207,6 +207,8 @@ def _statistic(a: _Arrays, target: Target) -> float:
         return float(a.killed[by].sum() / total)
     if c.statistic == "territory_share":
         return _territory_share(a, c.country, a.offset(c.date), c.category)
+    if c.statistic == "fighters":
+        return _fighters(a, c.country, a.offset(c.date), c.faction)
     return _event_count(a, c.country, a.offset(c.start), a.offset(c.end), c.event)
 
 
@@ -226,6 +228,18 @@ def _territory_share(a: _Arrays, country: str, day: int, category: str) -> float
         shares.append(share)
         weights.append(a.frames.cells_per_country[iso])
     return float(np.average(shares, weights=weights))
+
+
+def _fighters(a: _Arrays, country: str, day: int, faction: str | None) -> float:
+    """A faction's personnel on a day, in one country or the three."""
+    column = f"personnel_{faction}"
+    if column not in a.ts:
+        raise ValueError(f"no faction {faction!r} in the run: a fighters target needs one of "
+                         + ", ".join(sorted(a.frames.faction_kinds)))
+    rows = [a.row(day, iso) for iso in (list(COUNTRIES) if country == "all" else [country])]
+    if any(row is None for row in rows):
+        return math.nan
+    return float(sum(a.series(column)[row] for row in rows))
 
 
 def _event_count(a: _Arrays, country: str, first: int, last: int, event: str) -> float:

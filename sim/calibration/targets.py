@@ -44,6 +44,7 @@ STATISTICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "civilian_death_share": (("country", "start", "end", "perpetrators"), ()),
     "territory_share": (("country", "date", "category"), ()),
     "event_count": (("country", "start", "end", "event"), ()),
+    "fighters": (("country", "date", "faction"), ()),
 }
 TARGET_KEYS = ("name", "value", "low", "high", "unit", "period", "place", "definition",
                "source", "source_date", "confidence", "note", "compare")
@@ -71,6 +72,7 @@ class Comparison:
     mechanism: str | None = None
     category: str | None = None
     event: str | None = None
+    faction: str | None = None
 
     def window(self) -> tuple[dt.date, dt.date]:
         """The first and last day the statistic reads."""
@@ -90,7 +92,7 @@ class Comparison:
                              ("perpetrators", self.perpetrators), ("involving", self.involving)):
             if kinds:
                 parts.append(f"{label} {'+'.join(kinds)}")
-        parts += [x for x in (self.mechanism, self.category, self.event) if x]
+        parts += [x for x in (self.mechanism, self.category, self.event, self.faction) if x]
         return " ".join(parts)
 
 
@@ -291,6 +293,12 @@ def _comparison(table: Any) -> Comparison:
                 raise _Problem(f"compare.{key}", f"{table[key]!r} is not allowed"
                                f"{did_you_mean(table[key], choices)}", ", ".join(choices))
             fields[key] = table[key]
+    if "faction" in table:
+        faction = table["faction"]
+        if not isinstance(faction, str) or not _NAME.match(faction):
+            raise _Problem("compare.faction", f"{faction!r} is not a faction id",
+                           "a faction id of the scenario, such as \"jnim\"")
+        fields["faction"] = faction
     return Comparison(**fields)
 
 

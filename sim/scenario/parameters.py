@@ -51,6 +51,12 @@ class CombatParams(Strict):
         "Civilians killed per fighter killed when an armed group attacks in a populated cell "
         "(raids on villages and towns, trench diggers, militia families)",
         "assumption; Barsalogho 24 Aug 2024: mostly civilians digging trenches (FACTS A)")
+    wounded_return_share: float = param(
+        0.5, 0.0, 1.0, "share",
+        "Share of an armed group's wounded fighters who recover and rejoin it",
+        "assumption (no published figure for Sahelian armed groups; the whole range is open)")
+    wounded_return_days: float = param(
+        60.0, 1.0, 365.0, "days", "Mean time for a wounded armed-group fighter to rejoin")
 
 
 class ComplexAttackParams(Strict):

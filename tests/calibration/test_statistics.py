@@ -67,7 +67,8 @@ def frames() -> RunFrames:
                 "territory_csp": csp, "territory_contested": contested,
                 "territory_ungoverned": ungoverned,
                 "coup_attempts": (iso == "BFA") * ((day >= 4) + (day >= 8)),
-                "coups": 0, "capital_attacks": int(iso == "MLI" and day >= 6)})
+                "coups": 0, "capital_attacks": int(iso == "MLI" and day >= 6),
+                "personnel_jnim": {"BFA": 1000, "MLI": 2000, "NER": 500}[iso] + 10 * day})
     return RunFrames(start=D(2024, 1, 1), end=D(2024, 1, 10), timeseries=pd.DataFrame(series),
                      casualties=pd.DataFrame(rows), faction_kinds=KINDS,
                      cells_per_country={"MLI": 300, "BFA": 100, "NER": 200})
@@ -118,6 +119,10 @@ CASES = [
             end=D(2024, 1, 4)), 1),
     (target("event_count", country="all", event="capital_attacks", start=D(2024, 1, 2),
             end=D(2024, 1, 6)), 1),
+    # fighters
+    (target("fighters", country="all", date=D(2024, 1, 3), faction="jnim"), 3500 + 3 * 30),
+    (target("fighters", country="MLI", date=D(2024, 1, 10), faction="jnim"), 2100),
+    (target("fighters", country="NER", date=D(2024, 2, 1), faction="jnim"), math.nan),
     # windows outside the run
     (target("deaths", country="BFA", start=D(2023, 12, 31), end=D(2024, 1, 10)), math.nan),
     (target("event_count", country="BFA", event="coups", start=D(2024, 1, 1),
@@ -231,3 +236,9 @@ def test_simulate_statistics_refuses_bad_input_before_running(short_scenario):
                             overrides_per_run=[{"parameters.violence.base_rat": 0.1}])
     with pytest.raises(ValueError, match=r"overrides_per_run has 1 entries for 2 seeds"):
         simulate_statistics(short_scenario, short_targets(), [1, 2], overrides_per_run=[{}])
+
+
+def test_a_fighters_target_of_a_faction_the_run_lacks_names_the_factions(frames):
+    case = target("fighters", country="all", date=D(2024, 1, 3), faction="jnnim")
+    with pytest.raises(ValueError, match=r"no faction 'jnnim' in the run: .*jnim"):
+        target_statistics(frames, [case])

@@ -74,7 +74,7 @@ def test_the_bundled_targets_load_and_are_sourced():
     assert all(t.source and t.definition and t.confidence in "HML" for t in targets)
     statistics = {t.compare.statistic for t in targets}
     assert statistics == {"deaths", "deaths_ratio", "max_event_deaths", "civilian_death_share",
-                          "territory_share", "event_count"}
+                          "territory_share", "event_count", "fighters"}
     baseline = targets_within(targets, dt.date(2023, 1, 1), dt.date(2024, 12, 31))
     assert [t.name for t in targets if t not in baseline] == ["moura_massacre_deaths"]
     assert len(baseline) >= 20
@@ -146,7 +146,7 @@ def test_a_bad_target_is_one_line_with_file_line_field_and_fix(tmp_path, old, ne
     ('statistic = "max_event_deaths"', 'statistic = "max_deaths"',
      "FILE:15: targets[0] (first): compare.statistic: 'max_deaths' is not a statistic (did "
      "you mean 'max_event_deaths'?); allowed: deaths, deaths_ratio, max_event_deaths, "
-     "civilian_death_share, territory_share, event_count"),
+     "civilian_death_share, territory_share, event_count, fighters"),
     ('country = "BFA"', 'country = "Burkina"',
      "FILE:16: targets[0] (first): compare.country: 'Burkina' is not a country; allowed: MLI, "
      "BFA, NER, all"),
