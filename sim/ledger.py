@@ -142,6 +142,17 @@ class Ledger:
                            weights=self.casualties["wounded"][rows][fighters],
                            minlength=self.n_factions)
 
+    def fighters_killed_today(self, region: np.ndarray, n_regions: int) -> np.ndarray:
+        """(F, regions) fighters of each faction killed today by another faction, by region."""
+        rows = slice(self._day_start[1], self.casualties.size)
+        victim, perpetrator = self.casualties["victim"][rows], self.casualties["perpetrator"][rows]
+        cell = self.events["cell"][self.casualties["event"][rows]]
+        chosen = (victim >= N_GROUPS) & (perpetrator != victim - N_GROUPS) & (region[cell] >= 0)
+        flat = (victim[chosen].astype(np.int64) - N_GROUPS) * n_regions + region[cell[chosen]]
+        killed = np.bincount(flat, weights=self.casualties["killed"][rows][chosen],
+                             minlength=self.n_factions * n_regions)
+        return killed.reshape(self.n_factions, n_regions)
+
     def casualty_cells(self) -> np.ndarray:
         """Cell of every casualty row."""
         return self.events["cell"][self.casualties["event"]]

@@ -121,6 +121,7 @@ class World:
     recruited: np.ndarray = field(init=False)  # (3, F) cumulative recruits by group
     displaced_by_origin: np.ndarray = field(init=False)  # (3,) cumulative
     convalescent: np.ndarray = field(init=False)  # (F,) wounded fighters who will rejoin
+    losses_to_avenge: np.ndarray = field(init=False)  # (F, regions) decaying own dead
 
     def __post_init__(self) -> None:
         f = len(self.faction_ids)
@@ -191,6 +192,7 @@ class World:
         self.recruited = np.zeros((N_COUNTRIES, f))
         self.displaced_by_origin = np.zeros(N_COUNTRIES)
         self.convalescent = np.zeros(f)
+        self.losses_to_avenge = np.zeros((f, n_regions))
 
     # Flat views of the cell layers (the model's state; Mesa's grid shares these arrays).
     @property

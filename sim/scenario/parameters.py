@@ -143,6 +143,14 @@ class ViolenceParams(Strict):
         "Perpetrator's influence below which violence is indiscriminate")
     max_resident_share: float = param(
         0.2, 0.0, 1.0, "share", "Largest share of a cell's residents killed in one event")
+    reprisal_multiplier: float = param(
+        0.0, 0.0, 10.0, "x per 100 own dead",
+        "A faction's rate of violence in a region rises by this factor per 100 of its fighters "
+        "killed there by others, a memory that fades with reprisal_half_life (reprisals)",
+        "assumption; Soro and Nondin, 25 Feb 2024: 223 civilians killed by the army in an "
+        "apparent reprisal for an attack near Ouahigouya (HRW, 25 Apr 2024)")
+    reprisal_half_life: float = param(
+        30.0, 1.0, 365.0, "days", "Half-life of the losses a faction avenges")
 
 
 class CivilianParams(Strict):
