@@ -14,7 +14,6 @@ temporary name and renamed, so an earlier file is never left half-written.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from sim.files import atomic_write_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -113,14 +114,7 @@ class FitResult:
         texts = {POSTERIOR_FILE: self.posterior.to_csv(index=False, float_format="%.17g"),
                  GENERATIONS_FILE: self.generations.to_csv(index=False),
                  FIT_FILE: json.dumps(self.record(), indent=1, default=str) + "\n"}
-        paths = []
-        for name, text in texts.items():
-            final = folder / name
-            temp = final.with_name(f".{name}.tmp{os.getpid()}")
-            temp.write_text(text, encoding="utf-8")
-            os.replace(temp, final)
-            paths.append(final)
-        return paths
+        return [atomic_write_text(folder / name, text) for name, text in texts.items()]
 
 
 def read_posterior(history: Any, priors: Sequence[Prior]) -> pd.DataFrame:
