@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.files import atomic_write_text
+from sim.progress import ProgressBar
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -151,7 +151,7 @@ def generation_line(row: Mapping[str, Any]) -> str:
             f"{row['total_simulations']} simulations so far")
 
 
-class SimulationBar:
+class SimulationBar(ProgressBar):
     """A tqdm bar over the simulation budget, moved by `fit`'s progress rows (per generation).
 
     Args:
@@ -161,26 +161,15 @@ class SimulationBar:
     """
 
     def __init__(self, budget: int, desc: str = "calibrate", disable: bool = False) -> None:
-        self.budget, self.desc, self.disable = budget, desc, disable
-        self.bar: Any = None
+        super().__init__(desc, unit="sim", total=budget, disable=disable)
+        self.budget = budget
 
     def __call__(self, row: Mapping[str, Any]) -> None:
         """Show a finished generation: simulations so far, epsilon, acceptance, ESS."""
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=self.budget, unit="sim", desc=self.desc, file=sys.stderr,
-                            disable=self.disable, dynamic_ncols=True)
-        self.bar.set_postfix_str(
-            f"gen {row['generation']} eps {row['epsilon']:.3g} "
-            f"acc {row['acceptance_rate']:.0%} ESS {row['effective_sample_size']:.0f}",
-            refresh=False)
-        self.bar.update(min(row["total_simulations"], self.budget) - self.bar.n)
-
-    def close(self) -> None:
-        """Close the bar (leave it on screen)."""
-        if self.bar is not None:
-            self.bar.close()
+        self.update(min(row["total_simulations"], self.budget),
+                    postfix=f"gen {row['generation']} eps {row['epsilon']:.3g} "
+                            f"acc {row['acceptance_rate']:.0%} "
+                            f"ESS {row['effective_sample_size']:.0f}")
 
 
 def effective_sample_size(weights: Any) -> float:

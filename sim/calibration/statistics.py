@@ -387,15 +387,8 @@ def _progress_reporter(progress: bool | ProgressCallback, total: int
         return call
     if not progress:
         return lambda done: None
-    import sys
+    from sim.progress import ProgressBar
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True)
-
-    def update(done: int | None) -> None:
-        if done is None:
-            bar.close()
-        else:
-            bar.update(done - bar.n)
-    return update
+    bar = ProgressBar("runs", total=total)
+    bar.update(0)
+    return lambda done: bar.close() if done is None else bar.update(done)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 from sim.acled import AcledError, parse_months
 from sim.cli.common import EXIT_OK, UsageError
 from sim.experiments.reporting import text_table
+from sim.progress import ProgressBar
 
 SCORE_NOTES = ("skill: 1 - CRPS / CRPS of the reference (above 0: better than it). MIS 90%: "
                "mean interval score of the central 90% interval (width plus 20 x any miss). "
@@ -78,35 +77,16 @@ def register_acled_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_targets_from_acled)
 
 
-class _Bar:
-    """A tqdm bar over the runs read, created on the first call."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit="run", desc="reading runs", file=sys.stderr,
-                            dynamic_ncols=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def cmd_score(args: argparse.Namespace) -> int:
     """`sahel-sim score ENSEMBLE_DIR ACLED.csv`."""
     from sim.acled import score_ensemble
 
-    bar = _Bar()
+    bar = ProgressBar("reading runs", leave=False)
     try:
         months = parse_months(args.months) if args.months else None
         result = score_ensemble(args.ensemble_dir, args.acled, level=args.level, months=months,
                                 actors=args.actors, scenario=args.scenario, out=args.out,
-                                plots=not args.no_plots, progress=bar)
+                                plots=not args.no_plots, progress=bar.update)
     except AcledError as exc:
         raise UsageError(str(exc)) from None
     finally:

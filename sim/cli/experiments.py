@@ -18,7 +18,6 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sim.cli.common import (
     EXIT_FAILED,
@@ -52,40 +51,26 @@ from sim.experiments.reporting import (
     posterior_note,
     text_table,
 )
+from sim.progress import ProgressBar
 from sim.scenario import resolve_scenario_path
 
 DEFAULT_OUT = Path("out")
 
 
-class _ProgressBar:
-    """A tqdm bar fed by `progress(done, failed, total)`; created on the first call."""
+class _RunsBar(ProgressBar):
+    """A progress bar fed by an experiment's `progress(done, failed, total)`."""
 
     def __init__(self, desc: str) -> None:
-        self.desc = desc
-        self.bar: Any = None
+        super().__init__(desc, smoothing=0.05, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} "
+                         "runs{postfix} [{elapsed}<{remaining}]")
         self.done = self.failed = self.total = 0
 
     def __call__(self, done: int, failed: int, total: int) -> None:
-        from tqdm import tqdm
-
         self.done, self.failed, self.total = done, failed, total
-        if self.bar is None:
-            self.bar = tqdm(total=total, initial=done, unit="run", desc=self.desc,
-                            file=sys.stderr, dynamic_ncols=True, smoothing=0.05,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} runs{postfix} "
-                                       "[{elapsed}<{remaining}]")
-            self.bar.set_postfix_str(f"{failed} failed", refresh=False)
-            self.bar.refresh()
-            return
-        self.bar.set_postfix_str(f"{failed} failed", refresh=False)
-        self.bar.update(done - self.bar.n)
-        if done >= total:
-            self.bar.close()
-
-    def close(self) -> None:
-        """Close the bar (leave it on screen)."""
-        if self.bar is not None:
-            self.bar.close()
+        first = self.bar is None
+        self.update(done, total, postfix=f"{failed} failed")
+        if not first and done >= total:
+            self.close()
 
 
 def _common_options(p: argparse.ArgumentParser) -> None:
@@ -210,7 +195,7 @@ def _workers(args: argparse.Namespace) -> int:
 def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., ExperimentResult]
          ) -> ExperimentResult | int:
     """Call an experiment with a progress bar; turn its errors and interrupts into codes."""
-    bar = _ProgressBar(kind)
+    bar = _RunsBar(kind)
     try:
         result = call(progress=bar)
     except ExperimentError as exc:

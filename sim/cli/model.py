@@ -19,6 +19,7 @@ from sim.cli.common import (
     posterior_path,
 )
 from sim.geography import COUNTRIES
+from sim.progress import ProgressBar
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -311,16 +312,15 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
     `posterior` (recorded in summary.json when not empty) says which posterior draw set the
     scenario's parameters.
     """
-    from tqdm import tqdm
-
     from sim import __version__
     from sim.model import SahelModel
     from sim.outputs import outcome_table
 
     model = SahelModel(scenario, rng=seed)
-    with tqdm(total=scenario.days, unit="day", desc=scenario.name, disable=args.quiet,
-              leave=False) as bar:
-        model.run(progress=lambda done, total: bar.update(done - bar.n))
+    with ProgressBar(scenario.name, unit="day", total=scenario.days, leave=False,
+                     disable=args.quiet) as bar:
+        bar.update(0)
+        model.run(progress=lambda done, total: bar.update(done))
     ts = model.timeseries()
     events = model.events()
     headline = {iso: {name: round(float(v), 4) for name, v in row.items()}
