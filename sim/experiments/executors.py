@@ -21,7 +21,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -291,15 +291,40 @@ def _die_with_parent(parent: int) -> None:
 
 def _execute_pool(tasks: list[RunTask], workers: int, cancel: threading.Event | None
                   ) -> Iterator[RunOutcome]:
-    """A `spawn` process pool; workers that die are replaced and their runs retried."""
+    """The runs in `run_in_pool`; a run whose worker died `MAX_ATTEMPTS` times has failed."""
+    def died(task: RunTask) -> RunOutcome:
+        return RunOutcome(task.run_id, error="a worker process died while running it "
+                          f"({MAX_ATTEMPTS} attempts)", traceback="")
+
+    with contextlib.closing(run_in_pool(execute_run, [(task,) for task in tasks], workers,
+                                        died, cancel)) as outcomes:
+        for _, outcome in outcomes:
+            yield outcome
+
+
+def run_in_pool[Result](function: Callable[..., Result], arguments: Sequence[tuple[Any, ...]],
+                        workers: int, died: Callable[..., Result],
+                        cancel: threading.Event | None = None
+                        ) -> Iterator[tuple[int, Result]]:
+    """Call `function(*args)` for each argument tuple in a local `spawn` process pool.
+
+    Yields (position in `arguments`, result) as calls finish. Workers ignore Ctrl-C and die
+    with this process (`_worker_init`). When a worker process dies, the pool is replaced and
+    the calls it had not finished are retried; a call whose worker died `MAX_ATTEMPTS` times
+    yields `died(*args)` instead. `function` must be picklable (module level). Close the
+    generator (`contextlib.closing`) so that an interrupt stops the workers at once.
+
+    Raises:
+        ExperimentCancelled: when `cancel` is set.
+    """
     context = multiprocessing.get_context("spawn")
-    attempts: Counter[str] = Counter()
-    queue = list(tasks)
+    attempts: Counter[int] = Counter()
+    queue = list(range(len(arguments)))
     while queue:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context,
                                    initializer=_worker_init, initargs=(os.getpid(),))
-        futures: dict[Future[RunOutcome], RunTask] = {
-            pool.submit(execute_run, task): task for task in queue}
+        futures: dict[Future[Result], int] = {
+            pool.submit(function, *arguments[i]): i for i in queue}
         queue = []
         clean = False
         try:
@@ -309,12 +334,14 @@ def _execute_pool(tasks: list[RunTask], workers: int, cancel: threading.Event | 
                     raise ExperimentCancelled
                 broken = False
                 for future in done:
-                    task = futures.pop(future)
+                    i = futures.pop(future)
                     try:
-                        yield future.result()
+                        result = future.result()
                     except BrokenProcessPool:
                         broken = True
-                        queue.append(task)
+                        queue.append(i)
+                        continue
+                    yield i, result
                 if broken:
                     queue.extend(futures.values())
                     futures.clear()
@@ -322,13 +349,12 @@ def _execute_pool(tasks: list[RunTask], workers: int, cancel: threading.Event | 
         finally:
             _shutdown_pool(pool, clean)
         retry = []
-        for task in queue:
-            attempts[task.run_id] += 1
-            if attempts[task.run_id] >= MAX_ATTEMPTS:
-                yield RunOutcome(task.run_id, error="a worker process died while running it "
-                                 f"({MAX_ATTEMPTS} attempts)", traceback="")
+        for i in sorted(queue):
+            attempts[i] += 1
+            if attempts[i] >= MAX_ATTEMPTS:
+                yield i, died(*arguments[i])
             else:
-                retry.append(task)
+                retry.append(i)
         queue = retry
 
 
