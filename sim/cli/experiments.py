@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.cli.common import (
+    DEFAULT_POSTERIOR_FLAG,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -181,8 +182,11 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
 def _command(name: str, args: argparse.Namespace, positional: list[str],
              extra: list[str]) -> str:
     words = ["sahel-sim", name, *positional, *extra]
-    if getattr(args, "posterior", None) is not None:
-        words.append(f"--posterior={args.posterior}")
+    posterior = getattr(args, "posterior", None)
+    if posterior is DEFAULT_POSTERIOR_FLAG:
+        words.append("--posterior")
+    elif posterior is not None:
+        words.append(f"--posterior={posterior}")
     if args.seed is not None:
         words += ["--seed", str(args.seed)]
     return " ".join(shlex.quote(w) for w in words)

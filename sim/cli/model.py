@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from sim.calibration.posterior import DEFAULT_POSTERIOR
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -401,7 +402,7 @@ def register_model_commands(sub: argparse._SubParsersAction) -> None:
     add_posterior_option(p, help_text=(
         "take the run's parameters from a calibrated posterior: draw 0 of it, picked by weight "
         "with the run's seed (the command prints which; summary.json records it; the default "
-        "output folder ends in -posterior). FILE defaults to calibration/posterior.csv in the "
-        "working folder, else in the project's folder; a CSV with one column per parameter "
+        f"output folder ends in -posterior). FILE defaults to {DEFAULT_POSTERIOR.as_posix()} in "
+        "the working folder, else in the project's folder; a CSV with one column per parameter "
         "name of `sahel-sim parameters` and a 'weight' column"))
     p.set_defaults(func=cmd_run)
