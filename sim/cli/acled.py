@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 from sim.acled import AcledError, parse_months
-from sim.cli.common import EXIT_OK, UsageError
+from sim.cli.common import EXIT_OK, UsageError, add_no_plots_option, add_out_option
 from sim.experiments.reporting import text_table
 from sim.progress import ProgressBar
 
@@ -24,6 +24,11 @@ SCORE_NOTES = ("skill: 1 - CRPS / CRPS of the reference (above 0: better than it
                "cover: share of observations inside the central 50% and 90% intervals "
                "(nominal 0.50 and 0.90). ignorance: bits, on VIEWS' fatality bins with one "
                "pseudo-count per bin. Lower is better except coverage.")
+
+
+def _add_actors_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--actors", type=Path, metavar="FILE", default=None,
+                   help="actor mapping file (default: the bundled sim/data/acled_actors.toml)")
 
 
 def register_acled_commands(sub: argparse._SubParsersAction) -> None:
@@ -47,13 +52,11 @@ def register_acled_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--months", metavar="FIRST:LAST", default=None,
                    help="months to score, e.g. 2025-01:2025-12 (default: every whole month "
                         "both cover)")
-    p.add_argument("--actors", type=Path, metavar="FILE", default=None,
-                   help="actor mapping file (default: the bundled sim/data/acled_actors.toml)")
+    _add_actors_option(p)
     p.add_argument("--scenario", metavar="LABEL", default=None,
                    help="in a `compare` folder, the scenario to score (default: the baseline)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="folder of the results (default: ENSEMBLE_DIR/score-<export's name>)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_out_option(p, "folder of the results (default: ENSEMBLE_DIR/score-<export's name>)")
+    add_no_plots_option(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser(
@@ -67,10 +70,9 @@ def register_acled_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("acled", type=Path, metavar="ACLED.csv", help="your export (CSV)")
     p.add_argument("--period", required=True, metavar="FIRST:LAST",
                    help="days to count, e.g. 2023-01-01:2024-12-31 (both included)")
-    p.add_argument("--out", type=Path, default=None, metavar="FILE",
-                   help="targets file to write (default: targets_<export's name>.toml)")
-    p.add_argument("--actors", type=Path, metavar="FILE", default=None,
-                   help="actor mapping file (default: the bundled sim/data/acled_actors.toml)")
+    add_out_option(p, "targets file to write (default: targets_<export's name>.toml)",
+                   metavar="FILE")
+    _add_actors_option(p)
     p.add_argument("--band", type=float, default=0.15, metavar="B",
                    help="relative half-width of each target's range (default 0.15)")
     p.add_argument("--force", action="store_true", help="replace existing files")

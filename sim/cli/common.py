@@ -57,3 +57,33 @@ def posterior_path(value: str | _DefaultPosterior | None) -> Path | None:
 
         return default_posterior_path()
     return Path(value)
+
+
+# Options several commands share (same names, types and metavars; each command its own help).
+
+def add_workers_option(parser: argparse.ArgumentParser,
+                       help_text: str = "local worker processes (default: all cores)") -> None:
+    """Add `--workers W` (default None: all cores)."""
+    parser.add_argument("--workers", type=int, default=None, metavar="W", help=help_text)
+
+
+def add_scheduler_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add `--scheduler tcp://HOST:PORT` (a Dask scheduler)."""
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help=help_text)
+
+
+def add_seed_option(parser: argparse.ArgumentParser, help_text: str,
+                    default: int | None = None) -> None:
+    """Add `--seed S`."""
+    parser.add_argument("--seed", type=int, default=default, metavar="S", help=help_text)
+
+
+def add_out_option(parser: argparse.ArgumentParser, help_text: str,
+                   default: Path | None = None, metavar: str = "DIR") -> None:
+    """Add `--out DIR` (a path)."""
+    parser.add_argument("--out", type=Path, default=default, metavar=metavar, help=help_text)
+
+
+def add_no_plots_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--no-plots`."""
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

@@ -25,7 +25,12 @@ from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
+    add_no_plots_option,
+    add_out_option,
     add_posterior_option,
+    add_scheduler_option,
+    add_seed_option,
+    add_workers_option,
     posterior_path,
 )
 from sim.experiments import (
@@ -75,16 +80,12 @@ class _RunsBar(ProgressBar):
 
 
 def _common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, default=None, metavar="W",
-                   help="local worker processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="run on a Dask cluster instead of local workers")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="root seed of the runs' seeds (default: the scenario's seed)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="results folder (default: out/<command>-<scenarios>); re-running the "
-                        "same command there resumes it")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_workers_option(p, "local worker processes (default: all cores; 1 runs in this process)")
+    add_scheduler_option(p, "run on a Dask cluster instead of local workers")
+    add_seed_option(p, "root seed of the runs' seeds (default: the scenario's seed)")
+    add_out_option(p, "results folder (default: out/<command>-<scenarios>); re-running the "
+                      "same command there resumes it")
+    add_no_plots_option(p)
 
 
 def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
@@ -172,10 +173,9 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
                    help="share of cases peeled per step (default 0.05)")
     p.add_argument("--mass-min", type=float, default=0.05, metavar="M",
                    help="smallest share of cases a box may keep (default 0.05)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="folder of the tables and plots (default: "
-                        "SWEEP_DIR/discovery-<outcome>-<condition>)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_out_option(p, "folder of the tables and plots (default: "
+                      "SWEEP_DIR/discovery-<outcome>-<condition>)")
+    add_no_plots_option(p)
     p.set_defaults(func=cmd_discover)
 
 

@@ -16,6 +16,7 @@ from sim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_no_plots_option,
     add_posterior_option,
     posterior_path,
 )
@@ -397,7 +398,7 @@ def register_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", help="scenario file (or bundled name)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     p.add_argument("--out", default=None, help="output folder (default runs/NAME-seedN)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_no_plots_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_posterior_option(p, help_text=(
         "take the run's parameters from a calibrated posterior: draw 0 of it, picked by weight "
