@@ -57,6 +57,7 @@ class FitResult:
         discarded_simulations: this session's simulations kept in no generation (the trial
             draws, and a generation stopped by the acceptance rate or the budget).
         metadata: what `fit.json` records besides the totals.
+        stop_detail: why the rule held, in words (e.g. the next generation's predicted cost).
     """
 
     posterior: pd.DataFrame
@@ -64,6 +65,7 @@ class FitResult:
     stop_reason: str
     discarded_simulations: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    stop_detail: str = ""
 
     @property
     def total_simulations(self) -> int:
@@ -99,7 +101,7 @@ class FitResult:
     def record(self) -> dict[str, Any]:
         """The contents of `fit.json`."""
         return {**self.metadata, "stop_reason": self.stop_reason,
-                "stopped_because": self.stop_description,
+                "stopped_because": self.stop_description, "stop_detail": self.stop_detail,
                 "totals": {"simulations": self.total_simulations,
                            "generations": self.total_generations,
                            "wall_seconds": round(self.total_wall_seconds, 3),

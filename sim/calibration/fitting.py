@@ -146,7 +146,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             abc, resumed_from = _open_run(pyabc, out / DB_NAME, simulate, priors, distance,
                                           settings["population"], settings["epsilon_quantile"],
                                           settings["transition_scaling"], sampler)
-            stop, lost = _run_generations(abc, settings, seed, progress)
+            stop, detail, lost = _run_generations(abc, settings, seed, progress)
         finally:
             if client is not None and isinstance(scheduler, str):
                 client.close()
@@ -168,7 +168,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             _iso(session_start), "finished": _iso(datetime.now()),
             **run_provenance(pyabc.__version__)}
         result = FitResult(read_posterior(history, priors), read_generations(history), stop,
-                           discarded, metadata)
+                           discarded, metadata, stop_detail=detail)
         result.write(out)
         return result
     finally:
@@ -338,14 +338,15 @@ def _existing_run(pyabc: Any, db_path: Path, db: str, identity: dict[str, Any]
 
 
 def _run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
-                     progress: Callable[[dict[str, Any]], None] | None) -> tuple[str, int]:
-    """Run generations until a stopping rule holds; the rule and the simulations discarded."""
+                     progress: Callable[[dict[str, Any]], None] | None
+                     ) -> tuple[str, str, int]:
+    """Run generations until a stopping rule holds; the rule, why, and the simulations lost."""
     history, population = abc.history, settings["population"]
     min_rate, budget = settings["min_acceptance_rate"], settings["max_total_simulations"]
     t = history.n_populations
     stop = _stop_reason(history, settings)
     if stop:
-        return stop, 0
+        return *stop, 0
     abc.initialize_components_before_run(
         minimum_epsilon=settings["min_epsilon"],
         max_nr_populations=settings["max_generations"] - t, min_acceptance_rate=min_rate,
@@ -363,25 +364,32 @@ def _run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
             outcome = abc.run_generation(t=t)
             if not outcome["successful"]:
                 lost = int(abc.sampler.nr_evaluations_)
-                return ("max_total_simulations" if remaining < by_rate
-                        else "min_acceptance_rate"), lost
+                if remaining < by_rate:
+                    return ("max_total_simulations", f"generation {t} did not finish within the "
+                            f"{remaining:,} simulations left; its {lost:,} were discarded", lost)
+                return ("min_acceptance_rate", f"generation {t} accepted too few in {lost:,} "
+                        f"simulations (below {min_rate:.1%}); they were discarded", lost)
             if progress is not None:
                 progress({**read_generations(history, t).to_dict("records")[0],
                           "total_simulations": int(history.total_nr_simulations)})
             stop = _stop_reason(history, settings)
             if stop:
-                return stop, 0
+                return *stop, 0
             t += 1
     finally:
         history.done(end_time=datetime.now())
         abc.sampler.stop()
 
 
-def _stop_reason(history: Any, settings: Mapping[str, Any]) -> str | None:
-    """The stopping rule that holds after the database's last generation, or None.
+def _stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The stopping rule that holds after the database's last generation and why, or None.
 
-    The budget stops the fit before a generation it does not expect to finish: one needing
-    more than the remaining simulations at the last generation's acceptance rate.
+    The budget stops the fit before a generation it does not expect to finish: one whose
+    predicted cost, the population over its expected acceptance rate, is more than the
+    simulations left. The expected rate is the last generation's, but at most the epsilon
+    quantile: a generation's epsilon is that quantile of the last one's distances, so even
+    its unperturbed particles would pass at about that rate (generation 0, drawn with an
+    infinite epsilon, accepts nearly all and says nothing about generation 1).
     """
     pops = history.get_all_populations()
     pops = pops[pops.t >= 0]
@@ -390,14 +398,19 @@ def _stop_reason(history: Any, settings: Mapping[str, Any]) -> str | None:
     last = pops.iloc[-1]
     rate = last.particles / last.samples
     remaining = settings["max_total_simulations"] - int(pops.samples.sum())
+    expected = min(rate, settings["epsilon_quantile"])
+    predicted = settings["population"] / expected
     if len(pops) >= settings["max_generations"]:
-        return "max_generations"
+        return "max_generations", f"{len(pops)} generations"
     if last.epsilon <= settings["min_epsilon"]:
-        return "min_epsilon"
+        return "min_epsilon", f"generation {last.t} has epsilon {last.epsilon:.3g}"
     if rate < settings["min_acceptance_rate"]:
-        return "min_acceptance_rate"
-    if remaining < settings["population"] / rate:
-        return "max_total_simulations"
+        return "min_acceptance_rate", f"generation {last.t} accepted {rate:.1%}"
+    if remaining < predicted:
+        return "max_total_simulations", (
+            f"generation {last.t + 1} was not started: at an acceptance rate of {expected:.1%} "
+            f"(the last generation's, at most the epsilon quantile) it would need about "
+            f"{math.ceil(predicted):,} simulations, more than the {remaining:,} left")
     return None
 
 

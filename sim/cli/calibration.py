@@ -82,7 +82,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                        f"{r.acceptance_rate:.1%}", f"{r.effective_sample_size:.0f}"]
                       for r in fit.generations.itertuples()]))
     print(f"\n{fit.total_simulations} simulations in {fit.total_generations} generations, "
-          f"{fit.total_wall_seconds / 60:.1f} min; stopped: {fit.stop_description}")
+          f"{fit.total_wall_seconds / 60:.1f} min; stopped: {fit.stop_description}"
+          + (f" ({fit.stop_detail})" if fit.stop_detail else ""))
     print(text_table(["parameter", "5%", "median", "95%"],
                      [[r.parameter, f"{r.low:.4g}", f"{r.median:.4g}", f"{r.high:.4g}"]
                       for r in fit.intervals().itertuples()], left=1))
