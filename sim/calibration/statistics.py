@@ -349,8 +349,8 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
 
 def _run_pool(payloads: list[dict[str, Any]], seeds: Sequence[int], targets: Sequence[Target],
               workers: int, results: dict, report: Callable[[int | None], None]) -> None:
-    """Run in the experiments' process pool (`run_in_pool`); a dead worker's runs are retried."""
-    from sim.experiments.executors import run_in_pool
+    """Run in the shared process pool (`run_in_pool`); a dead worker's runs are retried."""
+    from sim.experiments.process_pool import run_in_pool
 
     arguments = [(payloads[i], int(seeds[i]), list(targets)) for i in range(len(payloads))]
     with contextlib.closing(run_in_pool(_attempt, arguments, workers, _worker_died)) as runs:

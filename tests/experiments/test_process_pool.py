@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sim.experiments.executors import MAX_ATTEMPTS, run_in_pool
+from sim.experiments.process_pool import MAX_ATTEMPTS, run_in_pool
 
 
 def _double_dying_once(marker: str, value: int) -> int:
