@@ -30,6 +30,7 @@ from sim.acled.ensembles import EnsembleRuns, cell_draws, country_draws, open_en
 from sim.acled.errors import AcledError
 from sim.acled.reading import EventFile, read_events
 from sim.acled.scoring import SCORES, score_units, scoringrules, summarise
+from sim.files import atomic_write
 
 LEVELS = ("country", "cell")
 HISTORY_MONTHS = 12
@@ -216,11 +217,9 @@ def _write(result: ScoreResult, observed: dict[str, np.ndarray],
     tables = {"scores.csv": result.summary,
               **{f"{level}_month_scores.csv": frame for level, frame in result.units.items()}}
     for name, frame in tables.items():
-        path = out / name
-        temp = path.with_name(f".{name}.tmp")
-        frame.to_csv(temp, index=False, float_format="%.6g")
-        temp.replace(path)
-        result.files.append(path)
+        result.files.append(atomic_write(
+            out / name, lambda temp, frame=frame: frame.to_csv(temp, index=False,
+                                                               float_format="%.6g")))
     if not plots:
         return
     from sim.acled.plots import country_months_figure, crps_map_figure, save_figure

@@ -28,6 +28,7 @@ from sim.acled.actors import CIVILIANS
 from sim.acled.errors import AcledError
 from sim.acled.reading import ACLED, EventFile
 from sim.acled.scoring import VIEWS_BINS, bin_index
+from sim.files import atomic_path
 from sim.geography import COUNTRIES
 
 DEFAULT_BAND = 0.15
@@ -253,12 +254,9 @@ def write_targets(path: Path, text: str, sizes: pd.DataFrame, force: bool) -> li
             raise AcledError(f"--out: {p} exists; use --force to replace it")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.tmp")
-        temp.write_text(text, encoding="utf-8")
-        table = paths[1].with_name(f".{paths[1].name}.tmp")
-        sizes.to_csv(table, index=False, float_format="%.6g")
-        temp.replace(path)
-        table.replace(paths[1])
+        with atomic_path(path) as temp, atomic_path(paths[1]) as table:
+            temp.write_text(text, encoding="utf-8")
+            sizes.to_csv(table, index=False, float_format="%.6g")
     except OSError as exc:
         raise AcledError(f"--out: cannot write {path}: {exc.strerror or exc}") from None
     return paths

@@ -19,6 +19,7 @@ from typing import Any
 
 from sim.calibration.errors import CalibrationError
 from sim.calibration.targets import CALIBRATION_DIR, Target
+from sim.files import atomic_write, atomic_write_text
 from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
 
@@ -196,7 +197,7 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
                                    fit_settings.get("seed", 0), screen_workers, log=log)
         files += [_write_csv(out / SCREEN_FILE, decision),
                   _write_csv(out / SCREEN_INDICES_FILE, indices)]
-        (out / IDENTITY_FILE).write_text(json.dumps(identity, indent=1), encoding="utf-8")
+        atomic_write_text(out / IDENTITY_FILE, json.dumps(identity, indent=1))
     else:
         log(f"screen: using {out / SCREEN_FILE} (--rescreen to run it again)")
     kept = fit_priors(priors, decision)
@@ -263,12 +264,8 @@ def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: st
     for p in priors:
         median = float(weighted_quantile(posterior[p.name].to_numpy(float), weights, [0.5])[0])
         lines.append(f"{p.name} = {median:.6g}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def _write_csv(path: Path, frame: Any) -> Path:
-    partial = path.with_name(path.name + ".partial")
-    frame.to_csv(partial, index=False)
-    partial.replace(path)
-    return path
+    return atomic_write(path, lambda temp: frame.to_csv(temp, index=False))

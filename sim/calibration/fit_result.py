@@ -14,10 +14,8 @@ temporary name and renamed, so an earlier file is never left half-written.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
@@ -26,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from sim.files import atomic_write_text
+from sim.progress import ProgressBar
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,6 +57,7 @@ class FitResult:
         discarded_simulations: this session's simulations kept in no generation (the trial
             draws, and a generation stopped by the acceptance rate or the budget).
         metadata: what `fit.json` records besides the totals.
+        stop_detail: why the rule held, in words (e.g. the next generation's predicted cost).
     """
 
     posterior: pd.DataFrame
@@ -63,6 +65,7 @@ class FitResult:
     stop_reason: str
     discarded_simulations: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    stop_detail: str = ""
 
     @property
     def total_simulations(self) -> int:
@@ -98,7 +101,7 @@ class FitResult:
     def record(self) -> dict[str, Any]:
         """The contents of `fit.json`."""
         return {**self.metadata, "stop_reason": self.stop_reason,
-                "stopped_because": self.stop_description,
+                "stopped_because": self.stop_description, "stop_detail": self.stop_detail,
                 "totals": {"simulations": self.total_simulations,
                            "generations": self.total_generations,
                            "wall_seconds": round(self.total_wall_seconds, 3),
@@ -113,14 +116,7 @@ class FitResult:
         texts = {POSTERIOR_FILE: self.posterior.to_csv(index=False, float_format="%.17g"),
                  GENERATIONS_FILE: self.generations.to_csv(index=False),
                  FIT_FILE: json.dumps(self.record(), indent=1, default=str) + "\n"}
-        paths = []
-        for name, text in texts.items():
-            final = folder / name
-            temp = final.with_name(f".{name}.tmp{os.getpid()}")
-            temp.write_text(text, encoding="utf-8")
-            os.replace(temp, final)
-            paths.append(final)
-        return paths
+        return [atomic_write_text(folder / name, text) for name, text in texts.items()]
 
 
 def read_posterior(history: Any, priors: Sequence[Prior]) -> pd.DataFrame:
@@ -157,7 +153,7 @@ def generation_line(row: Mapping[str, Any]) -> str:
             f"{row['total_simulations']} simulations so far")
 
 
-class SimulationBar:
+class SimulationBar(ProgressBar):
     """A tqdm bar over the simulation budget, moved by `fit`'s progress rows (per generation).
 
     Args:
@@ -167,26 +163,15 @@ class SimulationBar:
     """
 
     def __init__(self, budget: int, desc: str = "calibrate", disable: bool = False) -> None:
-        self.budget, self.desc, self.disable = budget, desc, disable
-        self.bar: Any = None
+        super().__init__(desc, unit="sim", total=budget, disable=disable)
+        self.budget = budget
 
     def __call__(self, row: Mapping[str, Any]) -> None:
         """Show a finished generation: simulations so far, epsilon, acceptance, ESS."""
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=self.budget, unit="sim", desc=self.desc, file=sys.stderr,
-                            disable=self.disable, dynamic_ncols=True)
-        self.bar.set_postfix_str(
-            f"gen {row['generation']} eps {row['epsilon']:.3g} "
-            f"acc {row['acceptance_rate']:.0%} ESS {row['effective_sample_size']:.0f}",
-            refresh=False)
-        self.bar.update(min(row["total_simulations"], self.budget) - self.bar.n)
-
-    def close(self) -> None:
-        """Close the bar (leave it on screen)."""
-        if self.bar is not None:
-            self.bar.close()
+        self.update(min(row["total_simulations"], self.budget),
+                    postfix=f"gen {row['generation']} eps {row['epsilon']:.3g} "
+                            f"acc {row['acceptance_rate']:.0%} "
+                            f"ESS {row['effective_sample_size']:.0f}")
 
 
 def effective_sample_size(weights: Any) -> float:

@@ -26,7 +26,6 @@ import ast
 import json
 import logging
 import math
-import random
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +49,7 @@ from sim.calibration.fit_result import (
     read_posterior,
     run_provenance,
 )
+from sim.calibration.generations import run_generations
 from sim.experiments.errors import ExperimentError
 
 __all__ = ["FitError", "FitResult", "Prior", "RangeDistance", "Summary", "fit",
@@ -146,7 +146,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             abc, resumed_from = _open_run(pyabc, out / DB_NAME, simulate, priors, distance,
                                           settings["population"], settings["epsilon_quantile"],
                                           settings["transition_scaling"], sampler)
-            stop, lost = _run_generations(abc, settings, seed, progress)
+            stop, detail, lost = run_generations(abc, settings, seed, progress)
         finally:
             if client is not None and isinstance(scheduler, str):
                 client.close()
@@ -168,7 +168,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             _iso(session_start), "finished": _iso(datetime.now()),
             **run_provenance(pyabc.__version__)}
         result = FitResult(read_posterior(history, priors), read_generations(history), stop,
-                           discarded, metadata)
+                           discarded, metadata, stop_detail=detail)
         result.write(out)
         return result
     finally:
@@ -335,70 +335,6 @@ def _existing_run(pyabc: Any, db_path: Path, db: str, identity: dict[str, Any]
             raise FitError(f"{db_path}: holds a fit with other {kind} ({changed} differs); "
                            "use another output folder")
     return history.id, history.n_populations
-
-
-def _run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
-                     progress: Callable[[dict[str, Any]], None] | None) -> tuple[str, int]:
-    """Run generations until a stopping rule holds; the rule and the simulations discarded."""
-    history, population = abc.history, settings["population"]
-    min_rate, budget = settings["min_acceptance_rate"], settings["max_total_simulations"]
-    t = history.n_populations
-    stop = _stop_reason(history, settings)
-    if stop:
-        return stop, 0
-    abc.initialize_components_before_run(
-        minimum_epsilon=settings["min_epsilon"],
-        max_nr_populations=settings["max_generations"] - t, min_acceptance_rate=min_rate,
-        max_total_nr_simulations=budget, max_walltime=None, min_eps_diff=0.0)
-    try:
-        while True:
-            remaining = budget - (history.total_nr_simulations or 0)
-            by_rate = population / min_rate if min_rate > 0 else math.inf
-            # pyabc stops a generation after population / min_acceptance_rate simulations:
-            # set that so the budget also caps the generation that would pass it.
-            abc.min_acceptance_rate = population / min(by_rate, remaining)
-            state = int(np.random.SeedSequence([seed, t]).generate_state(1)[0])
-            np.random.seed(state)
-            random.seed(state)
-            outcome = abc.run_generation(t=t)
-            if not outcome["successful"]:
-                lost = int(abc.sampler.nr_evaluations_)
-                return ("max_total_simulations" if remaining < by_rate
-                        else "min_acceptance_rate"), lost
-            if progress is not None:
-                progress({**read_generations(history, t).to_dict("records")[0],
-                          "total_simulations": int(history.total_nr_simulations)})
-            stop = _stop_reason(history, settings)
-            if stop:
-                return stop, 0
-            t += 1
-    finally:
-        history.done(end_time=datetime.now())
-        abc.sampler.stop()
-
-
-def _stop_reason(history: Any, settings: Mapping[str, Any]) -> str | None:
-    """The stopping rule that holds after the database's last generation, or None.
-
-    The budget stops the fit before a generation it does not expect to finish: one needing
-    more than the remaining simulations at the last generation's acceptance rate.
-    """
-    pops = history.get_all_populations()
-    pops = pops[pops.t >= 0]
-    if pops.empty:
-        return None
-    last = pops.iloc[-1]
-    rate = last.particles / last.samples
-    remaining = settings["max_total_simulations"] - int(pops.samples.sum())
-    if len(pops) >= settings["max_generations"]:
-        return "max_generations"
-    if last.epsilon <= settings["min_epsilon"]:
-        return "min_epsilon"
-    if rate < settings["min_acceptance_rate"]:
-        return "min_acceptance_rate"
-    if remaining < settings["population"] / rate:
-        return "max_total_simulations"
-    return None
 
 
 def _iso(moment: datetime | None) -> str | None:

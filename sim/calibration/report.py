@@ -12,8 +12,7 @@ hit nor overlap and is left out of the counts. `write_report` writes `report.md`
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.targets import Target
+from sim.files import atomic_write, atomic_write_text
 
 REPORT_COLUMNS = ("target", "low", "high", "sim_q05", "sim_q50", "sim_q95", "hit", "overlap")
 QUANTILES = (0.05, 0.5, 0.95)
@@ -108,35 +108,23 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     csv = table[list(REPORT_COLUMNS)].copy()
     for column in ("hit", "overlap"):
         csv[column] = csv[column].map({True: "true", False: "false", None: ""})
-    files.append(_write(out / "report.csv", lambda path: csv.to_csv(path, index=False)))
-    files.append(_write(out / "targets.png",
-                        lambda path: report_plots.targets_figure(targets, table, title)
-                        .savefig(path, format="png")))
+    files.append(atomic_write(out / "report.csv", lambda path: csv.to_csv(path, index=False)))
+    files.append(atomic_write(out / "targets.png",
+                              lambda path: report_plots.targets_figure(targets, table, title)
+                              .savefig(path, format="png")))
     if posterior is not None:
         priors = prior_bounds is not None
         bounds = dict(prior_bounds) if priors else report_plots.schema_bounds(
             report_plots.parameters_of(posterior))
-        files.append(_write(out / "posterior_marginals.png",
-                            lambda path: report_plots.marginals_figure(posterior, bounds, priors)
-                            .savefig(path, format="png")))
-        files.append(_write(out / "posterior_pairs.png",
-                            lambda path: report_plots.pairs_figure(posterior, bounds, priors)
-                            .savefig(path, format="png")))
+        files.append(atomic_write(out / "posterior_marginals.png",
+                                  lambda path: report_plots.marginals_figure(
+                                      posterior, bounds, priors).savefig(path, format="png")))
+        files.append(atomic_write(out / "posterior_pairs.png",
+                                  lambda path: report_plots.pairs_figure(
+                                      posterior, bounds, priors).savefig(path, format="png")))
     markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files])
-    files.insert(0, _write(out / "report.md",
-                           lambda path: path.write_text(markdown, encoding="utf-8")))
+    files.insert(0, atomic_write_text(out / "report.md", markdown))
     return replace(report, files=files)
-
-
-def _write(path: Path, writer: Callable[[Path], object]) -> Path:
-    """Write through a temporary file in the same folder, then rename it into place."""
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        writer(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
 
 
 def _number(x: float | None) -> str:

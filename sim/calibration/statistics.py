@@ -16,12 +16,10 @@ workers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -365,30 +363,18 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
 
 def _run_pool(payloads: list[dict[str, Any]], seeds: Sequence[int], targets: Sequence[Target],
               workers: int, results: dict, report: Callable[[int | None], None]) -> None:
-    """Run in a `spawn` pool of workers that die with this process (as experiments do)."""
-    import multiprocessing
+    """Run in the shared process pool (`run_in_pool`); a dead worker's runs are retried."""
+    from sim.experiments.process_pool import run_in_pool
 
-    from sim.experiments.executors import _shutdown_pool, _worker_init
+    arguments = [(payloads[i], int(seeds[i]), list(targets)) for i in range(len(payloads))]
+    with contextlib.closing(run_in_pool(_attempt, arguments, workers, _worker_died)) as runs:
+        for i, outcome in runs:
+            results[i] = outcome
+            report(len(results))
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
-        "spawn"), initializer=_worker_init, initargs=(os.getpid(),))
-    clean = False
-    try:
-        futures: dict[Future, int] = {
-            pool.submit(_attempt, payloads[i], int(seeds[i]), list(targets)): i
-            for i in range(len(payloads))}
-        while futures:
-            done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                i = futures.pop(future)
-                try:
-                    results[i] = future.result()
-                except BrokenProcessPool:
-                    results[i] = (None, "a worker process died while running it")
-                report(len(results))
-        clean = True
-    finally:
-        _shutdown_pool(pool, clean)
+
+def _worker_died(*_arguments: object) -> tuple[None, str]:
+    return None, "a worker process died while running it"
 
 
 def _progress_reporter(progress: bool | ProgressCallback, total: int
@@ -401,15 +387,8 @@ def _progress_reporter(progress: bool | ProgressCallback, total: int
         return call
     if not progress:
         return lambda done: None
-    import sys
+    from sim.progress import ProgressBar
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="run", desc="runs", file=sys.stderr, dynamic_ncols=True)
-
-    def update(done: int | None) -> None:
-        if done is None:
-            bar.close()
-        else:
-            bar.update(done - bar.n)
-    return update
+    bar = ProgressBar("runs", total=total)
+    bar.update(0)
+    return lambda done: bar.close() if done is None else bar.update(done)

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 from sim.acled import AcledError, parse_months
-from sim.cli.common import EXIT_OK, UsageError
+from sim.cli.common import EXIT_OK, UsageError, add_no_plots_option, add_out_option
 from sim.experiments.reporting import text_table
+from sim.progress import ProgressBar
 
 SCORE_NOTES = ("skill: 1 - CRPS / CRPS of the reference (above 0: better than it). MIS 90%: "
                "mean interval score of the central 90% interval (width plus 20 x any miss). "
                "cover: share of observations inside the central 50% and 90% intervals "
                "(nominal 0.50 and 0.90). ignorance: bits, on VIEWS' fatality bins with one "
                "pseudo-count per bin. Lower is better except coverage.")
+
+
+def _add_actors_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--actors", type=Path, metavar="FILE", default=None,
+                   help="actor mapping file (default: the bundled sim/data/acled_actors.toml)")
 
 
 def register_acled_commands(sub: argparse._SubParsersAction) -> None:
@@ -48,13 +52,11 @@ def register_acled_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--months", metavar="FIRST:LAST", default=None,
                    help="months to score, e.g. 2025-01:2025-12 (default: every whole month "
                         "both cover)")
-    p.add_argument("--actors", type=Path, metavar="FILE", default=None,
-                   help="actor mapping file (default: the bundled sim/data/acled_actors.toml)")
+    _add_actors_option(p)
     p.add_argument("--scenario", metavar="LABEL", default=None,
                    help="in a `compare` folder, the scenario to score (default: the baseline)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="folder of the results (default: ENSEMBLE_DIR/score-<export's name>)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_out_option(p, "folder of the results (default: ENSEMBLE_DIR/score-<export's name>)")
+    add_no_plots_option(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser(
@@ -68,45 +70,25 @@ def register_acled_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("acled", type=Path, metavar="ACLED.csv", help="your export (CSV)")
     p.add_argument("--period", required=True, metavar="FIRST:LAST",
                    help="days to count, e.g. 2023-01-01:2024-12-31 (both included)")
-    p.add_argument("--out", type=Path, default=None, metavar="FILE",
-                   help="targets file to write (default: targets_<export's name>.toml)")
-    p.add_argument("--actors", type=Path, metavar="FILE", default=None,
-                   help="actor mapping file (default: the bundled sim/data/acled_actors.toml)")
+    add_out_option(p, "targets file to write (default: targets_<export's name>.toml)",
+                   metavar="FILE")
+    _add_actors_option(p)
     p.add_argument("--band", type=float, default=0.15, metavar="B",
                    help="relative half-width of each target's range (default 0.15)")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(func=cmd_targets_from_acled)
 
 
-class _Bar:
-    """A tqdm bar over the runs read, created on the first call."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-
-    def __call__(self, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit="run", desc="reading runs", file=sys.stderr,
-                            dynamic_ncols=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def cmd_score(args: argparse.Namespace) -> int:
     """`sahel-sim score ENSEMBLE_DIR ACLED.csv`."""
     from sim.acled import score_ensemble
 
-    bar = _Bar()
+    bar = ProgressBar("reading runs", leave=False)
     try:
         months = parse_months(args.months) if args.months else None
         result = score_ensemble(args.ensemble_dir, args.acled, level=args.level, months=months,
                                 actors=args.actors, scenario=args.scenario, out=args.out,
-                                plots=not args.no_plots, progress=bar)
+                                plots=not args.no_plots, progress=bar.update)
     except AcledError as exc:
         raise UsageError(str(exc)) from None
     finally:

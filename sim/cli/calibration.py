@@ -10,7 +10,16 @@ from pathlib import Path
 
 from sim.calibration.errors import CalibrationError
 from sim.calibration.targets import DEFAULT_TARGETS, load_targets
-from sim.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError
+from sim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_out_option,
+    add_scheduler_option,
+    add_seed_option,
+    add_workers_option,
+)
 from sim.experiments.errors import ExperimentError
 from sim.experiments.reporting import text_table
 
@@ -73,7 +82,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                        f"{r.acceptance_rate:.1%}", f"{r.effective_sample_size:.0f}"]
                       for r in fit.generations.itertuples()]))
     print(f"\n{fit.total_simulations} simulations in {fit.total_generations} generations, "
-          f"{fit.total_wall_seconds / 60:.1f} min; stopped: {fit.stop_description}")
+          f"{fit.total_wall_seconds / 60:.1f} min; stopped: {fit.stop_description}"
+          + (f" ({fit.stop_detail})" if fit.stop_detail else ""))
     print(text_table(["parameter", "5%", "median", "95%"],
                      [[r.parameter, f"{r.low:.4g}", f"{r.median:.4g}", f"{r.high:.4g}"]
                       for r in fit.intervals().itertuples()], left=1))
@@ -175,6 +185,17 @@ def _num(x: object) -> str:
     return "-" if value != value else f"{value:.3g}"
 
 
+def _add_targets_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
+                   help="targets file (default: %(default)s)")
+
+
+def _add_scenario_and_targets(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                   help="scenario file or bundled name (default: baseline)")
+    _add_targets_option(p)
+
+
 def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     """Add `targets`, `calibrate` and `calibration-report` to the `sahel-sim` parser."""
     p = sub.add_parser(
@@ -183,8 +204,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "calibration/targets.toml) and print each target's sourced range, unit, "
                     "confidence (H, M, L as in FACTS.md) and source. A bad file is one line "
                     "naming the file, line, target and field, with exit code 2.")
-    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
-                   help="targets file (default: %(default)s)")
+    _add_targets_option(p)
     p.add_argument("--full", action="store_true", help="print whole sources (not cut)")
     p.set_defaults(func=cmd_targets)
 
@@ -196,14 +216,11 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "pyabc database and the results (posterior.csv, generations.csv, fit.json, "
                     "fitted.toml, screening.csv) are written into --out; the same command "
                     "again resumes the fit from the database. Needs the 'calibrate' extra.")
-    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                   help="scenario file or bundled name (default: baseline)")
-    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
-                   help="targets file (default: %(default)s)")
+    _add_scenario_and_targets(p)
     p.add_argument("--priors", default=None, metavar="FILE",
                    help="priors file (default: calibration/priors.toml)")
-    p.add_argument("--out", type=Path, default=Path("calibration"), metavar="DIR",
-                   help="results folder (default: %(default)s); resumes a fit found there")
+    add_out_option(p, "results folder (default: %(default)s); resumes a fit found there",
+                   default=Path("calibration"))
     p.add_argument("--population", type=int, default=300, metavar="N",
                    help="particles per generation (default: %(default)s)")
     p.add_argument("--max-generations", type=int, default=12, metavar="G",
@@ -216,12 +233,9 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="Morris trajectories of the screen, >= 2 (default: %(default)s)")
     p.add_argument("--rescreen", action="store_true",
                    help="run the screen again even if --out holds its result")
-    p.add_argument("--workers", type=int, default=None, metavar="W",
-                   help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="fit on a Dask cluster (pyabc's Dask sampler)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed of the screen and of pyabc (default: %(default)s)")
+    add_workers_option(p)
+    add_scheduler_option(p, "fit on a Dask cluster (pyabc's Dask sampler)")
+    add_seed_option(p, "seed of the screen and of pyabc (default: %(default)s)", default=0)
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser(
@@ -230,10 +244,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "posterior by weight, and write report.md, report.csv (target, low, high, "
                     "sim_q05, sim_q50, sim_q95, hit, overlap), targets.png and the posterior's "
                     "marginal and pairwise plots into --out.")
-    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                   help="scenario file or bundled name (default: baseline)")
-    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
-                   help="targets file (default: %(default)s)")
+    _add_scenario_and_targets(p)
     p.add_argument("--posterior", default=None, metavar="FILE",
                    help="posterior draws (default: posterior.csv in --out)")
     p.add_argument("--own-parameters", action="store_true",
@@ -243,10 +254,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                         "calibration/priors.toml)")
     p.add_argument("--runs", type=_positive, default=100, metavar="N",
                    help="runs (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=None, metavar="W",
-                   help="local worker processes (default: all cores)")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="root seed of the runs and draws (default: the scenario's seed)")
-    p.add_argument("--out", type=Path, default=Path("calibration"), metavar="DIR",
-                   help="report folder (default: %(default)s)")
+    add_workers_option(p)
+    add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")
+    add_out_option(p, "report folder (default: %(default)s)", default=Path("calibration"))
     p.set_defaults(func=cmd_calibration_report)

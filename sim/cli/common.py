@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.calibration.posterior import DEFAULT_POSTERIOR
+
 # 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130 interrupted,
 # 141 the output pipe was closed (SIGPIPE), 143 terminated (SIGTERM).
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -15,15 +17,22 @@ class UsageError(Exception):
     """Bad input detected by a command (printed as one line, exit code 2)."""
 
 
+class _DefaultPosterior:
+    """What `--posterior` without FILE gives: not a string, so no FILE can be taken for it."""
+
+    def __repr__(self) -> str:
+        return "--posterior"
+
+
 # `--posterior` given without a FILE: the default posterior (see `posterior_path`).
-DEFAULT_POSTERIOR = "calibration/posterior.csv"
+DEFAULT_POSTERIOR_FLAG = _DefaultPosterior()
 POSTERIOR_HELP = (
     "draw each run's parameters from a calibrated posterior: a CSV with one column per "
     "parameter name of `sahel-sim parameters` and a 'weight' column; draws are picked by "
     "weight with the root seed, run i of every scenario gets the same draw, and a drawn value "
     "replaces the scenario's own, except where a counterfactual sets a parameter to another "
     "value than the baseline (its lever): it keeps its value, and the output says so. "
-    "FILE defaults to calibration/posterior.csv in the working "
+    f"FILE defaults to {DEFAULT_POSTERIOR.as_posix()} in the working "
     "folder, else in the project's folder. Put the flag after the scenarios, or write "
     "--posterior=FILE")
 
@@ -31,11 +40,11 @@ POSTERIOR_HELP = (
 def add_posterior_option(parser: argparse.ArgumentParser, help_text: str = POSTERIOR_HELP
                          ) -> None:
     """Add `--posterior [FILE]` to a command."""
-    parser.add_argument("--posterior", nargs="?", const=DEFAULT_POSTERIOR, default=None,
+    parser.add_argument("--posterior", nargs="?", const=DEFAULT_POSTERIOR_FLAG, default=None,
                         metavar="FILE", help=help_text)
 
 
-def posterior_path(value: str | None) -> Path | None:
+def posterior_path(value: str | _DefaultPosterior | None) -> Path | None:
     """The posterior file `--posterior` names: None without the flag, the default without FILE.
 
     Raises:
@@ -43,8 +52,38 @@ def posterior_path(value: str | None) -> Path | None:
     """
     if value is None:
         return None
-    if value == DEFAULT_POSTERIOR:
+    if value is DEFAULT_POSTERIOR_FLAG:
         from sim.calibration.posterior import default_posterior_path
 
         return default_posterior_path()
     return Path(value)
+
+
+# Options several commands share (same names, types and metavars; each command its own help).
+
+def add_workers_option(parser: argparse.ArgumentParser,
+                       help_text: str = "local worker processes (default: all cores)") -> None:
+    """Add `--workers W` (default None: all cores)."""
+    parser.add_argument("--workers", type=int, default=None, metavar="W", help=help_text)
+
+
+def add_scheduler_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """Add `--scheduler tcp://HOST:PORT` (a Dask scheduler)."""
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", help=help_text)
+
+
+def add_seed_option(parser: argparse.ArgumentParser, help_text: str,
+                    default: int | None = None) -> None:
+    """Add `--seed S`."""
+    parser.add_argument("--seed", type=int, default=default, metavar="S", help=help_text)
+
+
+def add_out_option(parser: argparse.ArgumentParser, help_text: str,
+                   default: Path | None = None, metavar: str = "DIR") -> None:
+    """Add `--out DIR` (a path)."""
+    parser.add_argument("--out", type=Path, default=default, metavar=metavar, help=help_text)
+
+
+def add_no_plots_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--no-plots`."""
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

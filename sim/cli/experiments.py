@@ -18,14 +18,19 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sim.cli.common import (
+    DEFAULT_POSTERIOR_FLAG,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
+    add_no_plots_option,
+    add_out_option,
     add_posterior_option,
+    add_scheduler_option,
+    add_seed_option,
+    add_workers_option,
     posterior_path,
 )
 from sim.experiments import (
@@ -52,53 +57,35 @@ from sim.experiments.reporting import (
     posterior_note,
     text_table,
 )
+from sim.progress import ProgressBar
 from sim.scenario import resolve_scenario_path
 
 DEFAULT_OUT = Path("out")
 
 
-class _ProgressBar:
-    """A tqdm bar fed by `progress(done, failed, total)`; created on the first call."""
+class _RunsBar(ProgressBar):
+    """A progress bar fed by an experiment's `progress(done, failed, total)`."""
 
     def __init__(self, desc: str) -> None:
-        self.desc = desc
-        self.bar: Any = None
+        super().__init__(desc, smoothing=0.05, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} "
+                         "runs{postfix} [{elapsed}<{remaining}]")
         self.done = self.failed = self.total = 0
 
     def __call__(self, done: int, failed: int, total: int) -> None:
-        from tqdm import tqdm
-
         self.done, self.failed, self.total = done, failed, total
-        if self.bar is None:
-            self.bar = tqdm(total=total, initial=done, unit="run", desc=self.desc,
-                            file=sys.stderr, dynamic_ncols=True, smoothing=0.05,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} runs{postfix} "
-                                       "[{elapsed}<{remaining}]")
-            self.bar.set_postfix_str(f"{failed} failed", refresh=False)
-            self.bar.refresh()
-            return
-        self.bar.set_postfix_str(f"{failed} failed", refresh=False)
-        self.bar.update(done - self.bar.n)
-        if done >= total:
-            self.bar.close()
-
-    def close(self) -> None:
-        """Close the bar (leave it on screen)."""
-        if self.bar is not None:
-            self.bar.close()
+        first = self.bar is None
+        self.update(done, total, postfix=f"{failed} failed")
+        if not first and done >= total:
+            self.close()
 
 
 def _common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, default=None, metavar="W",
-                   help="local worker processes (default: all cores; 1 runs in this process)")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                   help="run on a Dask cluster instead of local workers")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="root seed of the runs' seeds (default: the scenario's seed)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="results folder (default: out/<command>-<scenarios>); re-running the "
-                        "same command there resumes it")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_workers_option(p, "local worker processes (default: all cores; 1 runs in this process)")
+    add_scheduler_option(p, "run on a Dask cluster instead of local workers")
+    add_seed_option(p, "root seed of the runs' seeds (default: the scenario's seed)")
+    add_out_option(p, "results folder (default: out/<command>-<scenarios>); re-running the "
+                      "same command there resumes it")
+    add_no_plots_option(p)
 
 
 def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
@@ -186,18 +173,20 @@ def register_experiment_commands(sub: argparse._SubParsersAction) -> None:
                    help="share of cases peeled per step (default 0.05)")
     p.add_argument("--mass-min", type=float, default=0.05, metavar="M",
                    help="smallest share of cases a box may keep (default 0.05)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="folder of the tables and plots (default: "
-                        "SWEEP_DIR/discovery-<outcome>-<condition>)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_out_option(p, "folder of the tables and plots (default: "
+                      "SWEEP_DIR/discovery-<outcome>-<condition>)")
+    add_no_plots_option(p)
     p.set_defaults(func=cmd_discover)
 
 
 def _command(name: str, args: argparse.Namespace, positional: list[str],
              extra: list[str]) -> str:
     words = ["sahel-sim", name, *positional, *extra]
-    if getattr(args, "posterior", None) is not None:
-        words.append(f"--posterior={args.posterior}")
+    posterior = getattr(args, "posterior", None)
+    if posterior is DEFAULT_POSTERIOR_FLAG:
+        words.append("--posterior")
+    elif posterior is not None:
+        words.append(f"--posterior={posterior}")
     if args.seed is not None:
         words += ["--seed", str(args.seed)]
     return " ".join(shlex.quote(w) for w in words)
@@ -210,7 +199,7 @@ def _workers(args: argparse.Namespace) -> int:
 def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., ExperimentResult]
          ) -> ExperimentResult | int:
     """Call an experiment with a progress bar; turn its errors and interrupts into codes."""
-    bar = _ProgressBar(kind)
+    bar = _RunsBar(kind)
     try:
         result = call(progress=bar)
     except ExperimentError as exc:

@@ -10,15 +10,19 @@ import shutil
 import sys
 from pathlib import Path
 
+from sim.calibration.posterior import DEFAULT_POSTERIOR
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_no_plots_option,
     add_posterior_option,
     posterior_path,
 )
+from sim.cli.output_folder import check_output_folder, remove_stale_partials, replace_folder
 from sim.geography import COUNTRIES
+from sim.progress import ProgressBar
 from sim.scenario import (
     Scenario,
     ScenarioError,
@@ -159,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         headline, written = _run_into(scenario, path, seed, partial, args, drawn)
         check_output_folder(out)  # a user may have put files there during the run
-        _replace_folder(partial, out)
+        replace_folder(partial, out)
     except UsageError:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -196,9 +200,6 @@ def _posterior_draw(scenario: Scenario, path: Path, seed: int, posterior: Path
     return with_draw(prepared, draw, checked).scenario, record
 
 
-# Files a run writes (besides what its summary.json lists): a folder holding only these and a
-# summary.json written by sahel-sim is one this command may replace.
-_OUR_FILES = re.compile(r"^(summary\.json|[a-z_]+\.parquet|[a-z_]+\.png)$")
 def interrupted(exc: BaseException) -> bool:
     """True if an exception was raised by an interrupt (KeyboardInterrupt in its chain).
 
@@ -215,95 +216,6 @@ def interrupted(exc: BaseException) -> bool:
     return False
 
 
-_PARTIAL = re.compile(r"^\..+\.(partial|old)-(\d+)$")
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder this command must not replace (one line, exit 2).
-
-    Allowed: a folder that does not exist yet, an empty folder, or a folder written by
-    `sahel-sim run` (its summary.json names the package version and scenario hash) holding
-    nothing but what a run writes. Refused: anything else, the current folder or one above
-    it, a path through a file.
-
-    Raises:
-        UsageError: why the folder cannot be used.
-    """
-    try:
-        resolved = out.resolve()
-        cwd = Path.cwd().resolve()
-    except (OSError, RuntimeError) as exc:
-        raise UsageError(f"--out: {out}: {exc}") from None
-    if not out.name or out.name in (".", "..") or resolved == cwd or resolved in cwd.parents:
-        raise UsageError(f"--out: '{out}' is the current folder or one above it; name a new "
-                         "folder for the results (such as runs/my-run)")
-    for parent in [out, *out.parents]:
-        try:
-            if parent.exists() and not parent.is_dir():
-                what = "exists and is not a folder" if parent == out else "is not a folder"
-                raise UsageError(f"--out: {parent} {what}")
-        except OSError as exc:
-            raise UsageError(f"--out: {parent}: {exc.strerror or exc}") from None
-    if not out.exists():
-        return
-    try:
-        entries = sorted(p.name for p in out.iterdir())
-    except OSError as exc:
-        raise UsageError(f"--out: cannot list {out}: {exc.strerror or exc}") from None
-    if not entries:
-        return
-    summary = _our_summary(out / "summary.json")
-    hint = "choose another --out folder (a run replaces only a folder it wrote)"
-    if summary is None:
-        raise UsageError(f"--out: {out} holds files not written by sahel-sim run "
-                         f"({_names(entries)}); {hint}")
-    listed = set(summary.get("files") or []) | {"summary.json"}
-    foreign = [n for n in entries if n not in listed and not (
-        not summary.get("files") and _OUR_FILES.match(n) and (out / n).is_file())]
-    if foreign:
-        raise UsageError(f"--out: {out} also holds files a run did not write "
-                         f"({_names(foreign)}); {hint}")
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-
-
-def _our_summary(path: Path) -> dict | None:
-    """A run's summary.json (a dict with the package version and scenario hash), or None."""
-    try:
-        if not path.is_file() or path.stat().st_size > 50 << 20:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if isinstance(data, dict) and {"version", "scenario_hash", "seed"} <= set(data):
-        return data
-    return None
-
-
-def remove_stale_partials(folder: Path) -> None:
-    """Remove `.NAME.partial-PID` and `.NAME.old-PID` folders left by runs that died."""
-    try:
-        candidates = [p for p in folder.iterdir() if _PARTIAL.match(p.name)]
-    except OSError:
-        return
-    for path in candidates:
-        pid = int(_PARTIAL.match(path.name).group(2))  # type: ignore[union-attr]
-        if pid != os.getpid() and not _alive(pid) and path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
-
-
 def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: argparse.Namespace,
               posterior: dict[str, object]) -> tuple[dict[str, dict[str, float]], list[str]]:
     """Run the model and write every output into `folder`; return headline and file names.
@@ -311,16 +223,15 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
     `posterior` (recorded in summary.json when not empty) says which posterior draw set the
     scenario's parameters.
     """
-    from tqdm import tqdm
-
     from sim import __version__
     from sim.model import SahelModel
     from sim.outputs import outcome_table
 
     model = SahelModel(scenario, rng=seed)
-    with tqdm(total=scenario.days, unit="day", desc=scenario.name, disable=args.quiet,
-              leave=False) as bar:
-        model.run(progress=lambda done, total: bar.update(done - bar.n))
+    with ProgressBar(scenario.name, unit="day", total=scenario.days, leave=False,
+                     disable=args.quiet) as bar:
+        bar.update(0)
+        model.run(progress=lambda done, total: bar.update(done))
     ts = model.timeseries()
     events = model.events()
     headline = {iso: {name: round(float(v), 4) for name, v in row.items()}
@@ -347,17 +258,6 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                          encoding="utf-8")
     return headline, written
-
-
-def _replace_folder(new: Path, target: Path) -> None:
-    """Put `new` in place of `target` (which may exist), removing the old one."""
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        target.rename(old)
-        new.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(target)
 
 
 def summary_table(headline: dict[str, dict[str, float]]) -> str:
@@ -396,12 +296,12 @@ def register_model_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE", help="scenario file (or bundled name)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     p.add_argument("--out", default=None, help="output folder (default runs/NAME-seedN)")
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_no_plots_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_posterior_option(p, help_text=(
         "take the run's parameters from a calibrated posterior: draw 0 of it, picked by weight "
         "with the run's seed (the command prints which; summary.json records it; the default "
-        "output folder ends in -posterior). FILE defaults to calibration/posterior.csv in the "
-        "working folder, else in the project's folder; a CSV with one column per parameter "
+        f"output folder ends in -posterior). FILE defaults to {DEFAULT_POSTERIOR.as_posix()} in "
+        "the working folder, else in the project's folder; a CSV with one column per parameter "
         "name of `sahel-sim parameters` and a 'weight' column"))
     p.set_defaults(func=cmd_run)

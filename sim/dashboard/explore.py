@@ -29,11 +29,11 @@ from sim.dashboard.cards import ChartsCard, Downloads, EventLogCard, MapCard, Ti
 from sim.dashboard.controls import ParameterPanel, parse_number
 from sim.dashboard.state import (
     ExploreSession,
-    ViewState,
     public_message,
     restore,
     scenario_files,
 )
+from sim.dashboard.url_state import ViewState
 from sim.scenario import ScenarioError
 
 logger = logging.getLogger(__name__)

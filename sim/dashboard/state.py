@@ -5,8 +5,8 @@ every day simulated so far (controller, Kalyvas zone, nominal control, residents
 Russian units), so a date slider can go back and forth without re-running the model. Every read
 and every step happens under its lock, because the Play loop steps the model in a background
 thread while the page may render from another. The scenario files offered come from
-`scenario_files()`; `ViewState` is what the page's URL keeps (scenario, seed, parameters, day,
-zoom) so a reload or a shared link replays the same view.
+`scenario_files()`; `restore` rebuilds a session from what the page's URL keeps
+(`sim.dashboard.url_state.ViewState`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import datetime as dt
 import os
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import pandas as pd
 from sim.dashboard.days import (
     DayFrames,
 )
+from sim.dashboard.url_state import ViewState
 from sim.geography import COUNTRIES
 from sim.model import SahelModel
 from sim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
@@ -87,57 +87,6 @@ def refresh_key(day: int, playing: bool, slot: str, every: int = PLAY_CHART_EVER
     if not playing or every <= 1:
         return ("day", day)
     return ("play", (day - CHART_SLOTS[slot]) // every)
-
-
-# ------------------------------------------------------------------------------------------
-# The URL's state
-# ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ViewState:
-    """What the URL keeps: scenario (file stem), seed, parameter overrides, day, map zoom."""
-
-    scenario: str | None = None
-    seed: int | None = None
-    overrides: tuple[tuple[str, float], ...] = ()
-    day: int = 0
-    zoom: str = "region"
-
-    def query(self) -> str:
-        """The URL query string, e.g. `scenario=baseline&seed=7&day=120&p.x.y=0.5`."""
-        items: list[tuple[str, str]] = []
-        if self.scenario:
-            items.append(("scenario", self.scenario))
-        if self.seed is not None:
-            items.append(("seed", str(self.seed)))
-        items += [(f"p.{name}", f"{value:g}") for name, value in self.overrides]
-        items.append(("day", str(self.day)))
-        if self.zoom != "region":
-            items.append(("zoom", self.zoom))
-        return urllib.parse.urlencode(items, safe=".:")
-
-    @classmethod
-    def parse(cls, search: str | None) -> ViewState:
-        """Read a query string; malformed values are ignored (the defaults apply)."""
-        fields = urllib.parse.parse_qsl((search or "").lstrip("?"))
-        scenario, seed, day, zoom = None, None, 0, "region"
-        overrides: list[tuple[str, float]] = []
-        for key, value in fields:
-            try:
-                if key == "scenario":
-                    scenario = value
-                elif key == "seed":
-                    seed = int(value)
-                elif key == "day":
-                    day = max(0, int(value))
-                elif key == "zoom" and value in ("region", *COUNTRIES):
-                    zoom = value
-                elif key.startswith("p."):
-                    overrides.append((key[2:], float(value)))
-            except ValueError:
-                continue
-        return cls(scenario, seed, tuple(sorted(overrides)), day, zoom)
 
 
 # ------------------------------------------------------------------------------------------

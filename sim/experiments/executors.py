@@ -1,10 +1,11 @@
 """Executors: running an experiment's runs in this process, a local process pool or on Dask.
 
-Runs go to the calling process (one worker), a local process pool (several workers) or a Dask
-cluster (a scheduler address). Every run is a pure function of its scenario and seed
-(`execute_run`) and its result is serialised in the worker (`encode_frame`), so the files are
-byte-identical whichever executor produced them. What is sent to workers (`execute_run`,
-`RunTask`) lives at module level so that it pickles by reference.
+Runs go to the calling process (one worker), a local process pool (several workers,
+`sim.experiments.process_pool`) or a Dask cluster (a scheduler address). Every run is a pure
+function of its scenario and seed (`execute_run`) and its result is serialised in the worker
+(`encode_frame`), so the files are byte-identical whichever executor produced them. What is
+sent to workers (`execute_run`, `RunTask`) lives at module level so that it pickles by
+reference.
 """
 
 from __future__ import annotations
@@ -12,31 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import multiprocessing
 import os
-import signal
-import sys
 import threading
 import time
 import traceback
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from sim.experiments.errors import ExperimentCancelled, ExperimentError
+from sim.experiments.process_pool import MAX_ATTEMPTS, POLL_SECONDS, run_in_pool
 from sim.scenario import Scenario
 
 DASK_CONNECT_TIMEOUT = "10s"
 PROBE_SECONDS = 3.0  # a scheduler's port that does not answer within this is unreachable
 SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
-POLL_SECONDS = 0.2
-MAX_ATTEMPTS = 3  # a run whose worker process dies this many times is recorded as failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,94 +248,17 @@ def _execute_inline(tasks: list[RunTask], cancel: threading.Event | None
             raise ExperimentCancelled from None
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-WATCHDOG_SECONDS = 1.0
-
-
-def _worker_init(parent: int) -> None:
-    """Set up a pool worker: leave Ctrl-C to the parent, and die with the parent.
-
-    Workers ignore SIGINT (the parent stops them cleanly). So that a parent killed with
-    SIGKILL leaves no worker behind, the kernel is asked to send SIGKILL to the worker when
-    its parent dies (`prctl(PR_SET_PDEATHSIG)` on Linux), and a watchdog thread checks the
-    parent's id every second (any platform) and ends the worker when it has changed.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent(parent)
-
-
-def _die_with_parent(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(WATCHDOG_SECONDS)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="sahel-parent-watchdog", daemon=True).start()
-
-
 def _execute_pool(tasks: list[RunTask], workers: int, cancel: threading.Event | None
                   ) -> Iterator[RunOutcome]:
-    """A `spawn` process pool; workers that die are replaced and their runs retried."""
-    context = multiprocessing.get_context("spawn")
-    attempts: Counter[str] = Counter()
-    queue = list(tasks)
-    while queue:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context,
-                                   initializer=_worker_init, initargs=(os.getpid(),))
-        futures: dict[Future[RunOutcome], RunTask] = {
-            pool.submit(execute_run, task): task for task in queue}
-        queue = []
-        clean = False
-        try:
-            while futures:
-                done, _ = wait(futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                if cancel is not None and cancel.is_set():
-                    raise ExperimentCancelled
-                broken = False
-                for future in done:
-                    task = futures.pop(future)
-                    try:
-                        yield future.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        queue.append(task)
-                if broken:
-                    queue.extend(futures.values())
-                    futures.clear()
-            clean = True
-        finally:
-            _shutdown_pool(pool, clean)
-        retry = []
-        for task in queue:
-            attempts[task.run_id] += 1
-            if attempts[task.run_id] >= MAX_ATTEMPTS:
-                yield RunOutcome(task.run_id, error="a worker process died while running it "
-                                 f"({MAX_ATTEMPTS} attempts)", traceback="")
-            else:
-                retry.append(task)
-        queue = retry
+    """The runs in `run_in_pool`; a run whose worker died `MAX_ATTEMPTS` times has failed."""
+    def died(task: RunTask) -> RunOutcome:
+        return RunOutcome(task.run_id, error="a worker process died while running it "
+                          f"({MAX_ATTEMPTS} attempts)", traceback="")
 
-
-def _shutdown_pool(pool: ProcessPoolExecutor, clean: bool) -> None:
-    if clean:
-        pool.shutdown(wait=True)
-        return
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=10)
+    with contextlib.closing(run_in_pool(execute_run, [(task,) for task in tasks], workers,
+                                        died, cancel)) as outcomes:
+        for _, outcome in outcomes:
+            yield outcome
 
 
 def _execute_dask(tasks: list[RunTask], scheduler: Any, cancel: threading.Event | None

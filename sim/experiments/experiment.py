@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments.bands import quantile_bands
 from sim.experiments.designs import (
     Design,
     design_points,
@@ -52,7 +53,6 @@ from sim.experiments.statistics import (
     first_difference,
     outcome_quantiles,
     paired_table,
-    quantile_bands,
     rare_event_table,
 )
 from sim.scenario import Scenario, apply_settings, validate_data

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.experiments.errors import ExperimentError
+from sim.files import STALE_PATTERN, atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     from sim.experiments.prepared import PreparedScenario
@@ -153,7 +154,7 @@ class ResultStore:
                                   "--out folder")
         (self.runs_dir / CELLS_DIR).mkdir(parents=True, exist_ok=True)
         for folder in (self.runs_dir, self.runs_dir / CELLS_DIR):
-            for stale in folder.glob(".*.tmp*"):
+            for stale in folder.glob(STALE_PATTERN):
                 stale.unlink(missing_ok=True)
         self.write_manifest()
 
@@ -212,9 +213,7 @@ class ResultStore:
             return
         for final, content in ((self.cells_path(run_id), cells), (self.path(run_id), data)):
             if content is not None:
-                temp = final.with_name(f".{final.name}.tmp{os.getpid()}")
-                temp.write_bytes(content)
-                os.replace(temp, final)
+                atomic_write_bytes(final, content)
 
     def source(self, run_id: str) -> Any:
         """Something pyarrow can read the run from (a path or a buffer)."""
@@ -254,11 +253,8 @@ class ResultStore:
         if self.out is None:
             return
         self.manifest["updated"] = _now()
-        final = self.out / MANIFEST
-        temp = final.with_name(f".{MANIFEST}.tmp{os.getpid()}")
-        temp.write_text(json.dumps(self.manifest, indent=1, default=str) + "\n",
-                        encoding="utf-8")
-        os.replace(temp, final)
+        atomic_write_text(self.out / MANIFEST,
+                          json.dumps(self.manifest, indent=1, default=str) + "\n")
 
 
 def _now() -> str:

@@ -51,7 +51,7 @@ class EnsembleResult(ExperimentResult):
     """An ensemble: quantile bands of every series, and the spread of the headline outcomes.
 
     `bands` is long by quantile: columns `date`, `country`, `quantile` (0.05, 0.25, 0.5, 0.75,
-    0.95), then one column per series (see `sim.experiments.statistics.band_series`), rows
+    0.95), then one column per series (see `sim.experiments.bands.band_series`), rows
     sorted by date, country and quantile. `summary` has one row per headline outcome and one
     column per quantile.
     """

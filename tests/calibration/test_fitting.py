@@ -216,6 +216,28 @@ def test_the_simulation_budget_is_a_hard_cap(tmp_path):
     assert result.record()["stopped_because"] == "the simulation budget is spent"
 
 
+def test_a_generation_predicted_to_pass_the_budget_is_not_started(tmp_path):
+    # Generation 0 (40 prior draws, all kept) leaves 60 simulations; generation 1 is expected
+    # to accept at most the epsilon quantile (0.5), so to need about 80: the fit stops there.
+    result = quick_fit(tmp_path, max_generations=20, max_total_simulations=100)
+    assert result.stop_reason == "max_total_simulations"
+    assert result.total_generations == 1 and result.total_simulations == 40
+    assert result.discarded_simulations == 1  # the trial draw only: nothing thrown away
+    record = json.loads((tmp_path / FIT_FILE).read_text())
+    assert record["stop_detail"] == (
+        "generation 1 was not started: at an acceptance rate of 50.0% (the last generation's, "
+        "at most the epsilon quantile) it would need about 80 simulations, more than the 60 "
+        "left")
+
+
+def test_a_generation_that_runs_out_of_the_budget_is_discarded_and_said_so(tmp_path):
+    result = quick_fit(tmp_path, max_generations=20, max_total_simulations=150)
+    assert result.stop_reason == "max_total_simulations" and result.total_simulations == 40
+    assert result.discarded_simulations == 1 + 110
+    assert result.stop_detail == ("generation 1 did not finish within the 110 simulations "
+                                  "left; its 110 were discarded")
+
+
 def test_a_low_acceptance_rate_stops_the_fit(tmp_path):
     result = quick_fit(tmp_path, max_generations=20, min_acceptance_rate=0.3)
     assert result.stop_reason == "min_acceptance_rate"

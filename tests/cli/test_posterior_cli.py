@@ -60,7 +60,24 @@ def test_the_default_posterior_is_calibration_posterior_csv(
                  "--out", "ens", "--posterior"]) == 0
     manifest = json.loads((folder / "ens" / "manifest.json").read_text())
     assert manifest["posterior"]["path"] == str(folder / "calibration" / "posterior.csv")
-    assert manifest["command"].endswith("--posterior=calibration/posterior.csv")
+    assert manifest["command"].endswith("--posterior")  # the flag, as given
+
+
+def test_an_explicit_file_is_not_taken_for_the_bare_flag(
+        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    """`--posterior calibration/posterior.csv` reads that file; the bare flag looks further."""
+    project = tmp_path / "project"
+    (project / "calibration").mkdir(parents=True)
+    (project / "calibration" / "posterior.csv").write_text(POSTERIOR, encoding="utf-8")
+    monkeypatch.setattr(posterior_module, "SCENARIO_DIR", project / "scenarios")
+    argv = ["run", "short.toml", "--seed", "5", "--no-plots", "--quiet", "--out", "r"]
+    assert main([*argv, "--posterior", "calibration/posterior.csv"]) == 2
+    assert capsys.readouterr().err.startswith("error: calibration/posterior.csv")
+    assert main([*argv, "--posterior"]) == 0  # the project's posterior
+    summary = json.loads((folder / "r" / "summary.json").read_text())
+    assert summary["posterior"]["sha256"] == read_posterior(
+        project / "calibration" / "posterior.csv").sha256
 
 
 def test_ensemble_and_compare_report_the_posterior(folder: Path,

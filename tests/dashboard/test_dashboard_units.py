@@ -22,13 +22,13 @@ from sim.dashboard.state import (
     CHART_SLOTS,
     SCENARIO_DIR_ENV,
     ExploreSession,
-    ViewState,
     public_message,
     refresh_key,
     restore,
     scenario_files,
 )
 from sim.dashboard.svg import MapLayer, MapSVG, Projection
+from sim.dashboard.url_state import ViewState
 from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -58,7 +58,7 @@ def test_workers_die_within_ten_seconds_of_a_killed_parent(tmp_path: Path) -> No
 
 def test_a_worker_ends_itself_when_its_parent_is_gone() -> None:
     code = ("import os, time\n"
-            "from sim.experiments.executors import _worker_init\n"
+            "from sim.experiments.process_pool import _worker_init\n"
             "_worker_init(os.getppid() + 10**7)\n"
             "time.sleep(30)\n")
     result = subprocess.run([sys.executable, "-c", code], timeout=30, capture_output=True)

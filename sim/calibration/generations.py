@@ -1,0 +1,97 @@
+"""ABC-SMC generations run one at a time, and the stopping rules checked between them.
+
+`run_generations` runs pyabc's generations (each seeded from the fit's seed and its number)
+until `stop_reason` names a rule that holds: the generation cap, epsilon at its minimum, the
+acceptance rate below its minimum, or a simulation budget the next generation is not expected
+to fit in. A generation that pyabc gives up (too few accepted, or the budget spent) is
+discarded, and said so.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from sim.calibration.fit_result import read_generations
+
+
+def run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
+                     progress: Callable[[dict[str, Any]], None] | None
+                     ) -> tuple[str, str, int]:
+    """Run generations until a stopping rule holds; the rule, why, and the simulations lost."""
+    history, population = abc.history, settings["population"]
+    min_rate, budget = settings["min_acceptance_rate"], settings["max_total_simulations"]
+    t = history.n_populations
+    stop = stop_reason(history, settings)
+    if stop:
+        return *stop, 0
+    abc.initialize_components_before_run(
+        minimum_epsilon=settings["min_epsilon"],
+        max_nr_populations=settings["max_generations"] - t, min_acceptance_rate=min_rate,
+        max_total_nr_simulations=budget, max_walltime=None, min_eps_diff=0.0)
+    try:
+        while True:
+            remaining = budget - (history.total_nr_simulations or 0)
+            by_rate = population / min_rate if min_rate > 0 else math.inf
+            # pyabc stops a generation after population / min_acceptance_rate simulations:
+            # set that so the budget also caps the generation that would pass it.
+            abc.min_acceptance_rate = population / min(by_rate, remaining)
+            state = int(np.random.SeedSequence([seed, t]).generate_state(1)[0])
+            np.random.seed(state)
+            random.seed(state)
+            outcome = abc.run_generation(t=t)
+            if not outcome["successful"]:
+                lost = int(abc.sampler.nr_evaluations_)
+                if remaining < by_rate:
+                    return ("max_total_simulations", f"generation {t} did not finish within the "
+                            f"{remaining:,} simulations left; its {lost:,} were discarded", lost)
+                return ("min_acceptance_rate", f"generation {t} accepted too few in {lost:,} "
+                        f"simulations (below {min_rate:.1%}); they were discarded", lost)
+            if progress is not None:
+                progress({**read_generations(history, t).to_dict("records")[0],
+                          "total_simulations": int(history.total_nr_simulations)})
+            stop = stop_reason(history, settings)
+            if stop:
+                return *stop, 0
+            t += 1
+    finally:
+        history.done(end_time=datetime.now())
+        abc.sampler.stop()
+
+
+def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The stopping rule that holds after the database's last generation and why, or None.
+
+    The budget stops the fit before a generation it does not expect to finish: one whose
+    predicted cost, the population over its expected acceptance rate, is more than the
+    simulations left. The expected rate is the last generation's, but at most the epsilon
+    quantile: a generation's epsilon is that quantile of the last one's distances, so even
+    its unperturbed particles would pass at about that rate (generation 0, drawn with an
+    infinite epsilon, accepts nearly all and says nothing about generation 1).
+    """
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0]
+    if pops.empty:
+        return None
+    last = pops.iloc[-1]
+    rate = last.particles / last.samples
+    remaining = settings["max_total_simulations"] - int(pops.samples.sum())
+    expected = min(rate, settings["epsilon_quantile"])
+    predicted = settings["population"] / expected
+    if len(pops) >= settings["max_generations"]:
+        return "max_generations", f"{len(pops)} generations"
+    if last.epsilon <= settings["min_epsilon"]:
+        return "min_epsilon", f"generation {last.t} has epsilon {last.epsilon:.3g}"
+    if rate < settings["min_acceptance_rate"]:
+        return "min_acceptance_rate", f"generation {last.t} accepted {rate:.1%}"
+    if remaining < predicted:
+        return "max_total_simulations", (
+            f"generation {last.t + 1} was not started: at an acceptance rate of {expected:.1%} "
+            f"(the last generation's, at most the epsilon quantile) it would need about "
+            f"{math.ceil(predicted):,} simulations, more than the {remaining:,} left")
+    return None
