@@ -5,7 +5,9 @@ Run: .venv/bin/python scripts/apply_fitted.py [calibration/fitted.toml] [scenari
 `sahel-sim calibrate` writes `fitted.toml`: each fitted parameter's weighted posterior median
 as a dotted key (`parameters.combat.engage_probability = 0.31`). This script puts them in the
 scenario between two marker lines, as `[parameters.<group>]` tables, replacing the block a
-previous run wrote; everything else in the file is left as it is.
+previous run wrote; everything else in the file is left as it is. A value of the previous
+block that the new file does not fit is kept, marked as coming from an earlier fit: the new
+fit ran with it as part of the scenario, so its posterior holds only with it.
 `tests/calibration/test_fitted_baseline.py` checks that the baseline's values match the file.
 """
 
@@ -20,12 +22,18 @@ BEGIN = "# >>> fitted by `sahel-sim calibrate` (calibration/fitted.toml, fit.jso
 END = "# <<< end of fitted values"
 
 
-def fitted_block(fitted: dict) -> str:
-    """The marker-delimited TOML block of the fitted parameters."""
+def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
+    """The marker-delimited TOML block of the fitted parameters (and the earlier block's rest)."""
+    new = fitted.get("parameters", {})
+    kept = {group: {name: value for name, value in values.items()
+                    if name not in new.get(group, {})}
+            for group, values in (earlier or {}).get("parameters", {}).items()}
     lines = [BEGIN]
-    for group, values in sorted(fitted.get("parameters", {}).items()):
+    for group in sorted(set(new) | {g for g, values in kept.items() if values}):
         lines.append(f"[parameters.{group}]")
-        lines += [f"{name} = {value!r}" for name, value in sorted(values.items())]
+        lines += [f"{name} = {value!r}" for name, value in sorted(new.get(group, {}).items())]
+        lines += [f"{name} = {value!r}  # an earlier fit's; the latest fit ran with it"
+                  for name, value in sorted(kept.get(group, {}).items())]
     others = sorted(k for k in fitted if k != "parameters")
     if others:
         raise SystemExit(f"apply_fitted: only parameters.* can be written, not {others[0]}.*")
@@ -37,13 +45,14 @@ def main(argv: list[str]) -> int:
     """Write FITTED (default calibration/fitted.toml) into SCENARIO (default the baseline)."""
     fitted_path = Path(argv[0]) if argv else ROOT / "calibration" / "fitted.toml"
     scenario_path = Path(argv[1]) if len(argv) > 1 else ROOT / "scenarios" / "baseline.toml"
-    block = fitted_block(tomllib.loads(fitted_path.read_text(encoding="utf-8")))
+    fitted = tomllib.loads(fitted_path.read_text(encoding="utf-8"))
     text = scenario_path.read_text(encoding="utf-8")
     if BEGIN in text:
         head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END + "\n", 1)[1]
+        old_block, tail = rest.split(END + "\n", 1)
+        text = head + fitted_block(fitted, tomllib.loads(old_block)) + tail
     else:
-        text = text.rstrip("\n") + "\n\n" + block
+        text = text.rstrip("\n") + "\n\n" + fitted_block(fitted)
     tomllib.loads(text)  # still valid TOML
     scenario_path.write_text(text, encoding="utf-8")
     print(f"wrote the fitted values of {fitted_path} into {scenario_path}")

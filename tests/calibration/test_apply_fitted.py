@@ -1,0 +1,29 @@
+"""scripts/apply_fitted.py: a new fit replaces its values and keeps the earlier block's others."""
+
+import importlib.util
+import tomllib
+
+from ..conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("apply_fitted", ROOT / "scripts" / "apply_fitted.py")
+apply_fitted = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(apply_fitted)
+
+
+def test_a_new_fit_replaces_its_values_and_keeps_the_earlier_fits_others(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n\n# a comment that stays\n', encoding="utf-8")
+    first = tmp_path / "first.toml"
+    first.write_text("[parameters.combat]\nengage_probability = 0.3\nevasion = 0.7\n",
+                     encoding="utf-8")
+    second = tmp_path / "second.toml"
+    second.write_text("[parameters.combat]\nengage_probability = 0.2\n"
+                      "[parameters.junta]\ncoup_rate = 5.0\n", encoding="utf-8")
+    assert apply_fitted.main([str(first), str(scenario)]) == 0
+    assert apply_fitted.main([str(second), str(scenario)]) == 0
+    text = scenario.read_text(encoding="utf-8")
+    assert text.count(apply_fitted.BEGIN) == 1 and "# a comment that stays" in text
+    data = tomllib.loads(text)
+    assert data["parameters"] == {"combat": {"engage_probability": 0.2, "evasion": 0.7},
+                                  "junta": {"coup_rate": 5.0}}
+    assert "evasion = 0.7  # an earlier fit's" in text
