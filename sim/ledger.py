@@ -64,6 +64,15 @@ class _Table:
 
     def append(self, n: int, *values: object) -> slice:
         """Append n rows; `values` are the columns in order (arrays of n, or scalars)."""
+        start = self.size
+        self.reserve(n)
+        for col, value in zip(self.columns, values, strict=True):
+            col[start:start + n] = value
+        self.size = start + n
+        return slice(start, start + n)
+
+    def reserve(self, n: int) -> None:
+        """Make room for n more rows."""
         end = self.size + n
         if end > self.capacity:
             self.capacity = max(end, 2 * self.capacity)
@@ -71,11 +80,6 @@ class _Table:
                 grown = np.zeros(self.capacity, dtype=col.dtype)
                 grown[:self.size] = col[:self.size]
                 self.columns[i] = grown
-        rows = slice(self.size, end)
-        for col, value in zip(self.columns, values, strict=True):
-            col[rows] = value
-        self.size = end
-        return rows
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[self.names.index(name)][:self.size]
@@ -117,6 +121,21 @@ class Ledger:
         n = int(np.broadcast(events, victim, perpetrator, killed, wounded).size)
         if n:
             self.casualties.append(n, events, victim, perpetrator, killed, wounded)
+
+    def log(self, events: np.ndarray, casualties: np.ndarray) -> None:
+        """Log a kernel's events and casualties today in one go.
+
+        Args:
+            events: (K, 4) int64 rows: cell, mechanism code, actor1, actor2.
+            casualties: (R, 5) int64 rows: index of the event among `events`, victim
+                category, perpetrator, killed, wounded.
+        """
+        ev, cas = self.events, self.casualties
+        ev.reserve(len(events))
+        cas.reserve(len(casualties))
+        put_rows(self.day, events, casualties, ev.size, cas.size, *ev.columns, *cas.columns)
+        ev.size += len(events)
+        cas.size += len(casualties)
 
     def today(self, world: World) -> Today:
         """Sums over today's rows so far (cached until the next booking)."""
@@ -166,6 +185,13 @@ class Ledger:
         return np.bincount(self.casualties["event"], weights=self.casualties["killed"],
                            minlength=self.events.size).astype(np.int64)
 
+    def civilians_killed(self, country_bucket: np.ndarray) -> np.ndarray:
+        """(3,) civilians killed in each country so far."""
+        civilians = self.casualties["victim"] < N_GROUPS
+        country = country_bucket[self.casualty_cells()[civilians]]
+        return np.bincount(country, weights=self.casualties["killed"][civilians],
+                           minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
+
     def killed_cube(self, days: int, country_bucket: np.ndarray) -> np.ndarray:
         """Deaths as (day, country or abroad, victim: civilians then factions, perpetrator)."""
         f = self.n_factions
@@ -196,6 +222,27 @@ class Today:
     enemies_killed: np.ndarray  # (3,) armed-group fighters killed by the state side
     state_killed: np.ndarray  # (3,) state-side fighters killed
     capital_attacked: np.ndarray  # (3,) a complex attack hit the junta's capital
+
+
+@numba.njit(cache=True)
+def put_rows(day, events, casualties, first_event, first_casualty, day_col, cell_col, mech_col,
+             actor1_col, actor2_col, event_col, victim_col, perpetrator_col, killed_col,
+             wounded_col) -> None:
+    """Write `Ledger.log`'s rows into the tables' columns (room already made)."""
+    for k in range(events.shape[0]):
+        e = first_event + k
+        day_col[e] = day
+        cell_col[e] = events[k, 0]
+        mech_col[e] = events[k, 1]
+        actor1_col[e] = events[k, 2]
+        actor2_col[e] = events[k, 3]
+    for r in range(casualties.shape[0]):
+        c = first_casualty + r
+        event_col[c] = first_event + casualties[r, 0]
+        victim_col[c] = casualties[r, 1]
+        perpetrator_col[c] = casualties[r, 2]
+        killed_col[c] = casualties[r, 3]
+        wounded_col[c] = casualties[r, 4]
 
 
 @numba.njit(cache=True)

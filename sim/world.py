@@ -117,7 +117,6 @@ class World:
     community_country: np.ndarray = field(init=False)  # (communities,)
     country_of_community: np.ndarray = field(init=False)  # (3, communities) 1 where it lives
     initial_people: np.ndarray = field(init=False)  # (3,)
-    civilians_killed: np.ndarray = field(init=False)  # (3,) cumulative
     recruited: np.ndarray = field(init=False)  # (3, F) cumulative recruits by group
     displaced_by_origin: np.ndarray = field(init=False)  # (3,) cumulative
     convalescent: np.ndarray = field(init=False)  # (F,) wounded fighters who will rejoin
@@ -188,7 +187,6 @@ class World:
         self.country_of_community = (self.community_country[None, :]
                                      == np.arange(N_COUNTRIES)[:, None]).astype(float)
         self.initial_people = self.people_by_country()
-        self.civilians_killed = np.zeros(N_COUNTRIES)
         self.recruited = np.zeros((N_COUNTRIES, f))
         self.displaced_by_origin = np.zeros(N_COUNTRIES)
         self.convalescent = np.zeros(f)

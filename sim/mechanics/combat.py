@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from sim.forces import refresh_presence
 from sim.ledger import MECHANISM_NAMES, N_GROUPS
-from sim.mechanics.victims import book_victims, draw_victims
+from sim.mechanics.victims import draw_victims
 from sim.streams import binomial, multinomial, poisson, uniform
 
 AMBUSH, CLASH = MECHANISM_NAMES.index("ambush"), MECHANISM_NAMES.index("clash")
@@ -51,25 +52,73 @@ def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None
     """Fight today's engagements, take the losses and book them."""
     units = world.forces
     foreign = world.spec.parameters.foreign
-    cells, ambush, actor1, actor2, rows = engage(
-        world.presence, world.assault, world.moved, units.cell, units.present, units.strength,
-        units.faction, world.hostility, world.enemy_mask, world.firepower, world.guerrilla,
-        world.protected, world.supported, world.partner_supported, params.engage_probability,
+    events, casualties = fight(
+        world.presence, world.assault, world.presence_cell, world.moved, units.cell,
+        units.present, units.strength, units.faction, units.attack, world.hostility,
+        world.enemy_mask, world.firepower, world.guerrilla, world.protected, world.supported,
+        world.partner_supported, world.residents, world.bias, params.engage_probability,
         params.evasion, params.aimed_fire_rate, params.area_fire_rate,
         params.ambush_multiplier, params.killed_fraction, params.max_daily_loss,
-        foreign.deterrence, foreign.support_firepower, foreign.support_warning, rng.key,
-        rng.day)
-    if cells.size == 0:
-        return
-    ids = ledger.add_events(np.where(ambush, AMBUSH, CLASH), cells, actor1, actor2)
-    ledger.book(ids[rows[:, 0]], N_GROUPS + rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
-    deaths = np.bincount(rows[:, 0], weights=rows[:, 3], minlength=cells.size)
-    victims = raid_victims(cells, actor1, deaths, world.guerrilla, world.residents, world.bias,
-                           params.raid_civilians_per_death, rng.key, rng.day)
-    hit = victims.sum(axis=1) > 0
-    if hit.any():
-        book_victims(world, ledger, ids[hit], cells[hit], actor1[hit], victims[hit])
-    world.refresh_presence()
+        params.raid_civilians_per_death, foreign.deterrence, foreign.support_firepower,
+        foreign.support_warning, rng.key, rng.day)
+    if len(events):
+        ledger.log(events, casualties)
+
+
+@numba.njit(cache=True)
+def fight(presence, assault, presence_cell, moved, cell, present, strength, faction, attack,
+          hostility, enemies, firepower, guerrilla, protected, supported, partner, residents,
+          bias, engage_probability, evasion, aimed_rate, area_rate, ambush_multiplier,
+          killed_fraction, max_daily_loss, raid_per_death, deterrence, support_firepower,
+          support_warning, key, day):
+    """The day's engagements (`engage`), their raid victims and the recount of presence.
+
+    One call a day instead of some ten numpy calls of glue. Returns the ledger's rows
+    (`sim.ledger.Ledger.log`): events (K, 4) and casualties, the fighters' then the
+    civilians' by engagement and community group.
+    """
+    cells, ambush, actor1, actor2, rows = engage(
+        presence, assault, moved, cell, present, strength, faction, hostility, enemies,
+        firepower, guerrilla, protected, supported, partner, engage_probability, evasion,
+        aimed_rate, area_rate, ambush_multiplier, killed_fraction, max_daily_loss,
+        deterrence, support_firepower, support_warning, key, day)
+    n_k = cells.size
+    events = np.empty((n_k, 4), dtype=np.int64)
+    deaths = np.zeros(n_k)
+    for k in range(n_k):
+        events[k, 0] = cells[k]
+        events[k, 1] = AMBUSH if ambush[k] else CLASH
+        events[k, 2] = actor1[k]
+        events[k, 3] = actor2[k]
+    for r in range(rows.shape[0]):
+        deaths[rows[r, 0]] += rows[r, 3]
+    victims = raid_victims(cells, actor1, deaths, guerrilla, residents, bias, raid_per_death,
+                           key, day)
+    n_civ = 0
+    for k in range(n_k):
+        for j in range(victims.shape[1]):
+            if victims[k, j] > 0:
+                n_civ += 1
+    out = np.zeros((rows.shape[0] + n_civ, 5), dtype=np.int64)
+    for r in range(rows.shape[0]):
+        out[r, 0] = rows[r, 0]
+        out[r, 1] = N_GROUPS + rows[r, 1]
+        out[r, 2] = rows[r, 2]
+        out[r, 3] = rows[r, 3]
+        out[r, 4] = rows[r, 4]
+    r = rows.shape[0]
+    for k in range(n_k):
+        for j in range(victims.shape[1]):
+            if victims[k, j] > 0:
+                out[r, 0] = k
+                out[r, 1] = j
+                out[r, 2] = actor1[k]
+                out[r, 3] = victims[k, j]
+                r += 1
+    if n_k > 0:
+        refresh_presence(presence, assault, presence_cell, faction, cell, strength, present,
+                         attack)
+    return events, out
 
 
 @numba.njit(cache=True)
