@@ -44,6 +44,7 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "drone_strike": ("Explosions/Remote violence", "Air/drone strike"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
+COMPLEX_ATTACK = MECHANISM_NAMES.index("complex_attack")
 
 _EVENT_COLUMNS = (("day", np.int32), ("cell", np.int64), ("mechanism", np.int8),
                   ("actor1", np.int16), ("actor2", np.int16))
@@ -141,13 +142,11 @@ class Ledger:
         """Sums over today's rows so far (cached until the next booking)."""
         stamp = (self.day, self.events.size, self.casualties.size)
         if self._today is None or self._today_stamp != stamp:
-            e0, c0 = self._day_start
-            ev, cas = self.events, self.casualties
+            (e0, c0), ev, cas = self._day_start, self.events.columns, self.casualties.columns
             self._today = Today(*summarise_day(
-                ev["cell"][e0:], ev["mechanism"][e0:], e0, cas["event"][c0:],
-                cas["victim"][c0:], cas["perpetrator"][c0:], cas["killed"][c0:], world.region,
-                world.country_bucket, world.state_side, world.capital_cell, world.n_cells,
-                world.grievance.shape[0], MECHANISM_NAMES.index("complex_attack")))
+                ev[1], ev[2], e0, self.events.size, cas[0], cas[1], cas[2], cas[3], c0,
+                self.casualties.size, world.region, world.country_bucket, world.state_side,
+                world.capital_cell, world.n_cells, world.grievance.shape[0], COMPLEX_ATTACK))
             self._today_stamp = stamp
         return self._today
 
@@ -280,18 +279,18 @@ def put_rows(day, events, casualties, first_event, first_casualty, day_col, cell
 
 
 @numba.njit(cache=True)
-def summarise_day(event_cell, event_mechanism, first_event, event, victim, perpetrator, killed,
-                  region, country, state_side, capital_cell, n_cells, n_communities,
-                  complex_attack):
-    """The sums of `Today` from today's ledger rows."""
+def summarise_day(event_cell, event_mechanism, first_event, end_event, event, victim,
+                  perpetrator, killed, first_casualty, end_casualty, region, country, state_side,
+                  capital_cell, n_cells, n_communities, complex_attack):
+    """The sums of `Today` from today's ledger rows (events and casualties from `first_*`)."""
     n_countries = capital_cell.size
     deaths = np.zeros(n_cells)
     civilian = np.zeros((n_communities, state_side.size))
     enemies = np.zeros(n_countries)
     own = np.zeros(n_countries)
     attacked = np.zeros(n_countries, dtype=np.bool_)
-    for r in range(event.size):
-        c = event_cell[event[r] - first_event]
+    for r in range(first_casualty, end_casualty):
+        c = event_cell[event[r]]
         deaths[c] += killed[r]
         k = country[c]
         if victim[r] < N_GROUPS:
@@ -303,7 +302,7 @@ def summarise_day(event_cell, event_mechanism, first_event, event, victim, perpe
                 own[k] += killed[r]
             elif state_side[perpetrator[r]]:
                 enemies[k] += killed[r]
-    for e in range(event_cell.size):
+    for e in range(first_event, end_event):
         if event_mechanism[e] == complex_attack:
             for k in range(n_countries):
                 if event_cell[e] == capital_cell[k]:
