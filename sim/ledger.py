@@ -45,6 +45,7 @@ MECHANISMS: dict[str, tuple[str, str]] = {
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
 COMPLEX_ATTACK = MECHANISM_NAMES.index("complex_attack")
+_NO_EVENTS = np.zeros((0, 4), dtype=np.int64)
 
 _EVENT_COLUMNS = (("day", np.int32), ("cell", np.int64), ("mechanism", np.int8),
                   ("actor1", np.int16), ("actor2", np.int16))
@@ -131,10 +132,18 @@ class Ledger:
             casualties: (R, 5) int64 rows: index of the event among `events`, victim
                 category, perpetrator, killed, wounded.
         """
+        self._put(events, casualties, self.events.size)
+
+    def book_rows(self, casualties: np.ndarray) -> None:
+        """Book casualty rows (R, 5) of events already logged (column 0: their ids)."""
+        self._put(_NO_EVENTS, casualties, 0)
+
+    def _put(self, events: np.ndarray, casualties: np.ndarray, event_offset: int) -> None:
         ev, cas = self.events, self.casualties
         ev.reserve(len(events))
         cas.reserve(len(casualties))
-        put_rows(self.day, events, casualties, ev.size, cas.size, *ev.columns, *cas.columns)
+        put_rows(self.day, events, casualties, ev.size, event_offset, cas.size, *ev.columns,
+                 *cas.columns)
         ev.size += len(events)
         cas.size += len(casualties)
 
@@ -258,10 +267,31 @@ def event_rows(cells, mechanism, actor1, actor2, killed, wounded, victims):
 
 
 @numba.njit(cache=True)
-def put_rows(day, events, casualties, first_event, first_casualty, day_col, cell_col, mech_col,
-             actor1_col, actor2_col, event_col, victim_col, perpetrator_col, killed_col,
-             wounded_col) -> None:
-    """Write `Ledger.log`'s rows into the tables' columns (room already made)."""
+def victim_rows(events, perpetrators, victims):
+    """Casualty rows (R, 5) of civilian victims (E, G) of logged events, event by event."""
+    n_rows = 0
+    for e in range(events.size):
+        for j in range(victims.shape[1]):
+            n_rows += victims[e, j] > 0
+    rows = np.zeros((n_rows, 5), dtype=np.int64)
+    r = 0
+    for e in range(events.size):
+        for j in range(victims.shape[1]):
+            if victims[e, j] > 0:
+                rows[r, 0], rows[r, 1], rows[r, 2] = events[e], j, perpetrators[e]
+                rows[r, 3] = victims[e, j]
+                r += 1
+    return rows
+
+
+@numba.njit(cache=True)
+def put_rows(day, events, casualties, first_event, event_offset, first_casualty, day_col,
+             cell_col, mech_col, actor1_col, actor2_col, event_col, victim_col,
+             perpetrator_col, killed_col, wounded_col) -> None:
+    """Write rows into the tables' columns from `first_*` (room already made).
+
+    A casualty's event id is `event_offset` plus its column 0.
+    """
     for k in range(events.shape[0]):
         e = first_event + k
         day_col[e] = day
@@ -271,7 +301,7 @@ def put_rows(day, events, casualties, first_event, first_casualty, day_col, cell
         actor2_col[e] = events[k, 3]
     for r in range(casualties.shape[0]):
         c = first_casualty + r
-        event_col[c] = first_event + casualties[r, 0]
+        event_col[c] = event_offset + casualties[r, 0]
         victim_col[c] = casualties[r, 1]
         perpetrator_col[c] = casualties[r, 2]
         killed_col[c] = casualties[r, 3]

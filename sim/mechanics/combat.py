@@ -193,6 +193,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     """
     n_f = presence.shape[0]
     seen = np.zeros(presence.shape[1], dtype=np.bool_)
+    factions_in = np.zeros(presence.shape[1], dtype=np.int64)  # bit mask, from the rows
     occupied = np.empty(cell.size, dtype=np.int64)
     n_occ = 0
     for i in range(cell.size):
@@ -200,6 +201,8 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
             seen[cell[i]] = True
             occupied[n_occ] = cell[i]
             n_occ += 1
+        if present[i] and strength[i] > 0.0:
+            factions_in[cell[i]] |= np.int64(1) << faction[i]
     occupied = np.sort(occupied[:n_occ])
     cells = np.empty(n_occ, dtype=np.int64)
     ambushes = np.zeros(n_occ, dtype=np.bool_)
@@ -213,10 +216,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     fire = np.empty(n_f)
     multiplier = np.empty(n_f)
     for c in occupied:
-        mask = 0
-        for f in range(n_f):
-            if presence[f, c] > 0.0:
-                mask |= np.int64(1) << f
+        mask = factions_in[c]  # the factions with personnel here, without reading presence
         hostile = False
         for f in range(n_f):
             if (mask >> f) & 1 and enemies[f] & mask:

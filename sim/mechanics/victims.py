@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from sim.ledger import victim_rows
 from sim.streams import multinomial
 
 if TYPE_CHECKING:
@@ -45,5 +46,4 @@ def draw_victims(residents: np.ndarray, cell: int, bias: np.ndarray, n: int, out
 def book_victims(world: World, ledger: Ledger, events: np.ndarray, cells: np.ndarray,
                  perpetrators: np.ndarray, victims: np.ndarray) -> None:
     """Book civilian victims (E, G) of events in the ledger."""
-    event, group = np.nonzero(victims)
-    ledger.book(events[event], group, perpetrators[event], victims[event, group])
+    ledger.book_rows(victim_rows(events, perpetrators, victims))
