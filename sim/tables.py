@@ -85,11 +85,12 @@ def snapshot(residents, residents_total, sahel_idx, country, controller, displac
     population[:] = 0.0
     displaced_out[:] = 0.0
     personnel[:] = 0.0
+    residents_total[:] = residents[0]  # every cell, as contiguous (vectorised) passes
+    for j in range(1, residents.shape[0]):
+        for c in range(residents_total.size):
+            residents_total[c] += residents[j, c]
     for c in sahel_idx:
-        total = 0.0
-        for j in range(residents.shape[0]):
-            total += residents[j, c]
-        residents_total[c] = total
+        total = residents_total[c]
         k = country[c]
         code = controller[c] if controller[c] >= 0 else n_cat - 3 - controller[c]
         territory[k, code] += 1.0
