@@ -120,8 +120,8 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
     armed = [factions.index(a) for a in actors[1:]]
     recruits = np.diff(rec.recruited[:upto], axis=0, prepend=0.0)
     dates = pd.date_range(start, periods=upto, freq="D")
-    frames = []
-    for c, iso in enumerate(COUNTRIES):
+    per_country = []
+    for c in range(N_COUNTRIES):
         k = killed[:, c]
         values = {
             "territory": rec.territory[:upto, c].T, "population": rec.population[:upto, c].T,
@@ -139,7 +139,7 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
             "drone_strikes": strikes[:, c], "drone_deaths": strike_deaths[:, c],
             "drone_civilian_deaths": strike_civilians[:, c],
         }
-        cols: dict[str, object] = {"date": dates, "country": iso}
+        cols: dict[str, np.ndarray] = {}
         for series in SERIES:
             names = series_columns(series.name, factions, actors)
             data = values[series.name]
@@ -147,9 +147,15 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
                 cols[names[0]] = data
             else:
                 cols.update(zip(names, data, strict=True))
-        frames.append(pd.DataFrame(cols))
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["date", "country"], kind="stable").reset_index(drop=True)
+        per_country.append(cols)
+    # Rows by date, then country code, built interleaved (no concatenation and sort).
+    order = sorted(range(N_COUNTRIES), key=lambda c: list(COUNTRIES)[c])
+    columns: dict[str, object] = {
+        "date": dates.repeat(N_COUNTRIES),
+        "country": np.tile(np.array(list(COUNTRIES), dtype=object)[order], upto)}
+    for name in per_country[0]:
+        columns[name] = np.column_stack([per_country[c][name] for c in order]).ravel()
+    return pd.DataFrame(columns)
 
 
 def mechanism_daily(ledger: Ledger, days: int, country_bucket: np.ndarray, mechanism: str
