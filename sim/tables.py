@@ -113,7 +113,7 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
                      start: dt.date, upto: int, factions: list[str], actors: list[str],
                      russian: list[int]) -> pd.DataFrame:
     """One row per date and country, with the columns of every declared series."""
-    killed = ledger.killed_cube(upto, country_bucket)
+    victims, perpetrators = killed_marginals(ledger, upto, country_bucket, len(factions))
     wounded = ledger.wounded_cube(upto, country_bucket)
     strikes, strike_deaths, strike_civilians = mechanism_daily(ledger, upto, country_bucket,
                                                                "drone_strike")
@@ -122,12 +122,11 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
     dates = pd.date_range(start, periods=upto, freq="D")
     per_country = []
     for c in range(N_COUNTRIES):
-        k = killed[:, c]
+        k = victims[:, c]
         values = {
             "territory": rec.territory[:upto, c].T, "population": rec.population[:upto, c].T,
-            "killed": np.vstack([k[:, 0].sum(axis=1), k[:, 1:].sum(axis=2).T]),
-            "killed_russians": k[:, [1 + f for f in russian]].sum(axis=(1, 2)),
-            "killed_by": k.sum(axis=1).T, "killed_total": k.sum(axis=(1, 2)),
+            "killed": k.T, "killed_russians": k[:, [1 + f for f in russian]].sum(axis=1),
+            "killed_by": perpetrators[:, c].T, "killed_total": k.sum(axis=1),
             "wounded": wounded[:, c].T, "wounded_total": wounded[:, c].sum(axis=1),
             "displaced": rec.displaced[:upto, c], "residents": rec.residents[:upto, c],
             "recruited": rec.recruited[:upto, c].sum(axis=1),
@@ -156,6 +155,27 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
     for name in per_country[0]:
         columns[name] = np.column_stack([per_country[c][name] for c in order]).ravel()
     return pd.DataFrame(columns)
+
+
+def killed_marginals(ledger: Ledger, days: int, country_bucket: np.ndarray, n_factions: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Deaths by (day, country, victim) and by (day, country, perpetrator).
+
+    The two sums of `Ledger.killed_cube` the series need (countries then abroad; victims:
+    civilians then factions), without its (F + 1) x F cube per day and country.
+    """
+    cas = ledger.casualties
+    day, killed = ledger.casualty_days().astype(np.int64), cas["killed"]
+    where = day * (N_COUNTRIES + 1) + country_bucket[ledger.casualty_cells()]
+    victim = cas["victim"].astype(np.int64)
+    victim = np.where(victim < N_GROUPS, 0, victim - N_GROUPS + 1)
+    size = days * (N_COUNTRIES + 1)
+    by_victim = np.bincount(where * (n_factions + 1) + victim, weights=killed,
+                            minlength=size * (n_factions + 1))
+    by_perpetrator = np.bincount(where * n_factions + cas["perpetrator"], weights=killed,
+                                 minlength=size * n_factions)
+    return (by_victim.astype(np.int64).reshape(days, N_COUNTRIES + 1, n_factions + 1),
+            by_perpetrator.astype(np.int64).reshape(days, N_COUNTRIES + 1, n_factions))
 
 
 def mechanism_daily(ledger: Ledger, days: int, country_bucket: np.ndarray, mechanism: str
