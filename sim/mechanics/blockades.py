@@ -37,8 +37,9 @@ def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> No
         besiege(towns, world.controller, world.influence, world.sahel_slot,
                 world.country_bucket, world.blockaded_by, world.ny, int(params.ring_cells),
                 params.ring_share)
-    events, casualties = siege(towns, world.blockaded_by, world.actor_faction, world.residents,
-                               world.bias, params.death_rate, rng.key, rng.day)
+    events, casualties = siege_victims(towns, world.blockaded_by, world.actor_faction,
+                                       world.residents, world.bias, params.death_rate, rng.key,
+                                       rng.day)
     if len(events):
         ledger.log(events, casualties)
 
@@ -75,7 +76,7 @@ def besiege(towns, controller, influence, sahel_slot, country, blockaded_by, ny,
 
 
 @numba.njit(cache=True)
-def siege(towns, blockaded_by, actor_faction, residents, bias, death_rate, key, day):
+def siege_victims(towns, blockaded_by, actor_faction, residents, bias, death_rate, key, day):
     """Civilians killed around each blockaded town today, as the ledger's rows.
 
     Returns events (K, 4) of the towns with victims and their casualties (R, 5)
