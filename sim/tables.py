@@ -85,7 +85,8 @@ def snapshot(residents, residents_total, sahel_idx, country, controller, displac
     population[:] = 0.0
     displaced_out[:] = 0.0
     personnel[:] = 0.0
-    residents_total[:] = residents[0]  # every cell, as contiguous (vectorised) passes
+    for c in range(residents_total.size):  # every cell, as contiguous (vectorised) passes
+        residents_total[c] = residents[0, c]
     for j in range(1, residents.shape[0]):
         for c in range(residents_total.size):
             residents_total[c] += residents[j, c]

@@ -67,12 +67,22 @@ def besiege(towns, controller, influence, sahel_slot, country, blockaded_by, ny,
                     held[controller[c]] += 1.0
                 elif controller[c] == -1:  # contested: half to the strongest armed group
                     s = sahel_slot[c]
-                    held[1 + np.argmax(influence[1:, s])] += 0.5
+                    held[strongest(influence[:, s])] += 0.5
         if cells == 0:
             continue
-        best = 1 + np.argmax(held[1:])
+        best = strongest(held)
         if held[best] >= share * cells:
             blockaded_by[town] = best
+
+
+@numba.njit(cache=True)
+def strongest(values):
+    """The armed group (index >= 1) with the largest value, the first of equals (argmax)."""
+    best = 1
+    for a in range(2, values.size):
+        if values[a] > values[best]:
+            best = a
+    return best
 
 
 @numba.njit(cache=True)

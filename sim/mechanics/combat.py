@@ -194,16 +194,19 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     n_f = presence.shape[0]
     seen = np.zeros(presence.shape[1], dtype=np.bool_)
     factions_in = np.zeros(presence.shape[1], dtype=np.int64)  # bit mask, from the rows
-    occupied = np.empty(cell.size, dtype=np.int64)
     n_occ = 0
     for i in range(cell.size):
         if present[i] and not seen[cell[i]]:
             seen[cell[i]] = True
-            occupied[n_occ] = cell[i]
             n_occ += 1
         if present[i] and strength[i] > 0.0:
             factions_in[cell[i]] |= np.int64(1) << faction[i]
-    occupied = np.sort(occupied[:n_occ])
+    occupied = np.empty(n_occ, dtype=np.int64)  # in cell order (a scan: np.sort compiles slowly)
+    n_occ = 0
+    for c in range(seen.size):
+        if seen[c]:
+            occupied[n_occ] = c
+            n_occ += 1
     cells = np.empty(n_occ, dtype=np.int64)
     ambushes = np.zeros(n_occ, dtype=np.bool_)
     actor1 = np.empty(n_occ, dtype=np.int64)
@@ -262,7 +265,9 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
             multinomial(lost - killed, share, wounded, key, day, c, 1 + 64 * (2 * n_f + a))
             if n_rows + n_f > rows.shape[0]:
                 grown = np.zeros((2 * rows.shape[0] + n_f, 5), dtype=np.int64)
-                grown[:n_rows] = rows[:n_rows]
+                for r in range(n_rows):  # a loop: slice assignment compiles ~30 MB more
+                    for j in range(5):
+                        grown[r, j] = rows[r, j]
                 rows = grown
             for b in range(n_f):
                 if split[b] > 0 or wounded[b] > 0:
@@ -279,7 +284,8 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
                 second, best = f, forces[f]
         cells[k], ambushes[k], actor1[k], actor2[k] = c, ambush, first, second
         k += 1
-    take_cell_losses(losses[:k], cells[:k], presence, cell, present, strength, faction, seen)
+    take_cell_losses(losses[:k], cells[:k], presence, cell, present, strength, faction,
+                     factions_in)
     return cells[:k], ambushes[:k], actor1[:k], actor2[:k], rows[:n_rows]
 
 
@@ -300,20 +306,21 @@ def initiator(forces: np.ndarray, assault: np.ndarray, guerrilla: np.ndarray,
 
 
 @numba.njit(cache=True)
-def take_cell_losses(losses, cells, presence, cell, present, strength, faction, engaged) -> None:
+def take_cell_losses(losses, cells, presence, cell, present, strength, faction, slot) -> None:
     """Take each faction's casualties in a cell from its rows there, pro rata to strength.
 
-    `engaged` (C,) is scratch space (overwritten).
+    `slot` (C,) int64 is scratch space (overwritten where the rows are).
     """
     if cells.size == 0:
         return
-    engaged[:] = False
-    for k in range(cells.size):
-        engaged[cells[k]] = True
     for i in range(cell.size):
-        if not present[i] or not engaged[cell[i]]:
+        slot[cell[i]] = -1
+    for k in range(cells.size):
+        slot[cells[k]] = k
+    for i in range(cell.size):
+        k = slot[cell[i]]
+        if not present[i] or k < 0:
             continue
-        k = np.searchsorted(cells, cell[i])
         there = presence[faction[i], cell[i]]
         if there <= 0.0:
             continue
