@@ -162,23 +162,18 @@ class Ledger:
     # Whole-run views, for the outputs.
     def wounded_today(self) -> np.ndarray:
         """(F,) fighters of each faction wounded today."""
-        rows = slice(self._day_start[1], self.casualties.size)
-        victim = self.casualties["victim"][rows]
-        fighters = victim >= N_GROUPS
-        return np.bincount(victim[fighters] - N_GROUPS,
-                           weights=self.casualties["wounded"][rows][fighters],
-                           minlength=self.n_factions)
+        return self._fighters_today(np.zeros(0, dtype=np.int64), 1)[0]
 
     def fighters_killed_today(self, region: np.ndarray, n_regions: int) -> np.ndarray:
         """(F, regions) fighters of each faction killed today by another faction, by region."""
-        rows = slice(self._day_start[1], self.casualties.size)
-        victim, perpetrator = self.casualties["victim"][rows], self.casualties["perpetrator"][rows]
-        cell = self.events["cell"][self.casualties["event"][rows]]
-        chosen = (victim >= N_GROUPS) & (perpetrator != victim - N_GROUPS) & (region[cell] >= 0)
-        flat = (victim[chosen].astype(np.int64) - N_GROUPS) * n_regions + region[cell[chosen]]
-        killed = np.bincount(flat, weights=self.casualties["killed"][rows][chosen],
-                             minlength=self.n_factions * n_regions)
-        return killed.reshape(self.n_factions, n_regions)
+        return self._fighters_today(region, n_regions)[1]
+
+    def _fighters_today(self, region: np.ndarray, n_regions: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        cas = self.casualties.columns
+        return fighters_today(self.events.columns[1], cas[0], cas[1], cas[2], cas[3], cas[4],
+                              self._day_start[1], self.casualties.size, region, self.n_factions,
+                              n_regions)
 
     def casualty_cells(self) -> np.ndarray:
         """Cell of every casualty row."""
@@ -282,6 +277,25 @@ def victim_rows(events, perpetrators, victims):
                 rows[r, 3] = victims[e, j]
                 r += 1
     return rows
+
+
+@numba.njit(cache=True)
+def fighters_today(event_cell, event, victim, perpetrator, killed, wounded, first, end, region,
+                   n_factions, n_regions):
+    """Fighters wounded today (F,), and killed by another faction by region (F, regions).
+
+    One pass over today's rows; an empty `region` (C,) skips the second sum.
+    """
+    hurt = np.zeros(n_factions)
+    dead = np.zeros((n_factions, n_regions))
+    for r in range(first, end):
+        if victim[r] < N_GROUPS:
+            continue
+        f = victim[r] - N_GROUPS
+        hurt[f] += wounded[r]
+        if region.size and perpetrator[r] != f and region[event_cell[event[r]]] >= 0:
+            dead[f, region[event_cell[event[r]]]] += killed[r]
+    return hurt, dead
 
 
 @numba.njit(cache=True)
