@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
-from matplotlib.path import Path as PolygonPath
 from scipy.spatial import cKDTree
 
 if TYPE_CHECKING:
@@ -201,11 +201,37 @@ def _rasterise_countries(
     codes = ("", *COUNTRIES, *sorted(c for c in borders if c not in COUNTRIES))
     points = np.column_stack([lon.ravel(), lat.ravel()])
     country = np.zeros(points.shape[0], dtype=np.int8)
+    inside = np.zeros(points.shape[0], dtype=bool)
     for index, iso in enumerate(codes[1:], start=1):
         for ring in borders.get(iso, []):
-            inside = PolygonPath(ring).contains_points(points)
+            points_in_ring(points[:, 0], points[:, 1], ring[:, 0].copy(), ring[:, 1].copy(),
+                           inside)
             country[inside & (country == 0)] = index
     return country.reshape(lon.shape), codes
+
+
+@numba.njit(cache=True)
+def points_in_ring(px, py, vx, vy, out) -> None:
+    """Which points lie inside a polygon ring, into `out`: the crossing-number test.
+
+    The same test and boundary rule as matplotlib's `Path.contains_points` (which sim no
+    longer imports for this: it cost some 13 MB per process); the ring is closed back to
+    its first vertex.
+    """
+    n = vx.size
+    for p in range(px.size):
+        tx, ty = px[p], py[p]
+        inside = False
+        x0, y0 = vx[0], vy[0]
+        above0 = y0 >= ty
+        for i in range(1, n + 1):
+            x1, y1 = (vx[i], vy[i]) if i < n else (vx[0], vy[0])
+            above1 = y1 >= ty
+            if above0 != above1 and (((y1 - ty) * (x0 - x1) >= (x1 - tx) * (y0 - y1))
+                                     == above1):
+                inside = not inside
+            above0, x0, y0 = above1, x1, y1
+        out[p] = inside
 
 
 def _assign_regions(

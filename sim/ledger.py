@@ -44,6 +44,8 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "drone_strike": ("Explosions/Remote violence", "Air/drone strike"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
+COMPLEX_ATTACK = MECHANISM_NAMES.index("complex_attack")
+_NO_EVENTS = np.zeros((0, 4), dtype=np.int64)
 
 _EVENT_COLUMNS = (("day", np.int32), ("cell", np.int64), ("mechanism", np.int8),
                   ("actor1", np.int16), ("actor2", np.int16))
@@ -64,6 +66,15 @@ class _Table:
 
     def append(self, n: int, *values: object) -> slice:
         """Append n rows; `values` are the columns in order (arrays of n, or scalars)."""
+        start = self.size
+        self.reserve(n)
+        for col, value in zip(self.columns, values, strict=True):
+            col[start:start + n] = value
+        self.size = start + n
+        return slice(start, start + n)
+
+    def reserve(self, n: int) -> None:
+        """Make room for n more rows."""
         end = self.size + n
         if end > self.capacity:
             self.capacity = max(end, 2 * self.capacity)
@@ -71,11 +82,6 @@ class _Table:
                 grown = np.zeros(self.capacity, dtype=col.dtype)
                 grown[:self.size] = col[:self.size]
                 self.columns[i] = grown
-        rows = slice(self.size, end)
-        for col, value in zip(self.columns, values, strict=True):
-            col[rows] = value
-        self.size = end
-        return rows
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[self.names.index(name)][:self.size]
@@ -118,40 +124,56 @@ class Ledger:
         if n:
             self.casualties.append(n, events, victim, perpetrator, killed, wounded)
 
+    def log(self, events: np.ndarray, casualties: np.ndarray) -> None:
+        """Log a kernel's events and casualties today in one go.
+
+        Args:
+            events: (K, 4) int64 rows: cell, mechanism code, actor1, actor2.
+            casualties: (R, 5) int64 rows: index of the event among `events`, victim
+                category, perpetrator, killed, wounded.
+        """
+        self._put(events, casualties, self.events.size)
+
+    def book_rows(self, casualties: np.ndarray) -> None:
+        """Book casualty rows (R, 5) of events already logged (column 0: their ids)."""
+        self._put(_NO_EVENTS, casualties, 0)
+
+    def _put(self, events: np.ndarray, casualties: np.ndarray, event_offset: int) -> None:
+        ev, cas = self.events, self.casualties
+        ev.reserve(len(events))
+        cas.reserve(len(casualties))
+        put_rows(self.day, events, casualties, ev.size, event_offset, cas.size, *ev.columns,
+                 *cas.columns)
+        ev.size += len(events)
+        cas.size += len(casualties)
+
     def today(self, world: World) -> Today:
         """Sums over today's rows so far (cached until the next booking)."""
         stamp = (self.day, self.events.size, self.casualties.size)
         if self._today is None or self._today_stamp != stamp:
-            e0, c0 = self._day_start
-            ev, cas = self.events, self.casualties
+            (e0, c0), ev, cas = self._day_start, self.events.columns, self.casualties.columns
             self._today = Today(*summarise_day(
-                ev["cell"][e0:], ev["mechanism"][e0:], e0, cas["event"][c0:],
-                cas["victim"][c0:], cas["perpetrator"][c0:], cas["killed"][c0:], world.region,
-                world.country_bucket, world.state_side, world.capital_cell, world.n_cells,
-                world.grievance.shape[0], MECHANISM_NAMES.index("complex_attack")))
+                ev[1], ev[2], e0, self.events.size, cas[0], cas[1], cas[2], cas[3], c0,
+                self.casualties.size, world.region, world.country_bucket, world.state_side,
+                world.capital_cell, world.n_cells, world.grievance.shape[0], COMPLEX_ATTACK))
             self._today_stamp = stamp
         return self._today
 
     # Whole-run views, for the outputs.
     def wounded_today(self) -> np.ndarray:
         """(F,) fighters of each faction wounded today."""
-        rows = slice(self._day_start[1], self.casualties.size)
-        victim = self.casualties["victim"][rows]
-        fighters = victim >= N_GROUPS
-        return np.bincount(victim[fighters] - N_GROUPS,
-                           weights=self.casualties["wounded"][rows][fighters],
-                           minlength=self.n_factions)
+        return self._fighters_today(np.zeros(0, dtype=np.int64), 1)[0]
 
     def fighters_killed_today(self, region: np.ndarray, n_regions: int) -> np.ndarray:
         """(F, regions) fighters of each faction killed today by another faction, by region."""
-        rows = slice(self._day_start[1], self.casualties.size)
-        victim, perpetrator = self.casualties["victim"][rows], self.casualties["perpetrator"][rows]
-        cell = self.events["cell"][self.casualties["event"][rows]]
-        chosen = (victim >= N_GROUPS) & (perpetrator != victim - N_GROUPS) & (region[cell] >= 0)
-        flat = (victim[chosen].astype(np.int64) - N_GROUPS) * n_regions + region[cell[chosen]]
-        killed = np.bincount(flat, weights=self.casualties["killed"][rows][chosen],
-                             minlength=self.n_factions * n_regions)
-        return killed.reshape(self.n_factions, n_regions)
+        return self._fighters_today(region, n_regions)[1]
+
+    def _fighters_today(self, region: np.ndarray, n_regions: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        cas = self.casualties.columns
+        return fighters_today(self.events.columns[1], cas[0], cas[1], cas[2], cas[3], cas[4],
+                              self._day_start[1], self.casualties.size, region, self.n_factions,
+                              n_regions)
 
     def casualty_cells(self) -> np.ndarray:
         """Cell of every casualty row."""
@@ -165,6 +187,13 @@ class Ledger:
         """Deaths of each event."""
         return np.bincount(self.casualties["event"], weights=self.casualties["killed"],
                            minlength=self.events.size).astype(np.int64)
+
+    def civilians_killed(self, country_bucket: np.ndarray) -> np.ndarray:
+        """(3,) civilians killed in each country so far."""
+        civilians = self.casualties["victim"] < N_GROUPS
+        country = country_bucket[self.casualty_cells()[civilians]]
+        return np.bincount(country, weights=self.casualties["killed"][civilians],
+                           minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
 
     def killed_cube(self, days: int, country_bucket: np.ndarray) -> np.ndarray:
         """Deaths as (day, country or abroad, victim: civilians then factions, perpetrator)."""
@@ -199,18 +228,113 @@ class Today:
 
 
 @numba.njit(cache=True)
-def summarise_day(event_cell, event_mechanism, first_event, event, victim, perpetrator, killed,
-                  region, country, state_side, capital_cell, n_cells, n_communities,
-                  complex_attack):
-    """The sums of `Today` from today's ledger rows."""
+def event_rows(cells, mechanism, actor1, actor2, killed, wounded, victims):
+    """The ledger's rows (`Ledger.log`) of E events whose initiator killed them all.
+
+    `killed` and `wounded` (E, F) are fighters by faction, `victims` (E, G) civilians by
+    community; casualty rows come event by event, fighters before civilians.
+    """
+    n_e = cells.size
+    events = np.empty((n_e, 4), dtype=np.int64)
+    n_rows = 0
+    for e in range(n_e):
+        events[e, 0], events[e, 1], events[e, 2], events[e, 3] = (
+            cells[e], mechanism, actor1[e], actor2[e])
+        for f in range(killed.shape[1]):
+            n_rows += killed[e, f] > 0 or wounded[e, f] > 0
+        for j in range(victims.shape[1]):
+            n_rows += victims[e, j] > 0
+    casualties = np.zeros((n_rows, 5), dtype=np.int64)
+    r = 0
+    for e in range(n_e):  # fighters, then civilians, as booked before
+        for f in range(killed.shape[1]):
+            if killed[e, f] > 0 or wounded[e, f] > 0:
+                casualties[r, 0], casualties[r, 1], casualties[r, 2] = e, N_GROUPS + f, actor1[e]
+                casualties[r, 3], casualties[r, 4] = killed[e, f], wounded[e, f]
+                r += 1
+    for e in range(n_e):
+        for j in range(victims.shape[1]):
+            if victims[e, j] > 0:
+                casualties[r, 0], casualties[r, 1], casualties[r, 2] = e, j, actor1[e]
+                casualties[r, 3] = victims[e, j]
+                r += 1
+    return events, casualties
+
+
+@numba.njit(cache=True)
+def victim_rows(events, perpetrators, victims):
+    """Casualty rows (R, 5) of civilian victims (E, G) of logged events, event by event."""
+    n_rows = 0
+    for e in range(events.size):
+        for j in range(victims.shape[1]):
+            n_rows += victims[e, j] > 0
+    rows = np.zeros((n_rows, 5), dtype=np.int64)
+    r = 0
+    for e in range(events.size):
+        for j in range(victims.shape[1]):
+            if victims[e, j] > 0:
+                rows[r, 0], rows[r, 1], rows[r, 2] = events[e], j, perpetrators[e]
+                rows[r, 3] = victims[e, j]
+                r += 1
+    return rows
+
+
+@numba.njit(cache=True)
+def fighters_today(event_cell, event, victim, perpetrator, killed, wounded, first, end, region,
+                   n_factions, n_regions):
+    """Fighters wounded today (F,), and killed by another faction by region (F, regions).
+
+    One pass over today's rows; an empty `region` (C,) skips the second sum.
+    """
+    hurt = np.zeros(n_factions)
+    dead = np.zeros((n_factions, n_regions))
+    for r in range(first, end):
+        if victim[r] < N_GROUPS:
+            continue
+        f = victim[r] - N_GROUPS
+        hurt[f] += wounded[r]
+        if region.size and perpetrator[r] != f and region[event_cell[event[r]]] >= 0:
+            dead[f, region[event_cell[event[r]]]] += killed[r]
+    return hurt, dead
+
+
+@numba.njit(cache=True)
+def put_rows(day, events, casualties, first_event, event_offset, first_casualty, day_col,
+             cell_col, mech_col, actor1_col, actor2_col, event_col, victim_col,
+             perpetrator_col, killed_col, wounded_col) -> None:
+    """Write rows into the tables' columns from `first_*` (room already made).
+
+    A casualty's event id is `event_offset` plus its column 0.
+    """
+    for k in range(events.shape[0]):
+        e = first_event + k
+        day_col[e] = day
+        cell_col[e] = events[k, 0]
+        mech_col[e] = events[k, 1]
+        actor1_col[e] = events[k, 2]
+        actor2_col[e] = events[k, 3]
+    for r in range(casualties.shape[0]):
+        c = first_casualty + r
+        event_col[c] = event_offset + casualties[r, 0]
+        victim_col[c] = casualties[r, 1]
+        perpetrator_col[c] = casualties[r, 2]
+        killed_col[c] = casualties[r, 3]
+        wounded_col[c] = casualties[r, 4]
+
+
+@numba.njit(cache=True)
+def summarise_day(event_cell, event_mechanism, first_event, end_event, event, victim,
+                  perpetrator, killed, first_casualty, end_casualty, region, country, state_side,
+                  capital_cell, n_cells, n_communities, complex_attack):
+    """The sums of `Today` from today's ledger rows (events and casualties from `first_*`)."""
     n_countries = capital_cell.size
     deaths = np.zeros(n_cells)
     civilian = np.zeros((n_communities, state_side.size))
     enemies = np.zeros(n_countries)
     own = np.zeros(n_countries)
     attacked = np.zeros(n_countries, dtype=np.bool_)
-    for r in range(event.size):
-        c = event_cell[event[r] - first_event]
+    for r in range(first_casualty, end_casualty):
+        c = event_cell[event[r]]
         deaths[c] += killed[r]
         k = country[c]
         if victim[r] < N_GROUPS:
@@ -222,7 +346,7 @@ def summarise_day(event_cell, event_mechanism, first_event, event, victim, perpe
                 own[k] += killed[r]
             elif state_side[perpetrator[r]]:
                 enemies[k] += killed[r]
-    for e in range(event_cell.size):
+    for e in range(first_event, end_event):
         if event_mechanism[e] == complex_attack:
             for k in range(n_countries):
                 if event_cell[e] == capital_cell[k]:

@@ -210,7 +210,8 @@ class SahelModel(Model):
         frame = pd.DataFrame({
             "country": list(COUNTRIES), "initial": world.initial_people,
             "residents": world.people_by_country(), "displaced": world.displaced_by_origin,
-            "killed": world.civilians_killed, "recruited": world.recruited.sum(axis=1)})
+            "killed": self.ledger.civilians_killed(world.country_bucket),
+            "recruited": world.recruited.sum(axis=1)})
         frame["residual"] = frame["initial"] - frame[
             ["residents", "displaced", "killed", "recruited"]].sum(axis=1)
         return frame

@@ -85,11 +85,13 @@ def snapshot(residents, residents_total, sahel_idx, country, controller, displac
     population[:] = 0.0
     displaced_out[:] = 0.0
     personnel[:] = 0.0
+    for c in range(residents_total.size):  # every cell, as contiguous (vectorised) passes
+        residents_total[c] = residents[0, c]
+    for j in range(1, residents.shape[0]):
+        for c in range(residents_total.size):
+            residents_total[c] += residents[j, c]
     for c in sahel_idx:
-        total = 0.0
-        for j in range(residents.shape[0]):
-            total += residents[j, c]
-        residents_total[c] = total
+        total = residents_total[c]
         k = country[c]
         code = controller[c] if controller[c] >= 0 else n_cat - 3 - controller[c]
         territory[k, code] += 1.0
@@ -112,21 +114,20 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
                      start: dt.date, upto: int, factions: list[str], actors: list[str],
                      russian: list[int]) -> pd.DataFrame:
     """One row per date and country, with the columns of every declared series."""
-    killed = ledger.killed_cube(upto, country_bucket)
+    victims, perpetrators = killed_marginals(ledger, upto, country_bucket, len(factions))
     wounded = ledger.wounded_cube(upto, country_bucket)
     strikes, strike_deaths, strike_civilians = mechanism_daily(ledger, upto, country_bucket,
                                                                "drone_strike")
     armed = [factions.index(a) for a in actors[1:]]
     recruits = np.diff(rec.recruited[:upto], axis=0, prepend=0.0)
     dates = pd.date_range(start, periods=upto, freq="D")
-    frames = []
-    for c, iso in enumerate(COUNTRIES):
-        k = killed[:, c]
+    per_country = []
+    for c in range(N_COUNTRIES):
+        k = victims[:, c]
         values = {
             "territory": rec.territory[:upto, c].T, "population": rec.population[:upto, c].T,
-            "killed": np.vstack([k[:, 0].sum(axis=1), k[:, 1:].sum(axis=2).T]),
-            "killed_russians": k[:, [1 + f for f in russian]].sum(axis=(1, 2)),
-            "killed_by": k.sum(axis=1).T, "killed_total": k.sum(axis=(1, 2)),
+            "killed": k.T, "killed_russians": k[:, [1 + f for f in russian]].sum(axis=1),
+            "killed_by": perpetrators[:, c].T, "killed_total": k.sum(axis=1),
             "wounded": wounded[:, c].T, "wounded_total": wounded[:, c].sum(axis=1),
             "displaced": rec.displaced[:upto, c], "residents": rec.residents[:upto, c],
             "recruited": rec.recruited[:upto, c].sum(axis=1),
@@ -138,7 +139,7 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
             "drone_strikes": strikes[:, c], "drone_deaths": strike_deaths[:, c],
             "drone_civilian_deaths": strike_civilians[:, c],
         }
-        cols: dict[str, object] = {"date": dates, "country": iso}
+        cols: dict[str, np.ndarray] = {}
         for series in SERIES:
             names = series_columns(series.name, factions, actors)
             data = values[series.name]
@@ -146,9 +147,36 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
                 cols[names[0]] = data
             else:
                 cols.update(zip(names, data, strict=True))
-        frames.append(pd.DataFrame(cols))
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["date", "country"], kind="stable").reset_index(drop=True)
+        per_country.append(cols)
+    # Rows by date, then country code, built interleaved (no concatenation and sort).
+    order = sorted(range(N_COUNTRIES), key=lambda c: list(COUNTRIES)[c])
+    columns: dict[str, object] = {
+        "date": dates.repeat(N_COUNTRIES),
+        "country": np.tile(np.array(list(COUNTRIES), dtype=object)[order], upto)}
+    for name in per_country[0]:
+        columns[name] = np.column_stack([per_country[c][name] for c in order]).ravel()
+    return pd.DataFrame(columns)
+
+
+def killed_marginals(ledger: Ledger, days: int, country_bucket: np.ndarray, n_factions: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Deaths by (day, country, victim) and by (day, country, perpetrator).
+
+    The two sums of `Ledger.killed_cube` the series need (countries then abroad; victims:
+    civilians then factions), without its (F + 1) x F cube per day and country.
+    """
+    cas = ledger.casualties
+    day, killed = ledger.casualty_days().astype(np.int64), cas["killed"]
+    where = day * (N_COUNTRIES + 1) + country_bucket[ledger.casualty_cells()]
+    victim = cas["victim"].astype(np.int64)
+    victim = np.where(victim < N_GROUPS, 0, victim - N_GROUPS + 1)
+    size = days * (N_COUNTRIES + 1)
+    by_victim = np.bincount(where * (n_factions + 1) + victim, weights=killed,
+                            minlength=size * (n_factions + 1))
+    by_perpetrator = np.bincount(where * n_factions + cas["perpetrator"], weights=killed,
+                                 minlength=size * n_factions)
+    return (by_victim.astype(np.int64).reshape(days, N_COUNTRIES + 1, n_factions + 1),
+            by_perpetrator.astype(np.int64).reshape(days, N_COUNTRIES + 1, n_factions))
 
 
 def mechanism_daily(ledger: Ledger, days: int, country_bucket: np.ndarray, mechanism: str

@@ -117,13 +117,25 @@ class World:
     community_country: np.ndarray = field(init=False)  # (communities,)
     country_of_community: np.ndarray = field(init=False)  # (3, communities) 1 where it lives
     initial_people: np.ndarray = field(init=False)  # (3,)
-    civilians_killed: np.ndarray = field(init=False)  # (3,) cumulative
     recruited: np.ndarray = field(init=False)  # (3, F) cumulative recruits by group
     displaced_by_origin: np.ndarray = field(init=False)  # (3,) cumulative
     convalescent: np.ndarray = field(init=False)  # (F,) wounded fighters who will rejoin
     losses_to_avenge: np.ndarray = field(init=False)  # (F, regions) decaying own dead
+    # Flat (C,) views of the cell layers, the arrays Mesa's grid shares (set once: a layer's
+    # array is never replaced, only written).
+    zone: np.ndarray = field(init=False)  # Kalyvas zone 1-5 (0 outside the three countries)
+    controller: np.ndarray = field(init=False)  # 0 the state, a >= 1 an armed group, -1 contested
+    residents_total: np.ndarray = field(init=False)  # all groups, refreshed when recorded
+    displaced: np.ndarray = field(init=False)  # displaced people who arrived in each cell
+    deaths: np.ndarray = field(init=False)  # cumulative deaths in each cell
+    blockaded_by: np.ndarray = field(init=False)  # actor blockading a town's cell, -1 if none
+    protected: np.ndarray = field(init=False)  # 1 within reach of an occupied peacekeeping camp
+    supported: np.ndarray = field(init=False)  # 1 within reach of supporting western forces
 
     def __post_init__(self) -> None:
+        for name, _ in LAYERS:
+            view = self.layers[name].data.reshape(-1)
+            setattr(self, "residents_total" if name == "residents" else name, view)
         f = len(self.faction_ids)
         self.faction_index = {fid: i for i, fid in enumerate(self.faction_ids)}
         kinds = [self.spec.factions[fid].kind for fid in self.faction_ids]
@@ -188,52 +200,10 @@ class World:
         self.country_of_community = (self.community_country[None, :]
                                      == np.arange(N_COUNTRIES)[:, None]).astype(float)
         self.initial_people = self.people_by_country()
-        self.civilians_killed = np.zeros(N_COUNTRIES)
         self.recruited = np.zeros((N_COUNTRIES, f))
         self.displaced_by_origin = np.zeros(N_COUNTRIES)
         self.convalescent = np.zeros(f)
         self.losses_to_avenge = np.zeros((f, n_regions))
-
-    # Flat views of the cell layers (the model's state; Mesa's grid shares these arrays).
-    @property
-    def zone(self) -> np.ndarray:
-        """(C,) Kalyvas zone 1-5 (0 outside the three countries)."""
-        return self.layers["zone"].data.reshape(-1)
-
-    @property
-    def controller(self) -> np.ndarray:
-        """(C,) controlling actor: 0 the state, a >= 1 an armed group, -1 contested."""
-        return self.layers["controller"].data.reshape(-1)
-
-    @property
-    def residents_total(self) -> np.ndarray:
-        """(C,) residents of all groups, refreshed when outputs are recorded."""
-        return self.layers["residents"].data.reshape(-1)
-
-    @property
-    def displaced(self) -> np.ndarray:
-        """(C,) displaced people who arrived in each cell."""
-        return self.layers["displaced"].data.reshape(-1)
-
-    @property
-    def deaths(self) -> np.ndarray:
-        """(C,) cumulative deaths in each cell."""
-        return self.layers["deaths"].data.reshape(-1)
-
-    @property
-    def blockaded_by(self) -> np.ndarray:
-        """(C,) control actor blockading a town's cell, -1 where none."""
-        return self.layers["blockaded_by"].data.reshape(-1)
-
-    @property
-    def protected(self) -> np.ndarray:
-        """(C,) 1 within reach of an occupied peacekeeping camp, else 0."""
-        return self.layers["protected"].data.reshape(-1)
-
-    @property
-    def supported(self) -> np.ndarray:
-        """(C,) 1 within reach of a western force still supporting its partners, else 0."""
-        return self.layers["supported"].data.reshape(-1)
 
     @property
     def n_cells(self) -> int:

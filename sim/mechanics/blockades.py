@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from sim.ledger import CIVILIANS, MECHANISM_NAMES
-from sim.mechanics.victims import book_victims, draw_victims
+from sim.mechanics.victims import draw_victims
 from sim.streams import poisson
 
 if TYPE_CHECKING:
@@ -37,17 +37,11 @@ def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> No
         besiege(towns, world.controller, world.influence, world.sahel_slot,
                 world.country_bucket, world.blockaded_by, world.ny, int(params.ring_cells),
                 params.ring_share)
-    held = world.blockaded_by[towns]
-    if not (held > 0).any():
-        return
-    towns, blockader = towns[held > 0], held[held > 0]
-    factions = world.actor_faction[blockader]
-    victims = siege_victims(towns, factions, world.residents, world.bias, params.death_rate,
-                            rng.key, rng.day)
-    hit = victims.sum(axis=1) > 0
-    if hit.any():
-        events = ledger.add_events(BLOCKADE, towns[hit], factions[hit], CIVILIANS)
-        book_victims(world, ledger, events, towns[hit], factions[hit], victims[hit])
+    events, casualties = siege_victims(towns, world.blockaded_by, world.actor_faction,
+                                       world.residents, world.bias, params.death_rate, rng.key,
+                                       rng.day)
+    if len(events):
+        ledger.log(events, casualties)
 
 
 @numba.njit(cache=True)
@@ -73,24 +67,63 @@ def besiege(towns, controller, influence, sahel_slot, country, blockaded_by, ny,
                     held[controller[c]] += 1.0
                 elif controller[c] == -1:  # contested: half to the strongest armed group
                     s = sahel_slot[c]
-                    held[1 + np.argmax(influence[1:, s])] += 0.5
+                    held[strongest(influence[:, s])] += 0.5
         if cells == 0:
             continue
-        best = 1 + np.argmax(held[1:])
+        best = strongest(held)
         if held[best] >= share * cells:
             blockaded_by[town] = best
 
 
 @numba.njit(cache=True)
-def siege_victims(towns, factions, residents, bias, death_rate, key, day):
-    """Civilians killed around each blockaded town today, (T, G)."""
-    out = np.zeros((towns.size, residents.shape[0]), dtype=np.int64)
+def strongest(values):
+    """The armed group (index >= 1) with the largest value, the first of equals (argmax)."""
+    best = 1
+    for a in range(2, values.size):
+        if values[a] > values[best]:
+            best = a
+    return best
+
+
+@numba.njit(cache=True)
+def siege_victims(towns, blockaded_by, actor_faction, residents, bias, death_rate, key, day):
+    """Civilians killed around each blockaded town today, as the ledger's rows.
+
+    Returns events (K, 4) of the towns with victims and their casualties (R, 5)
+    (`sim.ledger.Ledger.log`).
+    """
+    g = residents.shape[0]
+    victims = np.zeros((towns.size, g), dtype=np.int64)
+    hit = np.zeros(towns.size, dtype=np.bool_)
+    n_events, n_rows = 0, 0
     for t in range(towns.size):
+        town = towns[t]
+        if blockaded_by[town] <= 0:
+            continue
         people = 0.0
-        for j in range(residents.shape[0]):
-            people += residents[j, towns[t]]
-        n = poisson(death_rate * people / 100000.0, key, day, towns[t], 0)
+        for j in range(g):
+            people += residents[j, town]
+        n = poisson(death_rate * people / 100000.0, key, day, town, 0)
         if n > 0:
-            draw_victims(residents, towns[t], bias[factions[t]], n, out[t], key, day, towns[t],
-                         8)
-    return out
+            draw_victims(residents, town, bias[actor_faction[blockaded_by[town]]], n,
+                         victims[t], key, day, town, 8)
+            for j in range(g):
+                if victims[t, j] > 0:
+                    hit[t] = True
+                    n_rows += 1
+            n_events += hit[t]
+    events = np.empty((n_events, 4), dtype=np.int64)
+    casualties = np.zeros((n_rows, 5), dtype=np.int64)
+    k, r = 0, 0
+    for t in range(towns.size):
+        if not hit[t]:
+            continue
+        fac = actor_faction[blockaded_by[towns[t]]]
+        events[k, 0], events[k, 1], events[k, 2], events[k, 3] = towns[t], BLOCKADE, fac, CIVILIANS
+        for j in range(g):
+            if victims[t, j] > 0:
+                casualties[r, 0], casualties[r, 1] = k, j
+                casualties[r, 2], casualties[r, 3] = fac, victims[t, j]
+                r += 1
+        k += 1
+    return events, casualties

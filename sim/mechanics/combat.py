@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from sim.forces import refresh_presence
 from sim.ledger import MECHANISM_NAMES, N_GROUPS
-from sim.mechanics.victims import book_victims, draw_victims
+from sim.mechanics.victims import draw_victims
 from sim.streams import binomial, multinomial, poisson, uniform
 
 AMBUSH, CLASH = MECHANISM_NAMES.index("ambush"), MECHANISM_NAMES.index("clash")
@@ -51,25 +52,73 @@ def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None
     """Fight today's engagements, take the losses and book them."""
     units = world.forces
     foreign = world.spec.parameters.foreign
-    cells, ambush, actor1, actor2, rows = engage(
-        world.presence, world.assault, world.moved, units.cell, units.present, units.strength,
-        units.faction, world.hostility, world.enemy_mask, world.firepower, world.guerrilla,
-        world.protected, world.supported, world.partner_supported, params.engage_probability,
+    events, casualties = fight(
+        world.presence, world.assault, world.presence_cell, world.moved, units.cell,
+        units.present, units.strength, units.faction, units.attack, world.hostility,
+        world.enemy_mask, world.firepower, world.guerrilla, world.protected, world.supported,
+        world.partner_supported, world.residents, world.bias, params.engage_probability,
         params.evasion, params.aimed_fire_rate, params.area_fire_rate,
         params.ambush_multiplier, params.killed_fraction, params.max_daily_loss,
-        foreign.deterrence, foreign.support_firepower, foreign.support_warning, rng.key,
-        rng.day)
-    if cells.size == 0:
-        return
-    ids = ledger.add_events(np.where(ambush, AMBUSH, CLASH), cells, actor1, actor2)
-    ledger.book(ids[rows[:, 0]], N_GROUPS + rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4])
-    deaths = np.bincount(rows[:, 0], weights=rows[:, 3], minlength=cells.size)
-    victims = raid_victims(cells, actor1, deaths, world.guerrilla, world.residents, world.bias,
-                           params.raid_civilians_per_death, rng.key, rng.day)
-    hit = victims.sum(axis=1) > 0
-    if hit.any():
-        book_victims(world, ledger, ids[hit], cells[hit], actor1[hit], victims[hit])
-    world.refresh_presence()
+        params.raid_civilians_per_death, foreign.deterrence, foreign.support_firepower,
+        foreign.support_warning, rng.key, rng.day)
+    if len(events):
+        ledger.log(events, casualties)
+
+
+@numba.njit(cache=True)
+def fight(presence, assault, presence_cell, moved, cell, present, strength, faction, attack,
+          hostility, enemies, firepower, guerrilla, protected, supported, partner, residents,
+          bias, engage_probability, evasion, aimed_rate, area_rate, ambush_multiplier,
+          killed_fraction, max_daily_loss, raid_per_death, deterrence, support_firepower,
+          support_warning, key, day):
+    """The day's engagements (`engage`), their raid victims and the recount of presence.
+
+    One call a day instead of some ten numpy calls of glue. Returns the ledger's rows
+    (`sim.ledger.Ledger.log`): events (K, 4) and casualties, the fighters' then the
+    civilians' by engagement and community group.
+    """
+    cells, ambush, actor1, actor2, rows = engage(
+        presence, assault, moved, cell, present, strength, faction, hostility, enemies,
+        firepower, guerrilla, protected, supported, partner, engage_probability, evasion,
+        aimed_rate, area_rate, ambush_multiplier, killed_fraction, max_daily_loss,
+        deterrence, support_firepower, support_warning, key, day)
+    n_k = cells.size
+    events = np.empty((n_k, 4), dtype=np.int64)
+    deaths = np.zeros(n_k)
+    for k in range(n_k):
+        events[k, 0] = cells[k]
+        events[k, 1] = AMBUSH if ambush[k] else CLASH
+        events[k, 2] = actor1[k]
+        events[k, 3] = actor2[k]
+    for r in range(rows.shape[0]):
+        deaths[rows[r, 0]] += rows[r, 3]
+    victims = raid_victims(cells, actor1, deaths, guerrilla, residents, bias, raid_per_death,
+                           key, day)
+    n_civ = 0
+    for k in range(n_k):
+        for j in range(victims.shape[1]):
+            if victims[k, j] > 0:
+                n_civ += 1
+    out = np.zeros((rows.shape[0] + n_civ, 5), dtype=np.int64)
+    for r in range(rows.shape[0]):
+        out[r, 0] = rows[r, 0]
+        out[r, 1] = N_GROUPS + rows[r, 1]
+        out[r, 2] = rows[r, 2]
+        out[r, 3] = rows[r, 3]
+        out[r, 4] = rows[r, 4]
+    r = rows.shape[0]
+    for k in range(n_k):
+        for j in range(victims.shape[1]):
+            if victims[k, j] > 0:
+                out[r, 0] = k
+                out[r, 1] = j
+                out[r, 2] = actor1[k]
+                out[r, 3] = victims[k, j]
+                r += 1
+    if n_k > 0:
+        refresh_presence(presence, assault, presence_cell, faction, cell, strength, present,
+                         attack)
+    return events, out
 
 
 @numba.njit(cache=True)
@@ -144,14 +193,20 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     """
     n_f = presence.shape[0]
     seen = np.zeros(presence.shape[1], dtype=np.bool_)
-    occupied = np.empty(cell.size, dtype=np.int64)
+    factions_in = np.zeros(presence.shape[1], dtype=np.int64)  # bit mask, from the rows
     n_occ = 0
     for i in range(cell.size):
         if present[i] and not seen[cell[i]]:
             seen[cell[i]] = True
-            occupied[n_occ] = cell[i]
             n_occ += 1
-    occupied = np.sort(occupied[:n_occ])
+        if present[i] and strength[i] > 0.0:
+            factions_in[cell[i]] |= np.int64(1) << faction[i]
+    occupied = np.empty(n_occ, dtype=np.int64)  # in cell order (a scan: np.sort compiles slowly)
+    n_occ = 0
+    for c in range(seen.size):
+        if seen[c]:
+            occupied[n_occ] = c
+            n_occ += 1
     cells = np.empty(n_occ, dtype=np.int64)
     ambushes = np.zeros(n_occ, dtype=np.bool_)
     actor1 = np.empty(n_occ, dtype=np.int64)
@@ -164,10 +219,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     fire = np.empty(n_f)
     multiplier = np.empty(n_f)
     for c in occupied:
-        mask = 0
-        for f in range(n_f):
-            if presence[f, c] > 0.0:
-                mask |= np.int64(1) << f
+        mask = factions_in[c]  # the factions with personnel here, without reading presence
         hostile = False
         for f in range(n_f):
             if (mask >> f) & 1 and enemies[f] & mask:
@@ -213,7 +265,9 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
             multinomial(lost - killed, share, wounded, key, day, c, 1 + 64 * (2 * n_f + a))
             if n_rows + n_f > rows.shape[0]:
                 grown = np.zeros((2 * rows.shape[0] + n_f, 5), dtype=np.int64)
-                grown[:n_rows] = rows[:n_rows]
+                for r in range(n_rows):  # a loop: slice assignment compiles ~30 MB more
+                    for j in range(5):
+                        grown[r, j] = rows[r, j]
                 rows = grown
             for b in range(n_f):
                 if split[b] > 0 or wounded[b] > 0:
@@ -230,7 +284,8 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
                 second, best = f, forces[f]
         cells[k], ambushes[k], actor1[k], actor2[k] = c, ambush, first, second
         k += 1
-    take_cell_losses(losses[:k], cells[:k], presence, cell, present, strength, faction, seen)
+    take_cell_losses(losses[:k], cells[:k], presence, cell, present, strength, faction,
+                     factions_in)
     return cells[:k], ambushes[:k], actor1[:k], actor2[:k], rows[:n_rows]
 
 
@@ -251,20 +306,21 @@ def initiator(forces: np.ndarray, assault: np.ndarray, guerrilla: np.ndarray,
 
 
 @numba.njit(cache=True)
-def take_cell_losses(losses, cells, presence, cell, present, strength, faction, engaged) -> None:
+def take_cell_losses(losses, cells, presence, cell, present, strength, faction, slot) -> None:
     """Take each faction's casualties in a cell from its rows there, pro rata to strength.
 
-    `engaged` (C,) is scratch space (overwritten).
+    `slot` (C,) int64 is scratch space (overwritten where the rows are).
     """
     if cells.size == 0:
         return
-    engaged[:] = False
-    for k in range(cells.size):
-        engaged[cells[k]] = True
     for i in range(cell.size):
-        if not present[i] or not engaged[cell[i]]:
+        slot[cell[i]] = -1
+    for k in range(cells.size):
+        slot[cells[k]] = k
+    for i in range(cell.size):
+        k = slot[cell[i]]
+        if not present[i] or k < 0:
             continue
-        k = np.searchsorted(cells, cell[i])
         there = presence[faction[i], cell[i]]
         if there <= 0.0:
             continue

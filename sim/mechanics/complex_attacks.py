@@ -40,11 +40,8 @@ _VICTIM_DRAWS = 16  # draws from here on split a complex attack's civilian victi
 def act(world: World, ledger: Ledger, params: ComplexAttackParams, rng: Stream) -> None:
     """Draw today's complex attacks and carry them out."""
     units = world.forces
-    for fac in world.jihadists:
-        draw = uniform(rng.key, rng.day, fac, 0)
-        if draw >= params.rate / 365.0 * strength_ratio(units.faction, units.strength,
-                                                        units.initial, units.present, fac):
-            continue
+    for fac in attackers(world.jihadists, units.faction, units.strength, units.initial,
+                         units.present, params.rate, rng.key, rng.day):
         mine = units.present & (units.faction == fac)
         by_country = np.bincount(world.country_bucket[units.cell[mine]],
                                  weights=units.strength[mine],
@@ -55,6 +52,19 @@ def act(world: World, ledger: Ledger, params: ComplexAttackParams, rng: Stream) 
         country = int(np.searchsorted(cumulative, uniform(rng.key, rng.day, fac, 1),
                                       side="right"))
         attack(world, ledger, params, int(fac), min(country, N_COUNTRIES - 1), rng)
+
+
+@numba.njit(cache=True)
+def attackers(jihadists, faction, strength, initial, present, rate, key, day):
+    """The jihadist factions that attack today (draw 0 of each faction)."""
+    out = np.empty(jihadists.size, dtype=np.int64)
+    n = 0
+    for fac in jihadists:
+        chance = rate / 365.0 * strength_ratio(faction, strength, initial, present, fac)
+        if uniform(key, day, fac, 0) < chance:
+            out[n] = fac
+            n += 1
+    return out[:n]
 
 
 @numba.njit(cache=True)

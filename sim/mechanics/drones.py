@@ -49,8 +49,8 @@ import numpy as np
 
 from sim.forces import take_losses
 from sim.geography import KM_PER_DEGREE
-from sim.ledger import N_GROUPS
-from sim.mechanics.victims import book_victims, draw_victims
+from sim.ledger import MECHANISM_NAMES, event_rows
+from sim.mechanics.victims import draw_victims
 from sim.streams import binomial, multinomial, poisson, uniform
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 # Random numbers: item k (a fleet) draws its air-base losses (draws 0-1) and its sorties
 # (draw 10 on); item SORTIE_ITEM * (k + 1) + s is its sortie s, with these first draws:
 SORTIE_ITEM = 100_000
+DRONE_STRIKE = MECHANISM_NAMES.index("drone_strike")
 _LAUNCH, _TARGET, _STRIKE, _HARM, _GATHERING = 0, 1, 2, 3, 4
 _CASUALTIES, _KILLED, _CIVILIANS, _SPLIT_KILLED, _SPLIT_WOUNDED, _VICTIMS = (
     100, 110, 200, 300, 400, 500)
@@ -91,13 +92,9 @@ def act(world: World, ledger: Ledger, params: DroneParams, rng: Stream) -> None:
         rng.key, rng.day)
     if fleet.size == 0:
         return
-    perpetrators = fleets.faction[fleet]
-    events = ledger.add_events("drone_strike", cells, perpetrators, target)
-    row, fac = np.nonzero((killed > 0) | (wounded > 0))
-    ledger.book(events[row], N_GROUPS + fac, perpetrators[row], killed[row, fac],
-                wounded[row, fac])
-    if victims.any():
-        book_victims(world, ledger, events, cells, perpetrators, victims)
+    events, casualties = event_rows(cells, DRONE_STRIKE, fleets.faction[fleet], target,
+                                    killed, wounded, victims)
+    ledger.log(events, casualties)
     world.refresh_presence()
 
 

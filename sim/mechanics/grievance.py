@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 if TYPE_CHECKING:
@@ -22,16 +23,23 @@ if TYPE_CHECKING:
 
 def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> None:
     """Decay grievance and add today's civilian deaths."""
-    world.grievance *= 2.0 ** (-1.0 / params.grievance_half_life)
-    add_grievance(world.grievance, ledger.today(world).civilian_deaths, world.members,
-                  params.grievance_per_death)
+    decay_and_add(world.grievance, 2.0 ** (-1.0 / params.grievance_half_life),
+                  ledger.today(world).civilian_deaths, world.members, params.grievance_per_death)
 
 
 def add_grievance(grievance: np.ndarray, deaths: np.ndarray, members: np.ndarray,
                   per_death: float) -> None:
     """Raise grievance in place: `deaths` (communities, F) civilians killed by each faction."""
-    per_thousand = np.maximum(members, 1.0)[:, None] / 1000.0
-    grievance += per_death * deaths / per_thousand
+    decay_and_add(grievance, 1.0, deaths, members, per_death)
+
+
+@numba.njit(cache=True)
+def decay_and_add(grievance, decay, deaths, members, per_death) -> None:
+    """Decay grievance and add the deaths (see the module docstring), in place, in one pass."""
+    for c in range(grievance.shape[0]):
+        per_thousand = max(members[c], 1.0) / 1000.0
+        for f in range(grievance.shape[1]):
+            grievance[c, f] = grievance[c, f] * decay + per_death * deaths[c, f] / per_thousand
 
 
 def support(grievance: np.ndarray, hostility: np.ndarray) -> np.ndarray:

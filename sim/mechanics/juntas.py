@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 from sim.forces import GARRISON, MOBILE
@@ -34,15 +35,9 @@ def act(world: World, ledger: Ledger, params: JuntaParams, rng: Stream) -> None:
     """Update each junta's credibility, face its coup risk and free or recall its garrison."""
     units = world.forces
     today = ledger.today(world)
-    guards = world.guard_rows
-    at_capital = units.present[guards] & (
-        units.cell[guards] == world.capital_cell[world.country_bucket[units.base[guards]]])
-    country = world.country_bucket[units.base[guards]]
-    protection = np.bincount(country, weights=units.strength[guards] * at_capital,
-                             minlength=N_COUNTRIES + 1)
-    russian = np.bincount(country, minlength=N_COUNTRIES + 1,
-                          weights=units.strength[guards] * at_capital
-                          * world.russian[units.faction[guards]])
+    protection, russian = guards_at_capitals(
+        world.guard_rows, units.present, units.cell, units.base, units.strength, units.faction,
+        world.russian, world.capital_cell, world.country_bucket)
     release_garrisons(world, russian, world.spec.parameters.russian_support)
     draws = rng.uniforms(N_COUNTRIES, 2).T
     for c, junta in enumerate(world.juntas):
@@ -56,6 +51,21 @@ def act(world: World, ledger: Ledger, params: JuntaParams, rng: Stream) -> None:
         if outcome is not None:
             ledger.add_events("coup_attempt", np.array([world.capital_cell[c]]), NONE, NONE,
                               note=f"coup attempt {outcome}")
+
+
+@numba.njit(cache=True)
+def guards_at_capitals(guards, present, cell, base, strength, faction, russian, capital_cell,
+                       country):
+    """Regime-protection personnel at each country's capital, all and Russian, (4,) each."""
+    protection = np.zeros(capital_cell.size + 1)
+    russians = np.zeros(capital_cell.size + 1)
+    for i in guards:
+        k = country[base[i]]
+        if k < capital_cell.size and present[i] and cell[i] == capital_cell[k]:
+            protection[k] += strength[i]
+            if russian[faction[i]]:
+                russians[k] += strength[i]
+    return protection, russians
 
 
 def release_garrisons(world: World, russian_guards: np.ndarray,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
 if TYPE_CHECKING:
@@ -23,16 +24,31 @@ if TYPE_CHECKING:
 
 def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None:
     """Add today's wounded to the pools and return one day's share of them."""
-    world.convalescent += (params.wounded_return_share * ledger.wounded_today()
-                           * world.guerrilla)
-    if not world.convalescent.any():
-        return
     units = world.forces
-    live = np.flatnonzero(units.present & world.guerrilla[units.faction])
-    faction = units.faction[live]
-    strength = np.bincount(faction, weights=units.strength[live],
-                           minlength=world.convalescent.size)
-    back = np.where(strength > 0, world.convalescent / params.wounded_return_days, 0.0)
-    world.convalescent -= back
-    units.strength[live] += np.divide(back[faction] * units.strength[live], strength[faction],
-                                      out=np.zeros(live.size), where=strength[faction] > 0)
+    recover(world.convalescent, ledger.wounded_today(), params.wounded_return_share,
+            world.guerrilla, params.wounded_return_days, units.faction, units.strength,
+            units.present)
+
+
+@numba.njit(cache=True)
+def recover(convalescent, wounded, share, guerrilla, days, faction, strength, present) -> None:
+    """The process in one call, in place (as numpy it was some fifteen small array calls)."""
+    any_pool = False
+    for f in range(convalescent.size):
+        convalescent[f] += share * wounded[f] * guerrilla[f]
+        any_pool = any_pool or convalescent[f] != 0.0
+    if not any_pool:
+        return
+    total = np.zeros(convalescent.size)  # present strength of each armed group
+    for i in range(faction.size):
+        if present[i] and guerrilla[faction[i]]:
+            total[faction[i]] += strength[i]
+    back = np.zeros(convalescent.size)
+    for f in range(convalescent.size):
+        if total[f] > 0.0:
+            back[f] = convalescent[f] / days
+        convalescent[f] -= back[f]
+    for i in range(faction.size):
+        f = faction[i]
+        if present[i] and guerrilla[f] and total[f] > 0.0:
+            strength[i] += back[f] * strength[i] / total[f]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
+import numba
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -20,5 +20,13 @@ if TYPE_CHECKING:
 def act(world: World, ledger: Ledger, params: JuntaParams, rng: Stream) -> None:
     """Refill state-side losses by one day's share."""
     units = world.forces
-    deficit = np.maximum(units.initial - units.strength, 0.0)
-    units.strength += deficit * (units.present & world.unit_state_side) / params.replacement_days
+    refill(units.strength, units.initial, units.present, world.unit_state_side,
+           params.replacement_days)
+
+
+@numba.njit(cache=True)
+def refill(strength, initial, present, state_side, days) -> None:
+    """Restore 1 / `days` of each present state-side row's deficit, in place."""
+    for i in range(strength.size):
+        if present[i] and state_side[i]:
+            strength[i] += max(initial[i] - strength[i], 0.0) / days

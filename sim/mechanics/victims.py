@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from sim.geography import N_COUNTRIES
+from sim.ledger import victim_rows
 from sim.streams import multinomial
 
 if TYPE_CHECKING:
@@ -45,9 +45,5 @@ def draw_victims(residents: np.ndarray, cell: int, bias: np.ndarray, n: int, out
 
 def book_victims(world: World, ledger: Ledger, events: np.ndarray, cells: np.ndarray,
                  perpetrators: np.ndarray, victims: np.ndarray) -> None:
-    """Book civilian victims (E, G) of events in the ledger and the people's accounts."""
-    event, group = np.nonzero(victims)
-    ledger.book(events[event], group, perpetrators[event], victims[event, group])
-    country = world.country_bucket[cells]
-    world.civilians_killed += np.bincount(country, weights=victims.sum(axis=1),
-                                          minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
+    """Book civilian victims (E, G) of events in the ledger."""
+    ledger.book_rows(victim_rows(events, perpetrators, victims))
