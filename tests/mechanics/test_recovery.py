@@ -52,21 +52,14 @@ def test_a_share_of_the_wounded_rejoins_at_one_over_days_a_day(baseline):
     assert _strength(world, jnim) + world.convalescent[jnim] == pytest.approx(before + 100.0)
 
 
-def test_no_one_rejoins_at_share_zero(baseline):
-    model = _model(baseline, 0.0)
-    jnim = _wound(model, "jnim", 200)
-    before = _strength(model.world, jnim)
+@pytest.mark.parametrize(("share", "faction_id"), [(0.0, "jnim"), (1.0, "burkina_army")],
+                         ids=["share-zero", "state-side-left-to-replacement"])
+def test_no_one_rejoins(baseline, share, faction_id):
+    model = _model(baseline, share)
+    f = _wound(model, faction_id, 300)
+    before = _strength(model.world, f)
     _act(model)
-    assert _strength(model.world, jnim) == before
-    assert not model.world.convalescent.any()
-
-
-def test_state_side_wounded_are_left_to_replacement(baseline):
-    model = _model(baseline, 1.0)
-    army = _wound(model, "burkina_army", 300)
-    before = _strength(model.world, army)
-    _act(model)
-    assert _strength(model.world, army) == before
+    assert _strength(model.world, f) == before
     assert not model.world.convalescent.any()
 
 
