@@ -72,8 +72,13 @@ class CompareRequest:
     posterior_sha256: str = ""  # of its contents when asked (a changed file: a new folder)
 
     def folder(self) -> Path:
-        """Where its runs are kept (the same request resumes from them after a Cancel)."""
+        """Where its runs are kept (the same request resumes from them after a Cancel).
+
+        The key holds each scenario's content hash, so an edited scenario (or one it extends)
+        gets a new folder instead of a refusal to mix results.
+        """
         key = "|".join([str(self.baseline.resolve()), str(self.counterfactual.resolve()),
+                        scenario_digest(self.baseline), scenario_digest(self.counterfactual),
                         str(self.runs), str(self.root_seed), str(self.posterior),
                         self.posterior_sha256])
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -85,6 +90,16 @@ class CompareRequest:
         drawn = f" --posterior={shown_path(self.posterior)}" if self.posterior else ""
         return (f"sahel-sim compare {shown_path(self.baseline)} {shown_path(self.counterfactual)} "
                 f"--runs {self.runs}{drawn}{seed}")
+
+
+def scenario_digest(path: Path) -> str:
+    """The resolved scenario's content hash; the file's own hash if it does not load."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path).content_hash()
+    except (ScenarioError, OSError):
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
 @dataclass(frozen=True, slots=True)

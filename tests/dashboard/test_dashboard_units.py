@@ -323,3 +323,15 @@ def test_drone_strikes_have_their_own_symbol_on_the_map(session: ExploreSession)
                      session.units_on(int(model.time)))
     svg = MapSVG(model.world.geo).render(layer, "region", alt="map")
     assert svg.count('class="sahel-drone"') == len(strikes)
+
+
+def test_an_edited_scenario_gets_a_new_compare_folder(tmp_path):
+    from sim.dashboard.compare import CompareRequest
+
+    path = tmp_path / "edited.toml"
+    path.write_text(f'extends = "{SHORT}"\nname = "edited"\n', encoding="utf-8")
+    before = CompareRequest(1, path, path, 2, None, 1).folder()
+    assert CompareRequest(2, path, path, 2, None, 1).folder() == before  # same request
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "[parameters.combat]\nengage_probability = 0.3\n", encoding="utf-8")
+    assert CompareRequest(1, path, path, 2, None, 1).folder() != before
