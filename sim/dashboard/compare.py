@@ -94,8 +94,6 @@ class CompareRequest:
 
 def scenario_digest(path: Path) -> str:
     """The resolved scenario's content hash; the file's own hash if it does not load."""
-    from sim.scenario import ScenarioError, load_scenario
-
     try:
         return load_scenario(path).content_hash()
     except (ScenarioError, OSError):

@@ -42,10 +42,10 @@ if TYPE_CHECKING:
 def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> None:
     """Today's events against civilians, booked with their victims."""
     units = world.forces
-    world.losses_to_avenge *= 2.0 ** (-1.0 / params.reprisal_half_life)
-    world.losses_to_avenge += ledger.fighters_killed_today(world.region,
-                                                           world.losses_to_avenge.shape[1])
-    avenging = 1.0 + params.reprisal_multiplier * world.losses_to_avenge / 100.0
+    if params.reprisal_multiplier > 0.0:  # the memory matters only while reprisals are on
+        world.losses_to_avenge *= 2.0 ** (-1.0 / params.reprisal_half_life)
+        world.losses_to_avenge += ledger.fighters_killed_today(world.region,
+                                                               world.losses_to_avenge.shape[1])
     rows, victims = commit_violence(
         units.cell, units.faction, units.strength, units.present, world.restraint, world.bias,
         world.actor_of_faction, world.guerrilla, world.influence, world.sahel_slot, world.zone,
@@ -53,7 +53,8 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
         params.contested_multiplier, params.collaboration_multiplier, params.size_scale,
         params.size_tail, params.size_cap, params.max_resident_share,
         params.indiscriminate_multiplier, params.weak_control,
-        world.spec.parameters.foreign.protection, avenging, world.region, rng.key, rng.day)
+        world.spec.parameters.foreign.protection, world.losses_to_avenge,
+        params.reprisal_multiplier, world.region, rng.key, rng.day)
     keep = victims.sum(axis=1) > 0
     if not keep.any():
         return
@@ -85,7 +86,8 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
                     guerrilla, influence, sahel_slot, zone, protected, residents, base_rate,
                     strength_cap, contested_multiplier, collaboration_multiplier, size_scale,
                     size_tail, size_cap, max_resident_share, indiscriminate_multiplier,
-                    weak_control, protection, avenging, region, key, day):
+                    weak_control, protection, losses_to_avenge, reprisal_multiplier, region,
+                    key, day):
     """Events of the day: (E,) perpetrating unit rows and (E, G) victims by community.
 
     Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split.
@@ -109,8 +111,9 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
         slot = sahel_slot[c]
         if guerrilla[f] and slot >= 0:  # punishing communities that side with the state
             p = min(p * (1.0 + collaboration_multiplier * influence[0, slot]), 1.0)
-        if region[c] >= 0:  # reprisals for the faction's dead in the region
-            p = min(p * avenging[f, region[c]], 1.0)
+        if reprisal_multiplier > 0.0 and region[c] >= 0:  # for the faction's dead there
+            p = min(p * (1.0 + reprisal_multiplier * losses_to_avenge[f, region[c]] / 100.0),
+                    1.0)
         p *= 1.0 - protection * protected[c]
         if uniform(key, day, i, 0) >= p:
             continue

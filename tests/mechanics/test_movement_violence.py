@@ -68,7 +68,7 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 1000.0), np.ones(n, bool),
         np.zeros(1), np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool),
         np.zeros((1, 4)), np.arange(4), np.full(4, 3, dtype=np.int8), np.zeros(4), residents,
-        1.0, 3.0, 3.0, 0.0, 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0, np.ones((1, 1)),
+        1.0, 3.0, 3.0, 0.0, 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0, np.zeros((1, 1)), 0.0,
         np.zeros(4, dtype=np.int64), KEY, 0)
     assert rows.size > 1
     assert victims.sum(axis=0).tolist() <= [30, 10] and victims.sum() > 0
@@ -76,14 +76,15 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
 
 
 def _events_per_row(avenging: float, region: int) -> float:
-    """Share of 20,000 unit rows in a cell of `region` that commit an event (p = 0.01)."""
+    """Share of 20,000 unit rows in a cell of `region` that commit an event (p = 0.01), the
+    faction's losses there raising its rate by the factor `avenging` (multiplier 1)."""
     n, residents = 20_000, np.full((1, 2), 1e9)
     rows, _ = violence.commit_violence(
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 100.0), np.ones(n, bool),
         np.zeros(1), np.ones((1, 1)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool),
         np.zeros((1, 2)), np.arange(2), np.zeros(2, dtype=np.int8), np.zeros(2), residents,
-        0.01, 3.0, 3.0, 0.0, 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0, np.full((1, 1), avenging),
-        np.array([0, region]), KEY, 0)
+        0.01, 3.0, 3.0, 0.0, 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0,
+        np.full((1, 1), 100.0 * (avenging - 1.0)), 1.0, np.array([0, region]), KEY, 0)
     return rows.size / n
 
 
@@ -99,7 +100,8 @@ def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline):
     from sim.scenario.tunable import apply_overrides
 
     data = apply_overrides(baseline.model_dump(mode="json"),
-                           {"parameters.violence.reprisal_half_life": 10.0})
+                           {"parameters.violence.reprisal_half_life": 10.0,
+                            "parameters.violence.reprisal_multiplier": 1.0})
     model = SahelModel(type(baseline).model_validate(data), rng=1)
     world, ledger = model.world, model.ledger
     army, jnim = world.faction_ids.index("burkina_army"), world.faction_ids.index("jnim")
