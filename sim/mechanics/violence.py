@@ -9,8 +9,10 @@ where the cell has residents. Armed groups punish communities that side with the
 probability is multiplied by 1 + `collaboration_multiplier` x the state's influence in the
 cell. Factions avenge their dead: the probability is multiplied by 1 + `reprisal_multiplier`
 x L / 100, L the faction's fighters killed by others in the cell's region, a memory that
-halves every `reprisal_half_life` days (`World.losses_to_avenge`). Within reach of an occupied
-peacekeeping camp it is cut by `foreign.protection`
+halves every `reprisal_half_life` days (`World.losses_to_avenge`). Where an elected government
+still rules (a country whose junta has not yet taken power: Niger before 26 Jul 2023) and
+negotiates with the armed groups, their probability is cut by `dialogue_restraint`. Within
+reach of an occupied peacekeeping camp it is cut by `foreign.protection`
 (`sim.mechanics.foreign_forces`). Event sizes are Pareto-distributed (heavy-tailed, so single
 events of hundreds occur), multiplied by `indiscriminate_multiplier` where the perpetrator's
 own influence is below `weak_control` (Kalyvas: indiscriminate violence where control is low),
@@ -54,7 +56,8 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
         params.size_tail, params.size_cap, params.max_resident_share,
         params.indiscriminate_multiplier, params.weak_control,
         world.spec.parameters.foreign.protection, world.losses_to_avenge,
-        params.reprisal_multiplier, world.region, rng.key, rng.day)
+        params.reprisal_multiplier, world.region, dialogue_by_country(world, params),
+        world.country_bucket, rng.key, rng.day)
     keep = victims.sum(axis=1) > 0
     if not keep.any():
         return
@@ -62,6 +65,17 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
     cells, perpetrators = units.cell[rows], units.faction[rows]
     events = ledger.add_events("violence_against_civilians", cells, perpetrators, CIVILIANS)
     book_victims(world, ledger, events, cells, perpetrators, victims)
+
+
+def dialogue_by_country(world: World, params: ViolenceParams) -> np.ndarray:
+    """The share of armed groups' violence each country's government prevents by dialogue.
+
+    (N_COUNTRIES + 1,): `dialogue_restraint` in a country whose junta has not yet taken power
+    (an elected government), 0 where a junta rules, where no government is modelled and abroad.
+    """
+    elected = [junta is not None and not in_power
+               for junta, in_power in zip(world.juntas, world.junta_in_power, strict=True)]
+    return np.append(np.where(elected, params.dialogue_restraint, 0.0), 0.0)
 
 
 def event_probability(restraint: float, strength: float, contested: bool, base_rate: float,
@@ -87,7 +101,7 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
                     strength_cap, contested_multiplier, collaboration_multiplier, size_scale,
                     size_tail, size_cap, max_resident_share, indiscriminate_multiplier,
                     weak_control, protection, losses_to_avenge, reprisal_multiplier, region,
-                    key, day):
+                    dialogue, country, key, day):
     """Events of the day: (E,) perpetrating unit rows and (E, G) victims by community.
 
     Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split.
@@ -114,6 +128,8 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
         if reprisal_multiplier > 0.0 and region[c] >= 0:  # for the faction's dead there
             p = min(p * (1.0 + reprisal_multiplier * losses_to_avenge[f, region[c]] / 100.0),
                     1.0)
+        if guerrilla[f]:  # an elected government's local accords
+            p *= 1.0 - dialogue[country[c]]
         p *= 1.0 - protection * protected[c]
         if uniform(key, day, i, 0) >= p:
             continue

@@ -1,10 +1,12 @@
 """Movement, decisions, violence and juntas on known cases."""
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
 from sim.agents import Junta
-from sim.geography import moore_neighbours
+from sim.geography import COUNTRIES, moore_neighbours
 from sim.mechanics import decisions, movement, violence
 from sim.scenario import JuntaParams
 from sim.streams import RandomStreams
@@ -69,22 +71,25 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
         np.zeros(1), np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool),
         np.zeros((1, 4)), np.arange(4), np.full(4, 3, dtype=np.int8), np.zeros(4), residents,
         1.0, 3.0, 3.0, 0.0, 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0, np.zeros((1, 1)), 0.0,
-        np.zeros(4, dtype=np.int64), KEY, 0)
+        np.zeros(4, dtype=np.int64), np.zeros(4), np.zeros(4, dtype=np.int64), KEY, 0)
     assert rows.size > 1
     assert victims.sum(axis=0).tolist() <= [30, 10] and victims.sum() > 0
     assert residents[:, 1] + victims.sum(axis=0) == pytest.approx([30.0, 10.0])
 
 
-def _events_per_row(avenging: float, region: int) -> float:
-    """Share of 20,000 unit rows in a cell of `region` that commit an event (p = 0.01), the
-    faction's losses there raising its rate by the factor `avenging` (multiplier 1)."""
+def _events_per_row(avenging: float = 1.0, region: int = 0, armed_group: bool = False,
+                    dialogue: float = 0.0, country: int = 0) -> float:
+    """Share of 20,000 unit rows in a cell of `region` and `country` that commit an event
+    (p = 0.01), the faction's losses there raising its rate by the factor `avenging`
+    (multiplier 1), an elected government's dialogue in country 0 cutting an armed group's."""
     n, residents = 20_000, np.full((1, 2), 1e9)
     rows, _ = violence.commit_violence(
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 100.0), np.ones(n, bool),
-        np.zeros(1), np.ones((1, 1)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool),
+        np.zeros(1), np.ones((1, 1)), np.full(1, -1), np.full(1, armed_group),
         np.zeros((1, 2)), np.arange(2), np.zeros(2, dtype=np.int8), np.zeros(2), residents,
         0.01, 3.0, 3.0, 0.0, 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0,
-        np.full((1, 1), 100.0 * (avenging - 1.0)), 1.0, np.array([0, region]), KEY, 0)
+        np.full((1, 1), 100.0 * (avenging - 1.0)), 1.0, np.array([0, region]),
+        np.array([dialogue, 0.0]), np.array([1, country]), KEY, 0)
     return rows.size / n
 
 
@@ -92,6 +97,30 @@ def test_reprisals_multiply_the_rate_in_the_region_of_the_losses():
     assert _events_per_row(1.0, 0) == pytest.approx(0.01, abs=0.002)
     assert _events_per_row(3.0, 0) == pytest.approx(0.03, abs=0.004)
     assert _events_per_row(3.0, -1) == pytest.approx(0.01, abs=0.002)  # outside the regions
+
+
+def test_dialogue_cuts_armed_groups_violence_in_its_country_only():
+    assert _events_per_row(armed_group=True, dialogue=0.5) == pytest.approx(0.005, abs=0.0015)
+    assert _events_per_row(armed_group=True, dialogue=0.9) == pytest.approx(0.001, abs=0.0007)
+    assert _events_per_row(armed_group=True) == pytest.approx(0.01, abs=0.002)  # switched off
+    assert _events_per_row(armed_group=True, dialogue=0.5, country=1) == pytest.approx(
+        0.01, abs=0.002)  # another country
+    assert _events_per_row(dialogue=0.5) == pytest.approx(0.01, abs=0.002)  # the state side
+
+
+def test_niger_negotiates_until_its_coup(baseline):
+    from sim.model import SahelModel
+
+    model = SahelModel(baseline, rng=1)
+    restraint = baseline.parameters.violence.dialogue_restraint
+    assert restraint > 0
+    niger = list(COUNTRIES).index("NER")
+    before = violence.dialogue_by_country(model.world, baseline.parameters.violence)
+    assert before[niger] == restraint and before.sum() == restraint  # Mali, Burkina: juntas
+    while model.date < dt.date(2023, 7, 27):
+        model.step()
+    after = violence.dialogue_by_country(model.world, baseline.parameters.violence)
+    assert not after.any()
 
 
 def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline):
