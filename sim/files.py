@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 STALE_PATTERN = ".*.tmp*"  # glob of the temporary files a killed writer may leave behind
 _counter = itertools.count()
@@ -54,6 +55,22 @@ def atomic_write_text(path: Path | str, text: str, encoding: str = "utf-8") -> P
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     """Write bytes to `path` atomically; `path`."""
     return atomic_write(path, lambda temp: temp.write_bytes(data))
+
+
+def atomic_save_figure(fig: Any, path: Path | str, **savefig_kwargs: Any) -> Path:
+    """Save a matplotlib figure atomically (its format from `path`'s suffix); `path`."""
+    fmt = savefig_kwargs.pop("format", Path(path).suffix.lstrip(".") or "png")
+    return atomic_write(path, lambda temp: fig.savefig(temp, format=fmt, **savefig_kwargs))
+
+
+def atomic_to_csv(frame: Any, path: Path | str, **to_csv_kwargs: Any) -> Path:
+    """Write a pandas DataFrame as CSV atomically; `path`."""
+    return atomic_write(path, lambda temp: frame.to_csv(temp, **to_csv_kwargs))
+
+
+def atomic_to_parquet(frame: Any, path: Path | str, **to_parquet_kwargs: Any) -> Path:
+    """Write a pandas DataFrame as Parquet atomically; `path`."""
+    return atomic_write(path, lambda temp: frame.to_parquet(temp, **to_parquet_kwargs))
 
 
 def _flush_to_disk(path: Path) -> None:

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.files import atomic_save_figure
 from sim.geography import COUNTRIES, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN
 from sim.outputs import series_columns
 
@@ -297,7 +298,7 @@ def save_run_plots(model: SahelModel, ts: pd.DataFrame, events: pd.DataFrame, ou
                       ("fatalities.png", fatalities_figure(model, ts)),
                       ("map.png", map_figure(model, events))):
         path = out / name
-        fig.savefig(path, dpi=110)
+        atomic_save_figure(fig, path, dpi=110)
         plt.close(fig)
         paths.append(path)
     return paths

@@ -78,3 +78,37 @@ def test_the_temporary_file_is_hidden_beside_the_target_and_unique(tmp_path):
         temp.write_text("x")
         assert not (tmp_path / "x.txt").exists()  # only renamed at the end
     assert (tmp_path / "x.txt").read_text() == "x"
+
+
+def test_figures_and_frames_are_written_whole_in_their_formats(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from sim.files import atomic_save_figure, atomic_to_csv, atomic_to_parquet
+
+    fig, _ = plt.subplots()
+    png = atomic_save_figure(fig, tmp_path / "f.png", dpi=20)
+    svg = atomic_save_figure(fig, tmp_path / "f.svg")
+    plt.close(fig)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in svg.read_bytes()[:400]
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    atomic_to_csv(frame, tmp_path / "t.csv", index=False)
+    atomic_to_parquet(frame, tmp_path / "t.parquet", index=False)
+    assert (tmp_path / "t.csv").read_text() == "a,b\n1,x\n2,y\n"
+    assert pd.read_parquet(tmp_path / "t.parquet").equals(frame)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "f.svg", "t.csv",
+                                                         "t.parquet"]
+
+
+def test_a_frame_that_cannot_be_written_keeps_the_old_file(tmp_path):
+    from sim.files import atomic_to_parquet
+
+    path = tmp_path / "t.parquet"
+    path.write_bytes(b"old")
+    with pytest.raises(AttributeError, match="to_parquet"):
+        atomic_to_parquet(object(), path)  # not a frame: nothing is written
+    assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["t.parquet"]

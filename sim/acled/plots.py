@@ -14,7 +14,7 @@ from matplotlib.colors import PowerNorm
 from matplotlib.dates import ConciseDateFormatter, MonthLocator
 from matplotlib.figure import Figure
 
-from sim.files import atomic_write
+from sim.files import atomic_save_figure
 from sim.geography import COUNTRIES, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, PRIO_CELL, load_borders
 from sim.plots import CIVILIAN_COLOUR, MAP_EXTENT, draw_borders
 
@@ -91,4 +91,4 @@ def country_months_figure(months: pd.PeriodIndex, observed: np.ndarray, draws: n
 
 def save_figure(fig: Figure, path: Path) -> Path:
     """Write a figure as PNG (to a temporary name, then renamed)."""
-    return atomic_write(path, lambda temp: fig.savefig(temp, dpi=DPI, format="png"))
+    return atomic_save_figure(fig, path, dpi=DPI)

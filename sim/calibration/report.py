@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.targets import Target
-from sim.files import atomic_write, atomic_write_text
+from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 
 REPORT_COLUMNS = ("target", "low", "high", "sim_q05", "sim_q50", "sim_q95", "hit", "overlap")
 QUANTILES = (0.05, 0.5, 0.95)
@@ -108,20 +108,17 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     csv = table[list(REPORT_COLUMNS)].copy()
     for column in ("hit", "overlap"):
         csv[column] = csv[column].map({True: "true", False: "false", None: ""})
-    files.append(atomic_write(out / "report.csv", lambda path: csv.to_csv(path, index=False)))
-    files.append(atomic_write(out / "targets.png",
-                              lambda path: report_plots.targets_figure(targets, table, title)
-                              .savefig(path, format="png")))
+    files.append(atomic_to_csv(csv, out / "report.csv", index=False))
+    files.append(atomic_save_figure(report_plots.targets_figure(targets, table, title),
+                                    out / "targets.png"))
     if posterior is not None:
         priors = prior_bounds is not None
         bounds = dict(prior_bounds) if priors else report_plots.schema_bounds(
             report_plots.parameters_of(posterior))
-        files.append(atomic_write(out / "posterior_marginals.png",
-                                  lambda path: report_plots.marginals_figure(
-                                      posterior, bounds, priors).savefig(path, format="png")))
-        files.append(atomic_write(out / "posterior_pairs.png",
-                                  lambda path: report_plots.pairs_figure(
-                                      posterior, bounds, priors).savefig(path, format="png")))
+        files.append(atomic_save_figure(report_plots.marginals_figure(posterior, bounds, priors),
+                                        out / "posterior_marginals.png"))
+        files.append(atomic_save_figure(report_plots.pairs_figure(posterior, bounds, priors),
+                                        out / "posterior_pairs.png"))
     markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files])
     files.insert(0, atomic_write_text(out / "report.md", markdown))
     return replace(report, files=files)

@@ -21,6 +21,7 @@ from sim.cli.common import (
     posterior_path,
 )
 from sim.cli.output_folder import check_output_folder, remove_stale_partials, replace_folder
+from sim.files import atomic_to_parquet, atomic_write_text
 from sim.geography import COUNTRIES
 from sim.progress import ProgressBar
 from sim.scenario import (
@@ -247,7 +248,7 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
               "cell_control": model.cell_control(),
               "fatalities": model.fatalities()}
     for name, table in tables.items():
-        table.to_parquet(folder / f"{name}.parquet", index=False)
+        atomic_to_parquet(table, folder / f"{name}.parquet", index=False)
     written = [f"{n}.parquet" for n in tables] + ["summary.json"]
     if not args.no_plots:
         from sim.plots import save_run_plots
@@ -255,8 +256,8 @@ def _run_into(scenario: Scenario, path: Path, seed: int, folder: Path, args: arg
         written += [p.name for p in save_run_plots(model, ts, events, folder)]
     # Written last and listing every file: what marks the folder as a run's (see --out).
     summary["files"] = written
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
-                                         encoding="utf-8")
+    atomic_write_text(folder / "summary.json",
+                      json.dumps(summary, indent=2, ensure_ascii=False))
     return headline, written
 
 

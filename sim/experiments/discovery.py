@@ -35,6 +35,7 @@ import pandas as pd
 from sim.experiments.discovery_plots import discovery_figures
 from sim.experiments.errors import ExperimentError
 from sim.experiments.sweep_data import SweepData, cases, load_sweep, outcome_names
+from sim.files import atomic_to_csv
 
 __all__ = ["Condition", "DiscoveryResult", "SweepData", "cases", "discover",
            "discovery_figures", "load_sweep", "outcome_names"]
@@ -271,7 +272,7 @@ def discover(folder: Path, outcome: str, where: str, case_kind: str = "points", 
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in (("trajectory.csv", trajectory), ("box_limits.csv", limits),
                         ("feature_scores.csv", scores)):
-        frame.to_csv(out / name, index=False, float_format="%.6g")
+        atomic_to_csv(frame, out / name, index=False, float_format="%.6g")
         result.files.append(out / name)
     if plots:
         result.files += discovery_figures(result, out)

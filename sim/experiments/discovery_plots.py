@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.files import atomic_save_figure
+
 DiscoveryResult = Any  # sim.experiments.discovery.DiscoveryResult (imported there, not here)
 
 
@@ -84,5 +86,4 @@ def _qp(value: float) -> str:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    return path
+    return atomic_save_figure(fig, path, dpi=110)

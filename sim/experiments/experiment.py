@@ -55,6 +55,7 @@ from sim.experiments.statistics import (
     paired_table,
     rare_event_table,
 )
+from sim.files import atomic_to_csv, atomic_to_parquet, atomic_write_text
 from sim.scenario import Scenario, apply_settings, validate_data
 
 __all__ = ["compare", "ensemble", "spawn_seeds", "sweep"]
@@ -251,7 +252,7 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
             result.files += _write_frames(out, {"outcomes.csv": outcomes,
                                                 "comparison.csv": result.table,
                                                 "rare_events.csv": result.rare_events})
-            (out / "comparison.md").write_text(comparison_markdown(result), encoding="utf-8")
+            atomic_write_text(out / "comparison.md", comparison_markdown(result))
             result.files.append(out / "comparison.md")
             result.files.append(_write_parquet(out / "bands.parquet", _labelled(result.bands)))
             if result.difference_bands:
@@ -356,8 +357,7 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
                       "point_outcomes.csv": point_outcomes}
             if result.sensitivity is not None:
                 frames["sensitivity.csv"] = result.sensitivity
-                (out / "sensitivity.md").write_text(markdown_table(result.sensitivity),
-                                                    encoding="utf-8")
+                atomic_write_text(out / "sensitivity.md", markdown_table(result.sensitivity))
                 result.files.append(out / "sensitivity.md")
             result.files += _write_frames(out, frames)
             if plots:
@@ -387,11 +387,10 @@ def _write_frames(out: Path, frames: Mapping[str, pd.DataFrame]) -> list[Path]:
     paths = []
     for name, frame in frames.items():
         path = out / name
-        frame.to_csv(path, index=False, float_format="%.10g")
+        atomic_to_csv(frame, path, index=False, float_format="%.10g")
         paths.append(path)
     return paths
 
 
 def _write_parquet(path: Path, frame: pd.DataFrame) -> Path:
-    frame.to_parquet(path, index=False, compression="zstd")
-    return path
+    return atomic_to_parquet(frame, path, index=False, compression="zstd")

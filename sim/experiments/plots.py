@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from sim.files import atomic_save_figure
 from sim.geography import COUNTRIES
 from sim.outputs import scenario_columns
 from sim.plots import CIVILIAN_COLOUR, FACTION_PALETTE, KIND_PALETTE
@@ -115,7 +116,7 @@ def ensemble_figures(bands: pd.DataFrame, scenario: Scenario | None, folder: Pat
         fig.suptitle(f"{runs_note}: median, 25-75% and 5-95% of runs".lstrip(": "),
                      fontsize=11)
         path = folder / f"ensemble_{iso}.png"
-        fig.savefig(path)
+        atomic_save_figure(fig, path)
         paths.append(path)
     return paths
 
@@ -157,7 +158,7 @@ def comparison_figures(result: ComparisonResult, folder: Path) -> list[Path]:
             fig.suptitle(f"{name}: {label} vs {result.baseline} (same seeds); median, 25-75%"
                          " and 5-95% of runs", fontsize=11)
             path = folder / f"compare_{_safe(label)}_{iso}.png"
-            fig.savefig(path)
+            atomic_save_figure(fig, path)
             paths.append(path)
     return paths
 
@@ -210,7 +211,7 @@ def sensitivity_figure(table: pd.DataFrame, design: str, path: Path,
     kind = "Sobol indices" if design == "sobol" else "Morris elementary effects"
     fig.suptitle(f"{kind} of the headline outcomes (bars: 95% intervals)", fontsize=11)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    atomic_save_figure(fig, path)
     return path
 
 
@@ -241,5 +242,5 @@ def sweep_figures(result: SweepResult, folder: Path) -> list[Path]:
     fig.suptitle(f"{result.design} sweep: outcome (mean over replicates) per point",
                  fontsize=11)
     path = folder / "sweep_scatter.png"
-    fig.savefig(path)
+    atomic_save_figure(fig, path)
     return [path]
