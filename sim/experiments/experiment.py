@@ -15,7 +15,6 @@ The modules behind it, all in `sim.experiments`: `prepared` (scenarios ready to 
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -35,18 +34,17 @@ from sim.experiments.designs import (
     setting_converters,
 )
 from sim.experiments.errors import ExperimentError
-from sim.experiments.executors import connect_scheduler, parse_scheduler
-from sim.experiments.outcomes import HEADLINE_OUTCOMES, outcome_frame
+from sim.experiments.executors import parse_scheduler
+from sim.experiments.outcomes import HEADLINE_OUTCOMES
 from sim.experiments.posterior_runs import PosteriorLike, check_posterior, plan_runs
 from sim.experiments.prepared import PreparedScenario, ScenarioLike, prepare_scenario
 from sim.experiments.reporting import comparison_markdown, markdown_table
-from sim.experiments.result_store import ResultStore, base_manifest
 from sim.experiments.results import (
     ComparisonResult,
     EnsembleResult,
     SweepResult,
 )
-from sim.experiments.runs import PlannedRun, ProgressCallback, execute_plan, run_id_for
+from sim.experiments.runs import PlannedRun, ProgressCallback, executing, run_id_for
 from sim.experiments.statistics import (
     RARE_EVENT_SERIES,
     end_counts,
@@ -135,14 +133,10 @@ def ensemble(scenario: ScenarioLike, runs: int, root_seed: int | None = None, wo
     root = prepared.scenario.seed if root_seed is None else root_seed
     plan, payloads, _ = plan_runs(scenarios, spawn_seeds(root, runs), drawn, root)
     info = drawn.info() if drawn else None
-    # Reach the scheduler before anything is written into `out`, then lock `out`.
-    client = connect_scheduler(scheduler) if scheduler is not None else None
-    with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("ensemble", scenarios, root, None, command, info))
-        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
+    with executing("ensemble", scenarios, root, plan, payloads, out=out, workers=workers,
+                    scheduler=scheduler, progress=progress, cancel=cancel, command=command,
+                    posterior=info) as (store, report, outcomes):
         ok = [r.run_id for r in plan if r.run_id in report.finished]
-        outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
-                                 report.finished)
         result = EnsembleResult(outcomes, report.failures, report, out, posterior=info)
         if ok:
             result.bands, _ = quantile_bands(store, prepared.scenario, ok)
@@ -209,13 +203,9 @@ def compare(baseline: ScenarioLike, counterfactuals: Sequence[ScenarioLike], run
     root = base.scenario.seed if root_seed is None else root_seed
     plan, payloads, ids = plan_runs(prepared, spawn_seeds(root, runs), drawn, root)
     info = drawn.info() if drawn else None
-    # Reach the scheduler before anything is written into `out`, then lock `out`.
-    client = connect_scheduler(scheduler) if scheduler is not None else None
-    with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("compare", prepared, root, None, command, info))
-        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
-        outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
-                                 report.finished)
+    with executing("compare", prepared, root, plan, payloads, out=out, workers=workers,
+                    scheduler=scheduler, progress=progress, cancel=cancel, command=command,
+                    posterior=info) as (store, report, outcomes):
         result = ComparisonResult(outcomes, report.failures, report, out, baseline=base_label,
                                   counterfactuals=list(cf_labels), posterior=info)
         done = report.finished
@@ -335,14 +325,10 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
     levers = lever_info(names, base.payload)
     if levers:  # recorded only when there are any, so older sweep folders still resume
         design_info["levers"] = levers
-    # Reach the scheduler before anything is written into `out`, then lock `out`.
-    client = connect_scheduler(scheduler) if scheduler is not None else None
-    with _closing(client), ResultStore(out) as store:
-        store.open(base_manifest("sweep", {base.label: base}, root, design_info, command))
-        payloads = {p.hash: p for p in prepared}
-        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
-        outcomes = outcome_frame(store, {p.hash: p.scenario for p in prepared}, plan,
-                                 report.finished)
+    payloads = {p.hash: p for p in prepared}
+    with executing("sweep", {base.label: base}, root, plan, payloads, out=out,
+                    workers=workers, scheduler=scheduler, progress=progress, cancel=cancel,
+                    command=command, design=design_info) as (_, report, outcomes):
         points_frame = pd.DataFrame(points, columns=names)
         points_frame.insert(0, "point", np.arange(len(points)))
         means = outcomes.groupby("point")[HEADLINE_OUTCOMES].mean().reindex(
@@ -365,17 +351,6 @@ def sweep(scenario: ScenarioLike, params: Mapping[str, tuple[float, float]] | Se
 
                 result.files += sweep_figures(result, out / "plots")
         return result
-
-
-@contextlib.contextmanager
-def _closing(client: Any) -> Any:
-    """Close a Dask client (if any) when the experiment ends, however it ends."""
-    try:
-        yield client
-    finally:
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close(timeout=10)
 
 
 # --------------------------------------------------------------------------------------------
