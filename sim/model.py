@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from sim.agents import CivilianCommunity, ForceUnit, Junta
 from sim.geography import COMMUNITIES, COUNTRIES, COUNTRY_CODES, build_geography
+from sim.kernel_cache import ensure_cached
 from sim.ledger import Ledger
 from sim.mechanics import (
     blockades,
@@ -64,6 +65,7 @@ class SahelModel(Model):
 
     def __init__(self, scenario: Scenario,
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None) -> None:
+        ensure_cached()
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.spec = scenario
         self.streams = RandomStreams(self.rng)
