@@ -175,7 +175,7 @@ class SahelModel(Model):
         replacement.act(world, ledger, p.junta, rng("replacement", day))
         recovery.act(world, ledger, p.combat, rng("recovery", day))
         today = ledger.today(world)
-        world.deaths[:] += today.deaths_per_cell
+        ledger.add_deaths_today(world, world.deaths)
         self.recorder.record(world, day, bool(self._month_end[day]), today.capital_attacked)
 
     def run(self, progress: Callable[[int, int], object] | None = None) -> SahelModel:
