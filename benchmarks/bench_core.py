@@ -20,7 +20,8 @@ sys.path[0] point at the tree; the child prints the `sim/__init__.py` it importe
   timings are pooled. Reported: median, min and max, and the ratio old/new of medians.
 - the new tree at 0.1 degree (a temporary scenario file that `extends` the tree's baseline
   with `resolution = 0.1`; overrides only take parameters): median of `--fine-repeats` warm
-  runs and its ratio to the new default-resolution median.
+  runs (default 5: with 3 the ratio moved between 2.7 and 3.3 from run to run) and its ratio
+  to the new default-resolution median.
 - first run in a fresh process with an empty NUMBA_CACHE_DIR: `import sim`, `load_scenario`
   (builds the geography) and the first construction + run; first run minus the warm median
   is the compile / first-call overhead; so is first run minus a second run of the same seed
@@ -220,7 +221,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per tree")
     parser.add_argument("--rounds", type=int, default=3,
                         help="child processes per tree the repeats are split over, alternating")
-    parser.add_argument("--fine-repeats", type=int, default=3,
+    parser.add_argument("--fine-repeats", type=int, default=5,
                         help="timed runs of the new tree at 0.1 degree (0: skip)")
     parser.add_argument("--fine-reference", action="store_true",
                         help="also time the old tree at 0.1 degree (slow)")
