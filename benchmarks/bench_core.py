@@ -371,7 +371,7 @@ def report(args: argparse.Namespace, cpu: int | None, sides: tuple[Side, Side],
         return data[key][sub] if sub else data[key]
 
     for key, sub, name in (("import_s", None, "  import sim"),
-                           ("load_s", None, "  load_scenario (builds the geography)"),
+                           ("load_s", None, "  load_scenario (geography; new: + compile child)"),
                            ("first", "setup", "  first construction"),
                            ("first", "full", "  first construction + run")):
         row(name, fmt_s(cold(old, key, sub)), fmt_s(cold(new, key, sub)))
