@@ -93,17 +93,17 @@ def spread(sources: np.ndarray, cells: np.ndarray, weights: np.ndarray, ny: int,
 
     The window is the outer product of `weights` with itself, applied as two passes (along x,
     then along y) that touch only the cells reached from the few occupied ones; weights that
-    fall off the grid are lost (zero padding). Each row is normalised to a maximum of 1,
-    over the cells it reached (the others stay 0).
+    fall off the grid are lost (zero padding). Each row is normalised to a maximum of 1 over
+    the span of each grid column that the second pass reached (the rest of the row is 0).
     """
     n_k = sources.shape[0]
     nx = n_cells // ny
     half = weights.size // 2
     out = np.zeros((n_k, n_cells), dtype=np.float32)
     column = np.zeros(n_cells)
-    reached = np.zeros(n_cells, dtype=np.bool_)
     touched = np.empty(cells.size * weights.size, dtype=np.int64)
-    filled = np.empty(n_cells, dtype=np.int64)
+    low = np.empty(nx, dtype=np.int64)  # rows y reached in each column x: low..high
+    high = np.empty(nx, dtype=np.int64)
     for k in range(n_k):
         n_touched = 0
         for n in range(cells.size):
@@ -118,25 +118,23 @@ def spread(sources: np.ndarray, cells: np.ndarray, weights: np.ndarray, ny: int,
                     n_touched += 1
                 column[c] += value * weights[xx - x + half]
         row = out[k]
-        n_filled = 0
+        low[:] = ny
+        high[:] = -1
         for i in range(n_touched):
             c = touched[i]
             value = column[c]
             column[c] = 0.0
             x, y = c // ny, c % ny
+            low[x] = min(low[x], max(y - half, 0))
+            high[x] = max(high[x], min(y + half, ny - 1))
             for yy in range(max(y - half, 0), min(y + half + 1, ny)):
-                cell = x * ny + yy
-                if not reached[cell]:
-                    reached[cell] = True
-                    filled[n_filled] = cell
-                    n_filled += 1
-                row[cell] += value * weights[yy - y + half]
+                row[x * ny + yy] += value * weights[yy - y + half]
         peak = row[0]  # loops, not row.max() and row /= peak: the same, compiled faster
-        for i in range(n_filled):
-            peak = max(peak, row[filled[i]])
-        for i in range(n_filled):
-            c = filled[i]
-            reached[c] = False
-            if peak > 0.0:
-                row[c] = np.float32(row[c] / peak)
+        for x in range(nx):
+            for c in range(x * ny + low[x], x * ny + high[x] + 1):
+                peak = max(peak, row[c])
+        if peak > 0.0:
+            for x in range(nx):
+                for c in range(x * ny + low[x], x * ny + high[x] + 1):
+                    row[c] = np.float32(row[c] / peak)
     return out
