@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from numba.core.caching import FunctionCache
 from numba.core.dispatcher import Dispatcher
 
 SWITCH = "SAHEL_SIM_COMPILE_IN_CHILD"
@@ -54,15 +55,22 @@ def kernels() -> list[Dispatcher]:
         if module is None or not (name == "sim" or name.startswith("sim.")):
             continue
         for value in list(vars(module).values()):
-            if (isinstance(value, Dispatcher) and value._cache is not None
+            if (isinstance(value, Dispatcher) and isinstance(value._cache, FunctionCache)
                     and value.targetoptions.get("inline", "never") == "never"):
                 found[id(value)] = value
     return sorted(found.values(), key=lambda d: (d.py_func.__module__, d.py_func.__qualname__))
 
 
 def missing(dispatchers: list[Dispatcher]) -> list[Dispatcher]:
-    """The kernels without a fresh entry in their on-disk cache index."""
-    return [d for d in dispatchers if not d._cache._cache_file._load_index()]
+    """The kernels without a fresh entry in their on-disk cache index (or an unreadable one)."""
+    return [d for d in dispatchers if not _indexed(d)]
+
+
+def _indexed(dispatcher: Dispatcher) -> bool:
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # a corrupt or foreign index: numba will recompile, so count it missing
+        return False
 
 
 def ensure_cached() -> None:
@@ -80,10 +88,15 @@ def ensure_cached() -> None:
 
         if numba.config.DISABLE_JIT:
             return
-        dispatchers = kernels()
-        if not missing(dispatchers):
+        try:  # numba's cache internals: if they change, compile in-process as before
+            dispatchers = kernels()
+            folder = Path(dispatchers[0]._cache.cache_path) if missing(dispatchers) else None
+        except Exception as exc:
+            _log.info("cannot read numba's cache index (%s): compiling in-process", exc)
             return
-        with _compile_lock(Path(dispatchers[0]._cache.cache_path)):
+        if folder is None:
+            return
+        with _compile_lock(folder):
             todo = missing(dispatchers)
             if todo:
                 _log.info("compiling %d numba kernels in a child process", len(todo))

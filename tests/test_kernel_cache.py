@@ -55,6 +55,17 @@ def test_a_child_that_cannot_start_reports_failure(monkeypatch: pytest.MonkeyPat
     assert kernel_cache._compile_in_child() is False
 
 
+def test_unreadable_cache_internals_fall_back_to_compiling_in_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> list:
+        raise AttributeError("numba changed")
+    monkeypatch.setattr(kernel_cache, "kernels", broken)
+    monkeypatch.setattr(kernel_cache, "_checked", False)
+    monkeypatch.delenv(kernel_cache.SWITCH, raising=False)
+    kernel_cache.ensure_cached()  # no error: the kernels compile on first use instead
+    assert kernel_cache._checked
+
+
 @pytest.mark.slow
 def test_a_run_with_an_empty_cache_compiles_in_a_child_and_is_identical(
         tmp_path: Path, baseline: sim.Scenario) -> None:
