@@ -20,6 +20,8 @@ import numba
 import numpy as np
 from scipy.spatial import cKDTree
 
+from sim.kernel_cache import ensure_cached
+
 if TYPE_CHECKING:
     from mesa.discrete_space import OrthogonalMooreGrid
 
@@ -317,6 +319,7 @@ def build_geography(resolution: float = 0.25) -> Geography:
     ratio = PRIO_CELL / resolution
     if abs(ratio - round(ratio)) > 1e-9:
         raise ValueError(f"resolution {resolution} must divide {PRIO_CELL} degrees")
+    ensure_cached()
     nx = round((LON_MAX - LON_MIN) / resolution)
     ny = round((LAT_MAX - LAT_MIN) / resolution)
     lon_c = LON_MIN + (np.arange(nx) + 0.5) * resolution

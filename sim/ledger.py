@@ -99,6 +99,8 @@ class Ledger:
         self._day_start = (0, 0)  # first event and first casualty row of the current day
         self._today: Today | None = None
         self._today_stamp = (-1, -1, -1)
+        self._sums: Today | None = None  # the arrays `today` fills, reused day after day
+        self._deaths_rows = (0, 0)  # the casualty rows last summed into its deaths per cell
 
     def open_day(self, day: int) -> None:
         """Start booking the given day."""
@@ -148,16 +150,37 @@ class Ledger:
         cas.size += len(casualties)
 
     def today(self, world: World) -> Today:
-        """Sums over today's rows so far (cached until the next booking)."""
+        """Sums over today's rows so far (cached until the next booking).
+
+        The same `Today` and arrays come back from call to call, refilled (the deaths per
+        cell cleared and written only in the cells with deaths): read them before the next
+        booking.
+        """
         stamp = (self.day, self.events.size, self.casualties.size)
         if self._today is None or self._today_stamp != stamp:
             (e0, c0), ev, cas = self._day_start, self.events.columns, self.casualties.columns
-            self._today = Today(*summarise_day(
-                ev[1], ev[2], e0, self.events.size, cas[0], cas[1], cas[2], cas[3], c0,
-                self.casualties.size, world.region, world.country_bucket, world.state_side,
-                world.capital_cell, world.n_cells, world.grievance.shape[0], COMPLEX_ATTACK))
-            self._today_stamp = stamp
+            sums = self._sums
+            if sums is None or sums.deaths_per_cell.size != world.n_cells:
+                n = world.capital_cell.size
+                sums = self._sums = Today(
+                    np.zeros(world.n_cells), np.zeros((world.grievance.shape[0], self.n_factions)),
+                    np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_))
+                self._deaths_rows = (0, 0)
+            summarise_day(ev[1], ev[2], e0, self.events.size, cas[0], cas[1], cas[2], cas[3], c0,
+                          self.casualties.size, world.region, world.country_bucket,
+                          world.state_side, world.capital_cell, *self._deaths_rows,
+                          sums.deaths_per_cell, sums.civilian_deaths, sums.enemies_killed,
+                          sums.state_killed, sums.capital_attacked, COMPLEX_ATTACK)
+            self._today, self._today_stamp = sums, stamp
+            self._deaths_rows = (c0, self.casualties.size)
         return self._today
+
+    def add_deaths_today(self, world: World, cumulative: np.ndarray) -> None:
+        """Add today's deaths per cell to `cumulative` (C,), in the cells with deaths only."""
+        deaths = self.today(world).deaths_per_cell
+        cas = self.casualties.columns
+        add_cell_deaths(cumulative, deaths, self.events.columns[1], cas[0], *self._deaths_rows)
+        self._today = None  # its deaths_per_cell was spent
 
     # Whole-run views, for the outputs.
     def wounded_today(self) -> np.ndarray:
@@ -325,14 +348,21 @@ def put_rows(day, events, casualties, first_event, event_offset, first_casualty,
 @numba.njit(cache=True)
 def summarise_day(event_cell, event_mechanism, first_event, end_event, event, victim,
                   perpetrator, killed, first_casualty, end_casualty, region, country, state_side,
-                  capital_cell, n_cells, n_communities, complex_attack):
-    """The sums of `Today` from today's ledger rows (events and casualties from `first_*`)."""
+                  capital_cell, first_stale, end_stale, deaths, civilian, enemies, own, attacked,
+                  complex_attack) -> None:
+    """Fill the arrays of `Today` from today's ledger rows (events, casualties from `first_*`).
+
+    `deaths` (C,) is zero but in the cells of the casualty rows `first_stale`..`end_stale`
+    (the last summary's), which are cleared first: no pass over every cell. Filling arrays
+    kept by the ledger, rather than returning new ones, spares their allocation and boxing.
+    """
+    for r in range(first_stale, end_stale):
+        deaths[event_cell[event[r]]] = 0.0
     n_countries = capital_cell.size
-    deaths = np.zeros(n_cells)
-    civilian = np.zeros((n_communities, state_side.size))
-    enemies = np.zeros(n_countries)
-    own = np.zeros(n_countries)
-    attacked = np.zeros(n_countries, dtype=np.bool_)
+    civilian[:] = 0.0
+    enemies[:] = 0.0
+    own[:] = 0.0
+    attacked[:] = False
     for r in range(first_casualty, end_casualty):
         c = event_cell[event[r]]
         deaths[c] += killed[r]
@@ -351,4 +381,13 @@ def summarise_day(event_cell, event_mechanism, first_event, end_event, event, vi
             for k in range(n_countries):
                 if event_cell[e] == capital_cell[k]:
                     attacked[k] = True
-    return deaths, civilian, enemies, own, attacked
+
+
+@numba.njit(cache=True)
+def add_cell_deaths(cumulative, deaths, event_cell, event, first_casualty, end_casualty):
+    """Add `deaths` (C,) to `cumulative` in the cells of the casualty rows, each cell once."""
+    for r in range(first_casualty, end_casualty):
+        c = event_cell[event[r]]
+        if deaths[c] != 0.0:
+            cumulative[c] += deaths[c]
+            deaths[c] = 0.0

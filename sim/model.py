@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from sim.agents import CivilianCommunity, ForceUnit, Junta
 from sim.geography import COMMUNITIES, COUNTRIES, COUNTRY_CODES, build_geography
+from sim.kernel_cache import ensure_cached
 from sim.ledger import Ledger
 from sim.mechanics import (
     blockades,
@@ -64,6 +65,7 @@ class SahelModel(Model):
 
     def __init__(self, scenario: Scenario,
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None) -> None:
+        ensure_cached()
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.spec = scenario
         self.streams = RandomStreams(self.rng)
@@ -173,7 +175,7 @@ class SahelModel(Model):
         replacement.act(world, ledger, p.junta, rng("replacement", day))
         recovery.act(world, ledger, p.combat, rng("recovery", day))
         today = ledger.today(world)
-        world.deaths[:] += today.deaths_per_cell
+        ledger.add_deaths_today(world, world.deaths)
         self.recorder.record(world, day, bool(self._month_end[day]), today.capital_attacked)
 
     def run(self, progress: Callable[[int, int], object] | None = None) -> SahelModel:

@@ -79,24 +79,41 @@ def snapshot(residents, residents_total, sahel_idx, country, controller, displac
     """Control shares of cells and people, residents, displaced and personnel per country.
 
     Control categories: each actor, then contested (controller -1), then ungoverned (-2).
+    `residents_total` is refreshed in the three countries' cells (nobody lives elsewhere).
+    Neighbouring cells mostly share country and controller: the sums of a run of such cells
+    are kept in local variables and written back when the run ends (the same additions, in
+    the same order, without a round trip through memory per cell).
     """
     n_cat = territory.shape[1]
     territory[:] = 0.0
     population[:] = 0.0
     displaced_out[:] = 0.0
     personnel[:] = 0.0
-    for c in range(residents_total.size):  # every cell, as contiguous (vectorised) passes
-        residents_total[c] = residents[0, c]
-    for j in range(1, residents.shape[0]):
-        for c in range(residents_total.size):
-            residents_total[c] += residents[j, c]
+    g = residents.shape[0]
+    k_run, code_run = -1, -1
+    cells_run, people_run, fled_run = 0.0, 0.0, 0.0
     for c in sahel_idx:
-        total = residents_total[c]
+        total = residents[0, c]
+        for j in range(1, g):
+            total += residents[j, c]
+        residents_total[c] = total
         k = country[c]
         code = controller[c] if controller[c] >= 0 else n_cat - 3 - controller[c]
-        territory[k, code] += 1.0
-        population[k, code] += total
-        displaced_out[k] += displaced[c]
+        if k != k_run or code != code_run:
+            if k_run >= 0:
+                territory[k_run, code_run] = cells_run
+                population[k_run, code_run] = people_run
+                displaced_out[k_run] = fled_run
+            k_run, code_run = k, code
+            cells_run, people_run = territory[k, code], population[k, code]
+            fled_run = displaced_out[k]
+        cells_run += 1.0
+        people_run += total
+        fled_run += displaced[c]
+    if k_run >= 0:
+        territory[k_run, code_run] = cells_run
+        population[k_run, code_run] = people_run
+        displaced_out[k_run] = fled_run
     for k in range(territory.shape[0]):
         people = 0.0
         for a in range(n_cat):

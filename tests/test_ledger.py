@@ -53,3 +53,25 @@ def test_today_is_recomputed_after_new_bookings():
     assert ledger.today(FakeWorld()).deaths_per_cell.sum() == 0
     ledger.book(event[0], N_GROUPS + 1, 0, 6)
     assert ledger.today(FakeWorld()).deaths_per_cell.sum() == pytest.approx(6)
+
+
+def test_todays_deaths_per_cell_start_clean_each_day_and_add_up():
+    ledger = Ledger(n_factions=2)
+    cumulative = np.zeros(FakeWorld.n_cells)
+    for day, cells, killed in ((0, [0, 0, 2], [1, 2, 3]), (1, [1], [4]), (2, [], [])):
+        ledger.open_day(day)
+        events = ledger.add_events("clash", np.array(cells, dtype=np.int64), 0, 1)
+        if cells:
+            ledger.book(events, N_GROUPS + 1, 0, np.array(killed))
+        expected = np.bincount(cells, weights=killed, minlength=FakeWorld.n_cells)
+        assert ledger.today(FakeWorld()).deaths_per_cell.tolist() == expected.tolist()
+        ledger.add_deaths_today(FakeWorld(), cumulative)
+    assert cumulative.tolist() == [3, 4, 3, 0]
+
+
+def test_the_deaths_layer_is_the_ledgers_deaths_per_cell(baseline_run):
+    ledger = baseline_run.ledger
+    cells = ledger.events["cell"][ledger.casualties["event"]]
+    booked = np.bincount(cells, weights=ledger.casualties["killed"],
+                         minlength=baseline_run.world.n_cells)
+    assert np.allclose(baseline_run.world.deaths, booked, rtol=0, atol=1e-6)

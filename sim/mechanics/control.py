@@ -38,14 +38,22 @@ def act(world: World, ledger: Ledger, params: ControlParams, rng: Stream) -> Non
 @numba.njit(cache=True)
 def update_control(influence, target, sahel_idx, zone, controller, rate, contested_margin,
                    minimum, firm) -> None:
-    """Relax influence (A, S) by `rate` toward `target`; write zone and controller (C,)."""
-    half = contested_margin / 2.0
-    n_a = influence.shape[0]
-    for s in range(sahel_idx.size):
+    """Relax influence (A, S) by `rate` toward `target`; write zone and controller (C,).
+
+    The relaxation is a pass per actor over contiguous rows (it vectorises), then one pass
+    over the cells for the zones.
+    """
+    n_a, n_s = influence.shape
+    for a in range(n_a):
+        row, goal = influence[a], target[a]
+        for s in range(n_s):
+            row[s] += (goal[s] - row[s]) * rate
+    lowest, contested_low, contested_high = 1.0 - firm, 0.5 - contested_margin / 2.0, \
+        0.5 + contested_margin / 2.0
+    for s in range(n_s):
         best, armed = 1, 0.0
-        for a in range(n_a):
-            influence[a, s] += (target[a, s] - influence[a, s]) * rate
-            if a > 0 and influence[a, s] > armed:
+        for a in range(1, n_a):
+            if influence[a, s] > armed:
                 best, armed = a, influence[a, s]
         state = influence[0, s]
         c = sahel_idx[s]
@@ -54,14 +62,7 @@ def update_control(influence, target, sahel_idx, zone, controller, rate, contest
             controller[c] = UNGOVERNED
             continue
         balance = state / (state + armed)
-        z = 5
-        if balance > 1.0 - firm:
-            z -= 1
-        if balance > 0.5 - half:
-            z -= 1
-        if balance >= 0.5 + half:
-            z -= 1
-        if balance >= firm:
-            z -= 1
+        z = 5 - ((balance > lowest) + (balance > contested_low) + (balance >= contested_high)
+                 + (balance >= firm))
         zone[c] = z
         controller[c] = CONTESTED if z == 3 else (best if z >= 4 else 0)

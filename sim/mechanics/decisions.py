@@ -40,8 +40,9 @@ def act(world: World, ledger: Ledger, params: DecisionParams, rng: Stream) -> No
     draws = rng.uniforms(units.size)[0]
     chance = share[units.faction, world.country_bucket[units.cell]]
     units.attack[:] = (draws < chance) & healthy
-    world.fields = attraction_fields(world.presence, world.field_groups, world.geo.shape,
-                                     params.raid_target_limit, params.field_box_cells)
+    world.fields = attraction_fields(world.presence, world.presence_cell, world.field_groups,
+                                     world.geo.shape, params.raid_target_limit,
+                                     params.field_box_cells)
 
 
 def offensive_shares(world: World, params: DecisionParams) -> np.ndarray:
@@ -59,18 +60,22 @@ def offensive_shares(world: World, params: DecisionParams) -> np.ndarray:
     return np.column_stack([share, np.where(world.state_side, state.max(axis=1), share[:, 0])])
 
 
-def attraction_fields(presence: np.ndarray, groups: np.ndarray, shape: tuple[int, int],
-                      raid_target_limit: float, box_cells: int) -> np.ndarray:
+def attraction_fields(presence: np.ndarray, counted_cells: np.ndarray, groups: np.ndarray,
+                      shape: tuple[int, int], raid_target_limit: float,
+                      box_cells: int) -> np.ndarray:
     """Enemy personnel around each cell for each field group, normalised to max 1, (K, C).
 
     Args:
         presence: (F, C) personnel per faction and cell.
+        counted_cells: the cells the unit rows were counted in (`World.presence_cell`), the
+            only ones where presence can be non-zero, so the grid need not be scanned.
         groups: (K, F + 1) rows of `sim.world.field_groups`: hostility row, guerrilla flag.
         shape: grid dimensions (nx, ny).
         raid_target_limit: largest enemy force in a cell that guerrillas are drawn to.
         box_cells: width of the box filter, in cells.
     """
-    occupied = np.flatnonzero(presence.any(axis=0))
+    candidates = np.unique(counted_cells)
+    occupied = candidates[presence[:, candidates].any(axis=0)]
     enemy = groups[:, :-1] @ presence[:, occupied]
     weak = np.where(enemy <= raid_target_limit, enemy, 0.0)
     sources = np.where(groups[:, -1:] > 0, weak, enemy)
@@ -88,7 +93,8 @@ def spread(sources: np.ndarray, cells: np.ndarray, weights: np.ndarray, ny: int,
 
     The window is the outer product of `weights` with itself, applied as two passes (along x,
     then along y) that touch only the cells reached from the few occupied ones; weights that
-    fall off the grid are lost (zero padding). Each row is normalised to a maximum of 1.
+    fall off the grid are lost (zero padding). Each row is normalised to a maximum of 1 over
+    the span of each grid column that the second pass reached (the rest of the row is 0).
     """
     n_k = sources.shape[0]
     nx = n_cells // ny
@@ -96,6 +102,8 @@ def spread(sources: np.ndarray, cells: np.ndarray, weights: np.ndarray, ny: int,
     out = np.zeros((n_k, n_cells), dtype=np.float32)
     column = np.zeros(n_cells)
     touched = np.empty(cells.size * weights.size, dtype=np.int64)
+    low = np.empty(nx, dtype=np.int64)  # rows y reached in each column x: low..high
+    high = np.empty(nx, dtype=np.int64)
     for k in range(n_k):
         n_touched = 0
         for n in range(cells.size):
@@ -110,17 +118,23 @@ def spread(sources: np.ndarray, cells: np.ndarray, weights: np.ndarray, ny: int,
                     n_touched += 1
                 column[c] += value * weights[xx - x + half]
         row = out[k]
+        low[:] = ny
+        high[:] = -1
         for i in range(n_touched):
             c = touched[i]
             value = column[c]
             column[c] = 0.0
             x, y = c // ny, c % ny
+            low[x] = min(low[x], max(y - half, 0))
+            high[x] = max(high[x], min(y + half, ny - 1))
             for yy in range(max(y - half, 0), min(y + half + 1, ny)):
                 row[x * ny + yy] += value * weights[yy - y + half]
         peak = row[0]  # loops, not row.max() and row /= peak: the same, compiled faster
-        for c in range(n_cells):
-            peak = max(peak, row[c])
+        for x in range(nx):
+            for c in range(x * ny + low[x], x * ny + high[x] + 1):
+                peak = max(peak, row[c])
         if peak > 0.0:
-            for c in range(n_cells):
-                row[c] = np.float32(row[c] / peak)
+            for x in range(nx):
+                for c in range(x * ny + low[x], x * ny + high[x] + 1):
+                    row[c] = np.float32(row[c] / peak)
     return out

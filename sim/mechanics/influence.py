@@ -92,11 +92,14 @@ def influence_targets(faction, cell, strength, present, static, state_side, acto
     return target
 
 
+@numba.njit(cache=True)
 def entrench(governance: np.ndarray, controller_code: np.ndarray, steps: float) -> None:
     """Move armed groups' governance toward 1 where they control and 0 elsewhere, in place.
 
     `steps` is the time constant in decision periods. Row 0, the state, is unused: the state's
-    hold is its administration.
+    hold is its administration. One pass per armed group instead of five array operations.
     """
-    actors = np.arange(1, governance.shape[0])[:, None]
-    governance[1:] += ((controller_code[None, :] == actors) - governance[1:]) / steps
+    for a in range(1, governance.shape[0]):
+        row = governance[a]
+        for s in range(row.size):
+            row[s] += ((controller_code[s] == a) - row[s]) / steps

@@ -44,7 +44,8 @@ def test_attraction_fields_group_factions_and_spare_strongholds():
     presence[0, 3 * 30 + 3] = 1000.0  # a stronghold of faction 0 (above the raid limit)
     presence[1, 24 * 30 + 24] = 50.0  # a small post of faction 1
     presence[2, 15 * 30 + 15] = 100.0
-    fields = decisions.attraction_fields(presence, groups, (30, 30), 400.0, 5)
+    counted = np.array([3 * 30 + 3, 24 * 30 + 24, 15 * 30 + 15, 0])  # the rows' cells
+    fields = decisions.attraction_fields(presence, counted, groups, (30, 30), 400.0, 5)
     assert fields[which[2]].argmax() == 24 * 30 + 24 and fields[which[2]][3 * 30 + 3] == 0
     assert fields[which[0]].argmax() == 15 * 30 + 15 and fields[which[0]].max() == 1.0
     # Three 5-cell boxes reach 6 cells away, not 7.
