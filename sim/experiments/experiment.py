@@ -7,10 +7,11 @@ levers) with the *same* seeds (common random numbers), so their differences are 
 varies uncertain parameters over a design (grid, Latin hypercube, Sobol or Morris).
 
 The modules behind it, all in `sim.experiments`: `prepared` (scenarios ready to run), `runs`
-(the plan and its execution), `executors` (in process, a local process pool or Dask),
-`result_store` (run files and the resumable manifest), `outcomes` (headline outcomes),
-`statistics` (quantile bands, paired statistics), `designs` (sweep designs, sensitivity),
-`results` (what experiments return), `reporting` (tables for people) and `plots`.
+(the plan and its execution), `execution` (what every experiment does around it),
+`executors` (in process, a local process pool or Dask), `result_store` (run files and the
+resumable manifest), `outcomes` (headline outcomes), `statistics` (quantile bands, paired
+statistics), `designs` (sweep designs, sensitivity), `results` (what experiments return),
+`reporting` (tables for people) and `plots`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sim.experiments.designs import (
     setting_converters,
 )
 from sim.experiments.errors import ExperimentError
+from sim.experiments.execution import executing
 from sim.experiments.executors import parse_scheduler
 from sim.experiments.outcomes import HEADLINE_OUTCOMES
 from sim.experiments.posterior_runs import PosteriorLike, check_posterior, plan_runs
@@ -44,7 +46,7 @@ from sim.experiments.results import (
     EnsembleResult,
     SweepResult,
 )
-from sim.experiments.runs import PlannedRun, ProgressCallback, executing, run_id_for
+from sim.experiments.runs import PlannedRun, ProgressCallback, run_id_for
 from sim.experiments.statistics import (
     RARE_EVENT_SERIES,
     end_counts,

@@ -5,8 +5,7 @@ and the seed, so the same run is done once however many times the plan names it.
 `execute_plan` runs what the store does not hold yet (a damaged run file is set aside and
 run again) (see `sim.experiments.executors`), keeps
 each result in the store and records progress and failures in its manifest. Scenarios are
-prepared in `sim.experiments.prepared`. `executing` is what every experiment does around
-that: reach the scheduler, lock the folder, write the manifest, run, read the outcomes.
+prepared in `sim.experiments.prepared`.
 """
 
 from __future__ import annotations
@@ -14,17 +13,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from sim.experiments.executors import RunTask, connect_scheduler, execute_tasks
-from sim.experiments.outcomes import outcome_frame
+from sim.experiments.executors import RunTask, execute_tasks
 from sim.experiments.prepared import PreparedScenario
-from sim.experiments.result_store import ResultStore, base_manifest
+from sim.experiments.result_store import ResultStore
 from sim.geography import N_COUNTRIES
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -151,35 +146,3 @@ def execute_plan(store: ResultStore, plan: list[PlannedRun],
     used = 0 if scheduler is not None else local
     return RunReport(plan, finished, failures, reused, time.perf_counter() - started, compute,
                      encode, used, set_aside)
-
-
-@contextlib.contextmanager
-def executing(kind: str, scenarios: Mapping[str, PreparedScenario], root: int,
-               plan: list[PlannedRun], payloads: Mapping[str, PreparedScenario], *,
-               out: Path | None, workers: int, scheduler: str | None,
-               progress: ProgressCallback | None, cancel: threading.Event | None,
-               command: str | None, design: dict | None = None,
-               posterior: dict | None = None) -> Iterator[tuple[ResultStore, Any, pd.DataFrame]]:
-    """Run an experiment's plan: yields its open store, the run report and the outcomes.
-
-    The scheduler is reached before anything is written into `out`; then `out` is locked,
-    its manifest written and the plan executed (finished runs are skipped on a resume).
-    """
-    client = connect_scheduler(scheduler) if scheduler is not None else None
-    with closing_client(client), ResultStore(out) as store:
-        store.open(base_manifest(kind, scenarios, root, design, command, posterior))
-        report = execute_plan(store, plan, payloads, workers, client, progress, cancel)
-        outcomes = outcome_frame(store, {h: p.scenario for h, p in payloads.items()}, plan,
-                                 report.finished)
-        yield store, report, outcomes
-
-
-@contextlib.contextmanager
-def closing_client(client: Any) -> Any:
-    """Close a Dask client (if any) when the experiment ends, however it ends."""
-    try:
-        yield client
-    finally:
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.close(timeout=10)
