@@ -30,7 +30,7 @@ from sim.acled.ensembles import EnsembleRuns, cell_draws, country_draws, open_en
 from sim.acled.errors import AcledError
 from sim.acled.reading import EventFile, read_events
 from sim.acled.scoring import SCORES, score_units, scoringrules, summarise
-from sim.files import atomic_write
+from sim.files import atomic_to_csv
 
 LEVELS = ("country", "cell")
 HISTORY_MONTHS = 12
@@ -217,9 +217,7 @@ def _write(result: ScoreResult, observed: dict[str, np.ndarray],
     tables = {"scores.csv": result.summary,
               **{f"{level}_month_scores.csv": frame for level, frame in result.units.items()}}
     for name, frame in tables.items():
-        result.files.append(atomic_write(
-            out / name, lambda temp, frame=frame: frame.to_csv(temp, index=False,
-                                                               float_format="%.6g")))
+        result.files.append(atomic_to_csv(frame, out / name, index=False, float_format="%.6g"))
     if not plots:
         return
     from sim.acled.plots import country_months_figure, crps_map_figure, save_figure

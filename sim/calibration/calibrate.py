@@ -19,7 +19,7 @@ from typing import Any
 
 from sim.calibration.errors import CalibrationError
 from sim.calibration.targets import CALIBRATION_DIR, Target
-from sim.files import atomic_write, atomic_write_text
+from sim.files import atomic_to_csv, atomic_write_text
 from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
 
@@ -195,8 +195,8 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
             f"({trajectories * (len(priors) + 1)} runs)")
         decision, indices = screen(scenario, priors, targets, summaries, trajectories,
                                    fit_settings.get("seed", 0), screen_workers, log=log)
-        files += [_write_csv(out / SCREEN_FILE, decision),
-                  _write_csv(out / SCREEN_INDICES_FILE, indices)]
+        files += [atomic_to_csv(decision, out / SCREEN_FILE, index=False),
+                  atomic_to_csv(indices, out / SCREEN_INDICES_FILE, index=False)]
         atomic_write_text(out / IDENTITY_FILE, json.dumps(identity, indent=1))
     else:
         log(f"screen: using {out / SCREEN_FILE} (--rescreen to run it again)")
@@ -265,7 +265,3 @@ def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: st
         median = float(weighted_quantile(posterior[p.name].to_numpy(float), weights, [0.5])[0])
         lines.append(f"{p.name} = {median:.6g}")
     return atomic_write_text(path, "\n".join(lines) + "\n")
-
-
-def _write_csv(path: Path, frame: Any) -> Path:
-    return atomic_write(path, lambda temp: frame.to_csv(temp, index=False))
