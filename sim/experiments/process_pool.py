@@ -44,10 +44,12 @@ def run_in_pool[Result](function: Callable[..., Result], arguments: Sequence[tup
     attempts: Counter[int] = Counter()
     queue = list(range(len(arguments)))
     while queue:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context,
-                                   initializer=_worker_init, initargs=(os.getpid(),))
-        futures: dict[Future[Result], int] = {
-            pool.submit(function, *arguments[i]): i for i in queue}
+        with _workers_start_ignoring_sigint():  # the workers are spawned by the submits
+            pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)),
+                                       mp_context=context, initializer=_worker_init,
+                                       initargs=(os.getpid(),))
+            futures: dict[Future[Result], int] = {
+                pool.submit(function, *arguments[i]): i for i in queue}
         queue = []
         clean = False
         try:
@@ -79,6 +81,26 @@ def run_in_pool[Result](function: Callable[..., Result], arguments: Sequence[tup
             else:
                 retry.append(i)
         queue = retry
+
+
+@contextlib.contextmanager
+def _workers_start_ignoring_sigint() -> Iterator[None]:
+    """Ignore SIGINT in this process while workers are spawned, so they inherit it ignored.
+
+    `_worker_init` ignores it too, but only once the worker has imported its modules: a
+    Ctrl-C sent to the process group before then would print a worker's traceback. The
+    window here is the spawning alone (milliseconds). Only the main thread can set handlers;
+    elsewhere (the dashboard's runs) nothing changes.
+    """
+    previous = signal.getsignal(signal.SIGINT)  # None: set outside Python, left alone
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _shutdown_pool(pool: ProcessPoolExecutor, clean: bool) -> None:
