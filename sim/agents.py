@@ -28,10 +28,15 @@ class Junta(Agent):
     def __init__(self, model: Model, country: str, spec: JuntaSpec, capital_cell: int):
         super().__init__(model)
         self.country = country
-        self.leader = spec.leader
+        self.spec_leader = spec.leader
         self.capital_cell = capital_cell
         self.baseline = spec.credibility
-        self.credibility = spec.credibility
+        self.restart()
+
+    def restart(self) -> None:
+        """The junta of the start date: its leader and credibility, no coups counted yet."""
+        self.leader = self.spec_leader
+        self.credibility = self.baseline
         self.coup_attempts = 0
         self.coups = 0
 

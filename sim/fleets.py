@@ -15,6 +15,9 @@ import numpy as np
 from sim.geography import KM_PER_DEGREE, Geography
 from sim.scenario import Scenario
 
+# A day before any run and its spin-up (days count from the run's start, ODD 5).
+LONG_AGO = -(2**62)
+
 
 @dataclass(slots=True)
 class Fleets:
@@ -30,7 +33,7 @@ class Fleets:
     start_day: np.ndarray  # int64 first day (from the run's start) with armed drones
     restraint: np.ndarray  # float64 restraint toward civilians; < 0: the faction's
     grounded_until: np.ndarray  # int64 no sorties before this day (air base attacked)
-    hit_day: np.ndarray  # int64 day its air base was last hit by a complex attack, -1 never
+    hit_day: np.ndarray  # int64 day its air base was last hit by a complex attack, or LONG_AGO
     destroyed: np.ndarray  # int64 airframes destroyed on the ground so far
     reach: np.ndarray  # int64 cells within range of each fleet with a base, concatenated
     reach_start: np.ndarray  # (K + 1,) fleet k's cells are reach[reach_start[k]:reach_start[k+1]]
@@ -50,14 +53,14 @@ def build_fleets(scenario: Scenario, geo: Geography, faction_index: dict[str, in
     """The scenario's drone fleets, as arrays."""
     k = len(scenario.drones)
     base = np.full(k, -1, dtype=np.int64)
-    start = np.zeros(k, dtype=np.int64)
+    start = np.full(k, LONG_AGO, dtype=np.int64)
     for i, fleet in enumerate(scenario.drones.values()):
         if fleet.base is not None:
             x, y = (geo.town(fleet.base).cell if isinstance(fleet.base, str)
                     else geo.cell_of(*fleet.base))
             base[i] = x * geo.ny + y
         if fleet.start is not None:
-            start[i] = max((fleet.start - scenario.start).days, 0)
+            start[i] = (fleet.start - scenario.start).days
     specs = list(scenario.drones.values())
     faction = np.array([faction_index[f.faction] for f in specs], dtype=np.int64)
     side = state_side[faction] if k else np.zeros(0, dtype=bool)
@@ -72,7 +75,8 @@ def build_fleets(scenario: Scenario, geo: Geography, faction_index: dict[str, in
         range_km=np.array([f.range_km for f in specs], dtype=float), start_day=start,
         restraint=np.array([-1.0 if f.restraint is None else f.restraint for f in specs],
                            dtype=float),
-        grounded_until=np.zeros(k, dtype=np.int64), hit_day=np.full(k, -1, dtype=np.int64),
+        grounded_until=np.full(k, LONG_AGO, dtype=np.int64),
+        hit_day=np.full(k, LONG_AGO, dtype=np.int64),
         destroyed=np.zeros(k, dtype=np.int64),
         reach=np.concatenate(reach) if reach else np.zeros(0, dtype=np.int64),
         reach_start=np.asarray(reach_start, dtype=np.int64))

@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 from sim.agents import CivilianCommunity, ForceUnit, Junta
 from sim.geography import COMMUNITIES, COUNTRIES, COUNTRY_CODES, build_geography
 from sim.kernel_cache import ensure_cached
-from sim.ledger import Ledger
+from sim.ledger import Ledger, Today
 from sim.mechanics import (
     blockades,
     combat,
@@ -81,7 +81,8 @@ class SahelModel(Model):
         world.target = influence.targets(world, scenario.parameters.control)
         world.influence[:] = world.target
         control.act(world, self.ledger, scenario.parameters.control,
-                    self.streams.get("control", -1))
+                    self.streams.get("control", -1 - scenario.spin_up_days))
+        self._spin_up()
         # Mesa keeps weak references to callbacks: the model owns them.
         self._event_actions = [self._event_handler(e) for e in scenario.events]
         for event, action in zip(scenario.events, self._event_actions, strict=True):
@@ -148,11 +149,17 @@ class SahelModel(Model):
         return int(self.time) >= self.spec.days
 
     def step(self) -> None:
-        """One day, in the order of the ODD's process overview."""
-        day, world, ledger = self.day, self.world, self.ledger
+        """One day: the processes (`simulate_day`), then the day's deaths and the record."""
+        day, world = self.day, self.world
         if day >= self.spec.days:
             raise RuntimeError(f"the scenario ends on {self.spec.end}; nothing left to simulate")
-        p, rng = self.spec.parameters, self.streams.get
+        today = self.simulate_day(day, self.ledger)
+        self.ledger.add_deaths_today(world, world.deaths)
+        self.recorder.record(world, day, bool(self._month_end[day]), today.capital_attacked)
+
+    def simulate_day(self, day: int, ledger: Ledger) -> Today:
+        """The processes of one day, in the order of the ODD's process overview."""
+        world, p, rng = self.world, self.spec.parameters, self.streams.get
         ledger.open_day(day)
         periodic = day % world.period_days == 0
         foreign_forces.act(world, ledger, p.foreign, rng("foreign", day))
@@ -174,9 +181,25 @@ class SahelModel(Model):
         juntas.act(world, ledger, p.junta, rng("junta", day))
         replacement.act(world, ledger, p.junta, rng("replacement", day))
         recovery.act(world, ledger, p.combat, rng("recovery", day))
-        today = ledger.today(world)
-        ledger.add_deaths_today(world, world.deaths)
-        self.recorder.record(world, day, bool(self._month_end[day]), today.capital_attacked)
+        return ledger.today(world)
+
+    def _spin_up(self) -> None:
+        """Simulate `spin_up_days` days before the start and keep only the world they leave.
+
+        Positions, control, grievance, strengths and the displaced settle from their set-up
+        values; the days' events and deaths go to a ledger that is then dropped, and the
+        juntas (credibility, leader, coup counts) and the people balance restart at the start
+        date (ODD 5). No dated event falls in these days (events lie inside the run).
+        """
+        world = self.world
+        ledger = Ledger(len(world.faction_ids))
+        for day in range(-self.spec.spin_up_days, 0):
+            self.simulate_day(day, ledger)
+        world.recruited[:] = 0.0
+        world.initial_people = world.people_by_country() + world.displaced_by_origin
+        for junta in world.juntas:
+            if junta is not None:
+                junta.restart()
 
     def run(self, progress: Callable[[int, int], object] | None = None) -> SahelModel:
         """Run to the scenario's end date; `progress(days_done, days_total)` is called weekly."""

@@ -109,13 +109,13 @@ def test_integer_parameters_and_sources_are_in_the_tables(integer):
 
 
 def test_every_process_of_the_step_is_in_the_overview_in_order():
-    called = re.findall(r"(\w+)\.act\(", inspect.getsource(model.SahelModel.step))
+    called = re.findall(r"(\w+)\.act\(", inspect.getsource(model.SahelModel.simulate_day))
     assert len(called) >= 12
     overview = section("3")
     listed = re.findall(r"`sim\.mechanics\.(\w+)\.act`", overview)
-    assert set(listed) == set(called), "the overview's processes differ from SahelModel.step's"
+    assert set(listed) == set(called), "the overview's processes differ from the day's"
     positions = [overview.index(f"`sim.mechanics.{name}.act`") for name in called]
-    assert positions == sorted(positions), "the overview's order differs from SahelModel.step's"
+    assert positions == sorted(positions), "the overview's order differs from the day's"
     for name in called:
         assert f"`sim.mechanics.{name}.act`" in ODD
 

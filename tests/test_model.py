@@ -8,7 +8,7 @@ import sim
 from sim.model import SahelModel
 from sim.scenario import tunable_parameters
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, write_short_scenario
 
 COUNTRIES = ["MLI", "BFA", "NER"]
 
@@ -204,3 +204,32 @@ def test_step_beyond_the_end_is_refused(short_path):
     assert model.finished
     with pytest.raises(RuntimeError, match="the scenario ends on 2023-04-30"):
         model.step()
+
+
+def test_spin_up_settles_the_world_and_drops_its_outputs(tmp_path):
+    plain = sim.load_scenario(write_short_scenario(tmp_path / "a", extra="spin_up_days = 0\n"))
+    spun = sim.load_scenario(write_short_scenario(tmp_path / "b", extra="spin_up_days = 60\n"))
+    fresh, settled = SahelModel(plain, rng=5), SahelModel(spun, rng=5)
+    # Before the first day: nothing booked, no coup counted, the balance starts at zero ...
+    assert settled.ledger.events.size == 0 and settled.ledger.casualties.size == 0
+    assert all(j.coup_attempts == j.coups == 0 and j.credibility == j.baseline
+               for j in settled.world.juntas if j is not None)
+    assert np.allclose(settled.people_balance()["residual"], 0.0, atol=1e-3)
+    assert settled.deaths.sum() == 0
+    # ... but the world has moved on from its set-up: units left their bases, people fled.
+    moved = settled.forces.cell != settled.forces.base
+    assert moved.sum() > (fresh.forces.cell != fresh.forces.base).sum()
+    assert settled.world.displaced.sum() > fresh.world.displaced.sum() == 0
+    settled.run()
+    check_invariants(settled)
+    ts = settled.timeseries()
+    assert ts["date"].min() == pd.Timestamp(spun.start) and len(ts) == 3 * spun.days
+    assert settled.events()["event_date"].min() >= pd.Timestamp(spun.start)
+    again = SahelModel(spun, rng=5).run()
+    assert again.timeseries().equals(ts)
+
+
+def test_spin_up_days_out_of_range_is_refused(tmp_path):
+    path = write_short_scenario(tmp_path, extra="spin_up_days = 400\n")
+    with pytest.raises(sim.ScenarioError, match="spin_up_days"):
+        sim.load_scenario(path)

@@ -249,6 +249,10 @@ class Scenario(Strict):
     resolution: float = Field(
         0.25, gt=0.0, le=0.5, strict=True, description="Cell size in degrees; must divide 0.5",
         json_schema_extra={"unit": "degrees"})
+    spin_up_days: int = Field(
+        0, ge=0, le=365, strict=True, json_schema_extra={"unit": "days"},
+        description="Days simulated before start, outputs dropped, so the set-up's transient "
+                    "has passed by the start (ODD 5)")
     factions: dict[Identifier, Faction]
     relations: dict[Identifier, dict[Identifier, Stance]] = Field(default_factory=dict)
     juntas: dict[Country, Junta]
