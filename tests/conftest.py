@@ -31,6 +31,12 @@ def baseline() -> sim.Scenario:
 
 
 @pytest.fixture(scope="session")
+def baseline_at_setup(baseline: sim.Scenario) -> sim.Scenario:
+    """The baseline without its spin-up: the world on day 0 is the set-up's (ODD 5)."""
+    return baseline.model_copy(update={"spin_up_days": 0})
+
+
+@pytest.fixture(scope="session")
 def short_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_short_scenario(tmp_path_factory.mktemp("short"))
 

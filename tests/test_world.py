@@ -8,8 +8,8 @@ from sim.geography import ABROAD
 from sim.model import SahelModel
 
 
-def test_world_setup_invariants(baseline):
-    model = SahelModel(baseline, rng=3)
+def test_world_setup_invariants(baseline_at_setup):
+    model = SahelModel(baseline_at_setup, rng=3)
     w = model.world
     units = w.forces
     # Presence is the sum of present unit rows per faction and cell.

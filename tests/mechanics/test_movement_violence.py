@@ -132,6 +132,7 @@ def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline):
     data = apply_overrides(baseline.model_dump(mode="json"),
                            {"parameters.violence.reprisal_half_life": 10.0,
                             "parameters.violence.reprisal_multiplier": 1.0})
+    data["spin_up_days"] = 0  # no losses remembered from before day 0
     model = SahelModel(type(baseline).model_validate(data), rng=1)
     world, ledger = model.world, model.ledger
     army, jnim = world.faction_ids.index("burkina_army"), world.faction_ids.index("jnim")

@@ -14,6 +14,7 @@ def _model(baseline, share, days=10.0):
     data = apply_overrides(baseline.model_dump(mode="json"),
                            {"parameters.combat.wounded_return_share": share,
                             "parameters.combat.wounded_return_days": days})
+    data["spin_up_days"] = 0  # no wounded from before day 0
     return SahelModel(type(baseline).model_validate(data), rng=1)
 
 
