@@ -115,12 +115,12 @@ class Unit(Strict):
         json_schema_extra={"unit": "degrees"})
     role: Literal["mobile", "garrison", "regime_protection"] = "mobile"
     present: bool = Field(True, strict=True,
-                          description="Present on the start date (else: a deploy event)")
+                          description="Present from the spin-up (else: a deploy event)")
     source: str
 
 
 class HeldArea(Strict):
-    """An area a non-state faction held (governed) on the start date."""
+    """An area a non-state faction held (governed) when the run (its spin-up) begins."""
 
     faction: Identifier
     near: str | Point = Field(description="Town name or [lat, lon] of the centre")
@@ -162,7 +162,7 @@ class DroneFleet(Strict):
         ge=1.0, le=2000.0, description="Reach from the launch point",
         json_schema_extra={"unit": "km"})
     start: Date | None = Field(None, description="First day with armed drones (default: "
-                               "the run's start)")
+                               "from the spin-up's first day)")
     restraint: float | None = Field(
         None, ge=0.0, le=1.0, description="Restraint of its strikes toward civilians "
         "(default: the operating faction's, as it changes)", json_schema_extra={"unit": "share"})
