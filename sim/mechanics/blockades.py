@@ -5,8 +5,10 @@ contests is blockaded by the armed group that dominates at least `ring_share` of
 the three countries in the ring of radius `ring_cells` around it (a cell it holds, zones 4-5,
 counts fully; a contested cell where it is the strongest armed group counts half); the blockade
 lifts when that no longer holds. Each day around a blockaded town the blockading group kills
-Poisson(`death_rate` x residents / 100,000) civilians (attacks on convoys, on people leaving, on
-supply runs; drawn by `sim.mechanics.victims`, logged as violence against civilians), and
+Poisson(`death_rate` x (residents + `displaced_exposure` x displaced) / 100,000) civilians
+(attacks on convoys, on people leaving, on supply runs; the displaced sheltering there share
+the residents' exposure, as in Djibo; residents' victims drawn by `sim.mechanics.victims`,
+the displaced's split over the town's communities; logged as violence against civilians), and
 `flight_block` of the flight out of the town is prevented (`sim.mechanics.flight`).
 """
 
@@ -19,7 +21,7 @@ import numpy as np
 
 from sim.ledger import CIVILIANS, MECHANISM_NAMES
 from sim.mechanics.victims import draw_victims
-from sim.streams import poisson
+from sim.streams import binomial, multinomial, poisson
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from sim.world import World
 
 BLOCKADE = MECHANISM_NAMES.index("blockade")
+DISPLACED_DRAW = 64  # the draws of the displaced's victims (after draw_victims' from 8)
 
 
 def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> None:
@@ -37,9 +40,10 @@ def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> No
         besiege(towns, world.controller, world.influence, world.sahel_slot,
                 world.country_bucket, world.blockaded_by, world.ny, int(params.ring_cells),
                 params.ring_share)
-    events, casualties = siege_victims(towns, world.blockaded_by, world.actor_faction,
-                                       world.residents, world.bias, params.death_rate, rng.key,
-                                       rng.day)
+    events, casualties = siege_victims(
+        towns, world.blockaded_by, world.actor_faction, world.residents, world.bias,
+        world.displaced, world.displaced_by_origin, world.country_bucket, params.death_rate,
+        params.displaced_exposure, rng.key, rng.day)
     if len(events):
         ledger.log(events, casualties)
 
@@ -86,10 +90,14 @@ def strongest(values):
 
 
 @numba.njit(cache=True)
-def siege_victims(towns, blockaded_by, actor_faction, residents, bias, death_rate, key, day):
+def siege_victims(towns, blockaded_by, actor_faction, residents, bias, displaced,
+                  displaced_by_origin, country, death_rate, exposure, key, day):
     """Civilians killed around each blockaded town today, as the ledger's rows.
 
-    Returns events (K, 4) of the towns with victims and their casualties (R, 5)
+    Victims among the displaced (Binomial by their share of the exposed people) leave
+    `displaced` and `displaced_by_origin` (a refuge is in its people's country) and are booked
+    over the town's communities in proportion to its residents (they have no group of their
+    own). Returns events (K, 4) of the towns with victims and their casualties (R, 5)
     (`sim.ledger.Ledger.log`).
     """
     g = residents.shape[0]
@@ -103,15 +111,29 @@ def siege_victims(towns, blockaded_by, actor_faction, residents, bias, death_rat
         people = 0.0
         for j in range(g):
             people += residents[j, town]
-        n = poisson(death_rate * people / 100000.0, key, day, town, 0)
-        if n > 0:
-            draw_victims(residents, town, bias[actor_faction[blockaded_by[town]]], n,
+        sheltered = exposure * max(displaced[town], 0.0)
+        n = poisson(death_rate * (people + sheltered) / 100000.0, key, day, town, 0)
+        among = 0
+        if n > 0 and sheltered > 0.0:
+            among = min(binomial(n, sheltered / (people + sheltered), key, day, town,
+                                 DISPLACED_DRAW), int(np.floor(displaced[town])))
+        if n - among > 0:
+            draw_victims(residents, town, bias[actor_faction[blockaded_by[town]]], n - among,
                          victims[t], key, day, town, 8)
-            for j in range(g):
-                if victims[t, j] > 0:
-                    hit[t] = True
-                    n_rows += 1
-            n_events += hit[t]
+        if among > 0:
+            displaced[town] -= among
+            displaced_by_origin[country[town]] -= among
+            weights = np.maximum(residents[:, town], 0.0)
+            if weights.sum() <= 0.0:
+                weights[:] = 1.0  # nobody left of its own: the displaced are booked evenly
+            split = np.zeros(g, dtype=np.int64)
+            multinomial(among, weights, split, key, day, town, DISPLACED_DRAW + 2)
+            victims[t] += split
+        for j in range(g):
+            if victims[t, j] > 0:
+                hit[t] = True
+                n_rows += 1
+        n_events += hit[t]
     events = np.empty((n_events, 4), dtype=np.int64)
     casualties = np.zeros((n_rows, 5), dtype=np.int64)
     k, r = 0, 0

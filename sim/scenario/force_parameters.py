@@ -80,6 +80,12 @@ class BlockadeParams(Strict):
     flight_block: float = param(
         0.5, 0.0, 1.0, "share", "Share of flight out of a blockaded town prevented",
         "assumption")
+    displaced_exposure: float = param(
+        1.0, 0.0, 1.0, "share", "Exposure of the displaced people sheltering in a blockaded "
+        "town to the blockade's killings, relative to its residents (0: spared)",
+        "ACAPS, 19 Oct 2022: besieged Djibo held over 89,000 residents and at least 285,000 "
+        "displaced, all dependent on convoys that the armed groups attack and on mined roads; "
+        "the same exposure as residents an assumption")
 
 
 class DroneParams(Strict):
