@@ -309,7 +309,8 @@ def test_compare_runs_in_background_and_shows_bands(page: Page, solara_server: s
     table = page.inner_text(".sahel-compare-table")
     for text in ("outcome", "baseline", "counterfactual", "median diff.", "mean diff.",
                  "90% interval", "deaths, civilians: Mali (people)",
-                 "deaths, Russians: all three countries", "displaced (end): Niger"):
+                 "deaths, Russians: all three countries",
+                 "displaced since the spin-up (end): Niger"):
         assert text in table
     # the date from which the runs differ, marked on the plots
     divergence = page.inner_text(".sahel-compare-divergence")
