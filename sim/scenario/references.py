@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sim.scenario.errors import _FieldError, did_you_mean
-
-if TYPE_CHECKING:
-    from sim.scenario.schema import Scenario
 
 # Words used in output column names (territory_state, killed_civilians, killed_by_<faction>, ...):
 # a faction with one of these ids would overwrite another column.
@@ -15,8 +12,11 @@ RESERVED_FACTION_IDS = ("state", "contested", "civilians", "russians", "total", 
                         "outside_state")
 
 
-def check_references(s: Scenario) -> None:
-    """Cross-field checks: names that must exist, dates inside the run, symmetric relations."""
+def check_references(s: Any) -> None:
+    """Cross-field checks of a `Scenario` (schema.py, which calls this: no import back).
+
+    Names that must exist, dates inside the run, symmetric relations.
+    """
     factions = list(s.factions)
     for fid in factions:
         if fid in RESERVED_FACTION_IDS or fid.startswith("by_"):
@@ -87,7 +87,7 @@ def check_references(s: Scenario) -> None:
     _check_deployments(s)
 
 
-def _check_deployments(s: Scenario) -> None:
+def _check_deployments(s: Any) -> None:
     """A unit can only be deployed when it is not in the theatre on that date."""
     present = {u.id: u.present for u in s.units}
     order = sorted(range(len(s.events)), key=lambda i: s.events[i].date)
