@@ -245,17 +245,16 @@ def test_baseline_drone_strikes_are_coded_as_acled_and_add_up(baseline_run):
         & (deaths["victim"] == "civilians")]["killed"].sum()
 
 
-def without_spin_up(folder, name: str) -> SahelModel:
+def without_spin_up(name: str) -> SahelModel:
     """Seed 11 of a bundled scenario run from its start date (no spin-up, ODD 5)."""
-    path = folder / name
-    path.write_text(f'extends = "{SCENARIOS / name}"\nspin_up_days = 0\n', encoding="utf-8")
-    return SahelModel(sim.load_scenario(path), rng=11).run()
+    scenario = sim.load_scenario(SCENARIOS / name).model_copy(update={"spin_up_days": 0})
+    return SahelModel(scenario, rng=11).run()
 
 
-def test_no_drones_has_no_state_strikes_and_is_paired_until_the_first(tmp_path):
+def test_no_drones_has_no_state_strikes_and_is_paired_until_the_first():
     # Fleets fly in the spin-up too, so pairing is checked from runs without one.
-    none = without_spin_up(tmp_path, "no_drones.toml")
-    baseline_run = without_spin_up(tmp_path, "baseline.toml")
+    none = without_spin_up("no_drones.toml")
+    baseline_run = without_spin_up("baseline.toml")
     strikes = drone_events(none)
     labels = {s.label for s in none.spec.factions.values() if s.state_side}
     assert not strikes["actor1"].isin(labels).any()

@@ -124,16 +124,16 @@ def test_niger_negotiates_until_its_coup(baseline):
     assert not after.any()
 
 
-def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline):
+def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline_at_setup):
     from sim.ledger import N_GROUPS
     from sim.model import SahelModel
     from sim.scenario.tunable import apply_overrides
 
-    data = apply_overrides(baseline.model_dump(mode="json"),
+    # No spin-up: no losses remembered from before day 0.
+    data = apply_overrides(baseline_at_setup.model_dump(mode="json"),
                            {"parameters.violence.reprisal_half_life": 10.0,
                             "parameters.violence.reprisal_multiplier": 1.0})
-    data["spin_up_days"] = 0  # no losses remembered from before day 0
-    model = SahelModel(type(baseline).model_validate(data), rng=1)
+    model = SahelModel(type(baseline_at_setup).model_validate(data), rng=1)
     world, ledger = model.world, model.ledger
     army, jnim = world.faction_ids.index("burkina_army"), world.faction_ids.index("jnim")
     cell = int(world.forces.cell[world.forces.faction == army][0])

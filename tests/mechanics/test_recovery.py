@@ -8,13 +8,13 @@ from sim.mechanics import recovery
 
 
 def _model(baseline, share, days=10.0):
+    """`scenario` with the recovery parameters set (tests pass the one without a spin-up)."""
     from sim.model import SahelModel
     from sim.scenario.tunable import apply_overrides
 
     data = apply_overrides(baseline.model_dump(mode="json"),
                            {"parameters.combat.wounded_return_share": share,
                             "parameters.combat.wounded_return_days": days})
-    data["spin_up_days"] = 0  # no wounded from before day 0
     return SahelModel(type(baseline).model_validate(data), rng=1)
 
 
@@ -38,8 +38,8 @@ def _strength(world, f):
     return units.strength[(units.faction == f) & units.present].sum()
 
 
-def test_a_share_of_the_wounded_rejoins_at_one_over_days_a_day(baseline):
-    model = _model(baseline, 0.5, days=10.0)
+def test_a_share_of_the_wounded_rejoins_at_one_over_days_a_day(baseline_at_setup):
+    model = _model(baseline_at_setup, 0.5, days=10.0)
     world = model.world
     jnim = _wound(model, "jnim", 200)
     before = _strength(world, jnim)
@@ -55,8 +55,8 @@ def test_a_share_of_the_wounded_rejoins_at_one_over_days_a_day(baseline):
 
 @pytest.mark.parametrize(("share", "faction_id"), [(0.0, "jnim"), (1.0, "burkina_army")],
                          ids=["share-zero", "state-side-left-to-replacement"])
-def test_no_one_rejoins(baseline, share, faction_id):
-    model = _model(baseline, share)
+def test_no_one_rejoins(baseline_at_setup, share, faction_id):
+    model = _model(baseline_at_setup, share)
     f = _wound(model, faction_id, 300)
     before = _strength(model.world, f)
     _act(model)
@@ -64,8 +64,8 @@ def test_no_one_rejoins(baseline, share, faction_id):
     assert not model.world.convalescent.any()
 
 
-def test_a_group_with_no_present_unit_keeps_its_pool(baseline):
-    model = _model(baseline, 1.0)
+def test_a_group_with_no_present_unit_keeps_its_pool(baseline_at_setup):
+    model = _model(baseline_at_setup, 1.0)
     world = model.world
     jnim = _wound(model, "jnim", 50)
     rows = world.forces.faction == jnim
