@@ -161,7 +161,7 @@ class SahelModel(Model):
         """The processes of one day, in the order of the ODD's process overview."""
         world, p, rng = self.world, self.spec.parameters, self.streams.get
         ledger.open_day(day)
-        periodic = day % world.period_days == 0 or day == -self.spec.spin_up_days
+        periodic = world.is_decision_day(day)
         foreign_forces.act(world, ledger, p.foreign, rng("foreign", day))
         if periodic:
             decisions.act(world, ledger, p.decisions, rng("decide", day))

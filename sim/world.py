@@ -70,6 +70,7 @@ class World:
     residents: np.ndarray  # (G, C) residents by community group
     capital_cell: np.ndarray  # (3,) flat cell of each junta's capital, -1 without a junta
     period_days: int  # days between decisions, recruitment and influence targets
+    first_day: int  # the first simulated day: -spin_up_days (decisions are taken on it)
     town_cells: np.ndarray  # (T,) cells of towns that can be blockaded
     partner_of: np.ndarray  # (F,) for a western faction, the country whose forces it supports
     support_active: np.ndarray  # (F,) a western faction still supports its partners
@@ -214,6 +215,10 @@ class World:
     def ny(self) -> int:
         """Grid height (flat cell id = x * ny + y)."""
         return self.geo.ny
+
+    def is_decision_day(self, day: int) -> bool:
+        """Commands decide, groups recruit and blockades change today (ODD 5)."""
+        return day % self.period_days == 0 or day == self.first_day
 
     def refresh_presence(self) -> None:
         """Recount personnel per faction and cell after units moved or lost strength."""

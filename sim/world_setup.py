@@ -95,6 +95,7 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
         refuge=refuge_cells(geo, bucket, scenario.parameters.civilians.refuge_min_population),
         layers=layers, forces=forces, residents=residents, capital_cell=capital,
         period_days=int(scenario.parameters.decisions.interval_days),
+        first_day=-scenario.spin_up_days,
         town_cells=np.array(towns, dtype=np.int64), partner_of=partner_of,
         support_active=partner_of >= 0, junta_in_power=in_power,
         fleets=build_fleets(scenario, geo, {fid: i for i, fid in enumerate(ids)}, state_side))

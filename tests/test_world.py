@@ -68,3 +68,24 @@ def test_grid_is_built_on_first_use_and_shares_the_layers(baseline):
     model.step()
     assert np.shares_memory(grid.controller.data, model.world.controller)
     assert (grid.controller.data.reshape(-1) == model.world.controller).all()
+
+
+def test_decisions_and_blockades_share_their_days_including_the_spin_ups_first(baseline,
+                                                                                monkeypatch):
+    from sim.mechanics import blockades, decisions
+
+    days = {"decisions": [], "blockades": []}
+    monkeypatch.setattr(decisions, "act", lambda world, ledger, params, rng:
+                        days["decisions"].append(rng.day))
+    original = blockades.besiege
+
+    def besiege(*args):
+        days["blockades"].append(len(days["blockades"]))
+        return original(*args)
+
+    monkeypatch.setattr(blockades, "besiege", besiege)
+    period = baseline.parameters.decisions.interval_days
+    model = SahelModel(baseline.model_copy(update={"spin_up_days": period + 3}), rng=2)
+    assert days["decisions"] == [-period - 3, -period]
+    assert len(days["blockades"]) == 2
+    assert model.world.is_decision_day(0) and not model.world.is_decision_day(1)

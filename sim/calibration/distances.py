@@ -47,6 +47,8 @@ class Prior:
         scale: "linear" (uniform in the value) or "log" (uniform in its logarithm: for rates
             and sizes known only to an order of magnitude).
         justification: why these bounds (source, or the argument); required.
+        lever: the counterfactual whose effect the parameter sets ("" for none); a lever is
+            fitted whatever the screen finds (`sim.calibration.screening`).
     """
 
     name: str
@@ -54,6 +56,7 @@ class Prior:
     high: float
     scale: Literal["linear", "log"] = "linear"
     justification: str = ""
+    lever: str = ""
 
     def __post_init__(self) -> None:
         where = f"prior '{self.name}'"
@@ -71,6 +74,9 @@ class Prior:
             raise FitError(f"{where}: low: a log-scale prior needs low > 0, got {self.low}")
         if not isinstance(self.justification, str) or not self.justification.strip():
             raise FitError(f"{where}: justification: say why these bounds (source or argument)")
+        if not isinstance(self.lever, str):
+            raise FitError(f"{where}: lever: expected the counterfactual's name as text, got "
+                           f"{self.lever!r}")
 
     @property
     def key(self) -> str:

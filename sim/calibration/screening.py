@@ -11,16 +11,22 @@ A changed parameter also changes every later random draw of the run, so each ele
 carries noise as large as a change of seed; rare counts and largest events are mostly noise.
 Hence the screen uses the signed mean effect mu and its standard error sigma / sqrt(r) over
 the r trajectories, not mu* (which noise alone keeps above zero): a parameter moves a target
-when |mu| >= `threshold` range widths and |mu| is at least `min_t` standard errors. It is kept
-for the fit when it moves some target; at most `max_fitted` of them, the strongest (largest
-|mu|) first, since the fit's budget grows with the number of parameters. Effects that change
-sign across the prior (non-monotone) can be missed; the decision table says why each
-parameter was kept or dropped.
+when |mu| >= `threshold` range widths and |mu| is at least `min_t` standard errors.
+
+Which movers are fitted, at most `max_fitted` of them since the fit's budget grows with the
+number of parameters: every target's strongest mover first, then every target's second, and so
+on (ties by size). Ranking by the largest effect over all targets instead let one target with a
+narrow range (JNIM's strength) pick nearly every parameter. A prior marked `lever` (the
+parameter sets the effect of a shipped counterfactual: MINUSMA's protection, Western support,
+regime protection, Russian restraint) is fitted whatever the screen finds, on top of the
+others: left at an assumed value it would give that counterfactual an effect size no data
+constrains and bands without its uncertainty. Effects that change sign across the prior
+(non-monotone) can be missed; the decision table says why each parameter was kept or dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,20 +71,26 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
                            / s.width for s in summaries})
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,
                                   names=[s.name for s in summaries])
-    return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted), \
-        indices
+    levers = {p.name: p.lever for p in priors if p.lever}
+    return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted,
+                  levers=levers), indices
 
 
 def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
            threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED,
-           min_t: float = MIN_T) -> pd.DataFrame:
-    """Keep the parameters that move some target (|mu| and its t), at most `max_fitted`."""
+           min_t: float = MIN_T, levers: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Keep every lever and, by target coverage, at most `max_fitted` movers (module doc)."""
+    levers = dict(levers or {})
     effects = indices.dropna(subset=["mu", "sigma"]).copy()
     effects["size"] = effects["mu"].abs()
     with np.errstate(divide="ignore", invalid="ignore"):
         effects["t"] = effects["size"] * np.sqrt(trajectories) / effects["sigma"]
     effects["t"] = effects["t"].fillna(0.0)  # no effect at all: sigma 0 and mu 0
     effects["moves"] = (effects["size"] >= threshold) & (effects["t"] >= min_t)
+    movers = effects[effects["moves"]].sort_values("size", ascending=False, kind="stable")
+    movers = movers.assign(rank=movers.groupby("outcome").cumcount())
+    by_coverage = movers.sort_values(["rank", "size"], ascending=[True, False], kind="stable")
+    coverage = by_coverage.drop_duplicates("parameter").set_index("parameter")
     effects = effects.sort_values(["moves", "size"], ascending=False, kind="stable")
     best = effects.drop_duplicates("parameter").set_index("parameter").reindex(list(names))
     table = pd.DataFrame({"parameter": list(names),
@@ -86,11 +98,23 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
                           "t": best["t"].fillna(0.0).to_numpy(),
                           "strongest_target": best["outcome"].fillna("").to_numpy(),
                           "moves": best["moves"].fillna(False).astype(bool).to_numpy()})
-    table = table.sort_values(["moves", "score"], ascending=False, kind="stable")
+    order = {name: i for i, name in enumerate(coverage.index)}
+    table["order"] = [order.get(name, len(order)) for name in table["parameter"]]
+    table = table.sort_values(["order", "score"], ascending=[True, False], kind="stable")
     table = table.reset_index(drop=True)
-    rank = np.arange(len(table))
-    table["kept"] = table["moves"] & (rank < max_fitted)
-    table["reason"] = np.where(
-        ~table["moves"], f"moves no target by {threshold} of its range at t >= {min_t}",
-        np.where(table["kept"], "kept", f"weaker than the {max_fitted} strongest"))
+    screened = table["moves"] & ~table["parameter"].isin(levers)
+    within = screened & (screened.cumsum() <= max_fitted)
+    table["kept"] = within | table["parameter"].isin(levers)
+    reasons = []
+    for row in table.itertuples():
+        if row.parameter in levers:
+            reasons.append(f"kept: lever of {levers[row.parameter]}")
+        elif not row.moves:
+            reasons.append(f"moves no target by {threshold} of its range at t >= {min_t}")
+        elif row.kept:
+            found = coverage.loc[row.parameter]
+            reasons.append(f"kept: mover no. {int(found['rank']) + 1} of {found['outcome']}")
+        else:
+            reasons.append(f"beyond the {max_fitted} fitted by target coverage")
+    table["reason"] = reasons
     return table[list(SCREEN_COLUMNS)]

@@ -36,7 +36,7 @@ DISPLACED_DRAW = 64  # the draws of the displaced's victims (after draw_victims'
 def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> None:
     """Update which towns are blockaded (periodically) and draw today's deaths around them."""
     towns = world.town_cells
-    if rng.day % world.period_days == 0:
+    if world.is_decision_day(rng.day):
         besiege(towns, world.controller, world.influence, world.sahel_slot,
                 world.country_bucket, world.blockaded_by, world.ny, int(params.ring_cells),
                 params.ring_share)

@@ -20,6 +20,9 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert len(priors) >= 20
     assert all(p.justification.strip() for p in priors)
     assert all(p.low > 0 for p in priors if p.scale == "log")
+    shipped = {path.stem for path in (DEFAULT_PRIORS.parent.parent / "scenarios").glob("*.toml")}
+    levers = {p.lever for p in priors if p.lever}
+    assert levers and levers <= shipped
 
 
 @pytest.mark.parametrize(("entry", "message"), [
