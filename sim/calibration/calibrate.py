@@ -24,7 +24,8 @@ from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
 
 DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
-PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "lever")
+PRIOR_KEYS = ("name", "low", "high", "scale", "justification",
+              "counterfactual")
 LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
 EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
 
@@ -79,7 +80,8 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
                                        f"parameter's range {bounds['low']} to {bounds['high']}")
         try:
             priors.append(Prior(name, float(low), float(high), entry.get("scale", "linear"),
-                                entry.get("justification", ""), entry.get("lever", "")))
+                                entry.get("justification", ""),
+                                entry.get("counterfactual", "")))
         except FitError as exc:
             raise CalibrationError(f"{where} ({name}): {exc}") from None
     return priors
@@ -217,7 +219,7 @@ def calibration_identity(scenario: Scenario, targets: Sequence[Target], priors: 
     """What makes a calibration folder this calibration: scenario, targets, priors, screen."""
     return {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
             "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
-            "priors": [[p.name, p.low, p.high, p.scale, p.lever] for p in priors],
+            "priors": [[p.name, p.low, p.high, p.scale, p.counterfactual] for p in priors],
             "trajectories": trajectories, "seed": seed}
 
 

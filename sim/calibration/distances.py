@@ -47,8 +47,9 @@ class Prior:
         scale: "linear" (uniform in the value) or "log" (uniform in its logarithm: for rates
             and sizes known only to an order of magnitude).
         justification: why these bounds (source, or the argument); required.
-        lever: the counterfactual whose effect the parameter sets ("" for none); a lever is
-            fitted whatever the screen finds (`sim.calibration.screening`).
+        counterfactual: the shipped counterfactual scenario whose effect the parameter sets
+            ("" for none); such a parameter is fitted whatever the screen finds
+            (`sim.calibration.screening`).
     """
 
     name: str
@@ -56,7 +57,7 @@ class Prior:
     high: float
     scale: Literal["linear", "log"] = "linear"
     justification: str = ""
-    lever: str = ""
+    counterfactual: str = ""
 
     def __post_init__(self) -> None:
         where = f"prior '{self.name}'"
@@ -74,9 +75,10 @@ class Prior:
             raise FitError(f"{where}: low: a log-scale prior needs low > 0, got {self.low}")
         if not isinstance(self.justification, str) or not self.justification.strip():
             raise FitError(f"{where}: justification: say why these bounds (source or argument)")
-        if not isinstance(self.lever, str):
-            raise FitError(f"{where}: lever: expected the counterfactual's name as text, got "
-                           f"{self.lever!r}")
+        if not isinstance(self.counterfactual, str) or (
+                self.counterfactual and not self.counterfactual.strip()):
+            raise FitError(f"{where}: counterfactual: expected a scenario's name (or none), "
+                           f"got {self.counterfactual!r}")
 
     @property
     def key(self) -> str:

@@ -15,13 +15,15 @@ when |mu| >= `threshold` range widths and |mu| is at least `min_t` standard erro
 
 Which movers are fitted, at most `max_fitted` of them since the fit's budget grows with the
 number of parameters: every target's strongest mover first, then every target's second, and so
-on (ties by size). Ranking by the largest effect over all targets instead let one target with a
-narrow range (JNIM's strength) pick nearly every parameter. A prior marked `lever` (the
-parameter sets the effect of a shipped counterfactual: MINUSMA's protection, Western support,
-regime protection, Russian restraint) is fitted whatever the screen finds, on top of the
-others: left at an assumed value it would give that counterfactual an effect size no data
-constrains and bands without its uncertainty. Effects that change sign across the prior
-(non-monotone) can be missed; the decision table says why each parameter was kept or dropped.
+on (ties within a round by size in range widths). Ranking by the largest effect on any target
+instead let one target with a narrow range (JNIM's strength) pick nearly every parameter. A
+prior that names a `counterfactual` (the parameter sets the effect of a shipped counterfactual
+scenario: MINUSMA's protection, Western support, regime protection and coups, Russian
+restraint) is fitted whatever the screen finds, on top of the `max_fitted`: left at an assumed
+value it would give that comparison an effect size no data constrains and bands without its
+uncertainty. Such a parameter takes its place in the coverage order like any other, so a target
+it moves most is covered by it. Effects that change sign across the prior (non-monotone) can
+be missed; the decision table says why each parameter was kept or dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from sim.scenario import Scenario
 
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
 MIN_T = 2.0  # standard errors of the mean effect that tell an effect from noise
-MAX_FITTED = 12  # parameters fitted at most (the 60-minute budget on 2 cores)
+MAX_FITTED = 12  # screened parameters fitted at most, besides the counterfactuals' (budget)
 SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason")
 
 
@@ -49,7 +51,8 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
     """Morris screen of `priors` on the targets' statistics.
 
     Returns:
-        (decision, indices): one row per parameter (SCREEN_COLUMNS), sorted by score; and the
+        (decision, indices): one row per parameter (SCREEN_COLUMNS), movers in coverage
+        order, then the others by score; and the
         Morris indices (outcome = target, parameter, mu, mu_star, mu_star_conf, sigma) in
         range widths.
     """
@@ -71,16 +74,17 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
                            / s.width for s in summaries})
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,
                                   names=[s.name for s in summaries])
-    levers = {p.name: p.lever for p in priors if p.lever}
+    counterfactuals = {p.name: p.counterfactual for p in priors if p.counterfactual}
     return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted,
-                  levers=levers), indices
+                  counterfactuals=counterfactuals), indices
 
 
 def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
            threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED,
-           min_t: float = MIN_T, levers: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Keep every lever and, by target coverage, at most `max_fitted` movers (module doc)."""
-    levers = dict(levers or {})
+           min_t: float = MIN_T, counterfactuals: Mapping[str, str] | None = None
+           ) -> pd.DataFrame:
+    """Keep the counterfactuals' parameters and at most `max_fitted` movers (module doc)."""
+    levers = dict(counterfactuals or {})
     effects = indices.dropna(subset=["mu", "sigma"]).copy()
     effects["size"] = effects["mu"].abs()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -107,13 +111,16 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
     table["kept"] = within | table["parameter"].isin(levers)
     reasons = []
     for row in table.itertuples():
+        found = coverage.loc[row.parameter] if row.moves else None
+        moves = "" if found is None else (f"mover no. {int(found['rank']) + 1} of "
+                                          f"{found['outcome']}")
         if row.parameter in levers:
-            reasons.append(f"kept: lever of {levers[row.parameter]}")
+            reasons.append(f"kept: sets {levers[row.parameter]}" + (f" ({moves})" if moves
+                                                                     else ""))
         elif not row.moves:
             reasons.append(f"moves no target by {threshold} of its range at t >= {min_t}")
         elif row.kept:
-            found = coverage.loc[row.parameter]
-            reasons.append(f"kept: mover no. {int(found['rank']) + 1} of {found['outcome']}")
+            reasons.append(f"kept: {moves}")
         else:
             reasons.append(f"beyond the {max_fitted} fitted by target coverage")
     table["reason"] = reasons

@@ -21,8 +21,8 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert all(p.justification.strip() for p in priors)
     assert all(p.low > 0 for p in priors if p.scale == "log")
     shipped = {path.stem for path in (DEFAULT_PRIORS.parent.parent / "scenarios").glob("*.toml")}
-    levers = {p.lever for p in priors if p.lever}
-    assert levers and levers <= shipped
+    counterfactuals = {p.counterfactual for p in priors if p.counterfactual}
+    assert counterfactuals and counterfactuals <= shipped
 
 
 @pytest.mark.parametrize(("entry", "message"), [
@@ -33,7 +33,11 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9',
      "priors[0] (parameters.combat.evasion): prior 'parameters.combat.evasion': justification"),
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\nmean = 1',
-     "priors[0]: mean: unknown key; allowed: name, low, high, scale, justification"),
+     "priors[0]: mean: unknown key; allowed: name, low, high, scale, justification, "
+     "counterfactual"),
+    ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
+     'counterfactual = 3', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
+     "counterfactual: expected a scenario's name (or none), got 3"),
 ])
 def test_a_bad_prior_is_one_line_naming_file_prior_and_field(baseline, tmp_path, entry, message):
     path = tmp_path / "priors.toml"

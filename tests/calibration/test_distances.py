@@ -39,6 +39,10 @@ def test_a_standard_logistic_coordinate_is_a_uniform_prior():
     (("x", 0, 1, "logit", "why"), "prior 'x': scale: expected 'linear' or 'log', got 'logit'"),
     (("x", 0, 1, "log", "why"), "prior 'x': low: a log-scale prior needs low > 0, got 0"),
     (("x", 0, 1, "linear", " "), "prior 'x': justification: say why these bounds"),
+    (("x", 0, 1, "linear", "why", " "),
+     "prior 'x': counterfactual: expected a scenario's name (or none), got ' '"),
+    (("x", 0, 1, "linear", "why", ["minusma_stays"]),
+     "prior 'x': counterfactual: expected a scenario's name (or none), got ['minusma_stays']"),
 ])
 def test_bad_priors_are_named(args, message):
     with pytest.raises(FitError, match=f"^{re.escape(message)}"):

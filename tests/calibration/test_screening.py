@@ -1,4 +1,4 @@
-"""The Morris screen's decision: effects told from noise, the strongest kept first."""
+"""The Morris screen's decision: effects told from noise, kept by target coverage."""
 
 import numpy as np
 import pandas as pd
@@ -38,14 +38,8 @@ def test_at_most_max_fitted_parameters_are_kept_the_strongest_first():
 
 
 def test_every_targets_strongest_mover_comes_before_any_targets_second():
-    # A narrow target moved a lot by everything must not crowd out a wide one's only mover.
-    indices = _indices([("fighters", "a", 30.0, 30.0, 1.0), ("fighters", "b", 20.0, 20.0, 1.0),
-                        ("fighters", "c", 10.0, 10.0, 1.0), ("ratio", "d", 0.5, 0.5, 0.1),
-                        ("ratio", "a", 0.9, 0.9, 0.1)])
-    table = decide(indices, ["a", "b", "c", "d"], trajectories=8, max_fitted=2)
-    # a leads both targets; d is the ratio's second mover, b the fighters' second: d (0.5
-    # widths) and b (20) tie on rank, b is larger, so b; d is then third and left out.
-    assert table.loc[table["kept"], "parameter"].tolist() == ["a", "b"]
+    # A narrow target moved a lot by everything must not crowd out a wide one's only mover
+    # (the old rule, the largest effect on any target, kept a and b here).
     indices = _indices([("fighters", "a", 30.0, 30.0, 1.0), ("fighters", "b", 20.0, 20.0, 1.0),
                         ("ratio", "d", 0.5, 0.5, 0.1)])
     table = decide(indices, ["a", "b", "d"], trajectories=8, max_fitted=2)
@@ -53,17 +47,31 @@ def test_every_targets_strongest_mover_comes_before_any_targets_second():
     assert table.set_index("parameter").loc["b", "strongest_target"] == "fighters"
 
 
-def test_a_lever_is_kept_whatever_the_screen_finds_and_on_top_of_the_others():
+def test_within_a_round_the_larger_effect_wins_whatever_the_names_and_order():
+    # Round 1: z leads "a_target" (1 width), y leads "b_target" (5 widths); x is second.
+    indices = _indices([("a_target", "z", 1.0, 1.0, 0.1), ("a_target", "x", 0.9, 0.9, 0.1),
+                        ("b_target", "y", 5.0, 5.0, 0.1)])
+    table = decide(indices, ["z", "x", "y"], trajectories=8, max_fitted=1)
+    assert table.loc[table["kept"], "parameter"].tolist() == ["y"]
+    assert table["parameter"].tolist() == ["y", "z", "x"]
+
+
+def test_a_counterfactuals_parameter_is_kept_whatever_the_screen_finds_outside_the_budget():
     indices = _indices([("deaths", "p0", 2.0, 2.0, 0.1), ("deaths", "p1", 1.0, 1.0, 0.1),
-                        ("deaths", "weak", 0.01, 0.01, 0.5)])
-    table = decide(indices, ["p0", "p1", "weak"], trajectories=8, max_fitted=1,
-                   levers={"weak": "minusma_stays"}).set_index("parameter")
-    assert table["kept"].to_dict() == {"p0": True, "p1": False, "weak": True}
-    assert table.loc["weak", "reason"] == "kept: lever of minusma_stays"
+                        ("deaths", "weak", 0.01, 0.01, 0.5), ("share", "lead", 3.0, 3.0, 0.1),
+                        ("share", "p1", 2.0, 2.0, 0.1)])
+    table = decide(indices, ["p0", "p1", "weak", "lead"], trajectories=8, max_fitted=1,
+                   counterfactuals={"weak": "minusma_stays", "lead": "bear_brigade_stays"}
+                   ).set_index("parameter")
+    # lead covers "share" without using the budget; p0 takes the one slot; p1 is left out.
+    assert table["kept"].to_dict() == {"lead": True, "p0": True, "p1": False, "weak": True}
+    assert table.loc["weak", "reason"] == "kept: sets minusma_stays"
+    assert table.loc["lead", "reason"] == "kept: sets bear_brigade_stays (mover no. 1 of share)"
+    assert table.loc["p0", "reason"] == "kept: mover no. 1 of deaths"
 
 
-def test_a_parameter_with_no_usable_effect_is_dropped_with_its_reason():
-    indices = _indices([("deaths", "flat", np.nan, np.nan, np.nan)])
-    table = decide(indices, ["flat"], trajectories=8)
-    assert not table["kept"].any()
-    assert table["reason"].iloc[0].startswith("moves no target")
+def test_a_parameter_absent_from_the_indices_moves_nothing():
+    indices = _indices([("deaths", "p0", 2.0, 2.0, 0.1)])
+    table = decide(indices, ["p0", "ghost"], trajectories=8).set_index("parameter")
+    assert not table.loc["ghost", "kept"]
+    assert table.loc["ghost", "reason"].startswith("moves no target")
