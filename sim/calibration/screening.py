@@ -13,15 +13,16 @@ Hence the screen uses the signed mean effect mu and its standard error sigma / s
 the r trajectories, not mu* (which noise alone keeps above zero): a parameter moves a target
 when |mu| >= `threshold` range widths and |mu| is at least `min_t` standard errors.
 
-Which movers are fitted, at most `max_fitted` of them since the fit's budget grows with the
-number of parameters: every target's strongest mover first, then every target's second, and so
-on (ties within a round by size in range widths). Ranking by the largest effect on any target
-instead let one target with a narrow range (JNIM's strength) pick nearly every parameter. A
-prior that names a `counterfactual` (the parameter sets the effect of a shipped counterfactual
-scenario: MINUSMA's protection, Western support, regime protection and coups, Russian
-restraint) is fitted whatever the screen finds, on top of the `max_fitted`: left at an assumed
-value it would give that comparison an effect size no data constrains and bands without its
-uncertainty. Such a parameter takes its place in the coverage order like any other, so a target
+Which movers are fitted, at most `max_fitted` of them since the fit's weights degenerate as
+the number of parameters grows (docs/CALIBRATION.md): every target's strongest mover first,
+then every target's second, and so on (ties within a round by size in range widths). Ranking
+by the largest effect on any target instead let one target with a narrow range (JNIM's
+strength) pick nearly every parameter. A prior that names a `counterfactual` (the parameter
+sets the effect of a shipped counterfactual scenario: MINUSMA's protection, Western support,
+regime protection and coups) is fitted whatever the screen finds, on top of the `max_fitted`:
+left at an assumed value it would give that comparison an effect size no data constrains and
+bands without its uncertainty. (Russian restraint is not marked: `russian_restraint` sets it
+itself.) Such a parameter takes its place in the coverage order like any other, so a target
 it moves most is covered by it. Effects that change sign across the prior (non-monotone) can
 be missed; the decision table says why each parameter was kept or dropped.
 """
@@ -39,7 +40,7 @@ from sim.scenario import Scenario
 
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
 MIN_T = 2.0  # standard errors of the mean effect that tell an effect from noise
-MAX_FITTED = 12  # screened parameters fitted at most, besides the counterfactuals' (budget)
+MAX_FITTED = 8  # screened parameters fitted at most, besides the counterfactuals' (budget)
 SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason")
 
 
