@@ -102,7 +102,7 @@ class World:
     released: np.ndarray = field(init=False)  # (U,) garrison rows freed for operations
     guarded_capitals: bytes = field(init=False)  # capitals whose garrison is freed, as bytes
     excluded: np.ndarray = field(init=False)  # (C,) state forces stay out (peacekeeping camps)
-    partner_supported: np.ndarray = field(init=False)  # (F,) supported by a western force
+    partner_bit: np.ndarray = field(init=False)  # (F,) a state-side faction's country bit
     foreign_rows: np.ndarray = field(init=False)  # unit rows of peacekeeping and western forces
     foreign_state: bytes = field(init=False)  # what the foreign forces' marks were made from
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
@@ -131,7 +131,7 @@ class World:
     deaths: np.ndarray = field(init=False)  # cumulative deaths in each cell
     blockaded_by: np.ndarray = field(init=False)  # actor blockading a town's cell, -1 if none
     protected: np.ndarray = field(init=False)  # 1 within reach of an occupied peacekeeping camp
-    supported: np.ndarray = field(init=False)  # 1 within reach of supporting western forces
+    supported: np.ndarray = field(init=False)  # bit mask of the partner countries supported
 
     def __post_init__(self) -> None:
         for name, _ in LAYERS:
@@ -185,7 +185,8 @@ class World:
         self.refresh_presence()
         self.moved = np.zeros(self.n_cells, dtype=bool)
         self.excluded = np.zeros(self.n_cells, dtype=bool)
-        self.partner_supported = np.zeros(f, dtype=bool)
+        self.partner_bit = np.where(self.state_side & (self.faction_country >= 0),
+                                    np.left_shift(1, np.maximum(self.faction_country, 0)), 0)
         self.foreign_rows = np.flatnonzero(self.foreign[units.faction])
         self.foreign_state = b""
         self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)

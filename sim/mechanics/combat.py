@@ -56,7 +56,7 @@ def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None
         world.presence, world.assault, world.presence_cell, world.moved, units.cell,
         units.present, units.strength, units.faction, units.attack, world.hostility,
         world.enemy_mask, world.firepower, world.guerrilla, world.protected, world.supported,
-        world.partner_supported, world.residents, world.bias, params.engage_probability,
+        world.partner_bit, world.residents, world.bias, params.engage_probability,
         params.evasion, params.aimed_fire_rate, params.area_fire_rate,
         params.ambush_multiplier, params.killed_fraction, params.max_daily_loss,
         params.raid_civilians_per_death, foreign.deterrence, foreign.support_firepower,
@@ -182,8 +182,9 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
            deterrence, support_firepower, support_warning, key, day):
     """Resolve today's engagements; losses are taken from the unit rows in place.
 
-    Peacekeepers deter fights in `protected` cells; in `supported` cells the `partner`
-    factions of Western forces fight with more firepower and suffer less from ambushes.
+    Peacekeepers deter fights in `protected` cells; in a `supported` cell (a bit mask of the
+    partner countries supported there) a faction whose country bit (`partner`) is set fights
+    with more firepower and suffers less from ambushes.
 
     Returns:
         cells (K,), ambush (K,), actor1 (K,), actor2 (K,) of the engagements, and casualty
@@ -241,7 +242,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
         if uniform(key, day, c, 0) >= chance:
             continue
         for f in range(n_f):
-            boost = supported[c] * partner[f]
+            boost = 1.0 if int(supported[c]) & partner[f] else 0.0
             fire[f] = firepower[f] * (1.0 + support_firepower * boost)
             multiplier[f] = 1.0 + (ambush_multiplier - 1.0) * (1.0 - support_warning * boost)
         expected = expected_casualties(forces, hostility, fire, guerrilla, ambush,

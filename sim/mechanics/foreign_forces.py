@@ -9,7 +9,9 @@ handed over. Western forces (France, the United States) support the state forces
 partner country within `support_reach` cells of their bases while their support lasts (an
 `end_support` event, e.g. after Niger's coup, switches it off before they leave): partner
 firepower is multiplied by (1 + `support_firepower`) and the ambush advantage against partner
-columns is cut by `support_warning` (`sim.mechanics.combat`).
+columns is cut by `support_warning` (`sim.mechanics.combat`). A cell's `supported` value is
+the bit mask of the partner countries supported there (bit c for country c), so French
+support from Niamey never boosts Burkina Faso's forces that happen to be within its reach.
 """
 
 from __future__ import annotations
@@ -41,20 +43,17 @@ def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> Non
     world.foreign_state = state
     kind = np.where(world.foreign & world.support_active, 2,
                     np.where(world.foreign & (world.partner_of < 0), 1, 0))
-    cover(units.faction, units.cell, units.present, kind, world.ny, world.protected,
-          world.supported, world.excluded, params.peacekeeping_radius, params.support_reach,
-          params.camp_exclusion)
-    supporting = world.support_active & np.isin(
-        np.arange(len(world.faction_ids)), units.faction[units.present])
-    partners = world.partner_of[supporting]
-    world.partner_supported[:] = (world.state_side
-                                  & np.isin(world.faction_country, partners))
+    partner_bit = np.where(world.partner_of >= 0,
+                           np.left_shift(1, np.maximum(world.partner_of, 0)), 0)
+    cover(units.faction, units.cell, units.present, kind, partner_bit, world.ny,
+          world.protected, world.supported, world.excluded, params.peacekeeping_radius,
+          params.support_reach, params.camp_exclusion)
 
 
 @numba.njit(cache=True)
-def cover(faction, cell, present, kind, ny, protected, supported, excluded, radius, reach,
-          exclusion) -> None:
-    """Mark protected (kind 1 rows) and supported (kind 2 rows) cells, and camp exclusions."""
+def cover(faction, cell, present, kind, partner_bit, ny, protected, supported, excluded,
+          radius, reach, exclusion) -> None:
+    """Mark protected (kind 1) and supported (kind 2: the partner's bit) cells, and exclusions."""
     protected[:] = 0.0
     supported[:] = 0.0
     excluded[:] = False
@@ -72,4 +71,5 @@ def cover(faction, cell, present, kind, ny, protected, supported, excluded, radi
                     if abs(xx - x) <= exclusion and abs(yy - y) <= exclusion:
                         excluded[xx * ny + yy] = exclusion > 0
                 else:
-                    supported[xx * ny + yy] = 1.0
+                    mask = int(supported[xx * ny + yy]) | partner_bit[faction[i]]
+                    supported[xx * ny + yy] = float(mask)

@@ -75,7 +75,7 @@ def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0, prot
     n = presence.shape[1]
     protected = np.zeros(n) if protected is None else protected
     supported = np.zeros(n) if supported is None else supported
-    partner = np.zeros(2, dtype=bool) if partner is None else partner
+    partner = np.zeros(2, dtype=np.int64) if partner is None else partner
     result = combat.engage(presence.copy(), assault, moved, cell, present, strength, faction,
                            HOSTILE, ENEMIES, np.ones(2), np.array([False, True]), protected,
                            supported, partner, engage, evasion, 0.01, 1e-4, 3.0, 0.3, 0.5,
@@ -147,8 +147,8 @@ def test_western_support_raises_partner_fire_and_blunts_ambushes():
     presence[:, 3] = [400.0, 300.0]
     key = RandomStreams(np.random.default_rng(2)).get("engage", 0).key
     supported = np.zeros(10)
-    supported[3] = 1.0
-    partner = np.array([True, False])
+    supported[3] = 4.0  # support for Niger's forces (bit 2)
+    partner = np.array([4, 0])  # faction 0: Niger's army
     moved = np.zeros(10, bool)
     moved[3] = True  # an ambush of the supported column
     plain, backed = np.zeros(2), np.zeros(2)
@@ -162,3 +162,33 @@ def test_western_support_raises_partner_fire_and_blunts_ambushes():
     assert backed[0] / 1500 == pytest.approx(0.01 * 300 * 1.0, rel=0.06)
     # The guerrillas suffer area fire from a column with twice the firepower.
     assert backed[1] / plain[1] == pytest.approx(2.0, rel=0.08)
+
+
+def test_support_boosts_only_the_forces_of_the_country_it_is_given_to():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]
+    key = RandomStreams(np.random.default_rng(2)).get("engage", 0).key
+    supported = np.zeros(10)
+    supported[3] = 4.0  # Niger's forces are supported in this cell ...
+    moved = np.zeros(10, bool)
+    moved[3] = True
+    for day in range(50):
+        plain = run_engage(presence, moved, np.zeros((2, 10)), key, day)[0][4]
+        other = run_engage(presence, moved, np.zeros((2, 10)), key, day, supported=supported,
+                           partner=np.array([2, 0]), support=(1.0, 1.0))[0][4]
+        assert np.array_equal(plain, other)  # ... Burkina Faso's (bit 1) fight unaided
+
+
+def test_cover_marks_each_supporters_partner_country_and_peacekeepers_reach():
+    from sim.mechanics.foreign_forces import cover
+
+    ny = 10
+    protected, supported = np.zeros(100), np.zeros(100)
+    excluded = np.zeros(100, dtype=bool)
+    # Row 0: France supporting Niger (bit 4) at cell (2, 2); row 1: Sabre supporting Burkina
+    # Faso (bit 2) at (4, 2); row 2: a peacekeeping camp at (8, 8).
+    cover(np.array([0, 1, 2]), np.array([22, 42, 88]), np.ones(3, bool), np.array([2, 2, 1]),
+          np.array([4, 2, 0]), ny, protected, supported, excluded, 1, 1, 0)
+    assert supported[22] == 4 and supported[42] == 2 and supported[32] == 6
+    assert supported[88] == 0 and protected[88] == 1 and protected[77] == 1
+    assert protected[22] == 0 and not excluded.any()
