@@ -62,7 +62,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             priors_path=args.priors, trajectories=args.trajectories, rescreen=args.rescreen,
             screen_workers=workers, population=args.population,
             max_generations=args.max_generations, max_total_simulations=args.max_simulations,
-            min_acceptance_rate=args.min_acceptance, workers=workers,
+            min_acceptance_rate=args.min_acceptance,
+            transition_scaling=args.transition_scaling, workers=workers,
             scheduler=args.scheduler, seed=args.seed, progress=progress,
             command=shlex.join(["sahel-sim", "calibrate", *sys.argv[2:]]))
     except (FitError, ExperimentError) as exc:
@@ -229,6 +230,10 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="most simulations in all (default: %(default)s)")
     p.add_argument("--min-acceptance", type=float, default=0.05, metavar="R",
                    help="stop when a generation accepts fewer (default: %(default)s)")
+    p.add_argument("--transition-scaling", type=float, default=1.5, metavar="S",
+                   help="factor on the proposal kernel's covariance; wider keeps the weights "
+                        "from degenerating, at a lower acceptance (default: %(default)s; "
+                        "docs/CALIBRATION.md)")
     p.add_argument("--trajectories", type=int, default=8, metavar="R",
                    help="Morris trajectories of the screen, >= 2 (default: %(default)s)")
     p.add_argument("--rescreen", action="store_true",

@@ -82,7 +82,9 @@ def test_calibration_report_compares_runs_drawn_from_a_posterior(tmp_path, capsy
 def test_calibrate_checks_its_settings_before_the_screen(tmp_path):
     out = tmp_path / "fit"
     for args, message in ((["--trajectories", "1"], "--trajectories: the screen needs at least 2"),
-                          (["--population", "5"], "population: expected a whole number >= 10")):
+                          (["--population", "5"], "population: expected a whole number >= 10"),
+                          (["--transition-scaling", "0"],
+                           "transition_scaling: expected a finite number > 0")):
         result = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", "--out", str(out),
                                  *args], capture_output=True, text=True, timeout=120)
         assert result.returncode == 2, result.stderr
