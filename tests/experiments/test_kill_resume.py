@@ -42,6 +42,7 @@ def test_sigkill_at_five_random_moments_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "killed"
     rng = random.Random(7)
     kills = 0
+    left_unfinished = []  # runs missing right after each kill
     for _ in range(5):
         # a random moment while runs remain: from start-up to 80% of the remaining work
         remaining = 1 - len(run_files(out)) / RUNS if out.exists() else 1
@@ -57,13 +58,17 @@ def test_sigkill_at_five_random_moments_then_resume(tmp_path: Path) -> None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait(timeout=60)
+        left_unfinished.append(RUNS - len(run_files(out)))
         assert survivors(seen, within=10.0) == set(), "a worker outlived its killed parent"
         # whatever is in runs/ is complete: a partly written file only ever has a temporary name
         for name, data in run_files(out).items():
             assert data == expected[name], name
 
     assert kills == 5
-    assert len(run_files(out)) < RUNS
+    # The kills cut real work short (the first comes before 80% of an
+    # uninterrupted run's time); under a changing load the later ones may all fall after the
+    # last run file, so the final resume may only have the manifest left to write.
+    assert left_unfinished[0] > 0
     final = subprocess.run(command(scenario, out), capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
     assert run_files(out) == expected
