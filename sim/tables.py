@@ -54,8 +54,7 @@ class Recorder:
         self.recruited[day] = world.recruited
         before = self.capital_attacks[day - 1] if day > 0 else 0
         self.capital_attacks[day] = before + capital_attacked
-        if world.is_decision_day(day) or day == 0:  # blockades change on decision days; day 0
-            # always gets a row of its own (the else branch reads the day before)
+        if world.is_decision_day(day):  # blockades change on decision days (day 0 is one)
             towns = world.town_cells
             self.blockaded_towns[day] = np.bincount(
                 world.country_bucket[towns[world.blockaded_by[towns] >= 0]],

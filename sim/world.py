@@ -103,6 +103,7 @@ class World:
     guarded_capitals: bytes = field(init=False)  # capitals whose garrison is freed, as bytes
     excluded: np.ndarray = field(init=False)  # (C,) state forces stay out (peacekeeping camps)
     partner_bit: np.ndarray = field(init=False)  # (F,) a state-side faction's country bit
+    support_bit: np.ndarray = field(init=False)  # (F,) a western faction's partner's bit
     foreign_rows: np.ndarray = field(init=False)  # unit rows of peacekeeping and western forces
     foreign_state: bytes = field(init=False)  # what the foreign forces' marks were made from
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
@@ -185,8 +186,8 @@ class World:
         self.refresh_presence()
         self.moved = np.zeros(self.n_cells, dtype=bool)
         self.excluded = np.zeros(self.n_cells, dtype=bool)
-        self.partner_bit = np.where(self.state_side & (self.faction_country >= 0),
-                                    np.left_shift(1, np.maximum(self.faction_country, 0)), 0)
+        self.partner_bit = country_bit(np.where(self.state_side, self.faction_country, -1))
+        self.support_bit = country_bit(self.partner_of)
         self.foreign_rows = np.flatnonzero(self.foreign[units.faction])
         self.foreign_state = b""
         self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)
@@ -238,6 +239,11 @@ class World:
         return np.bincount(self.country_bucket, weights=total,
                            minlength=N_COUNTRIES + 1)[:N_COUNTRIES]
 
+
+
+def country_bit(country: np.ndarray) -> np.ndarray:
+    """1 << country for each entry, 0 where there is none (-1): masks of countries."""
+    return np.where(country >= 0, np.left_shift(1, np.maximum(country, 0)), 0)
 
 
 def field_groups(hostility: np.ndarray, guerrilla: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

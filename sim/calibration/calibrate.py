@@ -24,8 +24,7 @@ from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
 
 DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
-PRIOR_KEYS = ("name", "low", "high", "scale", "justification",
-              "counterfactual")
+PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual")
 LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
 EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
 

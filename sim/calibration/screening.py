@@ -107,9 +107,9 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
     table["order"] = [order.get(name, len(order)) for name in table["parameter"]]
     table = table.sort_values(["order", "score"], ascending=[True, False], kind="stable")
     table = table.reset_index(drop=True)
-    screened = table["moves"] & ~table["parameter"].isin(levers)
-    within = screened & (screened.cumsum() <= max_fitted)
-    table["kept"] = within | table["parameter"].isin(levers)
+    is_lever = table["parameter"].isin(levers)
+    screened = table["moves"] & ~is_lever
+    table["kept"] = (screened & (screened.cumsum() <= max_fitted)) | is_lever
     reasons = []
     for row in table.itertuples():
         found = coverage.loc[row.parameter] if row.moves else None

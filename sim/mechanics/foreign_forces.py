@@ -43,9 +43,7 @@ def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> Non
     world.foreign_state = state
     kind = np.where(world.foreign & world.support_active, 2,
                     np.where(world.foreign & (world.partner_of < 0), 1, 0))
-    partner_bit = np.where(world.partner_of >= 0,
-                           np.left_shift(1, np.maximum(world.partner_of, 0)), 0)
-    cover(units.faction, units.cell, units.present, kind, partner_bit, world.ny,
+    cover(units.faction, units.cell, units.present, kind, world.support_bit, world.ny,
           world.protected, world.supported, world.excluded, params.peacekeeping_radius,
           params.support_reach, params.camp_exclusion)
 
