@@ -42,6 +42,8 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "advance": ("Strategic developments", "Other"),
     "coup": ("Strategic developments", "Other"),
     "drone_strike": ("Explosions/Remote violence", "Air/drone strike"),
+    "recall": ("Strategic developments", "Other"),
+    "return": ("Strategic developments", "Other"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
 COMPLEX_ATTACK = MECHANISM_NAMES.index("complex_attack")

@@ -87,6 +87,7 @@ class SahelModel(Model):
         self._event_actions = [self._event_handler(e) for e in scenario.events]
         for event, action in zip(scenario.events, self._event_actions, strict=True):
             self.schedule_event(action, at=(event.date - scenario.start).days + 0.5)
+        self._returns: list[Callable[[], None]] = []  # recalled rows' return home
         self._coups = [self._coup_handler(c) for c in self._coup_countries()]
         for c, action in zip(self._coup_countries(), self._coups, strict=True):
             since = scenario.juntas[list(COUNTRIES)[c]].since
@@ -120,7 +121,19 @@ class SahelModel(Model):
     def _coup_handler(self, country: int) -> Callable[[], None]:
         def fire() -> None:
             self.ledger.open_day(max(self.day + 1, 0))
-            scenario_events.take_power(self.world, self.ledger, country)
+            params = self.spec.parameters.junta
+            recall = scenario_events.take_power(self.world, self.ledger, country,
+                                                params.post_coup_recall)
+            if recall.rows.size:
+                self._returns.append(self._return_handler(recall))
+                self.schedule_event(self._returns[-1],
+                                    at=self.time + round(params.post_coup_recall_days))
+        return fire
+
+    def _return_handler(self, recall: scenario_events.Recall) -> Callable[[], None]:
+        def fire() -> None:
+            self.ledger.open_day(max(self.day + 1, 0))
+            scenario_events.end_recall(self.world, self.ledger, recall)
         return fire
 
     def apply_event(self, event: Event) -> None:

@@ -10,17 +10,20 @@ that day, `end_support` ends a Western faction's support of its partners; `set_f
 arrives in or leaves a country ruled by a junta, the junta's credibility rises by
 `russian_support.arrival_credibility` or falls by `departure_credibility` (the source article:
 the juntas' credibility rests on Russian-backed success). A junta with a `since` date takes
-power on that date (`take_power`). Deployments, withdrawals, advances and coups are logged as
-strategic developments.
+power on that date (`take_power`) and pulls `junta.post_coup_recall` of its country's mobile
+state-side rows back to guard the capital for `junta.post_coup_recall_days` (Niger's junta
+against the ECOWAS threat, Aug 2023). Deployments, withdrawals, advances, coups, recalls and
+returns are logged as strategic developments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sim.forces import GARRISON, MOBILE
 from sim.ledger import NONE
 from sim.scenario import FLEET_ACTIONS
 from sim.world import POSTURES
@@ -92,10 +95,57 @@ def russian_credibility(world: World, faction: int, country: int, change: float)
         junta.credibility = min(1.0, max(0.0, junta.credibility + change))
 
 
-def take_power(world: World, ledger: Ledger, country: int) -> None:
-    """The junta of `country` takes power in its coup (its scenario `since` date)."""
+def take_power(world: World, ledger: Ledger, country: int, recall_share: float) -> Recall:
+    """The junta of `country` takes power in its coup (its scenario `since` date).
+
+    It pulls `recall_share` of the country's mobile state-side rows back to guard the capital
+    (`recall_to_capital`); the model sends them home after `junta.post_coup_recall_days`.
+    """
     junta = world.juntas[country]
     world.junta_in_power[country] = True
     junta.take_power()
-    ledger.add_events("coup", np.array([world.capital_cell[country]]), NONE, NONE,
-                      note=f"coup: {junta.leader} takes power")
+    capital = np.array([world.capital_cell[country]])
+    ledger.add_events("coup", capital, NONE, NONE, note=f"coup: {junta.leader} takes power")
+    return recall_to_capital(world, ledger, country, recall_share)
+
+
+class Recall(NamedTuple):
+    """Rows a junta pulled back to its capital, with the bases they return to."""
+
+    rows: np.ndarray
+    home: np.ndarray
+
+
+def recall_to_capital(world: World, ledger: Ledger, country: int, share: float) -> Recall:
+    """Make round(`share` x n) of the country's n present mobile state-side rows (not Russian)
+    garrisons of its capital, spread evenly over the rows (so every sector gives up its share).
+    """
+    units = world.forces
+    mobile = np.flatnonzero(
+        (units.role == MOBILE) & units.present & world.unit_state_side
+        & ~world.russian[units.faction] & (world.country_bucket[units.base] == country))
+    k = round(share * mobile.size)
+    rows = mobile[np.arange(k) * mobile.size // k] if k else mobile[:0]
+    home = units.base[rows].copy()
+    capital = int(world.capital_cell[country])
+    units.base[rows] = capital
+    units.cell[rows] = capital
+    units.role[rows] = GARRISON
+    for fac in np.unique(units.faction[rows]):
+        ledger.add_events("recall", np.array([capital]), int(fac), NONE,
+                          note=f"{int((units.faction[rows] == fac).sum())} rows to the capital")
+    world.refresh_presence()
+    return Recall(rows, home)
+
+
+def end_recall(world: World, ledger: Ledger, recall: Recall) -> None:
+    """The recalled rows become mobile again and head back to their sectors' bases."""
+    units = world.forces
+    rows = recall.rows
+    units.base[rows] = recall.home
+    units.role[rows] = MOBILE
+    for fac in np.unique(units.faction[rows]):
+        mine = rows[units.faction[rows] == fac]
+        ledger.add_events("return", units.cell[mine[:1]], int(fac), NONE,
+                          note=f"{mine.size} rows back to their sectors")
+    world.refresh_presence()

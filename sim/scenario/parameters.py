@@ -256,6 +256,20 @@ class JuntaParams(Strict):
         "Regime-protection personnel that halve a coup's chance of success")
     replacement_days: float = param(
         120.0, 1.0, 3650.0, "days", "Time constant of replacing state forces' losses")
+    post_coup_recall: float = param(
+        0.25, 0.0, 0.9, "share",
+        "Share of its country's mobile state-side rows that a junta taking power on its "
+        "scenario date pulls back to guard the capital",
+        "assumption (no source gives numbers); Niger, Aug 2023: a convoy of about 40 pick-ups "
+        "of troops reached Niamey (CNN, 7 Aug 2023); 'so many of the armed forces have been "
+        "pulled into Niamey ... leaving these areas wide open' (B. Williams, Al Jazeera, "
+        "Aug 2023); the BBC linked the attacks of early Oct 2023 to soldiers recalled to the "
+        "capital")
+    post_coup_recall_days: float = param(
+        213.0, 1.0, 730.0, "days",
+        "How long the recalled rows guard the capital before they return to their sectors",
+        "assumption: to 24 Feb 2024, when ECOWAS lifted its sanctions on Niger and its "
+        "threat of intervention had lapsed; no source dates the troops' return")
 
 
 class MovementParams(Strict):

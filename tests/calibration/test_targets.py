@@ -167,7 +167,7 @@ def test_a_bad_target_is_one_line_with_file_line_field_and_fix(tmp_path, old, ne
     ('perpetrators = ["jihadist"]', 'perpetrators = ["jihadist"]\nmechanism = "massacre"',
      "FILE:20: targets[0] (first): compare.mechanism: 'massacre' is not allowed; allowed: "
      "clash, ambush, complex_attack, violence_against_civilians, coup_attempt, deployment, "
-     "withdrawal, blockade, advance, coup, drone_strike"),
+     "withdrawal, blockade, advance, coup, drone_strike, recall, return"),
     ("start = 2024-01-01\nend = 2024-12-31\nperpetrators = [\"jihadist\"]",
      "end = 2024-12-31\nperpetrators = [\"jihadist\"]",
      "FILE:14: targets[0] (first): compare.start: missing (the statistic 'max_event_deaths' "
