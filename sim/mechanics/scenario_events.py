@@ -117,8 +117,10 @@ class Recall(NamedTuple):
 
 
 def recall_to_capital(world: World, ledger: Ledger, country: int, share: float) -> Recall:
-    """Make round(`share` x n) of the country's n present mobile state-side rows (not Russian)
-    garrisons of its capital, spread evenly over the rows (so every sector gives up its share).
+    """Make round(`share` x n) of the country's n mobile state-side rows capital garrisons.
+
+    The rows are present and not Russian, taken evenly over the rows so that every sector
+    gives up its share.
     """
     units = world.forces
     mobile = np.flatnonzero(
