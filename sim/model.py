@@ -125,15 +125,16 @@ class SahelModel(Model):
             recall = scenario_events.take_power(self.world, self.ledger, country,
                                                 params.post_coup_recall)
             if recall.rows.size:
-                self._returns.append(self._return_handler(recall))
+                self._returns.append(self._return_handler(recall, country))
                 self.schedule_event(self._returns[-1],
                                     at=self.time + round(params.post_coup_recall_days))
         return fire
 
-    def _return_handler(self, recall: scenario_events.Recall) -> Callable[[], None]:
+    def _return_handler(self, recall: scenario_events.Recall,
+                        country: int) -> Callable[[], None]:
         def fire() -> None:
             self.ledger.open_day(max(self.day + 1, 0))
-            scenario_events.end_recall(self.world, self.ledger, recall)
+            scenario_events.end_recall(self.world, self.ledger, recall, country)
         return fire
 
     def apply_event(self, event: Event) -> None:

@@ -119,12 +119,12 @@ class Recall(NamedTuple):
 def recall_to_capital(world: World, ledger: Ledger, country: int, share: float) -> Recall:
     """Make round(`share` x n) of the country's n mobile state-side rows capital garrisons.
 
-    The rows are present and not Russian, taken evenly over the rows so that every sector
-    gives up its share.
+    The rows are present, not Russian and not capital garrison rows freed by Russian guards
+    (`World.released`), taken evenly over the rows so that every sector gives up its share.
     """
     units = world.forces
     mobile = np.flatnonzero(
-        (units.role == MOBILE) & units.present & world.unit_state_side
+        (units.role == MOBILE) & units.present & world.unit_state_side & ~world.released
         & ~world.russian[units.faction] & (world.country_bucket[units.base] == country))
     k = round(share * mobile.size)
     rows = mobile[np.arange(k) * mobile.size // k] if k else mobile[:0]
@@ -140,14 +140,20 @@ def recall_to_capital(world: World, ledger: Ledger, country: int, share: float) 
     return Recall(rows, home)
 
 
-def end_recall(world: World, ledger: Ledger, recall: Recall) -> None:
-    """The recalled rows become mobile again and head back to their sectors' bases."""
+def end_recall(world: World, ledger: Ledger, recall: Recall, country: int) -> None:
+    """The recalled rows become mobile again, back at their sectors' bases at once.
+
+    Rows an `advance` has sent elsewhere in the meantime keep their new base.
+    """
     units = world.forces
-    rows = recall.rows
-    units.base[rows] = recall.home
-    units.role[rows] = MOBILE
-    for fac in np.unique(units.faction[rows]):
-        mine = rows[units.faction[rows] == fac]
-        ledger.add_events("return", units.cell[mine[:1]], int(fac), NONE,
+    capital = int(world.capital_cell[country])
+    home = units.base[recall.rows] == capital
+    rows = recall.rows[home]
+    units.base[rows] = recall.home[home]
+    units.cell[rows] = recall.home[home]
+    units.role[recall.rows] = MOBILE
+    for fac in np.unique(units.faction[recall.rows]):
+        mine = recall.rows[units.faction[recall.rows] == fac]
+        ledger.add_events("return", np.array([capital]), int(fac), NONE,
                           note=f"{mine.size} rows back to their sectors")
     world.refresh_presence()
