@@ -133,9 +133,7 @@ def recall_to_capital(world: World, ledger: Ledger, country: int, share: float) 
     units.base[rows] = capital
     units.cell[rows] = capital
     units.role[rows] = GARRISON
-    for fac in np.unique(units.faction[rows]):
-        ledger.add_events("recall", np.array([capital]), int(fac), NONE,
-                          note=f"{int((units.faction[rows] == fac).sum())} rows to the capital")
+    _log_by_faction(ledger, "recall", capital, units.faction[rows], "rows to the capital")
     world.refresh_presence()
     return Recall(rows, home)
 
@@ -147,13 +145,19 @@ def end_recall(world: World, ledger: Ledger, recall: Recall, country: int) -> No
     """
     units = world.forces
     capital = int(world.capital_cell[country])
-    home = units.base[recall.rows] == capital
-    rows = recall.rows[home]
-    units.base[rows] = recall.home[home]
-    units.cell[rows] = recall.home[home]
+    at_capital = units.base[recall.rows] == capital
+    rows = recall.rows[at_capital]
+    units.base[rows] = recall.home[at_capital]
+    units.cell[rows] = recall.home[at_capital]
     units.role[recall.rows] = MOBILE
-    for fac in np.unique(units.faction[recall.rows]):
-        mine = recall.rows[units.faction[recall.rows] == fac]
-        ledger.add_events("return", np.array([capital]), int(fac), NONE,
-                          note=f"{mine.size} rows back to their sectors")
+    _log_by_faction(ledger, "return", capital, units.faction[recall.rows],
+                    "rows back to their sectors")
     world.refresh_presence()
+
+
+def _log_by_faction(ledger: Ledger, mechanism: str, cell: int, factions: np.ndarray,
+                    text: str) -> None:
+    """One strategic development per faction moving rows, noting how many rows moved."""
+    kinds, counts = np.unique(factions, return_counts=True)
+    for fac, count in zip(kinds, counts, strict=True):
+        ledger.add_events(mechanism, np.array([cell]), int(fac), NONE, note=f"{count} {text}")
