@@ -15,6 +15,12 @@ to their share of the fire (multinomial). The initiator (ACLED's actor1) is the 
 ambush, else the faction with most personnel on offensive or raiding orders in the cell, else
 the strongest faction present; actor2 is the strongest faction hostile to it.
 
+A column ambushed where the state holds no ground (Kalyvas zones 4-5, or ungoverned) by
+ambushers who outnumber it is cut off (Tinzaouaten, Jul 2024): it fights up to
+`trapped_rounds` more rounds, each a day's exchange on the survivors, until it is no longer
+outnumbered or nothing of it is left; its wounded are not evacuated, so `trapped_killed_fraction`
+of its casualties die. The rounds are booked as one event on the day of the ambush.
+
 The kernel is one numba pass over the occupied cells (a bit mask of the factions present finds
 the hostile ones); as numpy it was some thirty array calls a day on small arrays.
 
@@ -60,7 +66,8 @@ def act(world: World, ledger: Ledger, params: CombatParams, rng: Stream) -> None
         params.evasion, params.aimed_fire_rate, params.area_fire_rate,
         params.ambush_multiplier, params.killed_fraction, params.max_daily_loss,
         params.raid_civilians_per_death, foreign.deterrence, foreign.support_firepower,
-        foreign.support_warning, rng.key, rng.day)
+        foreign.support_warning, world.zone, params.trapped_rounds,
+        params.trapped_killed_fraction, rng.key, rng.day)
     if len(events):
         ledger.log(events, casualties)
 
@@ -70,7 +77,7 @@ def fight(presence, assault, presence_cell, moved, cell, present, strength, fact
           hostility, enemies, firepower, guerrilla, protected, supported, partner, residents,
           bias, engage_probability, evasion, aimed_rate, area_rate, ambush_multiplier,
           killed_fraction, max_daily_loss, raid_per_death, deterrence, support_firepower,
-          support_warning, key, day):
+          support_warning, zone, trapped_rounds, trapped_killed_fraction, key, day):
     """The day's engagements (`engage`), their raid victims and the recount of presence.
 
     One call a day instead of some ten numpy calls of glue. Returns the ledger's rows
@@ -81,7 +88,8 @@ def fight(presence, assault, presence_cell, moved, cell, present, strength, fact
         presence, assault, moved, cell, present, strength, faction, hostility, enemies,
         firepower, guerrilla, protected, supported, partner, engage_probability, evasion,
         aimed_rate, area_rate, ambush_multiplier, killed_fraction, max_daily_loss,
-        deterrence, support_firepower, support_warning, key, day)
+        deterrence, support_firepower, support_warning, zone, trapped_rounds,
+        trapped_killed_fraction, key, day)
     n_k = cells.size
     events = np.empty((n_k, 4), dtype=np.int64)
     deaths = np.zeros(n_k)
@@ -179,7 +187,8 @@ def expected_casualties(forces: np.ndarray, hostility: np.ndarray, firepower: np
 def engage(presence, assault, moved, cell, present, strength, faction, hostility, enemies,
            firepower, guerrilla, protected, supported, partner, engage_probability, evasion,
            aimed_rate, area_rate, ambush_multiplier, killed_fraction, max_daily_loss,
-           deterrence, support_firepower, support_warning, key, day):
+           deterrence, support_firepower, support_warning, zone, trapped_rounds,
+           trapped_killed_fraction, key, day):
     """Resolve today's engagements; losses are taken from the unit rows in place.
 
     Peacekeepers deter fights in `protected` cells; in a `supported` cell (a bit mask of the
@@ -190,7 +199,8 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
         cells (K,), ambush (K,), actor1 (K,), actor2 (K,) of the engagements, and casualty
         rows (R, 5): engagement index, victim faction, perpetrator, killed, wounded.
     Draws per cell: 0 whether the fight happens; from 1 + 64 a the casualties of faction a
-    (Poisson, then binomial from + 48), from 1 + 64 (F + a) and 1 + 64 (2 F + a) their split.
+    (Poisson, then binomial from + 48), from 1 + 64 (F + a) and 1 + 64 (2 F + a) their split;
+    a cut-off column's round r (from 0) shifts these by 192 F r.
     """
     n_f = presence.shape[0]
     seen = np.zeros(presence.shape[1], dtype=np.bool_)
@@ -217,6 +227,9 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     n_rows, k = 0, 0
     share = np.empty(n_f)
     split = np.zeros(n_f, dtype=np.int64)
+    wounded = np.zeros(n_f, dtype=np.int64)
+    tally = np.zeros((n_f, n_f, 2), dtype=np.int64)  # killed, wounded of a by b
+    alive = np.empty(n_f)
     fire = np.empty(n_f)
     multiplier = np.empty(n_f)
     for c in occupied:
@@ -245,38 +258,52 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
             boost = 1.0 if int(supported[c]) & partner[f] else 0.0
             fire[f] = firepower[f] * (1.0 + support_firepower * boost)
             multiplier[f] = 1.0 + (ambush_multiplier - 1.0) * (1.0 - support_warning * boost)
-        expected = expected_casualties(forces, hostility, fire, guerrilla, ambush,
-                                       aimed_rate, area_rate, multiplier)
+        trapped = ambush and hidden > regular and (zone[c] == 0 or zone[c] >= 4)
+        tally[:, :, :] = 0
+        for r in range(1 + trapped_rounds if trapped else 1):
+            offset = r * 64 * 3 * n_f  # each round's draws
+            for f in range(n_f):
+                alive[f] = forces[f] - losses[k, f]
+            if r > 0 and not outnumbered(alive, guerrilla):
+                break  # the column broke out, or nobody of it is left
+            expected = expected_casualties(alive, hostility, fire, guerrilla, ambush,
+                                           aimed_rate, area_rate, multiplier)
+            for a in range(n_f):
+                total = 0.0
+                for b in range(n_f):
+                    total += expected[a, b]
+                if total <= 0.0:
+                    continue
+                lost = min(poisson(total, key, day, c, offset + 1 + 64 * a),
+                           int(np.floor(max_daily_loss * alive[a])))
+                if lost <= 0:
+                    continue
+                losses[k, a] += lost
+                dying = trapped_killed_fraction if trapped and not guerrilla[a] else \
+                    killed_fraction
+                killed = binomial(lost, dying, key, day, c, offset + 1 + 64 * a + 48)
+                for b in range(n_f):
+                    share[b] = expected[a, b]
+                multinomial(killed, share, split, key, day, c, offset + 1 + 64 * (n_f + a))
+                multinomial(lost - killed, share, wounded, key, day, c,
+                            offset + 1 + 64 * (2 * n_f + a))
+                for b in range(n_f):
+                    tally[a, b, 0] += split[b]
+                    tally[a, b, 1] += wounded[b]
+        if n_rows + n_f * n_f > rows.shape[0]:
+            grown = np.zeros((2 * rows.shape[0] + n_f * n_f, 5), dtype=np.int64)
+            for r in range(n_rows):  # a loop: slice assignment compiles ~30 MB more
+                for j in range(5):
+                    grown[r, j] = rows[r, j]
+            rows = grown
         for a in range(n_f):
-            total = 0.0
             for b in range(n_f):
-                total += expected[a, b]
-            if total <= 0.0:
-                continue
-            lost = min(poisson(total, key, day, c, 1 + 64 * a),
-                       int(np.floor(max_daily_loss * forces[a])))
-            if lost <= 0:
-                continue
-            losses[k, a] = lost
-            killed = binomial(lost, killed_fraction, key, day, c, 1 + 64 * a + 48)
-            for b in range(n_f):
-                share[b] = expected[a, b]
-            multinomial(killed, share, split, key, day, c, 1 + 64 * (n_f + a))
-            wounded = np.zeros(n_f, dtype=np.int64)
-            multinomial(lost - killed, share, wounded, key, day, c, 1 + 64 * (2 * n_f + a))
-            if n_rows + n_f > rows.shape[0]:
-                grown = np.zeros((2 * rows.shape[0] + n_f, 5), dtype=np.int64)
-                for r in range(n_rows):  # a loop: slice assignment compiles ~30 MB more
-                    for j in range(5):
-                        grown[r, j] = rows[r, j]
-                rows = grown
-            for b in range(n_f):
-                if split[b] > 0 or wounded[b] > 0:
+                if tally[a, b, 0] > 0 or tally[a, b, 1] > 0:
                     rows[n_rows, 0] = k
                     rows[n_rows, 1] = a
                     rows[n_rows, 2] = b
-                    rows[n_rows, 3] = split[b]
-                    rows[n_rows, 4] = wounded[b]
+                    rows[n_rows, 3] = tally[a, b, 0]
+                    rows[n_rows, 4] = tally[a, b, 1]
                     n_rows += 1
         first = initiator(forces, assault[:, c], guerrilla, ambush)
         second, best = -2, 0.0
@@ -288,6 +315,18 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
     take_cell_losses(losses[:k], cells[:k], presence, cell, present, strength, faction,
                      factions_in)
     return cells[:k], ambushes[:k], actor1[:k], actor2[:k], rows[:n_rows]
+
+
+@numba.njit(cache=True)
+def outnumbered(forces: np.ndarray, guerrilla: np.ndarray) -> bool:
+    """Whether a column (regular forces) is left and its ambushers outnumber it."""
+    hidden, regular = 0.0, 0.0
+    for f in range(forces.size):
+        if guerrilla[f]:
+            hidden += forces[f]
+        else:
+            regular += forces[f]
+    return 0.0 < regular < hidden
 
 
 @numba.njit(cache=True)

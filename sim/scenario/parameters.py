@@ -46,6 +46,21 @@ class CombatParams(Strict):
         0.3, 0.05, 0.95, "share", "Share of casualties killed (rest wounded); Bamako 77/277")
     max_daily_loss: float = param(
         0.5, 0.05, 1.0, "share", "Largest share of a force that can fall in one day")
+    trapped_rounds: int = param(
+        2, 0, 10, "days",
+        "Extra days of fighting, booked as one event, of a column ambushed where the state "
+        "holds no ground (Kalyvas zones 4-5, or ungoverned) while its ambushers outnumber it: "
+        "cut off, it cannot withdraw until it is no longer outnumbered",
+        "Tinzaouaten, 25-27 Jul 2024: a FAMa-Wagner column ambushed by CSP-DPA (and JNIM) "
+        "fought three days before the survivors withdrew or surrendered (Wikipedia, Battle "
+        "of Tinzaouaten (2024), from the Malian army's and Wagner's communiques; The Cipher "
+        "Brief); that other cut-off columns fight as long is an assumption")
+    trapped_killed_fraction: float = param(
+        0.9, 0.05, 1.0, "share",
+        "Share of a cut-off column's casualties killed (its wounded are not evacuated)",
+        "Tinzaouaten, Jul 2024: of 75+ Wagner fighters at least 46 killed and 2 captured (New "
+        "York Times, reported by Wikipedia); Wagner's last radio message: 'only three "
+        "remained' (TASS, 29 Jul 2024)")
     raid_civilians_per_death: float = param(
         0.5, 0.0, 10.0, "civilians/death",
         "Civilians killed per fighter killed when an armed group attacks in a populated cell "

@@ -66,7 +66,8 @@ def test_expected_casualties_aimed_and_ambush():
 
 
 def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0, protected=None,
-               supported=None, partner=None, deterrence=0.0, support=(0.0, 0.0)):
+               supported=None, partner=None, deterrence=0.0, support=(0.0, 0.0), zone=None,
+               trapped=(0, 0.3), max_daily_loss=0.5):
     cells_of_units = np.flatnonzero(presence.sum(axis=0))
     cell = np.repeat(cells_of_units, 2)
     faction = np.tile([0, 1], cells_of_units.size)
@@ -76,10 +77,12 @@ def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0, prot
     protected = np.zeros(n) if protected is None else protected
     supported = np.zeros(n) if supported is None else supported
     partner = np.zeros(2, dtype=np.int64) if partner is None else partner
+    zone = np.ones(n, dtype=np.int8) if zone is None else zone  # state-held unless told
     result = combat.engage(presence.copy(), assault, moved, cell, present, strength, faction,
                            HOSTILE, ENEMIES, np.ones(2), np.array([False, True]), protected,
-                           supported, partner, engage, evasion, 0.01, 1e-4, 3.0, 0.3, 0.5,
-                           deterrence, support[0], support[1], key, day)
+                           supported, partner, engage, evasion, 0.01, 1e-4, 3.0, 0.3,
+                           max_daily_loss, deterrence, support[0], support[1], zone,
+                           trapped[0], trapped[1], key, day)
     return result, strength, present
 
 
@@ -133,7 +136,7 @@ def test_no_engagement_between_allies_or_when_evading():
                           np.zeros((2, 2)), np.zeros(2, dtype=np.int64), np.ones(2),
                           np.array([False, True]), np.zeros(10), np.zeros(10),
                           np.zeros(2, dtype=bool), 1.0, 0.0, 0.01, 1e-4, 3.0, 0.3, 0.5, 0.0, 0.0,
-                          0.0, key, 0)[0]
+                          0.0, np.ones(10, dtype=np.int8), 0, 0.3, key, 0)[0]
     assert cells.size == 0
     protected = np.zeros(10)
     protected[3] = 1.0  # a peacekeeping camp with full deterrence: no fight
@@ -192,3 +195,65 @@ def test_cover_marks_each_supporters_partner_country_and_peacekeepers_reach():
     assert supported[22] == 4 and supported[42] == 2 and supported[32] == 6
     assert supported[88] == 0 and protected[88] == 1 and protected[77] == 1
     assert protected[22] == 0 and not excluded.any()
+
+
+def column_losses(zone_code, presence, days, trapped=(2, 0.9), max_daily_loss=0.5):
+    """Mean killed and wounded of the column (faction 0) ambushed in cell 3, over `days`."""
+    key = RandomStreams(np.random.default_rng(7)).get("engage", 0).key
+    moved = np.zeros(10, bool)
+    moved[3] = True
+    zone = np.ones(10, dtype=np.int8)
+    zone[3] = zone_code
+    killed = wounded = 0
+    for day in range(days):
+        (cells, _, _, _, rows), strength, _ = run_engage(
+            presence, moved, np.zeros((2, 10)), key, day, zone=zone, trapped=trapped,
+            max_daily_loss=max_daily_loss)
+        assert cells.tolist() == [3]  # however many rounds, one event
+        pairs = [tuple(r) for r in rows[:, 1:3]]
+        assert len(pairs) == len(set(pairs))  # one row per victim and perpetrator
+        assert np.allclose(presence[0, 3] - strength[0],
+                           rows[rows[:, 1] == 0, 3:].sum())  # booked = taken
+        killed += rows[rows[:, 1] == 0, 3].sum()
+        wounded += rows[rows[:, 1] == 0, 4].sum()
+    return killed / days, wounded / days
+
+
+def test_a_cut_off_column_fights_on_and_its_wounded_die():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [100.0, 300.0]  # a column of 100 ambushed by 300
+    held_k, held_w = column_losses(1, presence, 1500)  # state-held ground: one day
+    # One round: 0.01 x 300 x ambush 3 = 9 casualties, 30% of them killed.
+    assert held_k + held_w == pytest.approx(9.0, rel=0.05)
+    assert held_k / (held_k + held_w) == pytest.approx(0.3, abs=0.03)
+    for cut_off in (5, 4, 0):  # held by an armed group, or by nobody
+        k, w = column_losses(cut_off, presence, 1500)
+        # Three rounds against ambushers who lose ~3 a round to area fire: ~26.5 in all.
+        assert k + w == pytest.approx(9.0 + 0.01 * 297 * 3 + 0.01 * 294 * 3, rel=0.05)
+        assert k / (k + w) == pytest.approx(0.9, abs=0.02)
+    contested_k, contested_w = column_losses(3, presence, 300)
+    assert contested_k + contested_w == pytest.approx(9.0, rel=0.12)  # help can reach it
+
+
+def test_a_column_that_outnumbers_its_ambushers_is_not_trapped():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]
+    key = RandomStreams(np.random.default_rng(3)).get("engage", 0).key
+    moved = np.zeros(10, bool)
+    moved[3] = True
+    held, cut_off = np.ones(10, dtype=np.int8), np.full(10, 5, dtype=np.int8)
+    for day in range(100):
+        plain = run_engage(presence, moved, np.zeros((2, 10)), key, day, zone=held)[0][4]
+        there = run_engage(presence, moved, np.zeros((2, 10)), key, day, zone=cut_off,
+                           trapped=(2, 0.9))[0][4]
+        assert np.array_equal(plain, there)
+
+
+def test_a_destroyed_column_stops_the_rounds_and_loses_no_more_than_it_had():
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [50.0, 3000.0]  # overwhelmed: 0.01 x 3000 x 3 = 90 a round
+    k, w = column_losses(5, presence, 200, trapped=(5, 0.9), max_daily_loss=1.0)
+    assert k + w == pytest.approx(50.0)  # all of it, in the first round, and never more
+    k, w = column_losses(5, presence, 200, trapped=(5, 0.9), max_daily_loss=0.5)
+    # Six rounds, each at most half of what is left (floored): 25 + 12 + 6 + 3 + 2 + 1.
+    assert k + w == pytest.approx(49.0)
