@@ -40,7 +40,7 @@ from sim.scenario import Scenario
 
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
 MIN_T = 2.0  # standard errors of the mean effect that tell an effect from noise
-MAX_FITTED = 9  # screened parameters fitted at most, besides the counterfactuals' (budget)
+MAX_FITTED = 8  # screened parameters fitted at most, besides the counterfactuals' (budget)
 SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason")
 
 
