@@ -258,7 +258,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
             boost = 1.0 if int(supported[c]) & partner[f] else 0.0
             fire[f] = firepower[f] * (1.0 + support_firepower * boost)
             multiplier[f] = 1.0 + (ambush_multiplier - 1.0) * (1.0 - support_warning * boost)
-        trapped = ambush and hidden > regular and (zone[c] == 0 or zone[c] >= 4)
+        trapped = ambush and (zone[c] == 0 or zone[c] >= 4) and outnumbered(forces, guerrilla)
         tally[:, :, :] = 0
         for r in range(1 + trapped_rounds if trapped else 1):
             offset = r * 64 * 3 * n_f  # each round's draws
@@ -279,8 +279,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
                 if lost <= 0:
                     continue
                 losses[k, a] += lost
-                dying = trapped_killed_fraction if trapped and not guerrilla[a] else \
-                    killed_fraction
+                dying = trapped_killed_fraction if trapped and not guerrilla[a] else killed_fraction
                 killed = binomial(lost, dying, key, day, c, offset + 1 + 64 * a + 48)
                 for b in range(n_f):
                     share[b] = expected[a, b]
