@@ -35,14 +35,8 @@ class CombatParams(Strict):
         0.015, 0.0, 1.0, "casualties/(fighter*day)",
         "Lanchester aimed-fire coefficient: casualties one effective fighter inflicts per day")
     area_fire_rate: float = param(
-        3e-5, 0.0, 0.05, "casualties/(fighter^2*day)",
-        "Deitchman area-fire coefficient of a column against hidden guerrillas",
-        "Tinzaouaten, 25-27 Jul 2024: the ambushers lost 7 killed (CSP-DPA's claim) to 20+ "
-        "(Mali's claim) against 70+ of the column killed (NYT: 46+ Russians, 24 Malians), "
-        "killed ratio 0.05-0.29 (Wikipedia, 29 Jul 2024 revision); with the column's "
-        "effective firepower 250 (assumption: 75 Wagner at 2, 100 FAMa at 1), aimed fire "
-        "0.0117 and ambush x2 that ratio is c x 3,970, so c is 1.3e-5 to 7.3e-5: its "
-        "geometric middle")
+        2e-4, 0.0, 0.05, "casualties/(fighter^2*day)",
+        "Deitchman area-fire coefficient of a column against hidden guerrillas")
     evasion: float = param(
         0.8, 0.0, 1.0, "probability",
         "Chance outnumbered guerrillas slip away instead of fighting (not in ambushes)")
