@@ -60,7 +60,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         run = run_calibration(
             resolve_scenario_path(args.scenario), args.out, targets_path=args.targets,
             priors_path=args.priors, trajectories=args.trajectories, rescreen=args.rescreen,
-            screen_workers=workers, population=args.population,
+            screen_workers=workers, seeds_per_particle=args.seeds_per_particle,
+            population=args.population,
             max_generations=args.max_generations, max_total_simulations=args.max_simulations,
             min_acceptance_rate=args.min_acceptance,
             transition_scaling=args.transition_scaling, workers=workers,
@@ -234,6 +235,10 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="factor on the proposal kernel's covariance; wider keeps the weights "
                         "from degenerating, at a lower acceptance (default: %(default)s; "
                         "docs/CALIBRATION.md)")
+    p.add_argument("--seeds-per-particle", type=_positive, default=1, metavar="K",
+                   help="runs per particle, compared by their medians (as the report judges); "
+                        "each particle costs K runs, --max-simulations counts particles "
+                        "(default: %(default)s)")
     p.add_argument("--trajectories", type=int, default=8, metavar="R",
                    help="Morris trajectories of the screen, >= 2 (default: %(default)s)")
     p.add_argument("--rescreen", action="store_true",

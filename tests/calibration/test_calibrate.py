@@ -8,6 +8,7 @@ from sim.calibration.calibrate import (
     DEFAULT_PRIORS,
     ModelSimulator,
     load_priors,
+    particle_seeds,
     summaries_for,
     write_fitted,
 )
@@ -100,4 +101,49 @@ def test_a_folder_holding_another_calibration_is_refused_and_left_alone(tmp_path
     with pytest.raises(CalibrationError, match="holds a calibration with another "
                                                "scenario_hash"):
         check_identity(tmp_path, other)
+    assert (tmp_path / "abc.db").read_bytes() == b"fit"
+
+
+def test_a_particle_of_k_seeds_is_the_median_of_k_runs_on_seeds_spawned_from_its_own(
+        monkeypatch):
+    import math
+
+    import sim.calibration.statistics as statistics
+
+    calls = []
+
+    def fake_run_statistics(data, seed, targets):
+        calls.append(seed)
+        return {"size": float(seed % 1000), "rare": 5.0 if len(calls) == 2 else math.nan,
+                "never": math.nan}
+
+    monkeypatch.setattr(statistics, "run_statistics", fake_run_statistics)
+    one = ModelSimulator({}, ())({}, 42)
+    assert calls == [42] and one["size"] == 42.0  # one seed: the particle's own, as before
+    calls.clear()
+    three = ModelSimulator({}, (), 3)({}, 42)
+    assert calls == particle_seeds(42, 3) and len(set(calls)) == 3 and 42 not in calls
+    assert three["size"] == sorted(s % 1000 for s in calls)[1]  # the middle one
+    assert three["rare"] == 5.0  # the median of the runs where it is defined
+    assert math.isnan(three["never"])
+    assert particle_seeds(42, 3) == particle_seeds(42, 3) != particle_seeds(43, 3)
+
+
+def test_seeds_per_particle_below_one_is_refused():
+    with pytest.raises(CalibrationError, match="--seeds-per-particle: at least 1, got 0"):
+        particle_seeds(1, 0)
+
+
+def test_a_fit_with_other_seeds_per_particle_is_not_resumed(tmp_path):
+    import json
+
+    from sim.calibration.calibrate import IDENTITY_FILE, check_identity
+
+    identity = {"scenario": "baseline", "scenario_hash": "abc", "targets": [], "priors": [],
+                "trajectories": 8, "seed": 0}
+    (tmp_path / IDENTITY_FILE).write_text(json.dumps(dict(identity, seeds_per_particle=3)),
+                                          encoding="utf-8")
+    (tmp_path / "abc.db").write_bytes(b"fit")
+    with pytest.raises(CalibrationError, match="another seeds_per_particle"):
+        check_identity(tmp_path, identity)
     assert (tmp_path / "abc.db").read_bytes() == b"fit"

@@ -84,7 +84,9 @@ def test_calibrate_checks_its_settings_before_the_screen(tmp_path):
     for args, message in ((["--trajectories", "1"], "--trajectories: the screen needs at least 2"),
                           (["--population", "5"], "population: expected a whole number >= 10"),
                           (["--transition-scaling", "0"],
-                           "transition_scaling: expected a finite number > 0")):
+                           "transition_scaling: expected a finite number > 0"),
+                          (["--seeds-per-particle", "0"],
+                           "--seeds-per-particle: expected a whole number >= 1, got 0")):
         result = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", "--out", str(out),
                                  *args], capture_output=True, text=True, timeout=120)
         assert result.returncode == 2, result.stderr
