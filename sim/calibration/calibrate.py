@@ -117,8 +117,9 @@ class ModelSimulator:
 
     With `seeds` = 1 one run with `seed`; with k > 1, k runs whose seeds are spawned from
     `seed` (`particle_seeds`) and each statistic's median over them (NaN only if it is NaN
-    in every run), which is what the report judges and k times less noisy in variance for a
-    mean. Picklable (a scenario's JSON dump and the targets), so pyabc's workers can call it.
+    in every run): what the report judges, and less noisy (by about k in variance for a
+    mean, somewhat less for a median). Picklable (a scenario's JSON dump and the targets),
+    so pyabc's workers can call it.
     """
 
     scenario: dict[str, Any]
@@ -162,6 +163,7 @@ def fit_priors(priors: Sequence[Any], screening: Any | None) -> list[Any]:
 
 
 IDENTITY_FILE = "calibration.json"
+_ABSENT = object()  # a key one identity has and the other lacks
 SCREEN_FILE = "screening.csv"
 SCREEN_INDICES_FILE = "screening_indices.csv"
 FITTED_FILE = "fitted.toml"
@@ -268,7 +270,8 @@ def check_identity(out: Path, identity: dict[str, Any]) -> bool:
         if old == json.loads(json.dumps(identity)):
             return True
         now = json.loads(json.dumps(identity))
-        changed = next(k for k in {**now, **old} if old.get(k) != now.get(k))
+        changed = next(k for k in {**now, **old}
+                       if old.get(k, _ABSENT) != now.get(k, _ABSENT))
     elif (out / "abc.db").exists():
         changed = "scenario"  # a fit whose identity was never recorded
     else:

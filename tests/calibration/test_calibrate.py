@@ -147,3 +147,19 @@ def test_a_fit_with_other_seeds_per_particle_is_not_resumed(tmp_path):
     with pytest.raises(CalibrationError, match="another seeds_per_particle"):
         check_identity(tmp_path, identity)
     assert (tmp_path / "abc.db").read_bytes() == b"fit"
+    (tmp_path / IDENTITY_FILE).write_text(json.dumps(dict(identity, extra=None)),
+                                          encoding="utf-8")
+    with pytest.raises(CalibrationError, match="another extra"):  # null vs absent differ too
+        check_identity(tmp_path, identity)
+
+
+def test_one_seed_per_particle_leaves_the_identity_of_older_folders_as_it_was(baseline):
+    from sim.calibration.calibrate import calibration_identity
+
+    targets = load_targets(DEFAULT_TARGETS)
+    priors = load_priors(DEFAULT_PRIORS, baseline)
+    one = calibration_identity(baseline, targets, priors, 8, 0)
+    assert "seeds_per_particle" not in one
+    assert calibration_identity(baseline, targets, priors, 8, 0, 1) == one
+    assert calibration_identity(baseline, targets, priors, 8, 0, 3) == dict(
+        one, seeds_per_particle=3)
