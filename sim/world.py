@@ -100,6 +100,7 @@ class World:
     unit_conventional: np.ndarray = field(init=False)  # (U,) not an armed group's row
     capital_garrison: np.ndarray = field(init=False)  # garrison rows of the juntas' capitals
     released: np.ndarray = field(init=False)  # (U,) garrison rows freed for operations
+    coup_day: np.ndarray = field(init=False)  # (3,) day of the junta's coup in the run, or NaN
     guarded_capitals: bytes = field(init=False)  # capitals whose garrison is freed, as bytes
     excluded: np.ndarray = field(init=False)  # (C,) state forces stay out (peacekeeping camps)
     partner_bit: np.ndarray = field(init=False)  # (F,) a state-side faction's country bit
@@ -191,6 +192,7 @@ class World:
         self.foreign_rows = np.flatnonzero(self.foreign[units.faction])
         self.foreign_state = b""
         self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)
+        self.coup_day = np.full(N_COUNTRIES, np.nan)
         s = self.sahel_idx.size
         self.influence = np.zeros((len(self.actor_ids), s))
         self.target = np.zeros((len(self.actor_ids), s))

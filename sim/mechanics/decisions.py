@@ -13,7 +13,9 @@ Each faction's attraction field is its enemies' personnel, spread over the neigh
 with the weights of three passes of a `field_box_cells`-wide box filter (close to a Gaussian),
 so that units sense fights beyond their own cell; armed groups are drawn only to enemy posts
 and columns of at most `raid_target_limit` personnel. Factions with the same enemies and kind
-share one field.
+share one field. From a junta's coup in the run on (Niger, 26 Jul 2023), the armed groups'
+fields are `1 + post_coup_pull` times stronger in that country's cells: they move in to
+exploit the upheaval (`pull_after_coup`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def act(world: World, ledger: Ledger, params: DecisionParams, rng: Stream) -> No
     world.fields = attraction_fields(world.presence, world.presence_cell, world.field_groups,
                                      world.geo.shape, params.raid_target_limit,
                                      params.field_box_cells)
+    pull_after_coup(world, ledger.day, params.post_coup_pull)
 
 
 def offensive_shares(world: World, params: DecisionParams) -> np.ndarray:
@@ -58,6 +61,20 @@ def offensive_shares(world: World, params: DecisionParams) -> np.ndarray:
              * ruled[None, :]).clip(0.0, 1.0)
     share = np.where(world.state_side[:, None], state, raid[world.posture][:, None])
     return np.column_stack([share, np.where(world.state_side, state.max(axis=1), share[:, 0])])
+
+
+def pull_after_coup(world: World, day: int, pull: float) -> None:
+    """Scale armed groups' fields by 1 + `pull` in countries whose junta took power by `day`.
+
+    Only the guerrilla field groups change (state-side units stay in their own country); a
+    field's maximum may then exceed 1, which movement does not mind (it compares neighbours).
+    """
+    after = world.coup_day <= day  # NaN (no coup in the run, or not yet) compares False
+    if pull <= 0.0 or not after.any():
+        return
+    factor = np.append(1.0 + pull * after, 1.0).astype(np.float32)[world.country_bucket]
+    guerrilla = world.field_groups[:, -1] > 0
+    world.fields[guerrilla] *= factor[None, :]
 
 
 def attraction_fields(presence: np.ndarray, counted_cells: np.ndarray, groups: np.ndarray,

@@ -100,9 +100,12 @@ def take_power(world: World, ledger: Ledger, country: int, recall_share: float) 
 
     It pulls `recall_share` of the country's mobile state-side rows back to guard the capital
     (`recall_to_capital`); the model sends them home after `junta.post_coup_recall_days`.
+    The day is kept in `World.coup_day` (armed groups' pull toward the country,
+    `sim.mechanics.decisions.pull_after_coup`).
     """
     junta = world.juntas[country]
     world.junta_in_power[country] = True
+    world.coup_day[country] = ledger.day
     junta.take_power()
     capital = np.array([world.capital_cell[country]])
     ledger.add_events("coup", capital, NONE, NONE, note=f"coup: {junta.leader} takes power")
