@@ -3,7 +3,8 @@
 `run_generations` runs pyabc's generations (each seeded from the fit's seed and its number)
 until `stop_reason` names a rule that holds: the generation cap, epsilon at its minimum, the
 acceptance rate below its minimum, or a simulation budget the next generation is not expected
-to fit in. A generation that pyabc gives up (too few accepted, or the budget spent) is
+to fit in (its acceptance rate predicted by carrying the last fall in the rate one generation
+further). A generation that pyabc gives up (too few accepted, or the budget spent) is
 discarded, and said so.
 """
 
@@ -69,29 +70,47 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
 
     The budget stops the fit before a generation it does not expect to finish: one whose
     predicted cost, the population over its expected acceptance rate, is more than the
-    simulations left. The expected rate is the last generation's, but at most the epsilon
-    quantile: a generation's epsilon is that quantile of the last one's distances, so even
-    its unperturbed particles would pass at about that rate (generation 0, drawn with an
-    infinite epsilon, accepts nearly all and says nothing about generation 1).
+    simulations left. Acceptance falls as epsilon shrinks, so with two generations or more
+    the expected rate is the last one's times its fall from the one before (the last rate
+    over the previous one, at most 1): the last fall carried one generation further. From
+    generation 0, which accepts nearly all, that fall is about the generation 1 rate itself:
+    cautious on purpose. With one generation the expected rate is its own. Either way it is
+    at most the epsilon quantile: a generation's epsilon is that quantile of the last one's
+    distances, so even its unperturbed particles would pass at about that rate.
     """
     pops = history.get_all_populations()
     pops = pops[pops.t >= 0]
     if pops.empty:
         return None
-    last = pops.iloc[-1]
-    rate = last.particles / last.samples
+    last, t = pops.iloc[-1], int(pops.t.iloc[-1])  # a row of mixed columns may make t a float
+    rates = (pops.particles / pops.samples).to_numpy(float)
+    rate = rates[-1]
     remaining = settings["max_total_simulations"] - int(pops.samples.sum())
-    expected = min(rate, settings["epsilon_quantile"])
+    expected, how = expected_acceptance(rates, settings["epsilon_quantile"])
     predicted = settings["population"] / expected
     if len(pops) >= settings["max_generations"]:
         return "max_generations", f"{len(pops)} generations"
     if last.epsilon <= settings["min_epsilon"]:
-        return "min_epsilon", f"generation {last.t} has epsilon {last.epsilon:.3g}"
+        return "min_epsilon", f"generation {t} has epsilon {last.epsilon:.3g}"
     if rate < settings["min_acceptance_rate"]:
-        return "min_acceptance_rate", f"generation {last.t} accepted {rate:.1%}"
+        return "min_acceptance_rate", f"generation {t} accepted {rate:.1%}"
     if remaining < predicted:
         return "max_total_simulations", (
-            f"generation {last.t + 1} was not started: at an acceptance rate of {expected:.1%} "
-            f"(the last generation's, at most the epsilon quantile) it would need about "
+            f"generation {t + 1} was not started: at {how} it would need about "
             f"{math.ceil(predicted):,} simulations, more than the {remaining:,} left")
     return None
+
+
+def expected_acceptance(rates: np.ndarray, epsilon_quantile: float) -> tuple[float, str]:
+    """The next generation's expected acceptance rate from the generations' rates, and how."""
+    last = float(rates[-1])
+    if len(rates) == 1:
+        expected = min(last, epsilon_quantile)
+        return expected, (f"an acceptance rate of {expected:.1%} (the last generation's, at "
+                          "most the epsilon quantile)")
+    previous = float(rates[-2])
+    expected = min(last * min(1.0, last / previous), epsilon_quantile)
+    change = (f" times its fall from {previous:.1%}" if last < previous
+              else f", not below the {previous:.1%} before it")
+    return expected, (f"an expected acceptance rate of {expected:.1%} (the last generation's "
+                      f"{last:.1%}{change}, at most the epsilon quantile)")
