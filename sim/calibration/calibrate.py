@@ -118,8 +118,9 @@ class ModelSimulator:
     With `seeds` = 1 one run with `seed`; with k > 1, k runs whose seeds are spawned from
     `seed` (`particle_seeds`) and each statistic's median over them (NaN only if it is NaN
     in every run): what the report judges, and less noisy (by about k in variance for a
-    mean, somewhat less for a median). Picklable (a scenario's JSON dump and the targets),
-    so pyabc's workers can call it.
+    mean, somewhat less for a median). A run that raises gets a note naming it and its seed
+    (the particle's seed does not reproduce it). Picklable (a scenario's JSON dump and the
+    targets), so pyabc's workers can call it.
     """
 
     scenario: dict[str, Any]
@@ -132,7 +133,15 @@ class ModelSimulator:
         from sim.scenario.tunable import apply_overrides
 
         data = apply_overrides(dict(self.scenario), dict(params), origin="calibration")
-        runs = [run_statistics(data, s, self.targets) for s in particle_seeds(seed, self.seeds)]
+        seeds = particle_seeds(seed, self.seeds)
+        runs = []
+        for i, run_seed in enumerate(seeds, start=1):
+            try:
+                runs.append(run_statistics(data, run_seed, self.targets))
+            except Exception as exc:
+                if len(seeds) > 1:
+                    exc.add_note(f"in run {i} of {len(seeds)} of this particle, seed {run_seed}")
+                raise
         if len(runs) == 1:
             return runs[0]
         return {name: median_defined([run[name] for run in runs]) for name in runs[0]}

@@ -12,8 +12,9 @@ fit. docs/CALIBRATION.md explains the choices and what resuming does.
 
 `simulate(params, seed)` gets the parameters on their natural scale (dotted name -> value)
 and a seed drawn from pyabc's random stream, and returns summary name -> value. An exception
-rejects that particle (logged as a warning); a simulator that fails on all of a few trial
-draws from the priors stops the fit before it starts, with its first error.
+rejects that particle (logged as a warning with the exception's notes, which for
+`ModelSimulator` name the failing run and its own seed); a simulator that fails on all of a
+few trial draws from the priors stops the fit before it starts, with its first error.
 
 The pyabc database is `out_dir/abc.db`; if it exists, `fit` resumes its run (it never deletes
 it). At the end `posterior.csv`, `generations.csv` and `fit.json` are written into `out_dir`.
@@ -91,8 +92,10 @@ class _Particle:
             out = self.simulate(params, seed)
             return {name: float(out[name]) for name in self.names}
         except Exception as exc:
-            logger.warning("simulate failed (seed %d, %s): %s: %s", seed, params,
-                           type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            notes = "".join(f"; {note}" for note in getattr(exc, "__notes__", ()))
+            logger.warning("simulate failed (seed %d, %s): %s: %s%s", seed, params,
+                           type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "",
+                           notes)
             return {FAILED: 1.0}
 
 

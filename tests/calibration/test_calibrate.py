@@ -129,6 +129,26 @@ def test_a_particle_of_k_seeds_is_the_median_of_k_runs_on_seeds_spawned_from_its
     assert particle_seeds(42, 3) == particle_seeds(42, 3) != particle_seeds(43, 3)
 
 
+def test_a_failing_run_of_a_particle_names_itself_and_its_own_seed(monkeypatch):
+    import sim.calibration.statistics as statistics
+
+    seeds = particle_seeds(42, 3)
+
+    def fails_on_the_second_seed(data, seed, targets):
+        if seed == seeds[1]:
+            raise RuntimeError("unstable")
+        return {"size": 1.0}
+
+    monkeypatch.setattr(statistics, "run_statistics", fails_on_the_second_seed)
+    with pytest.raises(RuntimeError) as err:
+        ModelSimulator({}, (), 3)({}, 42)
+    assert err.value.args == ("unstable",)
+    assert err.value.__notes__ == [f"in run 2 of 3 of this particle, seed {seeds[1]}"]
+    with pytest.raises(RuntimeError) as err:  # one run: its seed is the particle's, no note
+        ModelSimulator({}, ())({}, seeds[1])
+    assert not hasattr(err.value, "__notes__")
+
+
 def test_seeds_per_particle_below_one_is_refused():
     with pytest.raises(CalibrationError, match="--seeds-per-particle: at least 1, got 0"):
         particle_seeds(1, 0)

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calibration.distances import FAILED
 from sim.calibration.fit_result import FIT_FILE, GENERATIONS_FILE, POSTERIOR_FILE, FitResult
-from sim.calibration.fitting import DB_NAME, FitError, Prior, Summary, fit, import_pyabc
+from sim.calibration.fitting import DB_NAME, FitError, Prior, Summary, _Particle, fit, import_pyabc
 from sim.calibration.generations import stop_reason
 
 pytest.importorskip("pyabc")
@@ -316,6 +317,22 @@ def test_a_failing_particle_is_rejected_and_logged(tmp_path, caplog):
                for r in caplog.records)
     # a prior draw above 100 (a third of the log range) fails: more simulations than particles
     assert result.generations.simulations.iloc[0] > 40
+
+
+def test_a_failing_particle_logs_the_notes_of_its_error(caplog):
+    def fails_with_a_note(p, seed):
+        error = RuntimeError("unstable\nsecond line")
+        error.add_note("in run 2 of 3 of this particle, seed 7")
+        error.add_note("another note")
+        raise error
+
+    particle = _Particle(fails_with_a_note, PRIORS[:1], ["s1"])
+    with caplog.at_level(logging.WARNING, logger="sim.calibration.fitting"):
+        assert particle({PRIORS[0].key: 0.0}) == {FAILED: 1.0}  # a = 31.6
+    [record] = caplog.records
+    assert re.fullmatch(r"simulate failed \(seed \d+, \{'a': 31\.6\d*\}\): RuntimeError: "
+                        r"unstable; in run 2 of 3 of this particle, seed 7; another note",
+                        record.getMessage())
 
 
 def test_a_simulator_that_always_fails_stops_before_the_fit(tmp_path):
