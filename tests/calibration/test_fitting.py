@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,6 @@ import pytest
 from sim.calibration.distances import FAILED
 from sim.calibration.fit_result import FIT_FILE, GENERATIONS_FILE, POSTERIOR_FILE, FitResult
 from sim.calibration.fitting import DB_NAME, FitError, Prior, Summary, _Particle, fit, import_pyabc
-from sim.calibration.generations import stop_reason
 
 pytest.importorskip("pyabc")
 
@@ -239,47 +237,6 @@ def test_a_generation_that_runs_out_of_the_budget_is_discarded_and_said_so(tmp_p
     assert result.discarded_simulations == 1 + 110
     assert result.stop_detail == ("generation 1 did not finish within the 110 simulations "
                                   "left; its 110 were discarded")
-
-
-def populations(*generations: tuple[int, int]) -> SimpleNamespace:
-    """A stand-in for pyabc's History: (particles, samples) of each generation."""
-    rows = [(-1, 1, 0, math.inf)] + [(t, particles, samples, 2.0 - t) for t, (particles, samples)
-                                     in enumerate(generations)]  # pyabc's row -1 is never used
-    table = pd.DataFrame(rows, columns=["t", "particles", "samples", "epsilon"])
-    return SimpleNamespace(get_all_populations=lambda: table)
-
-
-def budget_stop(history: SimpleNamespace, population: int, budget: int):
-    return stop_reason(history, {"population": population, "max_generations": 20,
-                                 "max_total_simulations": budget, "min_acceptance_rate": 0.02,
-                                 "min_epsilon": 0.0, "epsilon_quantile": 0.5})
-
-
-@pytest.mark.parametrize(("generations", "population", "budget", "detail"), [
-    # the 3-seed fit: 99.8% then 35.7% predicts 12.8%, 3,913 simulations; 1,699 were left
-    ([(500, 501), (500, 1400)], 500, 3600, "generation 2 was not started: at an expected "
-     "acceptance rate of 12.8% (the last generation's 35.7% times its fall from 99.8%, at most "
-     "the epsilon quantile) it would need about 3,913 simulations, more than the 1,699 left"),
-    ([(500, 501), (500, 1400)], 500, 1901 + 3913, None),  # the predicted 3,912.2 fit in
-    # a rate that rose predicts the last rate: 100 / 25% = 400 simulations
-    ([(100, 500), (100, 400)], 100, 900 + 399, "generation 2 was not started: at an expected "
-     "acceptance rate of 25.0% (the last generation's 25.0%, not below the 20.0% before it, at "
-     "most the epsilon quantile) it would need about 400 simulations, more than the 399 left"),
-    ([(100, 500), (100, 400)], 100, 900 + 400, None),
-    # 96.2% after 99.8% predicts 92.6%, capped at the epsilon quantile: 500 / 50% = 1,000
-    ([(500, 501), (500, 520)], 500, 1021 + 999, "generation 2 was not started: at an expected "
-     "acceptance rate of 50.0% (the last generation's 96.2% times its fall from 99.8%, at most "
-     "the epsilon quantile) it would need about 1,000 simulations, more than the 999 left"),
-    # one generation: its own rate, at most the epsilon quantile
-    ([(100, 400)], 100, 400 + 399, "generation 1 was not started: at an acceptance rate of "
-     "25.0% (the last generation's, at most the epsilon quantile) it would need about 400 "
-     "simulations, more than the 399 left"),
-    ([(100, 400)], 100, 400 + 400, None),
-])
-def test_the_budget_carries_the_last_fall_in_acceptance_one_generation_further(
-        generations, population, budget, detail):
-    stop = budget_stop(populations(*generations), population, budget)
-    assert stop == (None if detail is None else ("max_total_simulations", detail))
 
 
 def test_a_low_acceptance_rate_stops_the_fit(tmp_path):
