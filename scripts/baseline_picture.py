@@ -72,14 +72,20 @@ def one_run(args: tuple[str, str, int]) -> dict[str, float]:
 def main() -> None:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", nargs="?", default="scenarios/baseline.toml")
+    parser.add_argument("scenario", nargs="?", default="baseline")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--tree", default=str(ROOT), help="checkout whose model to run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--csv", default=None)
     args = parser.parse_args()
     tree = str(Path(args.tree).resolve())
-    scenario = str(Path(tree) / args.scenario)
+    scenario = Path(tree) / args.scenario
+    if not scenario.exists() and scenario.suffix != ".toml":  # a bundled name: baseline
+        scenario = Path(tree) / "scenarios" / f"{args.scenario}.toml"
+    if not scenario.exists():
+        parser.error(f"{scenario}: no such scenario file (a path inside --tree, or a bundled "
+                     "scenario's name such as baseline)")
+    scenario = str(scenario)
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(one_run, [(tree, scenario, s) for s in range(args.seeds)]))
     frame = pd.DataFrame(rows)
