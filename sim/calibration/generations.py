@@ -86,18 +86,19 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
     rates = (pops.particles / pops.samples).to_numpy(float)
     rate = rates[-1]
     remaining = settings["max_total_simulations"] - int(pops.samples.sum())
-    expected, how = expected_acceptance(rates, settings["epsilon_quantile"])
-    predicted = settings["population"] / expected
     if len(pops) >= settings["max_generations"]:
         return "max_generations", f"{len(pops)} generations"
     if last.epsilon <= settings["min_epsilon"]:
         return "min_epsilon", f"generation {t} has epsilon {last.epsilon:.3g}"
     if rate < settings["min_acceptance_rate"]:
         return "min_acceptance_rate", f"generation {t} accepted {rate:.1%}"
+    expected, how = expected_acceptance(rates, settings["epsilon_quantile"])
+    predicted = settings["population"] / expected if expected > 0 else math.inf
     if remaining < predicted:
         return "max_total_simulations", (
             f"generation {t + 1} was not started: at {how} it would need about "
-            f"{math.ceil(predicted):,} simulations, more than the {remaining:,} left")
+            f"{math.ceil(predicted) if math.isfinite(predicted) else math.inf:,} simulations, "
+            f"more than the {remaining:,} left")
     return None
 
 
@@ -109,7 +110,8 @@ def expected_acceptance(rates: np.ndarray, epsilon_quantile: float) -> tuple[flo
         return expected, (f"an acceptance rate of {expected:.1%} (the last generation's, at "
                           "most the epsilon quantile)")
     previous = float(rates[-2])
-    expected = min(last * min(1.0, last / previous), epsilon_quantile)
+    fall = min(1.0, last / previous) if previous > 0 else 1.0
+    expected = min(last * fall, epsilon_quantile)
     change = (f" times its fall from {previous:.1%}" if last < previous
               else f", not below the {previous:.1%} before it")
     return expected, (f"an expected acceptance rate of {expected:.1%} (the last generation's "

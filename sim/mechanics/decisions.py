@@ -13,9 +13,9 @@ Each faction's attraction field is its enemies' personnel, spread over the neigh
 with the weights of three passes of a `field_box_cells`-wide box filter (close to a Gaussian),
 so that units sense fights beyond their own cell; armed groups are drawn only to enemy posts
 and columns of at most `raid_target_limit` personnel. Factions with the same enemies and kind
-share one field. From a junta's coup in the run on (Niger, 26 Jul 2023), the armed groups'
-fields are `1 + post_coup_pull` times stronger in that country's cells: they move in to
-exploit the upheaval (`pull_after_coup`).
+share one field. From a junta's dated coup in the run on (Niger, 26 Jul 2023), the jihadist
+groups' fields are `1 + post_coup_pull` times stronger in that country's cells: they move in
+to exploit the upheaval (`pull_after_coup`).
 """
 
 from __future__ import annotations
@@ -64,17 +64,21 @@ def offensive_shares(world: World, params: DecisionParams) -> np.ndarray:
 
 
 def pull_after_coup(world: World, day: int, pull: float) -> None:
-    """Scale armed groups' fields by 1 + `pull` in countries whose junta took power by `day`.
+    """Scale the jihadist groups' fields by 1 + `pull` in countries whose junta took power.
 
-    Only the guerrilla field groups change (state-side units stay in their own country); a
-    field's maximum may then exceed 1, which movement does not mind (it compares neighbours).
+    A country counts from the day of its junta's dated coup (`World.coup_day`, the scenario's
+    `since`; a coup the model draws does not count) and, since fields are refreshed only
+    here, from the first decision day on or after it. Only fields shared by a jihadist
+    faction change: the state side stays in its own country and the separatists' fight is
+    in Mali. Raised fields also weigh more against movement's random `wander` term, so in
+    that country the jihadists chase their targets more closely as well as move in.
     """
     after = world.coup_day <= day  # NaN (no coup in the run, or not yet) compares False
     if pull <= 0.0 or not after.any():
         return
     factor = np.append(1.0 + pull * after, 1.0).astype(np.float32)[world.country_bucket]
-    guerrilla = world.field_groups[:, -1] > 0
-    world.fields[guerrilla] *= factor[None, :]
+    jihadist_fields = np.unique(world.field_group[world.jihadists])
+    world.fields[jihadist_fields] *= factor[None, :]
 
 
 def attraction_fields(presence: np.ndarray, counted_cells: np.ndarray, groups: np.ndarray,

@@ -129,8 +129,8 @@ class DecisionParams(Strict):
         5, 1, 15, "cells", "Width of the box filter (three passes) that spreads attraction")
     post_coup_pull: float = param(
         0.0, 0.0, 20.0, "x",
-        "From a junta's coup during the run on, armed groups' attraction to that country's "
-        "cells is multiplied by 1 + this: they move in to exploit the upheaval",
+        "From a junta's dated coup during the run on, jihadist groups' attraction to that "
+        "country's cells is multiplied by 1 + this: they move in to exploit the upheaval",
         "JNIM and IS Sahel carried out deadlier attacks and took more territory in Niger after "
         "the coup of 26 Jul 2023, exploiting the security forces' limits (Critical Threats, "
         "'One Year After Niger's Coup', 23 Jul 2024, from ACLED; Jamestown Terrorism Monitor "

@@ -154,3 +154,17 @@ def test_an_interrupt_inside_a_kernel_is_told_from_a_failure():
     except SystemError as exc:
         assert interrupted(exc)
     assert not interrupted(ValueError("a real failure"))
+
+
+def test_an_interrupt_counts_the_runs_saved_after_the_last_progress_report(tmp_path, capsys):
+    from sim.cli import experiments
+
+    def interrupted(progress):
+        progress(1, 0, 30)  # one run reported; a second saved, then Ctrl-C before its report
+        (tmp_path / "runs").mkdir()
+        for name in ("a-1.parquet", "a-2.parquet"):
+            (tmp_path / "runs" / name).write_bytes(b"")
+        raise KeyboardInterrupt
+
+    assert experiments._run("ensemble", None, tmp_path, interrupted) == 130
+    assert f"interrupted: 2 of 30 runs are kept in {tmp_path};" in capsys.readouterr().err
