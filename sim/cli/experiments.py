@@ -57,7 +57,7 @@ from sim.experiments.reporting import (
     posterior_note,
     text_table,
 )
-from sim.experiments.result_store import RUNS_DIR
+from sim.experiments.result_store import saved_runs
 from sim.progress import ProgressBar
 from sim.scenario import resolve_scenario_path
 
@@ -197,15 +197,6 @@ def _workers(args: argparse.Namespace) -> int:
     return default_workers() if args.workers is None else args.workers
 
 
-def _kept_runs(out: Path, reported: int) -> int:
-    """Finished runs kept in `out`: its run files, else `reported` (the bar's count).
-
-    A run saved just before Ctrl-C may not have reached the progress bar.
-    """
-    runs = out / RUNS_DIR
-    return len(list(runs.glob("*.parquet"))) if runs.is_dir() else reported
-
-
 def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., ExperimentResult]
          ) -> ExperimentResult | int:
     """Call an experiment with a progress bar; turn its errors and interrupts into codes."""
@@ -216,8 +207,9 @@ def _run(kind: str, args: argparse.Namespace, out: Path, call: Callable[..., Exp
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         bar.close()
-        print(f"interrupted: {_kept_runs(out, bar.done - bar.failed)} of {bar.total} runs are "
-              f"kept in {out}; run the same command again to resume", file=sys.stderr)
+        # Count the files: a run saved just before Ctrl-C may not have reached the bar.
+        print(f"interrupted: {len(saved_runs(out))} of {bar.total} runs are kept in {out}; "
+              "run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         bar.close()

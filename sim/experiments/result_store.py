@@ -42,6 +42,12 @@ MANIFEST_FORMAT = 1
 _IDENTITY = ("format", "kind", "package_version", "root_seed", "scenarios", "design")
 
 
+def saved_runs(out: Path) -> list[Path]:
+    """The finished runs' files in the experiment folder `out` (none without a runs folder)."""
+    runs = Path(out) / RUNS_DIR
+    return sorted(runs.glob("*.parquet")) if runs.is_dir() else []
+
+
 class ResultStore:
     """Finished runs as Parquet files under `out/runs/` plus `out/manifest.json`, or memory.
 
@@ -149,7 +155,7 @@ class ResultStore:
                                       "--out folder") from None
             _check_same_experiment(self.out, old, manifest)
             manifest["created"] = old.get("created", manifest["created"])
-        elif self.runs_dir.is_dir() and any(self.runs_dir.glob("*.parquet")):
+        elif saved_runs(self.out):
             raise ExperimentError(f"{self.out}: holds run files but no {MANIFEST}; use another "
                                   "--out folder")
         (self.runs_dir / CELLS_DIR).mkdir(parents=True, exist_ok=True)
