@@ -3,7 +3,8 @@
 Each jihadist faction attacks with a daily chance `rate` / 365 times its strength relative to
 its initial strength, in a country chosen in proportion to its personnel there. The target is
 the capital (its air base, a school used as barracks) with probability `capital_share` where a
-junta rules, else the country's largest concentration of state-side personnel. Deaths are
+junta rules, else the country's largest concentration of state-side personnel outside the
+capital (so `capital_share` alone sets how often the capital is hit). Deaths are
 log-normal around `median_killed` (spread `sigma`), at most `toll_cap_per_defender` times the
 defenders present; `civilian_share` of them are bystanders (at most `civilian_cap_share` of the
 cell's residents), `attacker_loss_share` are attackers, who fall to the strongest defender and
@@ -89,7 +90,8 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
         target = capital
     else:
         defenders = world.presence[world.state_side].sum(axis=0)
-        target = int((defenders * (world.country_bucket == country)).argmax())
+        elsewhere = (world.country_bucket == country) & (np.arange(world.n_cells) != capital)
+        target = int((defenders * elsewhere).argmax())
     present = world.presence[:, target] * world.state_side
     if present.sum() <= 0:
         return

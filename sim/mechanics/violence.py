@@ -7,7 +7,9 @@ Every present unit commits a violent event on a given day with probability
 
 where the cell has residents. Armed groups punish communities that side with the state: their
 probability is multiplied by 1 + `collaboration_multiplier` x the state's influence in the
-cell. Factions avenge their dead: the probability is multiplied by 1 + `reprisal_multiplier`
+cell; the state side, in turn, punishes communities suspected of supporting the armed groups:
+its probability is multiplied by 1 + `suspicion_multiplier` x the armed groups' influence there.
+Factions avenge their dead: the probability is multiplied by 1 + `reprisal_multiplier`
 x L / 100, L the faction's fighters killed by others in the cell's region, a memory that
 halves every `reprisal_half_life` days (`World.losses_to_avenge`). Where an elected government
 still rules (a country whose junta has not yet taken power: Niger before 26 Jul 2023) and
@@ -52,7 +54,8 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
         units.cell, units.faction, units.strength, units.present, world.restraint, world.bias,
         world.actor_of_faction, world.guerrilla, world.influence, world.sahel_slot, world.zone,
         world.protected, world.residents, params.base_rate, params.strength_cap,
-        params.contested_multiplier, params.collaboration_multiplier, params.size_scale,
+        params.contested_multiplier, params.collaboration_multiplier,
+        params.suspicion_multiplier, world.influence[1:].sum(axis=0), params.size_scale,
         params.size_tail, params.size_cap, params.max_resident_share,
         params.indiscriminate_multiplier, params.weak_control,
         world.spec.parameters.foreign.protection, world.losses_to_avenge,
@@ -98,7 +101,8 @@ _pareto = numba.njit(cache=True)(pareto_size)
 @numba.njit(cache=True)
 def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_faction,
                     guerrilla, influence, sahel_slot, zone, protected, residents, base_rate,
-                    strength_cap, contested_multiplier, collaboration_multiplier, size_scale,
+                    strength_cap, contested_multiplier, collaboration_multiplier,
+                    suspicion_multiplier, rival_influence, size_scale,
                     size_tail, size_cap, max_resident_share, indiscriminate_multiplier,
                     weak_control, protection, losses_to_avenge, reprisal_multiplier, region,
                     dialogue, country, key, day):
@@ -125,6 +129,8 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
         slot = sahel_slot[c]
         if guerrilla[f] and slot >= 0:  # punishing communities that side with the state
             p = min(p * (1.0 + collaboration_multiplier * influence[0, slot]), 1.0)
+        elif actor_of_faction[f] == 0 and slot >= 0:  # the state side punishing suspects
+            p = min(p * (1.0 + suspicion_multiplier * rival_influence[slot]), 1.0)
         if reprisal_multiplier > 0.0 and region[c] >= 0:  # for the faction's dead there
             p = min(p * (1.0 + reprisal_multiplier * losses_to_avenge[f, region[c]] / 100.0),
                     1.0)

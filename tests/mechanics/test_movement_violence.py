@@ -71,7 +71,8 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 1000.0), np.ones(n, bool),
         np.zeros(1), np.ones((1, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=bool),
         np.zeros((1, 4)), np.arange(4), np.full(4, 3, dtype=np.int8), np.zeros(4), residents,
-        1.0, 3.0, 3.0, 0.0, 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0, np.zeros((1, 1)), 0.0,
+        1.0, 3.0, 3.0, 0.0, 0.0, np.zeros(4), 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0,
+        np.zeros((1, 1)), 0.0,
         np.zeros(4, dtype=np.int64), np.zeros(4), np.zeros(4, dtype=np.int64), KEY, 0)
     assert rows.size > 1
     assert victims.sum(axis=0).tolist() <= [30, 10] and victims.sum() > 0
@@ -79,16 +80,19 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
 
 
 def _events_per_row(avenging: float = 1.0, region: int = 0, armed_group: bool = False,
-                    dialogue: float = 0.0, country: int = 0) -> float:
+                    dialogue: float = 0.0, country: int = 0, actor: int = -1,
+                    suspicion: float = 0.0, rivals: float = 0.0) -> float:
     """Share of 20,000 unit rows in a cell of `region` and `country` that commit an event
     (p = 0.01), the faction's losses there raising its rate by the factor `avenging`
-    (multiplier 1), an elected government's dialogue in country 0 cutting an armed group's."""
+    (multiplier 1), an elected government's dialogue in country 0 cutting an armed group's,
+    and the armed groups' influence `rivals` there raising the state side's (actor 0) by
+    1 + `suspicion` x `rivals`."""
     n, residents = 20_000, np.full((1, 2), 1e9)
     rows, _ = violence.commit_violence(
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 100.0), np.ones(n, bool),
-        np.zeros(1), np.ones((1, 1)), np.full(1, -1), np.full(1, armed_group),
+        np.zeros(1), np.ones((1, 1)), np.full(1, actor), np.full(1, armed_group),
         np.zeros((1, 2)), np.arange(2), np.zeros(2, dtype=np.int8), np.zeros(2), residents,
-        0.01, 3.0, 3.0, 0.0, 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0,
+        0.01, 3.0, 3.0, 0.0, suspicion, np.full(2, rivals), 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0,
         np.full((1, 1), 100.0 * (avenging - 1.0)), 1.0, np.array([0, region]),
         np.array([dialogue, 0.0]), np.array([1, country]), KEY, 0)
     return rows.size / n
@@ -107,6 +111,17 @@ def test_dialogue_cuts_armed_groups_violence_in_its_country_only():
     assert _events_per_row(armed_group=True, dialogue=0.5, country=1) == pytest.approx(
         0.01, abs=0.002)  # another country
     assert _events_per_row(dialogue=0.5) == pytest.approx(0.01, abs=0.002)  # the state side
+
+
+def test_the_state_side_punishes_communities_where_armed_groups_have_influence():
+    assert _events_per_row(actor=0, suspicion=4.0, rivals=0.5) == pytest.approx(
+        0.03, abs=0.004)
+    assert _events_per_row(actor=0, suspicion=4.0) == pytest.approx(0.01, abs=0.002)
+    assert _events_per_row(actor=0, rivals=0.5) == pytest.approx(0.01, abs=0.002)  # off
+    assert _events_per_row(actor=-1, suspicion=4.0, rivals=0.5) == pytest.approx(
+        0.01, abs=0.002)  # a foreign faction has no side in local control
+    assert _events_per_row(actor=1, armed_group=True, suspicion=4.0, rivals=0.5) == (
+        pytest.approx(0.01, abs=0.002))  # armed groups answer to the state's influence
 
 
 def test_niger_negotiates_until_its_coup(baseline):
