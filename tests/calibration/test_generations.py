@@ -1,6 +1,6 @@
 """The stopping rules between generations (sim.calibration.generations), on stand-in histories.
 
-The rules as they act in real fits are tested in test_fitting.py ("Stopping rules").
+The rules as they act in real fits are tested in test_fitting_results.py ("Stopping rules").
 """
 
 from __future__ import annotations
