@@ -27,7 +27,7 @@ from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
 
 DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
-PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual")
+PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual", "mechanism")
 LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
 EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
 
@@ -83,7 +83,8 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
         try:
             priors.append(Prior(name, float(low), float(high), entry.get("scale", "linear"),
                                 entry.get("justification", ""),
-                                entry.get("counterfactual", "")))
+                                entry.get("counterfactual", ""),
+                                entry.get("mechanism", "")))
         except FitError as exc:
             raise CalibrationError(f"{where} ({name}): {exc}") from None
     return priors

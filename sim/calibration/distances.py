@@ -50,6 +50,9 @@ class Prior:
         counterfactual: the shipped counterfactual scenario whose effect the parameter sets
             ("" for none); such a parameter is fitted whatever the screen finds
             (`sim.calibration.screening`).
+        mechanism: the mechanism the parameter alone sizes, when no source gives its size
+            ("" for none); fitted whatever the screen finds, like a counterfactual's lever,
+            so that the mechanism's size comes from the targets and not from a default.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Prior:
     scale: Literal["linear", "log"] = "linear"
     justification: str = ""
     counterfactual: str = ""
+    mechanism: str = ""
 
     def __post_init__(self) -> None:
         where = f"prior '{self.name}'"
@@ -79,6 +83,10 @@ class Prior:
                 self.counterfactual and not self.counterfactual.strip()):
             raise FitError(f"{where}: counterfactual: expected a scenario's name (or none), "
                            f"got {self.counterfactual!r}")
+        if not isinstance(self.mechanism, str) or (
+                self.mechanism and not self.mechanism.strip()):
+            raise FitError(f"{where}: mechanism: expected the name of the mechanism the "
+                           f"parameter sizes (or none), got {self.mechanism!r}")
 
     @property
     def key(self) -> str:

@@ -285,7 +285,7 @@ def _open_run(pyabc: Any, db_path: Path, simulate: SimulateFunction, priors: Seq
               distance: RangeDistance, population: int, epsilon_quantile: float,
               transition_scaling: float, sampler: Any) -> tuple[Any, int | None]:
     """The pyabc ABCSMC on a new run, or on the database's run, and the generation it is at."""
-    unfitted = ("justification", "counterfactual")  # why a prior is there: not the fit
+    unfitted = ("justification", "counterfactual", "mechanism")  # why it is there: not the fit
     identity = {"priors": [{k: v for k, v in p.describe().items() if k not in unfitted}
                            for p in priors],
                 "summaries": [s.describe() for s in distance.summaries]}

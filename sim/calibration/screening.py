@@ -22,8 +22,12 @@ sets the effect of a shipped counterfactual scenario: MINUSMA's protection, West
 regime protection and coups) is fitted whatever the screen finds, on top of the `max_fitted`:
 left at an assumed value it would give that comparison an effect size no data constrains and
 bands without its uncertainty. (Russian restraint is not marked: `russian_restraint` sets it
-itself.) Such a parameter takes its place in the coverage order like any other, so a target
-it moves most is covered by it. Effects that change sign across the prior (non-monotone) can
+itself.) So is a prior that names a `mechanism`: the parameter alone sizes a mechanism
+that no source sizes (the state side's punishment of suspected communities), and left out of
+the fit it would keep an assumed default however strongly the screen finds it moves the
+targets, since the coverage order fills the budget with each target's strongest mover first.
+Such a parameter takes its place in the coverage order like any other, so a target it moves
+most is covered by it. Effects that change sign across the prior (non-monotone) can
 be missed; the decision table says why each parameter was kept or dropped.
 """
 
@@ -76,16 +80,18 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,
                                   names=[s.name for s in summaries])
     counterfactuals = {p.name: p.counterfactual for p in priors if p.counterfactual}
+    mechanisms = {p.name: p.mechanism for p in priors if p.mechanism}
     return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted,
-                  counterfactuals=counterfactuals), indices
+                  counterfactuals=counterfactuals, mechanisms=mechanisms), indices
 
 
 def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
            threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED,
-           min_t: float = MIN_T, counterfactuals: Mapping[str, str] | None = None
-           ) -> pd.DataFrame:
-    """Keep the counterfactuals' parameters and at most `max_fitted` movers (module doc)."""
-    levers = dict(counterfactuals or {})
+           min_t: float = MIN_T, counterfactuals: Mapping[str, str] | None = None,
+           mechanisms: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Keep the levers (counterfactuals', mechanisms') and at most `max_fitted` movers."""
+    levers = {name: f"sizes {what}" for name, what in (mechanisms or {}).items()}
+    levers.update({name: f"sets {what}" for name, what in (counterfactuals or {}).items()})
     effects = indices.dropna(subset=["mu", "sigma"]).copy()
     effects["size"] = effects["mu"].abs()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,8 +122,8 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
         moves = "" if found is None else (f"mover no. {int(found['rank']) + 1} of "
                                           f"{found['outcome']}")
         if row.parameter in levers:
-            reasons.append(f"kept: sets {levers[row.parameter]}" + (f" ({moves})" if moves
-                                                                     else ""))
+            reasons.append(f"kept: {levers[row.parameter]}" + (f" ({moves})" if moves
+                                                                 else ""))
         elif not row.moves:
             reasons.append(f"moves no target by {threshold} of its range at t >= {min_t}")
         elif row.kept:

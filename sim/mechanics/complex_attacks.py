@@ -2,8 +2,8 @@
 
 Each jihadist faction attacks with a daily chance `rate` / 365 times its strength relative to
 its initial strength, in a country chosen in proportion to its personnel there. The target is
-the capital (its air base, a school used as barracks) with probability `capital_share` where a
-junta rules, else the country's largest concentration of state-side personnel outside the
+the capital (its air base, a school used as barracks) with probability `capital_share` where the
+scenario has a junta, else the country's largest concentration of state-side personnel outside the
 capital (so `capital_share` alone sets how often the capital is hit). Deaths are
 log-normal around `median_killed` (spread `sigma`), at most `toll_cap_per_defender` times the
 defenders present; `civilian_share` of them are bystanders (at most `civilian_cap_share` of the
@@ -91,7 +91,10 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
     else:
         defenders = world.presence[world.state_side].sum(axis=0)
         elsewhere = (world.country_bucket == country) & (np.arange(world.n_cells) != capital)
-        target = int((defenders * elsewhere).argmax())
+        defenders = defenders * elsewhere
+        if defenders.max() <= 0:  # the capital holds every state-side soldier there
+            return
+        target = int(defenders.argmax())
     present = world.presence[:, target] * world.state_side
     if present.sum() <= 0:
         return

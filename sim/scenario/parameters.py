@@ -165,12 +165,13 @@ class ViolenceParams(Strict):
     suspicion_multiplier: float = param(
         0.0, 0.0, 50.0, "x per unit of armed groups' influence",
         "The state side's rate of violence rises by this factor times the armed groups' "
-        "influence in the cell (collective punishment of communities suspected of supporting "
-        "them)",
+        "(jihadist and separatist) influence in the cell (collective punishment of communities "
+        "suspected of supporting them)",
         "HRW, 24 Jul 2023: Malian soldiers and apparent Wagner fighters executed civilians "
         "during operations in response to the presence of Islamist armed groups in central "
-        "Mali; HRW, 25 Apr 2024: Nondin and Soro part of a military campaign against "
-        "civilians accused of collaborating with Islamist armed groups; size an assumption")
+        "Mali; HRW, 25 Apr 2024: the killings at Nondin and Soro appear to be part of a "
+        "military campaign against civilians accused of collaborating with Islamist armed "
+        "groups; size an assumption")
     weak_control: float = param(
         0.5, 0.0, 1.0, "influence",
         "Perpetrator's influence below which violence is indiscriminate")

@@ -24,6 +24,8 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     shipped = {path.stem for path in (DEFAULT_PRIORS.parent.parent / "scenarios").glob("*.toml")}
     counterfactuals = {p.counterfactual for p in priors if p.counterfactual}
     assert counterfactuals and counterfactuals <= shipped
+    sized = {p.name: p.mechanism for p in priors if p.mechanism}
+    assert "ODD 7.8" in sized["parameters.violence.suspicion_multiplier"]
 
 
 @pytest.mark.parametrize(("entry", "message"), [
@@ -35,7 +37,10 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
      "priors[0] (parameters.combat.evasion): prior 'parameters.combat.evasion': justification"),
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\nmean = 1',
      "priors[0]: mean: unknown key; allowed: name, low, high, scale, justification, "
-     "counterfactual"),
+     "counterfactual, mechanism"),
+    ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
+     'mechanism = 1', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
+     "mechanism: expected the name of the mechanism the parameter sizes (or none), got 1"),
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
      'counterfactual = 3', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
      "counterfactual: expected a scenario's name (or none), got 3"),

@@ -43,6 +43,12 @@ def test_a_standard_logistic_coordinate_is_a_uniform_prior():
      "prior 'x': counterfactual: expected a scenario's name (or none), got ' '"),
     (("x", 0, 1, "linear", "why", ["minusma_stays"]),
      "prior 'x': counterfactual: expected a scenario's name (or none), got ['minusma_stays']"),
+    (("x", 0, 1, "linear", "why", "", True),
+     "prior 'x': mechanism: expected the name of the mechanism the parameter sizes (or none), "
+     "got True"),
+    (("x", 0, 1, "linear", "why", "", "  "),
+     "prior 'x': mechanism: expected the name of the mechanism the parameter sizes (or none), "
+     "got '  '"),
 ])
 def test_bad_priors_are_named(args, message):
     with pytest.raises(FitError, match=f"^{re.escape(message)}"):

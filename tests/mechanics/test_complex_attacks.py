@@ -27,3 +27,26 @@ def test_the_capital_is_attacked_only_by_its_share(tmp_path, share):
         assert not in_capital.any()
     else:  # every attack in a country with a junta and a capital hits the capital
         assert in_capital.all()
+
+
+def test_no_attack_when_the_capital_holds_every_soldier_and_the_draw_spares_it(baseline):
+    from sim.mechanics import complex_attacks
+    from sim.scenario import ComplexAttackParams
+
+    model = SahelModel(baseline, rng=0)
+    world, ledger = model.world, model.ledger
+    model.step()
+    ledger.open_day(1)
+    mali = 0
+    capital = world.capital_cell[mali]
+    outside = (world.country_bucket == mali) & (np.arange(world.n_cells) != capital)
+    world.presence[np.ix_(world.state_side, outside)] = 0.0
+    assert world.presence[world.state_side, capital].sum() > 0
+    before, jnim = ledger.events.size, world.faction_index["jnim"]
+    stream = model.streams.get("complex_attack", 1)
+    complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=0.0), jnim, mali,
+                           stream)
+    assert ledger.events.size == before
+    complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=1.0), jnim, mali,
+                           stream)
+    assert ledger.events.size == before + 1 and ledger.events["cell"][before] == capital

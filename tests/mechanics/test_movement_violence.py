@@ -1,6 +1,7 @@
 """Movement, decisions, violence and juntas on known cases."""
 
 import datetime as dt
+import inspect
 
 import numpy as np
 import pytest
@@ -91,7 +92,7 @@ def _events_per_row(avenging: float = 1.0, region: int = 0, armed_group: bool = 
     rows, _ = violence.commit_violence(
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 100.0), np.ones(n, bool),
         np.zeros(1), np.ones((1, 1)), np.full(1, actor), np.full(1, armed_group),
-        np.zeros((1, 2)), np.arange(2), np.zeros(2, dtype=np.int8), np.zeros(2), residents,
+        np.zeros((2, 2)), np.arange(2), np.zeros(2, dtype=np.int8), np.zeros(2), residents,
         0.01, 3.0, 3.0, 0.0, suspicion, np.full(2, rivals), 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0,
         np.full((1, 1), 100.0 * (avenging - 1.0)), 1.0, np.array([0, region]),
         np.array([dialogue, 0.0]), np.array([1, country]), KEY, 0)
@@ -122,6 +123,45 @@ def test_the_state_side_punishes_communities_where_armed_groups_have_influence()
         0.01, abs=0.002)  # a foreign faction has no side in local control
     assert _events_per_row(actor=1, armed_group=True, suspicion=4.0, rivals=0.5) == (
         pytest.approx(0.01, abs=0.002))  # armed groups answer to the state's influence
+
+
+def test_violence_hands_the_kernel_the_armed_groups_influence(baseline, monkeypatch):
+    from sim.model import SahelModel
+
+    model = SahelModel(baseline, rng=2)
+    seen = []
+    kernel = violence.commit_violence
+    position = list(inspect.signature(kernel.py_func).parameters).index("rival_influence")
+
+    def spy(*args):
+        seen.append(args[position])
+        return kernel(*args)
+
+    monkeypatch.setattr(violence, "commit_violence", spy)
+    world = model.world
+    influence = world.influence.copy()  # the day's influence update comes after violence
+    model.step()
+    assert seen[0].shape == (world.sahel_idx.size,)
+    np.testing.assert_array_equal(seen[0], influence[1:].sum(axis=0))
+    assert 0 < seen[0].max() <= 1 and influence[0].max() > 0  # not the state's share
+
+
+def test_suspicion_raises_state_side_killings_where_armed_groups_hold_sway(tmp_path):
+    import sim
+    from sim.model import SahelModel
+
+    from ..conftest import write_short_scenario
+
+    killed = []
+    for multiplier in (0, 5):
+        path = write_short_scenario(tmp_path / str(multiplier), extra=(
+            f"[parameters.violence]\nsuspicion_multiplier = {multiplier}\n"))
+        deaths = SahelModel(sim.load_scenario(path), rng=5).run().fatalities()
+        state_side = deaths["perpetrator"].isin(["mali_army", "africa_corps", "burkina_army",
+                                                  "vdp", "niger_army"])
+        killed.append(deaths.loc[state_side & (deaths["victim"] == "civilians"),
+                                 "killed"].sum())
+    assert killed[1] > 1.5 * killed[0] > 0
 
 
 def test_niger_negotiates_until_its_coup(baseline):
