@@ -200,7 +200,8 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
     (`ModelSimulator`); the screen always runs one seed per point.
 
     `fit_settings` go to `sim.calibration.fitting.fit` (population, max_generations,
-    max_total_simulations, min_acceptance_rate, workers, scheduler, seed, progress, command).
+    max_total_simulations, max_minutes, min_acceptance_rate, workers, scheduler, seed, progress,
+    command).
     Everything is checked before the first run. A folder holding another calibration (other
     scenario, targets, priors or screen settings: `calibration.json`) is refused.
     """

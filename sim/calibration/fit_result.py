@@ -42,6 +42,7 @@ STOP_REASONS = {
                    "range)",
     "min_acceptance_rate": "the acceptance rate fell below its minimum",
     "max_total_simulations": "the simulation budget is spent",
+    "max_minutes": "the time budget is spent",
 }
 
 

@@ -101,8 +101,8 @@ class _Particle:
 
 def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence[Summary],
         out_dir: Path | str, *, population: int = 300, max_generations: int = 15,
-        max_total_simulations: int = 12_000, min_acceptance_rate: float = 0.02,
-        min_epsilon: float = 0.0, epsilon_quantile: float = 0.5,
+        max_total_simulations: int = 12_000, max_minutes: float | None = None,
+        min_acceptance_rate: float = 0.02, min_epsilon: float = 0.0, epsilon_quantile: float = 0.5,
         transition_scaling: float = 1.5, workers: int | None = None,
         scheduler: str | Any | None = None, seed: int = 0,
         progress: Callable[[dict[str, Any]], None] | None = None,
@@ -118,6 +118,9 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         max_generations: cap on the generations in the database (this call's and earlier).
         max_total_simulations: cap on the simulations in the database; with local workers
             a generation that would pass it is stopped and discarded.
+        max_minutes: time budget of the generations in the database (their wall time, this
+            call's and earlier; not the trial draws): no generation is started that is
+            expected to end past it (None: no time budget).
         min_acceptance_rate: stop when a generation accepts fewer (a generation is stopped
             after `population / min_acceptance_rate` simulations).
         min_epsilon: stop once a generation's epsilon is at or below this.
@@ -136,7 +139,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
     """
     settings = check_settings(population, max_generations, max_total_simulations,
                                min_acceptance_rate, min_epsilon, epsilon_quantile,
-                               transition_scaling, workers, seed)
+                               transition_scaling, workers, seed, max_minutes)
     priors, distance = _check_priors(priors), RangeDistance(summaries)
     pyabc = import_pyabc()
     out = Path(out_dir)
@@ -180,8 +183,8 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
 
 def check_settings(population: int, max_generations: int, max_total_simulations: int,
                     min_acceptance_rate: float, min_epsilon: float, epsilon_quantile: float,
-                    transition_scaling: float, workers: int | None, seed: int
-                    ) -> dict[str, Any]:
+                    transition_scaling: float, workers: int | None, seed: int,
+                    max_minutes: float | None = None) -> dict[str, Any]:
     """The fit's settings as a mapping, or a FitError naming the first bad one."""
     whole = lambda v, low: is_number(v) and isinstance(v, int | np.integer) and v >= low  # noqa: E731
     real = lambda v: is_number(v) and math.isfinite(v)  # noqa: E731
@@ -200,12 +203,16 @@ def check_settings(population: int, max_generations: int, max_total_simulations:
         ("transition_scaling", transition_scaling,
          real(transition_scaling) and transition_scaling > 0, "a finite number > 0"),
         ("workers", workers, workers is None or whole(workers, 1), "a whole number >= 1"),
-        ("seed", seed, whole(seed, 0), "a whole number >= 0")]
+        ("seed", seed, whole(seed, 0), "a whole number >= 0"),
+        ("max_minutes", max_minutes, max_minutes is None or (real(max_minutes)
+                                                             and max_minutes > 0),
+         "a number of minutes > 0 (or none)")]
     for name, value, ok, allowed in checks:
         if not ok:
             raise FitError(f"{name}: expected {allowed}, got {value!r}")
     return {"population": int(population), "max_generations": int(max_generations),
             "max_total_simulations": int(max_total_simulations),
+            "max_minutes": None if max_minutes is None else float(max_minutes),
             "min_acceptance_rate": float(min_acceptance_rate), "min_epsilon": float(min_epsilon),
             "epsilon_quantile": float(epsilon_quantile),
             "transition": "MultivariateNormalTransition (Silverman's rule)",

@@ -2,10 +2,10 @@
 
 `run_generations` runs pyabc's generations (each seeded from the fit's seed and its number)
 until `stop_reason` names a rule that holds: the generation cap, epsilon at its minimum, the
-acceptance rate below its minimum, or a simulation budget the next generation is not expected
-to fit in (its acceptance rate predicted by carrying the last fall in the rate one generation
-further). A generation that pyabc gives up (too few accepted, or the budget spent) is
-discarded, and said so.
+acceptance rate below its minimum, or a simulation or time budget the next generation is not
+expected to fit in (its acceptance rate predicted by carrying the last fall in the rate one
+generation further; its time at the last generation's pace). A generation that pyabc gives up
+(too few accepted, or the budget spent) is discarded, and said so.
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
     generation 0, which accepts nearly all, that fall is about the generation 1 rate itself:
     cautious on purpose. With one generation the expected rate is its own. Either way it is
     at most the epsilon quantile: a generation's epsilon is that quantile of the last one's
-    distances, so even its unperturbed particles would pass at about that rate.
+    distances, so even its unperturbed particles would pass at about that rate. The time
+    budget (`max_minutes`, if set) stops it before a generation whose predicted simulations,
+    at the last generation's seconds per simulation, would end past the budget, counted as
+    the generations' wall time so far.
     """
     pops = history.get_all_populations()
     pops = pops[pops.t >= 0]
@@ -99,6 +102,16 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
             f"generation {t + 1} was not started: at {how} it would need about "
             f"{math.ceil(predicted) if math.isfinite(predicted) else math.inf:,} simulations, "
             f"more than the {remaining:,} left")
+    minutes = settings.get("max_minutes")
+    if minutes is not None:
+        wall = pops.wall_time.astype(float).fillna(0.0).to_numpy()
+        spent, pace = float(wall.sum()), float(wall[-1]) / max(int(last.samples), 1)
+        needed = predicted * pace
+        if spent + needed > minutes * 60.0:
+            return "max_minutes", (
+                f"generation {t + 1} was not started: at {how} and the last generation's "
+                f"{pace:.2f} s per simulation it would take about {needed / 60:.0f} min, more "
+                f"than the {max(minutes - spent / 60, 0.0):.0f} min left of {minutes:g}")
     return None
 
 

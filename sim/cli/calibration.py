@@ -63,7 +63,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             screen_workers=workers, seeds_per_particle=args.seeds_per_particle,
             population=args.population,
             max_generations=args.max_generations, max_total_simulations=args.max_simulations,
-            min_acceptance_rate=args.min_acceptance,
+            max_minutes=args.max_minutes or None, min_acceptance_rate=args.min_acceptance,
             transition_scaling=args.transition_scaling, workers=workers,
             scheduler=args.scheduler, seed=args.seed, progress=progress,
             command=shlex.join(["sahel-sim", "calibrate", *sys.argv[2:]]))
@@ -229,6 +229,10 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="most generations (default: %(default)s)")
     p.add_argument("--max-simulations", type=int, default=9000, metavar="N",
                    help="most simulations in all (default: %(default)s)")
+    p.add_argument("--max-minutes", type=float, default=55.0, metavar="M",
+                   help="time budget of the fit's generations: no generation is started that "
+                        "is expected to end past it, at the last one's pace (the screen, about "
+                        "4 minutes, comes on top; 0 for none; default: %(default)s)")
     p.add_argument("--min-acceptance", type=float, default=0.05, metavar="R",
                    help="stop when a generation accepts fewer (default: %(default)s)")
     p.add_argument("--transition-scaling", type=float, default=1.5, metavar="S",

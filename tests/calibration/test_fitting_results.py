@@ -98,6 +98,16 @@ def test_a_generation_predicted_to_pass_the_budget_is_not_started(tmp_path):
         "left")
 
 
+def test_the_time_budget_stops_the_fit_between_generations(tmp_path):
+    # A budget of 1e-6 minutes: generation 0 is recorded (it was not predicted), then any
+    # further generation is expected to end past it.
+    result = quick_fit(tmp_path, max_generations=20, max_minutes=1e-6)
+    assert result.stop_reason == "max_minutes" and result.total_generations == 1
+    assert result.record()["stopped_because"] == "the time budget is spent"
+    assert result.stop_detail.startswith("generation 1 was not started: at an acceptance rate")
+    assert json.loads((tmp_path / FIT_FILE).read_text())["settings"]["max_minutes"] == 1e-6
+
+
 def test_a_generation_that_runs_out_of_the_budget_is_discarded_and_said_so(tmp_path):
     result = quick_fit(tmp_path, max_generations=20, max_total_simulations=150)
     assert result.stop_reason == "max_total_simulations" and result.total_simulations == 40
@@ -170,6 +180,8 @@ def test_the_files_hold_the_posterior_generations_and_their_origin(tmp_path):
     ({"transition_scaling": math.inf}, "transition_scaling: expected a finite number > 0"),
     ({"min_epsilon": "0"}, "min_epsilon: expected a number >= 0, got '0'"),
     ({"population": True}, "population: expected a whole number >= 10, got True"),
+    ({"max_minutes": 0}, "max_minutes: expected a number of minutes > 0 (or none), got 0"),
+    ({"max_minutes": math.nan}, "max_minutes: expected a number of minutes > 0 (or none)"),
 ])
 def test_bad_settings_are_named(tmp_path, settings, message):
     with pytest.raises(FitError, match=f"^{re.escape(message)}"):

@@ -58,3 +58,32 @@ def test_the_budget_carries_the_last_fall_in_acceptance_one_generation_further(
 def test_a_generation_that_accepted_nothing_stops_on_the_acceptance_rule_without_error():
     stop = budget_stop(populations((100, 100), (0, 500)), 100, 10_000)
     assert stop == ("min_acceptance_rate", "generation 1 accepted 0.0%")
+
+
+def timed(generations: list[tuple[int, int]], seconds: list[float]) -> SimpleNamespace:
+    """A stand-in History whose generations also took `seconds` of wall time each."""
+    history = populations(*generations)
+    table = history.get_all_populations()
+    table["wall_time"] = [None, *seconds]  # pyabc's row -1 has none
+    return history
+
+
+def time_stop(history: SimpleNamespace, minutes: float | None):
+    return stop_reason(history, {"population": 100, "max_generations": 20,
+                                 "max_total_simulations": 100_000, "min_acceptance_rate": 0.02,
+                                 "min_epsilon": 0.0, "epsilon_quantile": 0.5,
+                                 "max_minutes": minutes})
+
+
+@pytest.mark.parametrize(("minutes", "detail"), [
+    # 25% after 100% predicts 6.25%: 1,600 simulations at 0.6 s each, 16 min; 10 min spent
+    (25.9, "generation 2 was not started: at an expected acceptance rate of 6.2% (the last "
+     "generation's 25.0% times its fall from 100.0%, at most the epsilon quantile) and the last "
+     "generation's 0.60 s per simulation it would take about 16 min, more than the 16 min left "
+     "of 25.9"),
+    (26.1, None),  # 10 + 16 = 26 minutes fit in
+    (None, None),  # no time budget
+])
+def test_the_time_budget_stops_before_a_generation_expected_to_end_past_it(minutes, detail):
+    stop = time_stop(timed([(100, 100), (100, 400)], [360.0, 240.0]), minutes)
+    assert stop == (None if detail is None else ("max_minutes", detail))

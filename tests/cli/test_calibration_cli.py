@@ -85,6 +85,8 @@ def test_calibrate_checks_its_settings_before_the_screen(tmp_path):
                           (["--population", "5"], "population: expected a whole number >= 10"),
                           (["--transition-scaling", "0"],
                            "transition_scaling: expected a finite number > 0"),
+                          (["--max-minutes", "-5"],
+                           "max_minutes: expected a number of minutes > 0 (or none), got -5.0"),
                           (["--seeds-per-particle", "0"],
                            "--seeds-per-particle: expected a whole number >= 1, got 0")):
         result = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", "--out", str(out),
