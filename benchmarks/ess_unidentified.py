@@ -1,0 +1,97 @@
+"""Diagnostic of the fit's degenerate weights: effective sample size (ESS) per generation when
+the synthetic problem of the fitting tests gains parameters that no summary depends on.
+
+Run: .venv/bin/python benchmarks/ess_unidentified.py [--extra 0,4,8] [--seeds 1,2]
+                                                     [--population 300] [--workers 2]
+
+The synthetic problem (`tests/calibration/synthetic_problem.py`: 8 parameters, 9 noisy
+summaries, a known truth) is fitted by `sim.calibration.fitting.fit` with its defaults
+(multivariate normal kernel, scaling 1.5) plus N extra parameters, each uniform on [0, 1] and
+ignored by the simulator: unidentified, like the counterfactuals' parameters that the
+baseline's targets hardly constrain (README, "The baseline's calibration"). Every fit runs
+8 generations at most, 12,000 simulations at most, on one core (fits share out over
+`--workers` processes). Printed per fit: the extra parameters, the seed, the ESS of each
+generation, the median ESS of generations 1 and later, the final epsilon, the simulations,
+how many of the 8 true parameters the 90% posterior intervals cover, and the wall time; then
+the median over seeds of the median ESS per number of extra parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def one_fit(job: tuple[int, int, int]) -> dict:
+    """Fit the synthetic problem with `extra` unidentified parameters; ESS and coverage."""
+    from sim.calibration.distances import Prior
+    from sim.calibration.fitting import fit
+    from tests.calibration import synthetic_problem as toy
+
+    extra, seed, population = job
+    priors = [*toy.PRIORS, *(Prior(f"unidentified_{i}", 0, 1, "linear", "ignored")
+                             for i in range(extra))]
+
+    def simulate(params: dict, run_seed: int) -> dict:
+        return toy.simulate({k: params[k] for k in toy.TRUTH}, run_seed)
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        result = fit(simulate, priors, toy.targets(), out, population=population,
+                     max_generations=8, max_total_simulations=12_000, workers=1, seed=seed,
+                     command="benchmarks/ess_unidentified.py")
+    post, weights = result.posterior, result.posterior["weight"].to_numpy()
+    covered = 0
+    for name, truth in toy.TRUTH.items():
+        order = np.argsort(post[name].to_numpy())
+        values, cumulative = post[name].to_numpy()[order], np.cumsum(weights[order])
+        low = values[np.searchsorted(cumulative, 0.05)]
+        high = values[min(np.searchsorted(cumulative, 0.95), values.size - 1)]
+        covered += low <= truth <= high
+    gens = result.generations
+    return {"extra": extra, "seed": seed, "ess": gens.effective_sample_size.round().astype(int)
+            .tolist(), "epsilon": float(gens.epsilon.iloc[-1]),
+            "simulations": int(gens.simulations.sum()), "covered": covered,
+            "seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--extra", default="0,4,8", help="numbers of unidentified parameters")
+    parser.add_argument("--seeds", default="1,2", help="fit seeds")
+    parser.add_argument("--population", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    jobs = [(int(e), int(s), args.population) for e in args.extra.split(",")
+            for s in args.seeds.split(",")]
+    print(f"synthetic problem (8 parameters) + unidentified ones, population {args.population}, "
+          "8 generations and 12,000 simulations at most, kernel scaling 1.5")
+    print(f"{'extra':>5} {'seed':>4}  {'ESS per generation':<40} {'median ESS g>=1':>15} "
+          f"{'epsilon':>7} {'sims':>6} {'covered':>7} {'s':>5}")
+    rows = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        for row in pool.map(one_fit, jobs):
+            rows.append(row)
+            median = float(np.median(row["ess"][1:])) if len(row["ess"]) > 1 else float("nan")
+            row["median_ess"] = median
+            print(f"{row['extra']:>5} {row['seed']:>4}  {row['ess']!s:<40} {median:>15.0f} "
+                  f"{row['epsilon']:>7.2f} {row['simulations']:>6} {row['covered']:>5}/8 "
+                  f"{row['seconds']:>5.0f}", flush=True)
+    print("\nmedian over seeds of the median ESS of generations >= 1, of "
+          f"{args.population}:")
+    for extra in sorted({r["extra"] for r in rows}):
+        values = [r["median_ess"] for r in rows if r["extra"] == extra]
+        print(f"  {extra} unidentified parameters: {np.median(values):.0f}")
+
+
+if __name__ == "__main__":
+    main()
