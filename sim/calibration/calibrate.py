@@ -232,7 +232,7 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
     same = check_identity(out, identity)
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    decision = None if rescreen or not same else read_screening(out / SCREEN_FILE, priors)
+    decision = None if rescreen or not same else read_screening(out, priors, trajectories)
     screened_now = decision is None
     if decision is None:
         log(f"screen: Morris, {trajectories} trajectories of {len(priors)} parameters "
@@ -243,7 +243,9 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
                   atomic_to_csv(indices, out / SCREEN_INDICES_FILE, index=False)]
         atomic_write_text(out / IDENTITY_FILE, json.dumps(identity, indent=1))
     else:
-        log(f"screen: using {out / SCREEN_FILE} (--rescreen to run it again)")
+        files.append(atomic_to_csv(decision, out / SCREEN_FILE, index=False))
+        log(f"screen: using {out / SCREEN_INDICES_FILE}, decided again with the priors' "
+            "counterfactuals and mechanisms (--rescreen to run it again)")
     kept = fit_priors(priors, decision)
     if not kept:
         raise CalibrationError(f"{out / SCREEN_FILE}: the screen kept no parameter: no "
@@ -293,17 +295,23 @@ def check_identity(out: Path, identity: dict[str, Any]) -> bool:
     return False
 
 
-def read_screening(path: Path, priors: Sequence[Any]) -> Any | None:
-    """The screen's decision in `path` if it screened exactly these parameters, else None."""
+def read_screening(out: Path, priors: Sequence[Any], trajectories: int) -> Any | None:
+    """The stored screen's decision, taken again with the priors' levers as they are now.
+
+    None if `out` holds no screen of exactly these parameters. The decision comes from the
+    stored effects, so a `mechanism` or `counterfactual` added or removed since counts.
+    """
     import pandas as pd
 
+    from sim.calibration.screening import decide_for
+
+    path = out / SCREEN_INDICES_FILE
     if not path.exists():
         return None
-    table = pd.read_csv(path)
-    if set(table.get("parameter", [])) != {p.name for p in priors} or "kept" not in table:
+    indices = pd.read_csv(path)
+    if set(indices.get("parameter", [])) != {p.name for p in priors}:
         return None
-    table["kept"] = table["kept"].astype(bool)
-    return table
+    return decide_for(indices, priors, trajectories)
 
 
 def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: str) -> Path:

@@ -105,13 +105,18 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
     minutes = settings.get("max_minutes")
     if minutes is not None:
         wall = pops.wall_time.astype(float).fillna(0.0).to_numpy()
-        spent, pace = float(wall.sum()), float(wall[-1]) / max(int(last.samples), 1)
-        needed = predicted * pace
+        paces = wall / np.maximum(pops.samples.to_numpy(float), 1.0)
+        timed = paces[wall > 0]  # the last generation's pace, else the median of known ones
+        pace = float(paces[-1]) if wall[-1] > 0 else float(np.median(timed)) if timed.size else 0.0
+        spent, needed = float(wall.sum()), predicted * pace
+        if spent >= minutes * 60.0:
+            return "max_minutes", (f"generation {t + 1} was not started: the generations so "
+                                   f"far took {spent / 60:.1f} min of {minutes:g}")
         if spent + needed > minutes * 60.0:
             return "max_minutes", (
-                f"generation {t + 1} was not started: at {how} and the last generation's "
-                f"{pace:.2f} s per simulation it would take about {needed / 60:.0f} min, more "
-                f"than the {max(minutes - spent / 60, 0.0):.0f} min left of {minutes:g}")
+                f"generation {t + 1} was not started: at {how} and {pace:.2f} s per simulation "
+                f"it would take about {needed / 60:.1f} min, more than the "
+                f"{minutes - spent / 60:.1f} min left of {minutes:g}")
     return None
 
 

@@ -44,7 +44,7 @@ from sim.scenario import Scenario
 
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
 MIN_T = 2.0  # standard errors of the mean effect that tell an effect from noise
-MAX_FITTED = 8  # screened parameters fitted at most, besides the counterfactuals' (budget)
+MAX_FITTED = 8  # screened parameters fitted at most, besides the levers' (budget)
 SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason")
 
 
@@ -79,10 +79,17 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
                            / s.width for s in summaries})
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,
                                   names=[s.name for s in summaries])
+    return decide_for(indices, priors, trajectories, threshold, max_fitted), indices
+
+
+def decide_for(indices: pd.DataFrame, priors: Sequence[Any], trajectories: int,
+               threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED
+               ) -> pd.DataFrame:
+    """`decide` with the levers the priors name (their `counterfactual` and `mechanism`)."""
     counterfactuals = {p.name: p.counterfactual for p in priors if p.counterfactual}
     mechanisms = {p.name: p.mechanism for p in priors if p.mechanism}
     return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted,
-                  counterfactuals=counterfactuals, mechanisms=mechanisms), indices
+                  counterfactuals=counterfactuals, mechanisms=mechanisms)
 
 
 def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,

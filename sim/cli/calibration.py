@@ -231,8 +231,8 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="most simulations in all (default: %(default)s)")
     p.add_argument("--max-minutes", type=float, default=55.0, metavar="M",
                    help="time budget of the fit's generations: no generation is started that "
-                        "is expected to end past it, at the last one's pace (the screen, about "
-                        "4 minutes, comes on top; 0 for none; default: %(default)s)")
+                        "is expected to end past it, at the last one's pace (the screen, 2-4 "
+                        "minutes, comes on top; 0 for none; default: %(default)s)")
     p.add_argument("--min-acceptance", type=float, default=0.05, metavar="R",
                    help="stop when a generation accepts fewer (default: %(default)s)")
     p.add_argument("--transition-scaling", type=float, default=1.5, metavar="S",

@@ -188,3 +188,27 @@ def test_one_seed_per_particle_leaves_the_identity_of_older_folders_as_it_was(ba
     assert calibration_identity(baseline, targets, priors, 8, 0, 1) == one
     assert calibration_identity(baseline, targets, priors, 8, 0, 3) == dict(
         one, seeds_per_particle=3)
+
+
+def test_a_stored_screen_is_decided_again_with_the_priors_levers_as_they_are_now(tmp_path):
+    import pandas as pd
+
+    from sim.calibration.calibrate import SCREEN_INDICES_FILE, read_screening
+    from sim.calibration.distances import Prior
+    from sim.calibration.screening import MAX_FITTED
+
+    movers = [f"p{i}" for i in range(MAX_FITTED)]  # each the strongest mover of its target
+    rows = [(f"target{i}", name, 2.0, 2.0, 0.1) for i, name in enumerate(movers)]
+    indices = pd.DataFrame([*rows, ("target0", "suspicion", 0.5, 0.5, 0.1)],
+                           columns=["outcome", "parameter", "mu", "mu_star", "sigma"])
+    indices.to_csv(tmp_path / SCREEN_INDICES_FILE, index=False)
+    plain = [*(Prior(name, 0, 1, "linear", "x") for name in movers),
+             Prior("suspicion", 0, 5, "linear", "x")]
+    marked = [*plain[:-1], Prior("suspicion", 0, 5, "linear", "x", mechanism="punishment")]
+    before = read_screening(tmp_path, plain, 8).set_index("parameter")["kept"]
+    after = read_screening(tmp_path, marked, 8).set_index("parameter")
+    assert not before["suspicion"] and before.drop("suspicion").all()
+    assert after["kept"].all()
+    assert after.loc["suspicion", "reason"] == "kept: sizes punishment (mover no. 2 of target0)"
+    assert read_screening(tmp_path, plain[:2], 8) is None  # other parameters: screen again
+    assert read_screening(tmp_path / "empty", plain, 8) is None

@@ -99,12 +99,13 @@ def test_a_generation_predicted_to_pass_the_budget_is_not_started(tmp_path):
 
 
 def test_the_time_budget_stops_the_fit_between_generations(tmp_path):
-    # A budget of 1e-6 minutes: generation 0 is recorded (it was not predicted), then any
-    # further generation is expected to end past it.
+    # A budget of 1e-6 minutes: generation 0 is recorded (nothing predicted it), and then
+    # the budget is spent.
     result = quick_fit(tmp_path, max_generations=20, max_minutes=1e-6)
     assert result.stop_reason == "max_minutes" and result.total_generations == 1
     assert result.record()["stopped_because"] == "the time budget is spent"
-    assert result.stop_detail.startswith("generation 1 was not started: at an acceptance rate")
+    assert result.stop_detail.startswith("generation 1 was not started: the generations so "
+                                         "far took 0.0 min of 1e-06")
     assert json.loads((tmp_path / FIT_FILE).read_text())["settings"]["max_minutes"] == 1e-6
 
 
