@@ -79,14 +79,11 @@ class Prior:
             raise FitError(f"{where}: low: a log-scale prior needs low > 0, got {self.low}")
         if not isinstance(self.justification, str) or not self.justification.strip():
             raise FitError(f"{where}: justification: say why these bounds (source or argument)")
-        if not isinstance(self.counterfactual, str) or (
-                self.counterfactual and not self.counterfactual.strip()):
-            raise FitError(f"{where}: counterfactual: expected a scenario's name (or none), "
-                           f"got {self.counterfactual!r}")
-        if not isinstance(self.mechanism, str) or (
-                self.mechanism and not self.mechanism.strip()):
-            raise FitError(f"{where}: mechanism: expected the name of the mechanism the "
-                           f"parameter sizes (or none), got {self.mechanism!r}")
+        for lever, expected in (("counterfactual", "a scenario's name"),
+                                ("mechanism", "the name of the mechanism the parameter sizes")):
+            value = getattr(self, lever)
+            if not isinstance(value, str) or (value and not value.strip()):
+                raise FitError(f"{where}: {lever}: expected {expected} (or none), got {value!r}")
 
     @property
     def key(self) -> str:

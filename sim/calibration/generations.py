@@ -103,21 +103,29 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
             f"{math.ceil(predicted) if math.isfinite(predicted) else math.inf:,} simulations, "
             f"more than the {remaining:,} left")
     minutes = settings.get("max_minutes")
-    if minutes is not None:
-        wall = pops.wall_time.astype(float).fillna(0.0).to_numpy()
-        paces = wall / np.maximum(pops.samples.to_numpy(float), 1.0)
-        timed = paces[wall > 0]  # the last generation's pace, else the median of known ones
-        pace = float(paces[-1]) if wall[-1] > 0 else float(np.median(timed)) if timed.size else 0.0
-        spent, needed = float(wall.sum()), predicted * pace
-        if spent >= minutes * 60.0:
-            return "max_minutes", (f"generation {t + 1} was not started: the generations so "
-                                   f"far took {spent / 60:.1f} min of {minutes:g}")
-        if spent + needed > minutes * 60.0:
-            return "max_minutes", (
-                f"generation {t + 1} was not started: at {how} and {pace:.2f} s per simulation "
-                f"it would take about {needed / 60:.1f} min, more than the "
-                f"{minutes - spent / 60:.1f} min left of {minutes:g}")
+    if minutes is None:
+        return None
+    wall = pops.wall_time.astype(float).fillna(0.0).to_numpy()
+    spent, pace = float(wall.sum()), seconds_per_simulation(wall, pops.samples.to_numpy(float))
+    needed = predicted * pace
+    if spent >= minutes * 60.0:
+        return "max_minutes", (f"generation {t + 1} was not started: the generations so far "
+                               f"took {spent / 60:.1f} min of {minutes:g}")
+    if spent + needed > minutes * 60.0:
+        return "max_minutes", (
+            f"generation {t + 1} was not started: at {how} and {pace:.2f} s per simulation "
+            f"it would take about {needed / 60:.1f} min, more than the "
+            f"{minutes - spent / 60:.1f} min left of {minutes:g}")
     return None
+
+
+def seconds_per_simulation(wall: np.ndarray, samples: np.ndarray) -> float:
+    """The last generation's pace, or the median pace of the timed ones if it has no time."""
+    timed = wall > 0
+    if not timed.any():
+        return 0.0
+    paces = wall[timed] / np.maximum(samples[timed], 1.0)
+    return float(paces[-1] if timed[-1] else np.median(paces))
 
 
 def expected_acceptance(rates: np.ndarray, epsilon_quantile: float) -> tuple[float, str]:

@@ -89,9 +89,9 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
     if capital >= 0 and uniform(rng.key, rng.day, fac, 2) < params.capital_share:
         target = capital
     else:
-        defenders = world.presence[world.state_side].sum(axis=0)
-        elsewhere = (world.country_bucket == country) & (np.arange(world.n_cells) != capital)
-        defenders = defenders * elsewhere
+        defenders = world.presence[world.state_side].sum(axis=0) * (world.country_bucket == country)
+        if capital >= 0:
+            defenders[capital] = 0.0  # the capital is a target only by the draw above
         if defenders.max() <= 0:  # the capital holds every state-side soldier there
             return
         target = int(defenders.argmax())
