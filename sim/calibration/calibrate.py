@@ -164,12 +164,17 @@ def median_defined(values: Sequence[float]) -> float:
     return float(np.median(defined)) if defined else math.nan
 
 
-def fit_priors(priors: Sequence[Any], screening: Any | None) -> list[Any]:
-    """The priors the screen kept (all of them without a screen)."""
+def fit_priors(priors: Sequence[Any], screening: Any | None) -> tuple[list[Any], list[Any]]:
+    """The priors the screen kept: those the kernel moves and those drawn from their priors.
+
+    Without a screen every prior is moved by the kernel.
+    """
     if screening is None:
-        return list(priors)
+        return list(priors), []
     kept = set(screening.loc[screening["kept"], "parameter"])
-    return [p for p in priors if p.name in kept]
+    drawn = set(screening.loc[screening["kept"] & screening["drawn"], "parameter"])
+    return ([p for p in priors if p.name in kept - drawn],
+            [p for p in priors if p.name in drawn])
 
 
 IDENTITY_FILE = "calibration.json"
@@ -246,16 +251,19 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
         files.append(atomic_to_csv(decision, out / SCREEN_FILE, index=False))
         log(f"screen: using {out / SCREEN_INDICES_FILE}, decided again with the priors' "
             "counterfactuals and mechanisms (--rescreen to run it again)")
-    kept = fit_priors(priors, decision)
+    kept, drawn = fit_priors(priors, decision)
     if not kept:
-        raise CalibrationError(f"{out / SCREEN_FILE}: the screen kept no parameter: no "
-                               "candidate moves any target")
-    log(f"fit: {len(kept)} parameters ({', '.join(p.name.split('.', 1)[1] for p in kept)}) "
-        f"to {len(summaries)} targets")
+        raise CalibrationError(f"{out / SCREEN_FILE}: the screen left the kernel no parameter "
+                               "to move: no candidate is the strongest mover of a target")
+    short = lambda group: ", ".join(p.name.split(".", 1)[1] for p in group)  # noqa: E731
+    log(f"fit: {len(kept)} parameters ({short(kept)}) to {len(summaries)} targets"
+        + (f"; {len(drawn)} drawn from their priors in each simulation ({short(drawn)})"
+           if drawn else ""))
     simulator = ModelSimulator(scenario.model_dump(mode="json"), tuple(targets),
                                seeds_per_particle)
-    result = fit(simulator, kept, summaries, out, **fit_settings)
-    files.append(write_fitted(out / FITTED_FILE, result.posterior, kept, scenario.name))
+    result = fit(simulator, kept, summaries, out, drawn=drawn, **fit_settings)
+    files.append(write_fitted(out / FITTED_FILE, result.posterior, [*kept, *drawn],
+                              scenario.name))
     return CalibrationRun(decision, screened_now, result, files)
 
 

@@ -59,6 +59,7 @@ __all__ = ["FitError", "FitResult", "Prior", "RangeDistance", "Summary", "fit",
 DB_NAME = "abc.db"
 TRIAL_DRAWS = 5  # prior draws tried before the fit; all failing stops it with the first error
 META_KEY = "sahel_sim_fit"  # the fit's identity in pyabc's run options
+DRAWN_PREFIX = "drawn:"  # a drawn parameter's value among a particle's stored summaries
 SimulateFunction = Callable[[dict[str, float], int], Mapping[str, float]]
 logger = logging.getLogger(__name__)
 
@@ -77,20 +78,27 @@ def import_pyabc() -> Any:
 class _Particle:
     """pyabc's model: one particle's parameters -> the simulator's summaries (or FAILED).
 
-    Module level, so that it pickles for Dask workers.
+    The `drawn` priors' values are drawn here from the priors, after the seed, and returned
+    among the summaries (`DRAWN_PREFIX` + name; the distance reads only the targets'), so
+    pyabc stores each with the particle it produced. Module level, so that it pickles for
+    Dask workers.
     """
 
     def __init__(self, simulate: SimulateFunction, priors: Sequence[Prior],
-                 names: Sequence[str]) -> None:
+                 names: Sequence[str], drawn: Sequence[Prior] = ()) -> None:
         self.simulate, self.priors, self.names = simulate, tuple(priors), tuple(names)
+        self.drawn = tuple(drawn)
         self.__name__ = "simulate"
 
     def __call__(self, par: Mapping[str, float]) -> dict[str, float]:
         params = {p.name: float(p.natural(par[p.key])) for p in self.priors}
         seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))  # pyabc's own stream
+        drawn = {p.name: float(p.natural(np.random.logistic())) for p in self.drawn}
+        params |= drawn
         try:
             out = self.simulate(params, seed)
-            return {name: float(out[name]) for name in self.names}
+            return ({name: float(out[name]) for name in self.names}
+                    | {DRAWN_PREFIX + name: value for name, value in drawn.items()})
         except Exception as exc:
             notes = "".join(f"; {note}" for note in getattr(exc, "__notes__", ()))
             logger.warning("simulate failed (seed %d, %s): %s: %s%s", seed, params,
@@ -100,7 +108,8 @@ class _Particle:
 
 
 def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence[Summary],
-        out_dir: Path | str, *, population: int = 300, max_generations: int = 15,
+        out_dir: Path | str, *, drawn: Sequence[Prior] = (), population: int = 300,
+        max_generations: int = 15,
         max_total_simulations: int = 12_000, max_minutes: float | None = None,
         min_acceptance_rate: float = 0.02, min_epsilon: float = 0.0, epsilon_quantile: float = 0.5,
         transition_scaling: float = 1.5, workers: int | None = None,
@@ -112,6 +121,10 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
     Args:
         simulate: `simulate(params, seed) -> {summary name: value}`; may raise.
         priors: one per fitted parameter (unique names).
+        drawn: parameters not moved by the kernel: each simulation draws them from these
+            priors, and the posterior holds the values drawn with its particles (a weighted
+            sample of their joint posterior with the fitted ones, since the proposal's
+            density of a drawn value is its prior's and cancels from the weight).
         summaries: the targets (unique names).
         out_dir: folder of `abc.db` and the result files (created if missing).
         population: particles per generation.
@@ -140,18 +153,18 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
     settings = check_settings(population, max_generations, max_total_simulations,
                                min_acceptance_rate, min_epsilon, epsilon_quantile,
                                transition_scaling, workers, seed, max_minutes)
-    priors, distance = _check_priors(priors), RangeDistance(summaries)
+    priors, drawn = _check_priors(priors, drawn)
+    distance = RangeDistance(summaries)
     pyabc = import_pyabc()
     out = Path(out_dir)
     session_start = datetime.now()
     lock = _lock(out)
     try:
-        discarded = _trial_draws(simulate, priors, distance, seed)
+        discarded = _trial_draws(simulate, (*priors, *drawn), distance, seed)
         sampler, client = _sampler(pyabc, workers, scheduler)
         try:
-            abc, resumed_from = _open_run(pyabc, out / DB_NAME, simulate, priors, distance,
-                                          settings["population"], settings["epsilon_quantile"],
-                                          settings["transition_scaling"], sampler)
+            abc, resumed_from = _open_run(pyabc, out / DB_NAME, simulate, priors, drawn,
+                                          distance, settings, sampler)
             stop, detail, lost = run_generations(abc, settings, seed, progress)
         finally:
             if client is not None and isinstance(scheduler, str):
@@ -166,6 +179,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         metadata = {
             "command": command if command is not None else shlex.join(sys.argv),
             "seed": seed, "priors": [p.describe() for p in priors],
+            "drawn": [p.describe() for p in drawn],
             "summaries": [s.describe() for s in distance.summaries],
             "distance": {k: v for k, v in distance.describe().items() if k != "summaries"},
             "settings": settings, "database": DB_NAME, "run_id": history.id,
@@ -173,7 +187,8 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             "started": _iso(history.get_abc().start_time), "session_started":
             _iso(session_start), "finished": _iso(datetime.now()),
             **run_provenance(pyabc.__version__)}
-        result = FitResult(read_posterior(history, priors), read_generations(history), stop,
+        result = FitResult(read_posterior(history, priors, drawn, DRAWN_PREFIX),
+                           read_generations(history), stop,
                            discarded, metadata, stop_detail=detail)
         result.write(out)
         return result
@@ -219,14 +234,16 @@ def check_settings(population: int, max_generations: int, max_total_simulations:
             "transition_scaling": float(transition_scaling)}
 
 
-def _check_priors(priors: Sequence[Prior]) -> tuple[Prior, ...]:
-    names = [p.name for p in priors]
-    if not names:
+def _check_priors(priors: Sequence[Prior], drawn: Sequence[Prior]
+                  ) -> tuple[tuple[Prior, ...], tuple[Prior, ...]]:
+    if not priors:
         raise FitError("no priors: give at least one parameter to fit")
+    names = [p.name for p in (*priors, *drawn)]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise FitError(f"prior names must be unique: {', '.join(repeated)} repeated")
-    return tuple(priors)
+        raise FitError(f"prior names must be unique (fitted and drawn): {', '.join(repeated)} "
+                       "repeated")
+    return tuple(priors), tuple(drawn)
 
 
 def _lock(out: Path) -> Any:
@@ -289,13 +306,14 @@ def _sampler(pyabc: Any, workers: int | None, scheduler: str | Any | None) -> tu
 
 
 def _open_run(pyabc: Any, db_path: Path, simulate: SimulateFunction, priors: Sequence[Prior],
-              distance: RangeDistance, population: int, epsilon_quantile: float,
-              transition_scaling: float, sampler: Any) -> tuple[Any, int | None]:
+              drawn: Sequence[Prior], distance: RangeDistance, settings: Mapping[str, Any],
+              sampler: Any) -> tuple[Any, int | None]:
     """The pyabc ABCSMC on a new run, or on the database's run, and the generation it is at."""
     unfitted = ("justification", "counterfactual", "mechanism")  # why it is there: not the fit
-    identity = {"priors": [{k: v for k, v in p.describe().items() if k not in unfitted}
-                           for p in priors],
-                "summaries": [s.describe() for s in distance.summaries]}
+    identity = {kind: [{k: v for k, v in p.describe().items() if k not in unfitted}
+                       for p in group] for kind, group in (("priors", priors), ("drawn", drawn))}
+    identity["summaries"] = [s.describe() for s in distance.summaries]
+    population, epsilon_quantile = settings["population"], settings["epsilon_quantile"]
     db = f"sqlite:///{db_path.resolve()}"
     run_id, done = _existing_run(pyabc, db_path, db, identity) if db_path.exists() else (None, 0)
     # A fresh run's epsilon starts at infinity (generation 0 keeps every prior draw that did
@@ -306,10 +324,10 @@ def _open_run(pyabc: Any, db_path: Path, simulate: SimulateFunction, priors: Seq
     # Uniform priors, seen by pyabc on the logit of the position in their range (standard
     # logistic): proposals never fall outside the bounds, so no weight is biased there.
     prior = pyabc.Distribution(**{p.key: pyabc.RV("logistic", 0.0, 1.0) for p in priors})
-    abc = pyabc.ABCSMC(_Particle(simulate, priors, distance.names), prior, distance,
+    abc = pyabc.ABCSMC(_Particle(simulate, priors, distance.names, drawn), prior, distance,
                        population_size=population, eps=eps, sampler=sampler,
                        transitions=pyabc.MultivariateNormalTransition(
-                           scaling=transition_scaling))
+                           scaling=settings["transition_scaling"]))
     if run_id is None:
         observed = {s.name: np.array([np.nan if s.low is None else s.low,
                                       np.nan if s.high is None else s.high])
@@ -338,7 +356,7 @@ def _existing_run(pyabc: Any, db_path: Path, db: str, identity: dict[str, Any]
     except (ValueError, SyntaxError, KeyError, TypeError):
         raise FitError(f"{db_path}: a pyabc run not made by sahel-sim's fit; use another "
                        "output folder") from None
-    for kind in ("priors", "summaries"):
+    for kind in ("priors", "drawn", "summaries"):
         old, new = stored.get(kind, []), identity[kind]
         if old != new:
             changed = next((f"'{n.get('name')}'" for o, n in zip(old, new, strict=False)

@@ -27,8 +27,13 @@ that no source sizes (the state side's punishment of suspected communities), and
 the fit it would keep an assumed default however strongly the screen finds it moves the
 targets, since the coverage order fills the budget with each target's strongest mover first.
 Such a parameter takes its place in the coverage order like any other, so a target it moves
-most is covered by it. Effects that change sign across the prior (non-monotone) can
-be missed; the decision table says why each parameter was kept or dropped.
+most is covered by it. A lever that is the strongest mover of no target is `drawn`: not moved
+by the fit's kernel but drawn from its prior in every simulation and kept with the particle it
+produced (`sim.calibration.fitting`), since a dimension the targets hardly inform is what
+degenerates the importance weights (benchmarks/ess_unidentified.py); its posterior is the
+prior reweighted by the targets through the particles it was drawn with. Effects that change
+sign across the prior (non-monotone) can be missed; the decision table says why each
+parameter was kept or dropped.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from sim.scenario import Scenario
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
 MIN_T = 2.0  # standard errors of the mean effect that tell an effect from noise
 MAX_FITTED = 8  # screened parameters fitted at most, besides the levers' (budget)
-SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "reason")
+SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "drawn", "reason")
 
 
 def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
@@ -96,7 +101,10 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
            threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED,
            min_t: float = MIN_T, counterfactuals: Mapping[str, str] | None = None,
            mechanisms: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Keep the levers (counterfactuals', mechanisms') and at most `max_fitted` movers."""
+    """Keep the levers (counterfactuals', mechanisms') and at most `max_fitted` movers.
+
+    A lever that is no target's strongest mover is marked `drawn` (from its prior).
+    """
     levers = {name: f"sizes {what}" for name, what in (mechanisms or {}).items()}
     levers.update({name: f"sets {what}" for name, what in (counterfactuals or {}).items()})
     effects = indices.dropna(subset=["mu", "sigma"]).copy()
@@ -123,14 +131,16 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
     is_lever = table["parameter"].isin(levers)
     screened = table["moves"] & ~is_lever
     table["kept"] = (screened & (screened.cumsum() <= max_fitted)) | is_lever
+    strongest = set(coverage.index[coverage["rank"] == 0]) if len(coverage) else set()
+    table["drawn"] = is_lever & ~table["parameter"].isin(strongest)
     reasons = []
     for row in table.itertuples():
         found = coverage.loc[row.parameter] if row.moves else None
         moves = "" if found is None else (f"mover no. {int(found['rank']) + 1} of "
                                           f"{found['outcome']}")
         if row.parameter in levers:
-            reasons.append(f"kept: {levers[row.parameter]}" + (f" ({moves})" if moves
-                                                                 else ""))
+            how = "drawn from its prior in each simulation: " if row.drawn else "kept: "
+            reasons.append(how + levers[row.parameter] + (f" ({moves})" if moves else ""))
         elif not row.moves:
             reasons.append(f"moves no target by {threshold} of its range at t >= {min_t}")
         elif row.kept:

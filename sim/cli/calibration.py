@@ -77,8 +77,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         bar.close()
     fit = run.fit
     kept = run.screening[run.screening["kept"]]
-    print(f"screen: kept {len(kept)} of {len(run.screening)} parameters "
-          f"({args.out / 'screening.csv'}{'' if run.screened_now else ', from an earlier run'})")
+    drawn = int(kept["drawn"].sum())
+    print(f"screen: kept {len(kept)} of {len(run.screening)} parameters"
+          + (f", {drawn} of them drawn from their priors in each simulation" if drawn else "")
+          + f" ({args.out / 'screening.csv'}"
+          f"{'' if run.screened_now else ', from an earlier run'})")
     print(text_table(["generation", "epsilon", "simulations", "acceptance", "ESS"],
                      [[int(r.generation), f"{r.epsilon:.3g}", int(r.simulations),
                        f"{r.acceptance_rate:.1%}", f"{r.effective_sample_size:.0f}"]

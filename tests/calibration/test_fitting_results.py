@@ -191,8 +191,11 @@ def test_bad_settings_are_named(tmp_path, settings, message):
 
 
 def test_repeated_priors_are_refused(tmp_path):
-    with pytest.raises(FitError, match="prior names must be unique: a repeated"):
+    with pytest.raises(FitError, match=r"prior names must be unique \(fitted and drawn\): a "
+                                       "repeated"):
         fit(simulate, [*PRIORS, PRIORS[0]], targets(), tmp_path)
+    with pytest.raises(FitError, match=r"\(fitted and drawn\): b repeated"):
+        fit(simulate, PRIORS, targets(), tmp_path, drawn=[PRIORS[1]])
 
 
 def test_without_pyabc_the_error_says_what_to_install(monkeypatch):

@@ -65,7 +65,10 @@ def test_a_counterfactuals_parameter_is_kept_whatever_the_screen_finds_outside_t
                    ).set_index("parameter")
     # lead covers "share" without using the budget; p0 takes the one slot; p1 is left out.
     assert table["kept"].to_dict() == {"lead": True, "p0": True, "p1": False, "weak": True}
-    assert table.loc["weak", "reason"] == "kept: sets minusma_stays"
+    # lead is share's strongest mover: the kernel moves it; weak is drawn from its prior.
+    assert table["drawn"].to_dict() == {"lead": False, "p0": False, "p1": False, "weak": True}
+    assert table.loc["weak", "reason"] == ("drawn from its prior in each simulation: sets "
+                                           "minusma_stays")
     assert table.loc["lead", "reason"] == "kept: sets bear_brigade_stays (mover no. 1 of share)"
     assert table.loc["p0", "reason"] == "kept: mover no. 1 of deaths"
 
@@ -86,8 +89,11 @@ def test_a_mechanisms_parameter_is_kept_whatever_the_screen_finds_outside_the_bu
     # suspicion is share's second mover and outside the budget of 1, yet fitted; so is "off",
     # which moves nothing; a counterfactual's wording wins over a mechanism's on one parameter.
     assert table["kept"].to_dict() == {"p0": True, "p1": True, "suspicion": True, "off": True}
-    assert table.loc["suspicion", "reason"] == "kept: sizes punishment (mover no. 2 of share)"
-    assert table.loc["off", "reason"] == "kept: sizes a dead end"
+    assert table["drawn"].to_dict() == {"p0": False, "p1": False, "suspicion": True,
+                                        "off": True}
+    assert table.loc["suspicion", "reason"] == ("drawn from its prior in each simulation: sizes "
+                                                "punishment (mover no. 2 of share)")
+    assert table.loc["off", "reason"] == "drawn from its prior in each simulation: sizes a dead end"
     both = decide(indices, ["p0", "p1"], trajectories=8, max_fitted=0,
                   mechanisms={"p1": "m"}, counterfactuals={"p1": "minusma_stays"})
     assert both.set_index("parameter").loc["p1", "reason"].startswith("kept: sets minusma")
