@@ -13,10 +13,11 @@ parameters are either moved by the kernel like the others ("fitted") or drawn fr
 priors in each simulation ("drawn", `fit(..., drawn=...)`, what the screen does with a lever
 that is no target's strongest mover); both modes run side by side. Every fit runs
 8 generations at most, 12,000 simulations at most, on one core (fits share out over
-`--workers` processes). Printed per fit: the extra parameters, the seed, the ESS of each
-generation, the median ESS of generations 1 and later, the final epsilon, the simulations,
-how many of the 8 true parameters the 90% posterior intervals cover, and the wall time; then
-the median over seeds of the median ESS per number of extra parameters.
+`--workers` processes). Printed per fit: the extra parameters, how they are handled, the
+seed, the ESS of each generation, the median ESS of generations 1 and later, the final
+epsilon, the simulations, how many of the 8 true parameters the 90% posterior intervals
+cover, and the wall time; then the median over seeds of the median ESS per number of extra
+parameters and mode.
 """
 
 from __future__ import annotations

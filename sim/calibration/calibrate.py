@@ -167,12 +167,15 @@ def median_defined(values: Sequence[float]) -> float:
 def fit_priors(priors: Sequence[Any], screening: Any | None) -> tuple[list[Any], list[Any]]:
     """The priors the screen kept: those the kernel moves and those drawn from their priors.
 
-    Without a screen every prior is moved by the kernel.
+    Without a screen every prior is moved by the kernel; so are the levers when the screen
+    leaves the kernel nothing else (no target has a strongest mover).
     """
     if screening is None:
         return list(priors), []
     kept = set(screening.loc[screening["kept"], "parameter"])
     drawn = set(screening.loc[screening["kept"] & screening["drawn"], "parameter"])
+    if not kept - drawn:
+        drawn = set()
     return ([p for p in priors if p.name in kept - drawn],
             [p for p in priors if p.name in drawn])
 
@@ -253,8 +256,8 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
             "counterfactuals and mechanisms (--rescreen to run it again)")
     kept, drawn = fit_priors(priors, decision)
     if not kept:
-        raise CalibrationError(f"{out / SCREEN_FILE}: the screen left the kernel no parameter "
-                               "to move: no candidate is the strongest mover of a target")
+        raise CalibrationError(f"{out / SCREEN_FILE}: the screen kept no parameter: no "
+                               "candidate moves any target")
     short = lambda group: ", ".join(p.name.split(".", 1)[1] for p in group)  # noqa: E731
     log(f"fit: {len(kept)} parameters ({short(kept)}) to {len(summaries)} targets"
         + (f"; {len(drawn)} drawn from their priors in each simulation ({short(drawn)})"
@@ -327,8 +330,8 @@ def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: st
     from sim.calibration.fit_result import weighted_quantile
 
     weights = posterior["weight"].to_numpy(float)
-    lines = [f"# Weighted posterior medians of the parameters fitted for '{scenario}' by",
-             "# `sahel-sim calibrate` (see fit.json). scripts/apply_fitted.py writes them into",
+    lines = [f"# Weighted posterior medians of the parameters fitted or drawn for '{scenario}'",
+             "# by `sahel-sim calibrate` (see fit.json). scripts/apply_fitted.py writes them into",
              "# the scenario as its defaults; a test checks that the baseline's values match.",
              ""]
     for p in priors:

@@ -48,10 +48,10 @@ class Prior:
             and sizes known only to an order of magnitude).
         justification: why these bounds (source, or the argument); required.
         counterfactual: the shipped counterfactual scenario whose effect the parameter sets
-            ("" for none); such a parameter is fitted whatever the screen finds
-            (`sim.calibration.screening`).
+            ("" for none); such a parameter is kept whatever the screen finds, moved by
+            the kernel or drawn from its prior (`sim.calibration.screening`).
         mechanism: the mechanism the parameter alone sizes, when no source gives its size
-            ("" for none); fitted whatever the screen finds, like a counterfactual's lever,
+            ("" for none); kept whatever the screen finds, like a counterfactual's lever,
             so that the mechanism's size comes from the targets and not from a default.
     """
 

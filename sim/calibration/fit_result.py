@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 POSTERIOR_FILE = "posterior.csv"
 GENERATIONS_FILE = "generations.csv"
 FIT_FILE = "fit.json"
+DRAWN_PREFIX = "drawn:"  # a drawn parameter's value among a particle's stored summaries
 STOP_REASONS = {
     "max_generations": "the maximum number of generations is reached",
     "min_epsilon": "epsilon reached its minimum (0: every kept simulation is inside every "
@@ -121,7 +122,7 @@ class FitResult:
 
 
 def read_posterior(history: Any, priors: Sequence[Prior], drawn: Sequence[Prior] = (),
-                   prefix: str = "") -> pd.DataFrame:
+                   prefix: str = DRAWN_PREFIX) -> pd.DataFrame:
     """From pyabc's History: the last generation on the natural scale, weights summing to 1.
 
     A `drawn` parameter's value is its particle's summary `prefix` + name.

@@ -10,6 +10,10 @@ generation's weighted distances. It stops at the first of: `max_generations`, ep
 caps count the whole database, so the same call again after an interruption finishes the same
 fit. docs/CALIBRATION.md explains the choices and what resuming does.
 
+Parameters given as `drawn` are not moved by the kernel: each simulation draws them from
+their priors, and each is stored with its particle (as a summary the distance ignores), so
+the posterior holds the joint draws, their weights those of the kernel-moved parameters.
+
 `simulate(params, seed)` gets the parameters on their natural scale (dotted name -> value)
 and a seed drawn from pyabc's random stream, and returns summary name -> value. An exception
 rejects that particle (logged as a warning with the exception's notes, which for
@@ -45,6 +49,7 @@ from sim.calibration.distances import (
     is_number,
 )
 from sim.calibration.fit_result import (
+    DRAWN_PREFIX,
     FitResult,
     read_generations,
     read_posterior,
@@ -59,7 +64,6 @@ __all__ = ["FitError", "FitResult", "Prior", "RangeDistance", "Summary", "fit",
 DB_NAME = "abc.db"
 TRIAL_DRAWS = 5  # prior draws tried before the fit; all failing stops it with the first error
 META_KEY = "sahel_sim_fit"  # the fit's identity in pyabc's run options
-DRAWN_PREFIX = "drawn:"  # a drawn parameter's value among a particle's stored summaries
 SimulateFunction = Callable[[dict[str, float], int], Mapping[str, float]]
 logger = logging.getLogger(__name__)
 
@@ -187,7 +191,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             "started": _iso(history.get_abc().start_time), "session_started":
             _iso(session_start), "finished": _iso(datetime.now()),
             **run_provenance(pyabc.__version__)}
-        result = FitResult(read_posterior(history, priors, drawn, DRAWN_PREFIX),
+        result = FitResult(read_posterior(history, priors, drawn),
                            read_generations(history), stop,
                            discarded, metadata, stop_detail=detail)
         result.write(out)
@@ -359,9 +363,12 @@ def _existing_run(pyabc: Any, db_path: Path, db: str, identity: dict[str, Any]
     for kind in ("priors", "drawn", "summaries"):
         old, new = stored.get(kind, []), identity[kind]
         if old != new:
-            changed = next((f"'{n.get('name')}'" for o, n in zip(old, new, strict=False)
-                            if o != n), f"{len(old)} then, {len(new)} now")
-            raise FitError(f"{db_path}: holds a fit with other {kind} ({changed} differs); "
+            changed = next((f"'{n.get('name')}' differs" for o, n in
+                            zip(old, new, strict=False) if o != n),
+                           f"{len(old)} of them then, {len(new)} now")
+            hint = ("; a lever that is no target's strongest mover is now drawn from its "
+                    "prior, not moved by the kernel" if "drawn" not in stored else "")
+            raise FitError(f"{db_path}: holds a fit with other {kind} ({changed}{hint}); "
                            "use another output folder")
     return history.id, history.n_populations
 

@@ -19,7 +19,7 @@ then every target's second, and so on (ties within a round by size in range widt
 by the largest effect on any target instead let one target with a narrow range (JNIM's
 strength) pick nearly every parameter. A prior that names a `counterfactual` (the parameter
 sets the effect of a shipped counterfactual scenario: MINUSMA's protection, Western support,
-regime protection and coups) is fitted whatever the screen finds, on top of the `max_fitted`:
+regime protection and coups) is kept whatever the screen finds, on top of the `max_fitted`:
 left at an assumed value it would give that comparison an effect size no data constrains and
 bands without its uncertainty. (Russian restraint is not marked: `russian_restraint` sets it
 itself.) So is a prior that names a `mechanism`: the parameter alone sizes a mechanism

@@ -217,7 +217,9 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
         "calibrate", help="fit the behavioural parameters to the sourced targets (ABC-SMC)",
         description="Screen the candidate parameters of the priors file with a Morris design "
                     "(kept: those that move some target by a tenth of its sourced range), "
-                    "then fit the kept ones by ABC-SMC (pyabc) to the targets' ranges. The "
+                    "then fit the kept ones by ABC-SMC (pyabc) to the targets' ranges (a "
+                    "counterfactual's or mechanism's lever that is no target's strongest "
+                    "mover is drawn from its prior in each simulation instead). The "
                     "pyabc database and the results (posterior.csv, generations.csv, fit.json, "
                     "fitted.toml, screening.csv) are written into --out; the same command "
                     "again resumes the fit from the database. Needs the 'calibrate' extra.")

@@ -214,3 +214,21 @@ def test_a_stored_screen_is_decided_again_with_the_priors_levers_as_they_are_now
     assert after.loc["suspicion", "drawn"]
     assert read_screening(tmp_path, plain[:2], 8) is None  # other parameters: screen again
     assert read_screening(tmp_path / "empty", plain, 8) is None
+
+
+def test_the_screen_splits_the_kept_priors_into_moved_and_drawn():
+    import pandas as pd
+
+    from sim.calibration.calibrate import fit_priors
+    from sim.calibration.distances import Prior
+
+    priors = [Prior(name, 0, 1, "linear", "x") for name in ("mover", "lever", "dropped")]
+    table = pd.DataFrame({"parameter": ["mover", "lever", "dropped"],
+                          "kept": [True, True, False], "drawn": [False, True, False]})
+    fitted, drawn = fit_priors(priors, table)
+    assert ([p.name for p in fitted], [p.name for p in drawn]) == (["mover"], ["lever"])
+    # Nothing left for the kernel: it moves the levers rather than draw every parameter.
+    only_levers = table.assign(kept=[False, True, False])
+    fitted, drawn = fit_priors(priors, only_levers)
+    assert ([p.name for p in fitted], drawn) == (["lever"], [])
+    assert fit_priors(priors, None) == (priors, [])

@@ -63,3 +63,24 @@ def test_a_fit_with_other_drawn_parameters_is_not_resumed(tmp_path):
         fit(simulate, [FITTED], SUMMARIES, tmp_path, drawn=[narrower], population=20,
             max_generations=1, workers=1)
     assert (tmp_path / DB_NAME).stat().st_size == before
+
+
+def test_a_database_from_before_drawn_parameters_says_why_it_is_not_resumed(tmp_path):
+    import ast
+    import sqlite3
+
+    from sim.calibration.fitting import META_KEY
+
+    fit(simulate, [FITTED, DRAWN], SUMMARIES, tmp_path, population=20, max_generations=1,
+        workers=1)
+    with sqlite3.connect(tmp_path / DB_NAME) as db:  # the identity as such fits stored it
+        (text,) = db.execute("SELECT json_parameters FROM abc_smc").fetchone()
+        options = ast.literal_eval(text)
+        identity = json.loads(options[META_KEY])
+        del identity["drawn"]
+        options[META_KEY] = json.dumps(identity)
+        db.execute("UPDATE abc_smc SET json_parameters = ?", (str(options),))
+    with pytest.raises(FitError, match=r"other priors \(2 of them then, 1 now; a lever that "
+                                       "is no target's strongest mover is now drawn"):
+        fit(simulate, [FITTED], SUMMARIES, tmp_path, drawn=[DRAWN], population=20,
+            max_generations=1, workers=1)
