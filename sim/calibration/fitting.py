@@ -6,7 +6,8 @@
 particles whose `RangeDistance` is within epsilon, the `epsilon_quantile` of the last
 generation's weighted distances. It stops at the first of: `max_generations`, epsilon at
 `min_epsilon` (0: every kept simulation lies inside every range), an acceptance rate below
-`min_acceptance_rate`, or `max_total_simulations`; `FitResult.stop_reason` says which. Both
+`min_acceptance_rate`, `max_total_simulations`, or `max_minutes` (no generation is started
+that is expected to end past it); `FitResult.stop_reason` says which. Both
 caps count the whole database, so the same call again after an interruption finishes the same
 fit. docs/CALIBRATION.md explains the choices and what resuming does.
 

@@ -171,7 +171,7 @@ class ViolenceParams(Strict):
         "during operations in response to the presence of Islamist armed groups in central "
         "Mali; HRW, 25 Apr 2024: the killings at Nondin and Soro appear to be part of a "
         "military campaign against civilians accused of collaborating with Islamist armed "
-        "groups; size an assumption")
+        "groups; size not sourced: fitted to Mali's perpetrator shares (calibration/)")
     weak_control: float = param(
         0.5, 0.0, 1.0, "influence",
         "Perpetrator's influence below which violence is indiscriminate")
