@@ -12,7 +12,7 @@ hit nor overlap and is left out of the counts. `write_report` writes `report.md`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -80,7 +80,8 @@ def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame
 
 def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: str | Path,
                  posterior: pd.DataFrame | None = None, title: str = "Calibration report",
-                 prior_bounds: Mapping[str, tuple[float, float]] | None = None) -> Report:
+                 prior_bounds: Mapping[str, tuple[float, float]] | None = None,
+                 log_scale: Collection[str] = (), drawn: Collection[str] = ()) -> Report:
     """Write the report's Markdown, CSV and figures into `out_dir`; return what it found.
 
     Args:
@@ -94,6 +95,10 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
         prior_bounds: each fitted parameter's prior (low, high): the posterior figures'
             axes span them; without, the axes span the draws and the schema's bounds are
             marked where they fall inside.
+        log_scale: parameters whose prior is on the log scale: their histograms are binned
+            and drawn on a log axis.
+        drawn: parameters the fit drew from their priors (not moved by its kernel): marked
+            so in the figures and the table.
     """
     from sim.calibration import report_plots
 
@@ -115,11 +120,13 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
         priors = prior_bounds is not None
         bounds = dict(prior_bounds) if priors else report_plots.schema_bounds(
             report_plots.parameters_of(posterior))
-        files.append(atomic_save_figure(report_plots.marginals_figure(posterior, bounds, priors),
-                                        out / "posterior_marginals.png"))
+        files.append(atomic_save_figure(
+            report_plots.marginals_figure(posterior, bounds, priors, log_scale, drawn),
+            out / "posterior_marginals.png"))
         files.append(atomic_save_figure(report_plots.pairs_figure(posterior, bounds, priors),
                                         out / "posterior_pairs.png"))
-    markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files])
+    markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files],
+                               drawn)
     files.insert(0, atomic_write_text(out / "report.md", markdown))
     return replace(report, files=files)
 
@@ -137,7 +144,8 @@ def _mark(flag: object) -> str:
 
 
 def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Report, title: str,
-                    posterior: pd.DataFrame | None, files: Sequence[str]) -> str:
+                    posterior: pd.DataFrame | None, files: Sequence[str],
+                    drawn: Collection[str] = ()) -> str:
     """The report as Markdown: summary, one row per target, misses, figures, posterior."""
     lines = [f"# {title}", ""]
     if report.compared:
@@ -180,14 +188,14 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
               "median (dot: filled when inside the range); the numbers on the right are in the "
               "target's unit."]
     if posterior is not None:
-        lines += ["", "## Posterior", "", _posterior_table(posterior), "",
+        lines += ["", "## Posterior", "", _posterior_table(posterior, drawn), "",
                   "![posterior marginals](posterior_marginals.png)", "",
                   "![posterior pairs](posterior_pairs.png)"]
     lines += ["", f"Files: {', '.join(files)}.", ""]
     return "\n".join(lines)
 
 
-def _posterior_table(posterior: pd.DataFrame) -> str:
+def _posterior_table(posterior: pd.DataFrame, drawn: Collection[str] = ()) -> str:
     """Weighted mean and 5-95% interval of each parameter, and the draws' effective size."""
     from sim.calibration.fit_result import effective_sample_size, weighted_quantile
     from sim.calibration.report_plots import normalised_weights, parameters_of
@@ -195,10 +203,13 @@ def _posterior_table(posterior: pd.DataFrame) -> str:
     weights = normalised_weights(posterior)
     ess = effective_sample_size(weights)
     lines = [f"{len(posterior)} weighted draws, effective sample size {ess:.0f} (Kish).", "",
-             "| parameter | weighted mean | 5% | 95% |", "|---|---:|---:|---:|"]
+             "| parameter | weighted mean | 5% | 95% |" + (" in the fit |" if drawn else ""),
+             "|---|---:|---:|---:|" + ("---|" if drawn else "")]
     for name in parameters_of(posterior):
         values = posterior[name].to_numpy(np.float64)
         q05, q95 = weighted_quantile(values, weights, [0.05, 0.95])
+        how = ("drawn from its prior |" if name in drawn else "moved by the kernel |"
+               ) if drawn else ""
         lines.append(f"| {name} | {float(np.dot(weights, values)):.4g} | {q05:.4g} | "
-                     f"{q95:.4g} |")
+                     f"{q95:.4g} |{' ' + how if how else ''}")
     return "\n".join(lines)

@@ -10,11 +10,12 @@ coups) is widened by half an event either side for drawing only.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from sim.calibration.targets import Target
 from sim.scenario import tunable_parameters
@@ -124,11 +125,14 @@ def _bounds_label(span_bounds: bool) -> str:
 
 
 def marginals_figure(posterior: pd.DataFrame, bounds: Mapping[str, tuple[float, float]],
-                     span_bounds: bool = True) -> Figure:
+                     span_bounds: bool = True, log_scale: Collection[str] = (),
+                     drawn: Collection[str] = ()) -> Figure:
     """Weighted histogram of each parameter, its bounds dashed, its mean solid.
 
     With `span_bounds` the axes span the bounds (the fit's priors); without, the draws'
-    range (the schema's bounds may be far wider than the priors were).
+    range (the schema's bounds may be far wider than the priors were). A parameter in
+    `log_scale` (a log-uniform prior) is binned evenly in its logarithm on a log axis, where
+    its prior is flat; one in `drawn` is titled so.
     """
     names = parameters_of(posterior)
     weights = normalised_weights(posterior)
@@ -139,19 +143,27 @@ def marginals_figure(posterior: pd.DataFrame, bounds: Mapping[str, tuple[float, 
     for ax, name in zip(axes, names, strict=False):
         values = posterior[name].to_numpy(np.float64)
         low, high = _limits(name, values, bounds, span_bounds)
-        ax.hist(values, bins=30, range=(low, high), weights=weights, color="#88CCEE",
+        logarithmic = name in log_scale and low > 0 and bool((values > 0).all())
+        bins = np.geomspace(low, high, 31) if logarithmic else np.linspace(low, high, 31)
+        ax.hist(np.clip(values, low, high), bins=bins, weights=weights, color="#88CCEE",
                 edgecolor="#332288", lw=0.4)
+        if logarithmic:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide
         for bound in bounds.get(name, ()):
             if low <= bound <= high:
                 ax.axvline(bound, color="#CC3311", ls="--", lw=1)
         ax.axvline(float(np.dot(weights, values)), color="#332288", lw=1.2)
-        ax.set_title(name, fontsize=8)
+        ax.set_title(name + (" [drawn]" if name in drawn else "")
+                     + (" (log axis)" if logarithmic else ""), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_ylabel("weight", fontsize=7)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     fig.suptitle(f"Posterior marginals (weighted); dashed: {_bounds_label(span_bounds)}; "
-                 "solid: weighted mean", fontsize=10)
+                 "solid: weighted mean" + ("; [drawn]: drawn from its prior in each "
+                                           "simulation of the fit" if drawn else ""),
+                 fontsize=10)
     return fig
 
 

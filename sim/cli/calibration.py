@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from sim.calibration.errors import CalibrationError
 from sim.calibration.targets import DEFAULT_TARGETS, load_targets
@@ -119,6 +121,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {root}")
     seeds = spawn_seeds(root, args.runs)
     frame, prior_bounds, title = None, None, f"Calibration report: {scenario.name}"
+    log_scale: list[str] = []
+    drawn: list[str] = []
     overrides = draws = None
     posterior_file = None if args.own_parameters else Path(
         args.posterior or args.out / "posterior.csv")
@@ -132,8 +136,12 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
         draws = [d.id for d in picked]
         frame = pd.DataFrame(posterior.values, columns=list(posterior.names))
         frame["weight"] = posterior.weights
-        prior_bounds = _prior_bounds(Path(args.priors) if args.priors else DEFAULT_PRIORS,
-                                     scenario, list(posterior.names))
+        priors = _posterior_priors(Path(args.priors) if args.priors else DEFAULT_PRIORS,
+                                   scenario, list(posterior.names))
+        if priors is not None:
+            prior_bounds = {p.name: (p.low, p.high) for p in priors}
+            log_scale = [p.name for p in priors if p.scale == "log"]
+        drawn = _drawn_in_fit(posterior_file.parent / "fit.json")
         title += f", {args.runs} runs with posterior draws ({posterior.describe()})"
     else:
         title += f", {args.runs} runs with the scenario's own parameters"
@@ -149,7 +157,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
         print(f"warning: {len(errors)} of {args.runs} runs failed (left out); the first: "
               f"{next(iter(errors.values()))}", file=sys.stderr)
     report = write_report(targets, simulated, args.out, posterior=frame, title=title,
-                          prior_bounds=prior_bounds)
+                          prior_bounds=prior_bounds, log_scale=log_scale, drawn=drawn)
     table = report.table
     print(text_table(["target", "low", "high", "sim 5%", "median", "sim 95%", "hit"],
                      [[r.target, _num(r.low), _num(r.high), _num(r.sim_q05), _num(r.sim_q50),
@@ -162,9 +170,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _prior_bounds(path: Path, scenario: object, names: list[str]
-                  ) -> dict[str, tuple[float, float]] | None:
-    """The priors' bounds for the posterior plots' axes; None (schema bounds) if unusable."""
+def _posterior_priors(path: Path, scenario: object, names: list[str]) -> list[Any] | None:
+    """The priors of the posterior's parameters, for the plots' axes; None if unusable."""
     from sim.calibration.calibrate import load_priors
 
     try:
@@ -172,7 +179,16 @@ def _prior_bounds(path: Path, scenario: object, names: list[str]
     except CalibrationError as exc:
         print(f"warning: posterior plots on the schema's bounds: {exc}", file=sys.stderr)
         return None
-    return {p.name: (p.low, p.high) for p in priors if p.name in names}
+    return [p for p in priors if p.name in names]
+
+
+def _drawn_in_fit(fit_file: Path) -> list[str]:
+    """The parameters the fit recorded beside the posterior drew from their priors."""
+    try:
+        record = json.loads(fit_file.read_text(encoding="utf-8"))
+        return [str(p["name"]) for p in record.get("drawn", [])]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []  # no fit record there (a posterior from elsewhere): nothing is marked
 
 
 def _positive(text: str) -> int:

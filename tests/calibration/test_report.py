@@ -133,3 +133,26 @@ def test_schema_bounds_and_weighted_quantile():
     assert weighted_quantile(values, weights, [0.5])[0] == 2.5
     assert weighted_quantile(values, weights, [0.05, 0.125, 0.95]).tolist() == [1.0, 1.0, 10.0]
     assert weighted_quantile(values, np.array([0, 0, 0, 1.0]), [0.05])[0] == 10.0
+
+
+def test_log_priors_get_a_log_axis_and_drawn_levers_are_marked(tmp_path, simulated):
+    from sim.calibration.report_plots import marginals_figure
+
+    rng = np.random.default_rng(2)
+    rate, lever = "parameters.violence.base_rate", "factions.jnim.restraint"
+    posterior = pd.DataFrame({rate: np.exp(rng.uniform(np.log(5e-4), np.log(8e-3), 300)),
+                              lever: rng.uniform(0.2, 0.8, 300), "weight": 1.0})
+    bounds = {rate: (5e-4, 8e-3), lever: (0.2, 0.8)}
+    fig = marginals_figure(posterior, bounds, True, log_scale=[rate], drawn=[lever])
+    axes = {ax.get_title(): ax for ax in fig.axes if ax.get_visible()}
+    assert axes[f"{rate} (log axis)"].get_xscale() == "log"
+    assert axes[f"{lever} [drawn]"].get_xscale() == "linear"
+    # Log-uniform draws binned evenly in the logarithm: every bin holds about 1/30 of them.
+    heights = [patch.get_height() for patch in axes[f"{rate} (log axis)"].patches]
+    assert len(heights) == 30 and max(heights) < 2.2 / 30
+    write_report(TARGETS, simulated, tmp_path, posterior=posterior, prior_bounds=bounds,
+                 log_scale=[rate], drawn=[lever])
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| parameter | weighted mean | 5% | 95% | in the fit |" in markdown
+    assert f"| {lever} |" in markdown and "| drawn from its prior |" in markdown
+    assert markdown.count("| moved by the kernel |") == 1

@@ -94,3 +94,18 @@ def test_calibrate_checks_its_settings_before_the_screen(tmp_path):
         assert result.returncode == 2, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
         assert not out.exists()
+
+
+def test_the_report_reads_which_levers_the_fit_drew_from_the_fit_record(tmp_path):
+    import json
+
+    from sim.cli.calibration import _drawn_in_fit
+
+    record = tmp_path / "fit.json"
+    record.write_text(json.dumps({"priors": [{"name": "a"}], "drawn": [{"name": "x"}]}))
+    assert _drawn_in_fit(record) == ["x"]
+    record.write_text(json.dumps({"priors": [{"name": "a"}]}))  # a fit from before
+    assert _drawn_in_fit(record) == []
+    record.write_text("not json")
+    assert _drawn_in_fit(record) == []
+    assert _drawn_in_fit(tmp_path / "missing.json") == []
