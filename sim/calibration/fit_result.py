@@ -121,18 +121,18 @@ class FitResult:
         return [atomic_write_text(folder / name, text) for name, text in texts.items()]
 
 
-def read_posterior(history: Any, priors: Sequence[Prior], drawn: Sequence[Prior] = (),
-                   prefix: str = DRAWN_PREFIX) -> pd.DataFrame:
+def read_posterior(history: Any, priors: Sequence[Prior], drawn: Sequence[Prior] = ()
+                   ) -> pd.DataFrame:
     """From pyabc's History: the last generation on the natural scale, weights summing to 1.
 
-    A `drawn` parameter's value is its particle's summary `prefix` + name.
+    A `drawn` parameter's value is its particle's summary `DRAWN_PREFIX` + name.
     """
     particles = history.get_population(t=history.max_t).particles
     frame = pd.DataFrame({p.name: p.natural(np.array([float(q.parameter[p.key])
                                                       for q in particles]))
                           for p in priors})
     for p in drawn:
-        frame[p.name] = [float(q.sum_stat[prefix + p.name]) for q in particles]
+        frame[p.name] = [float(q.sum_stat[DRAWN_PREFIX + p.name]) for q in particles]
     weights = np.array([q.weight for q in particles], dtype=float)
     frame["weight"] = weights / weights.sum()
     return frame

@@ -318,19 +318,18 @@ def _open_run(pyabc: Any, db_path: Path, simulate: SimulateFunction, priors: Seq
     identity = {kind: [{k: v for k, v in p.describe().items() if k not in unfitted}
                        for p in group] for kind, group in (("priors", priors), ("drawn", drawn))}
     identity["summaries"] = [s.describe() for s in distance.summaries]
-    population, epsilon_quantile = settings["population"], settings["epsilon_quantile"]
     db = f"sqlite:///{db_path.resolve()}"
     run_id, done = _existing_run(pyabc, db_path, db, identity) if db_path.exists() else (None, 0)
     # A fresh run's epsilon starts at infinity (generation 0 keeps every prior draw that did
     # not fail). On resume pyabc would restart a number there; "from_sample" instead takes
     # the quantile of the stored last generation's distances, the epsilon it would have used.
     eps = pyabc.QuantileEpsilon(initial_epsilon="from_sample" if done else math.inf,
-                                alpha=epsilon_quantile)
+                                alpha=settings["epsilon_quantile"])
     # Uniform priors, seen by pyabc on the logit of the position in their range (standard
     # logistic): proposals never fall outside the bounds, so no weight is biased there.
     prior = pyabc.Distribution(**{p.key: pyabc.RV("logistic", 0.0, 1.0) for p in priors})
     abc = pyabc.ABCSMC(_Particle(simulate, priors, distance.names, drawn), prior, distance,
-                       population_size=population, eps=eps, sampler=sampler,
+                       population_size=settings["population"], eps=eps, sampler=sampler,
                        transitions=pyabc.MultivariateNormalTransition(
                            scaling=settings["transition_scaling"]))
     if run_id is None:

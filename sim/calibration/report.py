@@ -208,8 +208,8 @@ def _posterior_table(posterior: pd.DataFrame, drawn: Collection[str] = ()) -> st
     for name in parameters_of(posterior):
         values = posterior[name].to_numpy(np.float64)
         q05, q95 = weighted_quantile(values, weights, [0.05, 0.95])
-        how = ("drawn from its prior |" if name in drawn else "moved by the kernel |"
-               ) if drawn else ""
+        how = "" if not drawn else (" drawn from its prior |" if name in drawn
+                                    else " moved by the kernel |")
         lines.append(f"| {name} | {float(np.dot(weights, values)):.4g} | {q05:.4g} | "
-                     f"{q95:.4g} |{' ' + how if how else ''}")
+                     f"{q95:.4g} |{how}")
     return "\n".join(lines)

@@ -107,6 +107,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.calibration.calibrate import DEFAULT_PRIORS
+    from sim.calibration.fit_result import FIT_FILE
     from sim.calibration.posterior import read_posterior
     from sim.calibration.report import write_report
     from sim.calibration.statistics import simulate_statistics
@@ -141,7 +142,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
         if priors is not None:
             prior_bounds = {p.name: (p.low, p.high) for p in priors}
             log_scale = [p.name for p in priors if p.scale == "log"]
-        drawn = _drawn_in_fit(posterior_file.parent / "fit.json")
+        drawn = _drawn_in_fit(posterior_file.parent / FIT_FILE)
         title += f", {args.runs} runs with posterior draws ({posterior.describe()})"
     else:
         title += f", {args.runs} runs with the scenario's own parameters"
