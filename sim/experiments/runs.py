@@ -138,6 +138,10 @@ def execute_plan(store: ResultStore, plan: list[PlannedRun],
                     progress(len(finished) + len(failures), len(failures), total)
         state = "failed" if failures else "complete"
     finally:
+        # An interrupt between a run file's rename and `finished.add` leaves a finished run
+        # the set misses; the files are what marks a run finished (`ResultStore.save`).
+        finished.update(t.run_id for t in todo if t.run_id not in finished
+                        and t.run_id not in failures and store.has(t.run_id))
         store.manifest["failures"] = failures
         store.manifest["status"] = {"state": state, "planned": total, "finished": len(finished),
                                     "failed": len(failures)}

@@ -237,6 +237,27 @@ def test_cancel_keeps_finished_runs(scen: dict[str, Path], tmp_path: Path) -> No
     assert not list((out / "runs").glob(".*"))
 
 
+def test_an_interrupt_right_after_a_run_is_saved_still_counts_it(
+        scen: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.experiments.result_store import ResultStore
+
+    save, calls = ResultStore.save, []
+
+    def save_then_interrupt(self: ResultStore, *args, **kwargs) -> None:
+        save(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 2:  # Ctrl-C after the second run's file is in place
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ResultStore, "save", save_then_interrupt)
+    out = tmp_path / "e"
+    with pytest.raises(KeyboardInterrupt):
+        ex.ensemble(scen["short"], runs=4, out=out, workers=1)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"]["state"] == "interrupted"
+    assert manifest["status"]["finished"] == len(run_files(out)) == 2
+
+
 # ---------------------------------------------------------------------------------------------
 # Comparisons
 # ---------------------------------------------------------------------------------------------
