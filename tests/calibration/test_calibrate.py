@@ -26,6 +26,8 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert counterfactuals and counterfactuals <= shipped
     sized = {p.name: p.mechanism for p in priors if p.mechanism}
     assert "ODD 7.8" in sized["parameters.violence.suspicion_multiplier"]
+    assert "ODD 7.8" in sized["parameters.violence.reprisal_multiplier"]
+    assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
 
 
 @pytest.mark.parametrize(("entry", "message"), [
