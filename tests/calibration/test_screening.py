@@ -2,8 +2,9 @@
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from sim.calibration.screening import SCREEN_COLUMNS, decide
+from sim.calibration.screening import SCREEN_COLUMNS, decide, told_from_noise
 
 
 def _indices(rows):
@@ -97,3 +98,28 @@ def test_a_mechanisms_parameter_is_kept_whatever_the_screen_finds_outside_the_bu
     both = decide(indices, ["p0", "p1"], trajectories=8, max_fitted=0,
                   mechanisms={"p1": "m"}, counterfactuals={"p1": "minusma_stays"})
     assert both.set_index("parameter").loc["p1", "reason"].startswith("kept: sets minusma")
+
+
+def test_benjamini_hochberg_calls_the_largest_k_with_p_below_k_fdr_over_m():
+    # p-values 0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205 (m = 8) at FDR 0.05: the
+    # cuts k 0.05 / 8 are 0.00625, 0.0125, 0.01875, 0.025, ...; p(2) = 0.008 <= 0.0125 is the
+    # largest to pass, so the first two are called (a fixed p < 0.05 would call five).
+    p = np.array([0.041, 0.001, 0.205, 0.039, 0.008, 0.074, 0.042, 0.06])
+    t = stats.t.isf(p / 2.0, 7)
+    assert told_from_noise(t, 7, 0.05).tolist() == [False, True, False, False, True, False,
+                                                    False, False]
+    assert not told_from_noise(np.zeros(3), 7, 0.1).any()
+
+
+def test_noise_pairs_are_not_called_but_a_clear_effect_is():
+    # 100 pure-noise pairs, their p-values spread evenly over 0-1 as noise spreads them (t
+    # from 0.006 to 4.0 with 7 degrees of freedom), and one pair at t = 9. The old rule,
+    # t >= 2, called the 9 noise pairs with p < 0.086 movers.
+    t = stats.t.isf((np.arange(100) + 0.5) / 100 / 2.0, 7)
+    assert (t >= 2.0).sum() == 9
+    rows = [(f"target{i}", "noise", 0.5, 0.5, 0.5 * np.sqrt(8) / ti) for i, ti in enumerate(t)]
+    indices = _indices([*rows, ("target0", "clear", 1.0, 1.0, np.sqrt(8) / 9.0)])
+    table = decide(indices, ["noise", "clear"], trajectories=8).set_index("parameter")
+    assert table["kept"].to_dict() == {"clear": True, "noise": False}
+    assert table.loc["noise", "reason"] == ("moves no target by 0.1 of its range at a false "
+                                            "discovery rate of 0.1")
