@@ -156,14 +156,16 @@ def _chosen(codes: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     return table[codes]
 
 
+def countries_in(country: str) -> list[str]:
+    """The countries a target's `country` names: one ISO code, "all" three, or "MLI+NER"."""
+    return list(COUNTRIES) if country == "all" else country.split("+")
+
+
 def _death_mask(a: _Arrays, country: str, start: dt.date, end: dt.date,
                 victims: Sequence[str], perpetrators: Sequence[str] | None,
                 involving: Sequence[str] | None, mechanism: str | None = None) -> np.ndarray:
     mask = (a.day >= a.offset(start)) & (a.day <= a.offset(end))
-    if country == "all":
-        mask &= a.country != COUNTRY_CODES.index("abroad")
-    else:
-        mask &= a.country == COUNTRY_CODES.index(country)
+    mask &= np.isin(a.country, [COUNTRY_CODES.index(iso) for iso in countries_in(country)])
     if tuple(victims) != ("all",):
         mask &= _chosen(a.victim, victims)
     if perpetrators is not None:
@@ -213,7 +215,7 @@ def _statistic(a: _Arrays, target: Target) -> float:
 def _territory_share(a: _Arrays, country: str, day: int, category: str) -> float:
     """Share of the country's cells (or all three's) in a control category on a day."""
     shares, weights = [], []
-    for iso in (list(COUNTRIES) if country == "all" else [country]):
+    for iso in countries_in(country):
         row = a.row(day, iso)
         if row is None:
             return math.nan
@@ -234,7 +236,7 @@ def _fighters(a: _Arrays, country: str, day: int, faction: str | None) -> float:
     if column not in a.ts:
         raise ValueError(f"no faction {faction!r} in the run: a fighters target needs one of "
                          + ", ".join(sorted(a.frames.faction_kinds)))
-    rows = [a.row(day, iso) for iso in (list(COUNTRIES) if country == "all" else [country])]
+    rows = [a.row(day, iso) for iso in countries_in(country)]
     if any(row is None for row in rows):
         return math.nan
     return float(sum(a.series(column)[row] for row in rows))
@@ -244,7 +246,7 @@ def _event_count(a: _Arrays, country: str, first: int, last: int, event: str) ->
     """Events in the window: the cumulative count at its end minus the day before it."""
     count = 0.0
     cumulative = a.series(event)
-    for iso in (list(COUNTRIES) if country == "all" else [country]):
+    for iso in countries_in(country):
         at_end = a.row(last, iso)
         before = a.row(first - 1, iso) if first > 0 else None
         if at_end is None or (first > 0 and before is None):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.calibration.errors import CalibrationError
+from sim.geography import COUNTRIES
 from sim.ledger import MECHANISM_NAMES
 from sim.scenario import FACTION_KINDS, STATE_SIDE_KINDS, did_you_mean
 
@@ -267,9 +268,11 @@ def _comparison(table: Any) -> Comparison:
             raise _Problem(f"compare.{key}", f"missing (the statistic {statistic!r} needs it)",
                            ", ".join(required))
     country = table["country"]
-    if country not in COUNTRY_CHOICES:
+    parts = country.split("+") if isinstance(country, str) else [country]
+    if country not in COUNTRY_CHOICES and (
+            len(set(parts)) != len(parts) or not set(parts) <= set(COUNTRIES)):
         raise _Problem("compare.country", f"{country!r} is not a country",
-                       ", ".join(COUNTRY_CHOICES))
+                       ", ".join(COUNTRY_CHOICES) + ", or countries joined by '+' (MLI+NER)")
     fields: dict[str, Any] = {"statistic": statistic, "country": country}
     for key in ("start", "end", "start_b", "end_b", "date"):
         if key in table:

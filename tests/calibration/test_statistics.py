@@ -85,6 +85,12 @@ CASES = [
     (target("deaths", country="MLI", victims=("russian",), perpetrators=("separatist",),
             **WHOLE), 7),
     (target("deaths", country="BFA", start=D(2024, 1, 3), end=D(2024, 1, 5)), 80),
+    # countries joined by "+": Mali's 20 + 5 + 3 + 7 and Niger's 6 + 2; the jihadists' events
+    (target("deaths", country="MLI+NER", **WHOLE), 35 + 8),
+    (target("deaths", country="MLI+NER", involving=("jihadist",), **WHOLE), 28 + 8),
+    (target("territory_share", country="MLI+NER", date=D(2024, 1, 5), category="not_state"),
+     (0.7 * 300 + 0.5 * 200) / 500),
+    (target("fighters", country="MLI+NER", date=D(2024, 1, 10), faction="jnim"), 2100 + 600),
     # deaths_ratio: B (5-10 Jan) over A (1-4 Jan)
     (target("deaths_ratio", country="BFA", victims=("civilians",), start=D(2024, 1, 1),
             end=D(2024, 1, 4), start_b=D(2024, 1, 5), end_b=D(2024, 1, 10)), 65 / 30),
