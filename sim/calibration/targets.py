@@ -268,9 +268,9 @@ def _comparison(table: Any) -> Comparison:
             raise _Problem(f"compare.{key}", f"missing (the statistic {statistic!r} needs it)",
                            ", ".join(required))
     country = table["country"]
-    parts = country.split("+") if isinstance(country, str) else [country]
-    if country not in COUNTRY_CHOICES and (
-            len(set(parts)) != len(parts) or not set(parts) <= set(COUNTRIES)):
+    parts = country.split("+") if isinstance(country, str) else []
+    if not parts or (country not in COUNTRY_CHOICES and (
+            len(set(parts)) != len(parts) or not set(parts) <= set(COUNTRIES))):
         raise _Problem("compare.country", f"{country!r} is not a country",
                        ", ".join(COUNTRY_CHOICES) + ", or countries joined by '+' (MLI+NER)")
     fields: dict[str, Any] = {"statistic": statistic, "country": country}

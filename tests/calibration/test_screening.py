@@ -111,6 +111,17 @@ def test_benjamini_hochberg_calls_the_largest_k_with_p_below_k_fdr_over_m():
     assert not told_from_noise(np.zeros(3), 7, 0.1).any()
 
 
+def test_benjamini_hochberg_steps_up_past_a_rank_that_fails():
+    # p 0.01, 0.04, 0.045 at FDR 0.05 (m = 3): p(2) = 0.04 > 2 x 0.05 / 3 = 0.033, but p(3)
+    # = 0.045 <= 0.05 passes, so all three are called (a step-down rule would stop at one).
+    t = stats.t.isf(np.array([0.045, 0.01, 0.04]) / 2.0, 7)
+    assert told_from_noise(t, 7, 0.05).tolist() == [True, True, True]
+    # an exact effect (sigma 0: t infinite) is called, an undefined one (NaN) never
+    assert told_from_noise(np.array([np.inf, np.nan, 0.5]), 7, 0.1).tolist() == [True, False,
+                                                                                  False]
+    assert told_from_noise(np.array([]), 7, 0.1).size == 0
+
+
 def test_noise_pairs_are_not_called_but_a_clear_effect_is():
     # 100 pure-noise pairs, their p-values spread evenly over 0-1 as noise spreads them (t
     # from 0.006 to 4.0 with 7 degrees of freedom), and one pair at t = 9. The old rule,

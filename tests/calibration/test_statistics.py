@@ -91,6 +91,8 @@ CASES = [
     (target("territory_share", country="MLI+NER", date=D(2024, 1, 5), category="not_state"),
      (0.7 * 300 + 0.5 * 200) / 500),
     (target("fighters", country="MLI+NER", date=D(2024, 1, 10), faction="jnim"), 2100 + 600),
+    (target("event_count", country="MLI+NER", event="capital_attacks", **WHOLE), 1),
+    (target("event_count", country="BFA+NER", event="capital_attacks", **WHOLE), 0),
     # deaths_ratio: B (5-10 Jan) over A (1-4 Jan)
     (target("deaths_ratio", country="BFA", victims=("civilians",), start=D(2024, 1, 1),
             end=D(2024, 1, 4), start_b=D(2024, 1, 5), end_b=D(2024, 1, 10)), 65 / 30),

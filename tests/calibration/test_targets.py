@@ -156,6 +156,12 @@ def test_a_bad_target_is_one_line_with_file_line_field_and_fix(tmp_path, old, ne
     ('country = "BFA"', 'country = "MLI+all"',
      "FILE:16: targets[0] (first): compare.country: 'MLI+all' is not a country; allowed: MLI, "
      "BFA, NER, all, or countries joined by '+' (MLI+NER)"),
+    ('country = "BFA"', 'country = "mli"',
+     "FILE:16: targets[0] (first): compare.country: 'mli' is not a country; allowed: MLI, "
+     "BFA, NER, all, or countries joined by '+' (MLI+NER)"),
+    ('country = "BFA"', 'country = ["MLI", "NER"]',
+     "FILE:16: targets[0] (first): compare.country: ['MLI', 'NER'] is not a country; allowed: "
+     "MLI, BFA, NER, all, or countries joined by '+' (MLI+NER)"),
     ("end = 2024-12-31\nperpetrators = [\"jihadist\"]",
      "end = 2023-12-31\nperpetrators = [\"jihadist\"]",
      "FILE:18: targets[0] (first): compare.end: 2023-12-31 is before start (2024-01-01); "
