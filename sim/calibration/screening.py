@@ -16,8 +16,7 @@ when |mu| >= `threshold` range widths and the effect is told from noise: its t =
 Benjamini-Hochberg step-up rule over every parameter-target pair at the false discovery rate
 `fdr` (Benjamini and Hochberg 1995). A fixed t >= 2 passed 9% of pure-noise pairs at r = 8,
 about 90 of the 1,066 pairs of the kept fit's screen (41 parameters, 26 targets), and noise
-movers took places in
-the fit (docs/CALIBRATION.md).
+movers took places in the fit (docs/CALIBRATION.md).
 
 Which movers are fitted, at most `max_fitted` of them since the fit's weights degenerate as
 the number of parameters grows (docs/CALIBRATION.md): every target's strongest mover first,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.targets import Comparison, Target
+from sim.calibration.targets import Comparison, Target, countries_in
 from sim.geography import COUNTRIES, COUNTRY_CODES
 from sim.ledger import MECHANISM_NAMES, N_GROUPS
 from sim.scenario import ARMED_GROUP_KINDS, FACTION_KINDS, Scenario
@@ -154,11 +154,6 @@ def _chosen(codes: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     table = np.zeros(len(KIND_CODES), dtype=bool)
     table[[KIND_CODES.index(k) for k in kinds]] = True
     return table[codes]
-
-
-def countries_in(country: str) -> list[str]:
-    """The countries a target's `country` names: one ISO code, "all" three, or "MLI+NER"."""
-    return list(COUNTRIES) if country == "all" else country.split("+")
 
 
 def _death_mask(a: _Arrays, country: str, start: dt.date, end: dt.date,

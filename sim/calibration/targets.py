@@ -247,6 +247,11 @@ def _target(entry: dict[str, Any]) -> Target:
                   note=_text(entry, "note", required=False))
 
 
+def countries_in(country: str) -> list[str]:
+    """The countries a target's `country` names: one ISO code, "all" three, or "MLI+NER"."""
+    return list(COUNTRIES) if country == "all" else country.split("+")
+
+
 def _comparison(table: Any) -> Comparison:
     if table is None:
         raise _Problem("compare", "missing", "a [targets.compare] table with a statistic")
@@ -268,9 +273,8 @@ def _comparison(table: Any) -> Comparison:
             raise _Problem(f"compare.{key}", f"missing (the statistic {statistic!r} needs it)",
                            ", ".join(required))
     country = table["country"]
-    parts = country.split("+") if isinstance(country, str) else []
-    if not parts or (country not in COUNTRY_CHOICES and (
-            len(set(parts)) != len(parts) or not set(parts) <= set(COUNTRIES))):
+    parts = countries_in(country) if isinstance(country, str) else []
+    if not parts or len(set(parts)) != len(parts) or not set(parts) <= set(COUNTRIES):
         raise _Problem("compare.country", f"{country!r} is not a country",
                        ", ".join(COUNTRY_CHOICES) + ", or countries joined by '+' (MLI+NER)")
     fields: dict[str, Any] = {"statistic": statistic, "country": country}
