@@ -37,6 +37,7 @@ from sim.mechanics import (
     movement,
     recovery,
     recruitment,
+    reinforcement,
     replacement,
     scenario_events,
     violence,
@@ -188,6 +189,7 @@ class SahelModel(Model):
         grievance.act(world, ledger, p.civilians, rng("grievance", day))
         if periodic:
             recruitment.act(world, ledger, p.civilians, rng("recruit", day))
+            reinforcement.act(world, ledger, p.decisions, rng("reinforce", day))
         flight.act(world, ledger, p.civilians, rng("flight", day))
         if periodic:
             influence.act(world, ledger, p.control, rng("influence", day))

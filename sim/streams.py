@@ -25,7 +25,7 @@ import numpy as np
 # Keys come from each name's position: append new processes, never reorder.
 PROCESSES = ("setup", "decide", "move", "engage", "complex_attack", "violence", "recruit",
              "junta", "drone", "grievance", "flight", "influence", "control", "replacement",
-             "foreign", "blockade", "recovery")
+             "foreign", "blockade", "recovery", "reinforce")
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)

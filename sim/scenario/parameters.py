@@ -136,6 +136,15 @@ class DecisionParams(Strict):
         "'One Year After Niger's Coup', 23 Jul 2024, from ACLED; Jamestown Terrorism Monitor "
         "21(21), 2023: the coup as a window of opportunity for jihadist groups); the size of "
         "the pull an assumption")
+    reinforcement_rate: float = param(
+        0.0, 0.0, 1.0, "1/day",
+        "Share per day of the gap between an armed group's unit and its allotted share of the "
+        "group's fighters (its order-of-battle share) that the group's command closes by "
+        "moving fighters between its units",
+        "mechanism: JNIM's katibas act under the effective command of Iyad Ag Ghali in a "
+        "division of labour between theatres (The Standard, Banjul, 'From the Sahel to Gulf of "
+        "Guinea: the communalisation of jihad'); Ansaroul Islam received considerable support "
+        "and training from Katiba Macina (Long War Journal, Jun 2018); the rate an assumption")
 
 
 class ViolenceParams(Strict):

@@ -28,6 +28,7 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.8" in sized["parameters.violence.suspicion_multiplier"]
     assert "ODD 7.8" in sized["parameters.violence.reprisal_multiplier"]
     assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
+    assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
 
 
 @pytest.mark.parametrize(("entry", "message"), [
