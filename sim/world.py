@@ -69,7 +69,7 @@ class World:
     forces: Forces
     residents: np.ndarray  # (G, C) residents by community group
     capital_cell: np.ndarray  # (3,) flat cell of each junta's capital, -1 without a junta
-    period_days: int  # days between decisions, recruitment and influence targets
+    period_days: int  # days between decisions, recruitment, reinforcement, influence targets
     first_day: int  # the first simulated day: -spin_up_days (decisions are taken on it)
     town_cells: np.ndarray  # (T,) cells of towns that can be blockaded
     partner_of: np.ndarray  # (F,) for a western faction, the country whose forces it supports

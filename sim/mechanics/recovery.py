@@ -1,8 +1,9 @@
 """Recovery: armed groups' wounded fighters rejoin their group.
 
 State-side units are refilled toward their establishment (`sim.mechanics.replacement`); armed
-groups have no establishment, so without this process every wounded fighter would be lost
-for good. Daily, `wounded_return_share` of each armed group's fighters wounded today enter its
+groups are not refilled toward theirs (`sim.mechanics.reinforcement` only moves fighters
+between their units), so without this process every wounded fighter would be lost for good.
+Daily, `wounded_return_share` of each armed group's fighters wounded today enter its
 convalescent pool (`World.convalescent`); 1 / `wounded_return_days` of the pool rejoins the
 group's present rows that day, pro rata to their strength (a group with no present row keeps
 its pool until one is present again).

@@ -6,7 +6,10 @@ returning wounded change the rows unevenly: the units in the fight shrink, those
 country grow. Every decision period the command closes a share 1 - (1 - `reinforcement_rate`)
 ^ period_days of the gap between each present row's strength and its allotted share of the
 group's present strength. Fighters move between rows, never in or out of the group, so the
-group's strength is unchanged.
+group's strength is unchanged. Rows in sanctuary abroad take part like the others: the command
+sends fighters resting abroad back into the three countries, and recruits to a unit abroad.
+A row's allotment is its establishment (`Forces.initial`: its strength on arrival, reset by a
+`deploy` with a strength and raised by `reinforce`).
 """
 
 from __future__ import annotations
@@ -44,4 +47,5 @@ def reallocated(strength: np.ndarray, allotted: np.ndarray, faction: np.ndarray,
     allotment = np.bincount(faction, weights=allotted, minlength=n_f)
     share = np.divide(allotted, allotment[faction], out=np.zeros_like(allotted),
                       where=allotment[faction] > 0)
-    return strength + closed * (share * total[faction] - strength)
+    moved = strength + closed * (share * total[faction] - strength)
+    return np.where(allotment[faction] > 0, moved, strength)  # no allotment: left as it is

@@ -101,10 +101,14 @@ class ComplexAttackParams(Strict):
 
 
 class DecisionParams(Strict):
-    """Periodic decisions: offensives, raids, attraction fields (sim.mechanics.decisions)."""
+    """Periodic decisions: offensives, raids, attraction fields, reinforcements.
+
+    Read by sim.mechanics.decisions and sim.mechanics.reinforcement.
+    """
 
     interval_days: int = param(
-        7, 1, 30, "days", "Days between commands' decisions (also recruitment and influence)")
+        7, 1, 30, "days",
+        "Days between commands' decisions (also recruitment, reinforcement and influence)")
     offensive_share: float = param(
         0.5, 0.0, 1.0, "share", "Share of mobile state units on offensives at credibility 1/2")
     credibility_urgency: float = param(
