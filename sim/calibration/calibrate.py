@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.calibration.errors import CalibrationError
+from sim.calibration.screening import TRAJECTORIES
 from sim.calibration.targets import CALIBRATION_DIR, Target
 from sim.files import atomic_to_csv, atomic_write_text
 from sim.scenario import Scenario
@@ -199,7 +200,7 @@ class CalibrationRun:
 
 def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
                     targets_path: str | Path | None = None,
-                    priors_path: str | Path | None = None, trajectories: int = 8,
+                    priors_path: str | Path | None = None, trajectories: int = TRAJECTORIES,
                     rescreen: bool = False, screen_workers: int = 1, seeds_per_particle: int = 1,
                     log: Callable[[str], None] = print, **fit_settings: Any) -> CalibrationRun:
     """Screen (unless `out_dir` holds this screen already), then fit; write the results.

@@ -55,6 +55,7 @@ from sim.scenario import Scenario
 SCREEN_THRESHOLD = 0.1  # range widths per prior range; below it a parameter moves no target
 FDR = 0.1  # expected share of noise among the parameter-target pairs called movers
 MAX_FITTED = 8  # screened parameters fitted at most, besides the levers' (budget)
+TRAJECTORIES = 16  # Morris trajectories: at 8, BH at 0.1 called only effects with t >= 6
 SCREEN_COLUMNS = ("parameter", "score", "t", "strongest_target", "kept", "drawn", "reason")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.calibration.errors import CalibrationError
+from sim.calibration.screening import TRAJECTORIES
 from sim.calibration.targets import DEFAULT_TARGETS, load_targets
 from sim.cli.common import (
     EXIT_BAD_INPUT,
@@ -265,7 +266,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="runs per particle, compared by their medians (as the report judges); "
                         "each particle costs K runs, --max-simulations counts particles "
                         "(default: %(default)s)")
-    p.add_argument("--trajectories", type=int, default=8, metavar="R",
+    p.add_argument("--trajectories", type=int, default=TRAJECTORIES, metavar="R",
                    help="Morris trajectories of the screen, >= 2 (default: %(default)s)")
     p.add_argument("--rescreen", action="store_true",
                    help="run the screen again even if --out holds its result")
