@@ -32,16 +32,11 @@ that no source sizes (the state side's punishment of suspected communities), and
 the fit it would keep an assumed default however strongly the screen finds it moves the
 targets, since the coverage order fills the budget with each target's strongest mover first.
 Such a parameter takes its place in the coverage order like any other, so a target it moves
-most is covered by it. A counterfactual's lever that is the strongest mover of no target, and
-a mechanism's lever that moves no target at all, is `drawn`: not moved by the fit's kernel but
-drawn from its prior in every simulation and kept with the particle it produced
-(`sim.calibration.fitting`), since a dimension the targets hardly inform is what degenerates
-the importance weights (benchmarks/ess_unidentified.py); its posterior is the prior
-reweighted by the targets through the particles it was drawn with. A mechanism's lever that
-moves some target is fitted by the kernel even when it is no target's strongest mover: its
-size comes from the targets alone, and drawn it kept nearly its prior (the reinforcement rate,
-median 0.011 against the prior's 0.014, and the post-coup pull, 2.5 against 2.5, in the fit of
-2026-12-01 on commit c239746). Effects that change
+most is covered by it. A lever that is the strongest mover of no target is `drawn`: not moved
+by the fit's kernel but drawn from its prior in every simulation and kept with the particle it
+produced (`sim.calibration.fitting`), since a dimension the targets hardly inform is what
+degenerates the importance weights (benchmarks/ess_unidentified.py); its posterior is the
+prior reweighted by the targets through the particles it was drawn with. Effects that change
 sign across the prior (non-monotone) can be missed; the decision table says why each
 parameter was kept or dropped.
 """
@@ -114,8 +109,7 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
            mechanisms: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Keep the levers (counterfactuals', mechanisms') and at most `max_fitted` movers.
 
-    A counterfactual's lever that is no target's strongest mover, and a mechanism's that moves
-    no target, is marked `drawn` (from its prior).
+    A lever that is no target's strongest mover is marked `drawn` (from its prior).
     """
     levers = {name: f"sizes {what}" for name, what in (mechanisms or {}).items()}
     levers.update({name: f"sets {what}" for name, what in (counterfactuals or {}).items()})
@@ -145,8 +139,7 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
     screened = table["moves"] & ~is_lever
     table["kept"] = (screened & (screened.cumsum() <= max_fitted)) | is_lever
     strongest = set(coverage.index[coverage["rank"] == 0]) if len(coverage) else set()
-    informed = strongest | {name for name in coverage.index if name in (mechanisms or {})}
-    table["drawn"] = is_lever & ~table["parameter"].isin(informed)
+    table["drawn"] = is_lever & ~table["parameter"].isin(strongest)
     reasons = []
     for row in table.itertuples():
         found = coverage.loc[row.parameter] if row.moves else None

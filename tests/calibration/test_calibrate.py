@@ -212,8 +212,9 @@ def test_a_stored_screen_is_decided_again_with_the_priors_levers_as_they_are_now
     after = read_screening(tmp_path, marked, 8).set_index("parameter")
     assert not before["suspicion"] and before.drop("suspicion").all()
     assert after["kept"].all()
-    assert after.loc["suspicion", "reason"] == "kept: sizes punishment (mover no. 2 of target0)"
-    assert not after.loc["suspicion", "drawn"]  # a mechanism that moves a target: fitted
+    assert after.loc["suspicion", "reason"] == ("drawn from its prior in each simulation: "
+                                                "sizes punishment (mover no. 2 of target0)")
+    assert after.loc["suspicion", "drawn"]
     assert read_screening(tmp_path, plain[:2], 8) is None  # other parameters: screen again
     assert read_screening(tmp_path / "empty", plain, 8) is None
 

@@ -83,24 +83,18 @@ def test_a_parameter_absent_from_the_indices_moves_nothing():
 
 def test_a_mechanisms_parameter_is_kept_whatever_the_screen_finds_outside_the_budget():
     indices = _indices([("deaths", "p0", 2.0, 2.0, 0.1), ("share", "p1", 1.0, 1.0, 0.1),
-                        ("share", "suspicion", 0.5, 0.5, 0.1), ("deaths", "off", 0.0, 0.0, 0.1),
-                        ("deaths", "cf", 1.0, 1.0, 0.1)])
-    table = decide(indices, ["p0", "p1", "suspicion", "off", "cf"], trajectories=8,
-                   max_fitted=1, mechanisms={"suspicion": "punishment", "off": "a dead end"},
-                   counterfactuals={"p1": "minusma_stays", "cf": "bear_brigade_stays"}
-                   ).set_index("parameter")
-    # suspicion is share's second mover and outside the budget of 1, yet fitted by the kernel
-    # (a mechanism that moves a target); "off" moves nothing: kept, drawn from its prior; cf,
-    # a counterfactual's lever and the second mover of deaths, is drawn too; a
-    # counterfactual's wording wins over a mechanism's on one parameter.
-    assert table["kept"].to_dict() == {"p0": True, "p1": True, "suspicion": True, "off": True,
-                                       "cf": True}
-    assert table["drawn"].to_dict() == {"p0": False, "p1": False, "suspicion": False,
-                                        "off": True, "cf": True}
-    assert table.loc["suspicion", "reason"] == "kept: sizes punishment (mover no. 2 of share)"
+                        ("share", "suspicion", 0.5, 0.5, 0.1), ("deaths", "off", 0.0, 0.0, 0.1)])
+    table = decide(indices, ["p0", "p1", "suspicion", "off"], trajectories=8, max_fitted=1,
+                   mechanisms={"suspicion": "punishment", "off": "a dead end"},
+                   counterfactuals={"p1": "minusma_stays"}).set_index("parameter")
+    # suspicion is share's second mover and outside the budget of 1, yet fitted; so is "off",
+    # which moves nothing; a counterfactual's wording wins over a mechanism's on one parameter.
+    assert table["kept"].to_dict() == {"p0": True, "p1": True, "suspicion": True, "off": True}
+    assert table["drawn"].to_dict() == {"p0": False, "p1": False, "suspicion": True,
+                                        "off": True}
+    assert table.loc["suspicion", "reason"] == ("drawn from its prior in each simulation: sizes "
+                                                "punishment (mover no. 2 of share)")
     assert table.loc["off", "reason"] == "drawn from its prior in each simulation: sizes a dead end"
-    assert table.loc["cf", "reason"] == ("drawn from its prior in each simulation: sets "
-                                         "bear_brigade_stays (mover no. 2 of deaths)")
     both = decide(indices, ["p0", "p1"], trajectories=8, max_fitted=0,
                   mechanisms={"p1": "m"}, counterfactuals={"p1": "minusma_stays"})
     assert both.set_index("parameter").loc["p1", "reason"].startswith("kept: sets minusma")
