@@ -30,7 +30,7 @@ def act(world: World, ledger: Ledger, params: DecisionParams, rng: Stream) -> No
     if params.reinforcement_rate <= 0.0:
         return
     units = world.forces
-    rows = np.flatnonzero(units.present & world.guerrilla[units.faction])
+    rows = np.flatnonzero(units.present & ~world.unit_conventional)
     if rows.size == 0:
         return
     closed = 1.0 - (1.0 - params.reinforcement_rate) ** world.period_days
@@ -45,7 +45,7 @@ def reallocated(strength: np.ndarray, allotted: np.ndarray, faction: np.ndarray,
     n_f = int(faction.max()) + 1
     total = np.bincount(faction, weights=strength, minlength=n_f)
     allotment = np.bincount(faction, weights=allotted, minlength=n_f)
-    share = np.divide(allotted, allotment[faction], out=np.zeros_like(allotted),
-                      where=allotment[faction] > 0)
-    moved = strength + closed * (share * total[faction] - strength)
-    return np.where(allotment[faction] > 0, moved, strength)  # no allotment: left as it is
+    allotted_share = np.divide(allotted, allotment[faction], out=np.zeros_like(allotted),
+                               where=allotment[faction] > 0)
+    gap = np.where(allotment[faction] > 0, allotted_share * total[faction] - strength, 0.0)
+    return strength + closed * gap  # a group with no allotment is left as it is
