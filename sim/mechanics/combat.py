@@ -2,7 +2,8 @@
 
 Each day, in every cell where mutually hostile factions are present, a fight happens with
 probability `engage_probability`, times (1 - `evasion`) where guerrillas are outnumbered by
-conventional forces and not ambushing (they slip away). Expected casualties per faction follow
+conventional forces (they slip away), also when a column comes upon them: guerrillas fight a
+column only when they outnumber it or fail to slip away. Expected casualties per faction follow
 
 - aimed fire (conventional clash, Lanchester square law): dA/dt = -sum_b k fp_b B;
 - the mixed law (Deitchman 1962) when guerrillas ambush a moving column: the column A suffers
@@ -250,7 +251,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
                 regular += forces[f]
         ambush = moved[c] and hidden > 0.0
         chance = engage_probability * (1.0 - deterrence * protected[c])
-        if hidden < regular and not ambush:
+        if hidden < regular:
             chance *= 1.0 - evasion
         if uniform(key, day, c, 0) >= chance:
             continue

@@ -39,7 +39,7 @@ class CombatParams(Strict):
         "Deitchman area-fire coefficient of a column against hidden guerrillas")
     evasion: float = param(
         0.8, 0.0, 1.0, "probability",
-        "Chance outnumbered guerrillas slip away instead of fighting (not in ambushes)")
+        "Chance outnumbered guerrillas slip away instead of fighting, also from a column")
     ambush_multiplier: float = param(
         2.0, 1.0, 20.0, "x", "Guerrilla fire multiplier when ambushing a moving column")
     killed_fraction: float = param(

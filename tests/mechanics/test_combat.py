@@ -145,6 +145,26 @@ def test_no_engagement_between_allies_or_when_evading():
     assert result[0].size == 0
 
 
+def test_outnumbered_guerrillas_slip_away_from_a_column_but_ambush_a_smaller_one():
+    key = RandomStreams(np.random.default_rng(3)).get("engage", 0).key
+    moved = np.zeros(10, bool)
+    moved[3] = True  # a state column reaches the cell today
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]  # the column outnumbers the guerrillas
+    fought = [run_engage(presence, moved, np.zeros((2, 10)), key, day, evasion=1.0)[0][0].size
+              for day in range(50)]
+    assert sum(fought) == 0
+    presence[:, 3] = [200.0, 300.0]  # the guerrillas outnumber the column: they ambush it
+    for day in range(50):
+        (cells, ambush, actor1, _, _), _, _ = run_engage(presence, moved, np.zeros((2, 10)),
+                                                         key, day, evasion=1.0)
+        assert cells.tolist() == [3] and ambush[0] and actor1[0] == 1
+    presence[:, 3] = [400.0, 300.0]  # half the time they fail to slip away
+    fought = [run_engage(presence, moved, np.zeros((2, 10)), key, day, evasion=0.5)[0][0].size
+              for day in range(2000)]
+    assert np.mean(fought) == pytest.approx(0.5, abs=0.04)
+
+
 def test_western_support_raises_partner_fire_and_blunts_ambushes():
     presence = np.zeros((2, 10))
     presence[:, 3] = [400.0, 300.0]
