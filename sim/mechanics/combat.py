@@ -3,7 +3,8 @@
 Each day, in every cell where mutually hostile factions are present, a fight happens with
 probability `engage_probability`, times (1 - `evasion`) where guerrillas are outnumbered by
 conventional forces (they slip away), also when a column comes upon them: guerrillas fight a
-column only when they outnumber it or fail to slip away. Expected casualties per faction follow
+column only when they are at least as many or fail to slip away. Expected casualties per
+faction follow
 
 - aimed fire (conventional clash, Lanchester square law): dA/dt = -sum_b k fp_b B;
 - the mixed law (Deitchman 1962) when guerrillas ambush a moving column: the column A suffers

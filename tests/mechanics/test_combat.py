@@ -159,6 +159,9 @@ def test_outnumbered_guerrillas_slip_away_from_a_column_but_ambush_a_smaller_one
         (cells, ambush, actor1, _, _), _, _ = run_engage(presence, moved, np.zeros((2, 10)),
                                                          key, day, evasion=1.0)
         assert cells.tolist() == [3] and ambush[0] and actor1[0] == 1
+    presence[:, 3] = [300.0, 300.0]  # as many as the column: they always fight
+    assert all(run_engage(presence, moved, np.zeros((2, 10)), key, day, evasion=1.0)[0][0].size
+               for day in range(50))
     presence[:, 3] = [400.0, 300.0]  # half the time they fail to slip away
     fought = [run_engage(presence, moved, np.zeros((2, 10)), key, day, evasion=0.5)[0][0].size
               for day in range(2000)]
