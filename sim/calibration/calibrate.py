@@ -28,7 +28,8 @@ from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
 
 DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
-PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual", "mechanism")
+PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual", "mechanism",
+              "fit")
 LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
 EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
 
@@ -85,7 +86,7 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
             priors.append(Prior(name, float(low), float(high), entry.get("scale", "linear"),
                                 entry.get("justification", ""),
                                 entry.get("counterfactual", ""),
-                                entry.get("mechanism", "")))
+                                entry.get("mechanism", ""), entry.get("fit", "")))
         except FitError as exc:
             raise CalibrationError(f"{where} ({name}): {exc}") from None
     return priors
@@ -311,7 +312,7 @@ def read_screening(out: Path, priors: Sequence[Any], trajectories: int) -> Any |
     """The stored screen's decision, taken again with the priors' levers as they are now.
 
     None if `out` holds no screen of exactly these parameters. The decision comes from the
-    stored effects, so a `mechanism` or `counterfactual` added or removed since counts.
+    stored effects, so a `mechanism`, `counterfactual` or `fit` added or removed since counts.
     """
     import pandas as pd
 

@@ -53,6 +53,10 @@ class Prior:
         mechanism: the mechanism the parameter alone sizes, when no source gives its size
             ("" for none); kept whatever the screen finds, like a counterfactual's lever,
             so that the mechanism's size comes from the targets and not from a default.
+        fit: why the fit must move the parameter whatever the screen finds ("" for none):
+            the only parameter that separates a target from others that the fitted ones
+            move together (the state side's restraint in one country, say), which the
+            coverage order can leave out; moved by the kernel, on top of the budget.
     """
 
     name: str
@@ -62,6 +66,7 @@ class Prior:
     justification: str = ""
     counterfactual: str = ""
     mechanism: str = ""
+    fit: str = ""
 
     def __post_init__(self) -> None:
         where = f"prior '{self.name}'"
@@ -80,7 +85,8 @@ class Prior:
         if not isinstance(self.justification, str) or not self.justification.strip():
             raise FitError(f"{where}: justification: say why these bounds (source or argument)")
         for lever, expected in (("counterfactual", "a scenario's name"),
-                                ("mechanism", "the name of the mechanism the parameter sizes")):
+                                ("mechanism", "the name of the mechanism the parameter sizes"),
+                                ("fit", "why the fit must move the parameter")):
             value = getattr(self, lever)
             if not isinstance(value, str) or (value and not value.strip()):
                 raise FitError(f"{where}: {lever}: expected {expected} (or none), got {value!r}")

@@ -314,7 +314,7 @@ def _open_run(pyabc: Any, db_path: Path, simulate: SimulateFunction, priors: Seq
               drawn: Sequence[Prior], distance: RangeDistance, settings: Mapping[str, Any],
               sampler: Any) -> tuple[Any, int | None]:
     """The pyabc ABCSMC on a new run, or on the database's run, and the generation it is at."""
-    unfitted = ("justification", "counterfactual", "mechanism")  # why it is there: not the fit
+    unfitted = ("justification", "counterfactual", "mechanism", "fit")  # why: not the fit
     identity = {kind: [{k: v for k, v in p.describe().items() if k not in unfitted}
                        for p in group] for kind, group in (("priors", priors), ("drawn", drawn))}
     identity["summaries"] = [s.describe() for s in distance.summaries]

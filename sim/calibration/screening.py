@@ -32,7 +32,11 @@ that no source sizes (the state side's punishment of suspected communities), and
 the fit it would keep an assumed default however strongly the screen finds it moves the
 targets, since the coverage order fills the budget with each target's strongest mover first.
 Such a parameter takes its place in the coverage order like any other, so a target it moves
-most is covered by it. A lever that is the strongest mover of no target is `drawn`: not moved
+most is covered by it. A prior that says why the fit must move it (`fit`) is moved by the
+kernel whatever the screen finds, on top of `max_fitted`: a parameter that alone separates a
+target from others the fitted ones move together (the state side's restraint in one country)
+and that the coverage order leaves out because a broader parameter moves the target more.
+A lever that is the strongest mover of no target is `drawn`: not moved
 by the fit's kernel but drawn from its prior in every simulation and kept with the particle it
 produced (`sim.calibration.fitting`), since a dimension the targets hardly inform is what
 degenerates the importance weights (benchmarks/ess_unidentified.py); its posterior is the
@@ -96,21 +100,25 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
 def decide_for(indices: pd.DataFrame, priors: Sequence[Any], trajectories: int,
                threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED
                ) -> pd.DataFrame:
-    """`decide` with the levers the priors name (their `counterfactual` and `mechanism`)."""
+    """`decide` with the levers the priors name (`counterfactual`, `mechanism`) and `fit`."""
     counterfactuals = {p.name: p.counterfactual for p in priors if p.counterfactual}
     mechanisms = {p.name: p.mechanism for p in priors if p.mechanism}
+    required = {p.name: p.fit for p in priors if p.fit}
     return decide(indices, [p.name for p in priors], trajectories, threshold, max_fitted,
-                  counterfactuals=counterfactuals, mechanisms=mechanisms)
+                  counterfactuals=counterfactuals, mechanisms=mechanisms, required=required)
 
 
 def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
            threshold: float = SCREEN_THRESHOLD, max_fitted: int = MAX_FITTED,
            fdr: float = FDR, counterfactuals: Mapping[str, str] | None = None,
-           mechanisms: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Keep the levers (counterfactuals', mechanisms') and at most `max_fitted` movers.
+           mechanisms: Mapping[str, str] | None = None,
+           required: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Keep the levers (counterfactuals', mechanisms'), the `required` and <= `max_fitted` movers.
 
-    A lever that is no target's strongest mover is marked `drawn` (from its prior).
+    A lever that is no target's strongest mover is marked `drawn` (from its prior); a
+    required parameter (its prior's `fit`: why) is moved by the kernel, outside the budget.
     """
+    required = dict(required or {})
     levers = {name: f"sizes {what}" for name, what in (mechanisms or {}).items()}
     levers.update({name: f"sets {what}" for name, what in (counterfactuals or {}).items()})
     effects = indices.dropna(subset=["mu", "sigma"]).copy()
@@ -135,9 +143,10 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
     table["order"] = [order.get(name, len(order)) for name in table["parameter"]]
     table = table.sort_values(["order", "score"], ascending=[True, False], kind="stable")
     table = table.reset_index(drop=True)
-    is_lever = table["parameter"].isin(levers)
-    screened = table["moves"] & ~is_lever
-    table["kept"] = (screened & (screened.cumsum() <= max_fitted)) | is_lever
+    is_required = table["parameter"].isin(required)
+    is_lever = table["parameter"].isin(levers) & ~is_required
+    screened = table["moves"] & ~is_lever & ~is_required
+    table["kept"] = (screened & (screened.cumsum() <= max_fitted)) | is_lever | is_required
     strongest = set(coverage.index[coverage["rank"] == 0]) if len(coverage) else set()
     table["drawn"] = is_lever & ~table["parameter"].isin(strongest)
     reasons = []
@@ -145,7 +154,10 @@ def decide(indices: pd.DataFrame, names: Sequence[str], trajectories: int,
         found = coverage.loc[row.parameter] if row.moves else None
         moves = "" if found is None else (f"mover no. {int(found['rank']) + 1} of "
                                           f"{found['outcome']}")
-        if row.parameter in levers:
+        if row.parameter in required:
+            reasons.append(f"kept whatever the screen finds: {required[row.parameter]}"
+                           + (f" ({moves})" if moves else ""))
+        elif row.parameter in levers:
             how = "drawn from its prior in each simulation: " if row.drawn else "kept: "
             reasons.append(how + levers[row.parameter] + (f" ({moves})" if moves else ""))
         elif not row.moves:

@@ -29,6 +29,8 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.8" in sized["parameters.violence.reprisal_multiplier"]
     assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
+    required = {p.name for p in priors if p.fit}
+    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint"}
 
 
 @pytest.mark.parametrize(("entry", "message"), [
@@ -40,13 +42,16 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
      "priors[0] (parameters.combat.evasion): prior 'parameters.combat.evasion': justification"),
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\nmean = 1',
      "priors[0]: mean: unknown key; allowed: name, low, high, scale, justification, "
-     "counterfactual, mechanism"),
+     "counterfactual, mechanism, fit"),
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
      'mechanism = 1', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
      "mechanism: expected the name of the mechanism the parameter sizes (or none), got 1"),
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
      'counterfactual = 3', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
      "counterfactual: expected a scenario's name (or none), got 3"),
+    ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
+     'fit = true', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
+     "fit: expected why the fit must move the parameter (or none), got True"),
 ])
 def test_a_bad_prior_is_one_line_naming_file_prior_and_field(baseline, tmp_path, entry, message):
     path = tmp_path / "priors.toml"

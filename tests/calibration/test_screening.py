@@ -100,6 +100,21 @@ def test_a_mechanisms_parameter_is_kept_whatever_the_screen_finds_outside_the_bu
     assert both.set_index("parameter").loc["p1", "reason"].startswith("kept: sets minusma")
 
 
+def test_a_required_parameter_is_moved_by_the_kernel_outside_the_budget():
+    indices = _indices([("deaths", "p0", 2.0, 2.0, 0.1), ("share", "p1", 1.0, 1.0, 0.1),
+                        ("share", "vdp", 0.5, 0.5, 0.1), ("deaths", "flat", 0.0, 0.0, 0.1)])
+    table = decide(indices, ["p0", "p1", "vdp", "flat"], trajectories=8, max_fitted=1,
+                   mechanisms={"vdp": "m"},
+                   required={"vdp": "separates share", "flat": "named"}).set_index("parameter")
+    # p0 takes the one slot; vdp (share's second mover) and flat (no mover) are fitted on top,
+    # by the kernel (not drawn), a required parameter's reason winning over a mechanism's.
+    assert table["kept"].to_dict() == {"p0": True, "p1": False, "vdp": True, "flat": True}
+    assert not table["drawn"].any()
+    assert table.loc["vdp", "reason"] == ("kept whatever the screen finds: separates share "
+                                          "(mover no. 2 of share)")
+    assert table.loc["flat", "reason"] == "kept whatever the screen finds: named"
+
+
 def test_benjamini_hochberg_calls_the_largest_k_with_p_below_k_fdr_over_m():
     # p-values 0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205 (m = 8) at FDR 0.05: the
     # cuts k 0.05 / 8 are 0.00625, 0.0125, 0.01875, 0.025, ...; p(2) = 0.008 <= 0.0125 is the
