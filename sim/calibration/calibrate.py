@@ -255,7 +255,7 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
     else:
         files.append(atomic_to_csv(decision, out / SCREEN_FILE, index=False))
         log(f"screen: using {out / SCREEN_INDICES_FILE}, decided again with the priors' "
-            "counterfactuals and mechanisms (--rescreen to run it again)")
+            "counterfactuals, mechanisms and fit keys (--rescreen to run it again)")
     kept, drawn = fit_priors(priors, decision)
     if not kept:
         raise CalibrationError(f"{out / SCREEN_FILE}: the screen kept no parameter: no "
