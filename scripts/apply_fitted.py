@@ -7,7 +7,9 @@ as a dotted key (`parameters.combat.engage_probability = 0.31`). This script put
 scenario between two marker lines, as `[parameters.<group>]` tables, replacing the block a
 previous run wrote; everything else in the file is left as it is. A value of the previous
 block that the new file does not fit is kept, marked as coming from an earlier fit: the new
-fit ran with it as part of the scenario, so its posterior holds only with it.
+fit ran with it as part of the scenario, so its posterior holds only with it. A faction's
+fitted field (`factions.vdp.restraint = 0.68`) is written in place, in the faction's own
+table (TOML defines a table once), with a comment naming the fit.
 `tests/calibration/test_fitted_baseline.py` checks that the baseline's values match the file.
 """
 
@@ -34,11 +36,35 @@ def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
         lines += [f"{name} = {value!r}" for name, value in sorted(new.get(group, {}).items())]
         lines += [f"{name} = {value!r}  # an earlier fit's; the latest fit ran with it"
                   for name, value in sorted(kept.get(group, {}).items())]
-    others = sorted(k for k in fitted if k != "parameters")
+    others = sorted(k for k in fitted if k not in ("parameters", "factions"))
     if others:
-        raise SystemExit(f"apply_fitted: only parameters.* can be written, not {others[0]}.*")
+        raise SystemExit(f"apply_fitted: only parameters.* and factions.* can be written, "
+                         f"not {others[0]}.*")
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def set_faction_fields(text: str, factions: dict) -> str:
+    """`text` with each `factions.<id>.<field>` value written into the faction's table."""
+    lines = text.split("\n")
+    for faction, values in factions.items():
+        header = f"[factions.{faction}]"
+        if header not in lines:
+            raise SystemExit(f"apply_fitted: factions.{faction}: no table {header} in the "
+                             "scenario")
+        start = lines.index(header) + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")),
+                   len(lines))
+        for field, value in values.items():
+            line = f"{field} = {value!r}  # fitted (calibration/fitted.toml, fit.json)"
+            at = next((i for i in range(start, end)
+                       if lines[i].split("=")[0].strip() == field), None)
+            if at is None:
+                lines.insert(start, line)
+                end += 1
+            else:
+                lines[at] = line
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -53,6 +79,7 @@ def main(argv: list[str]) -> int:
         text = head + fitted_block(fitted, tomllib.loads(old_block)) + tail
     else:
         text = text.rstrip("\n") + "\n\n" + fitted_block(fitted)
+    text = set_faction_fields(text, fitted.get("factions", {}))
     tomllib.loads(text)  # still valid TOML
     scenario_path.write_text(text, encoding="utf-8")
     print(f"wrote the fitted values of {fitted_path} into {scenario_path}")

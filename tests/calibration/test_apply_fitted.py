@@ -3,6 +3,8 @@
 import importlib.util
 import tomllib
 
+import pytest
+
 from ..conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("apply_fitted", ROOT / "scripts" / "apply_fitted.py")
@@ -27,3 +29,30 @@ def test_a_new_fit_replaces_its_values_and_keeps_the_earlier_fits_others(tmp_pat
     assert data["parameters"] == {"combat": {"engage_probability": 0.2, "evasion": 0.7},
                                   "junta": {"coup_rate": 5.0}}
     assert "evasion = 0.7  # an earlier fit's" in text
+
+
+def test_a_factions_fitted_field_is_written_in_its_own_table(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n\n[factions.vdp]\nlabel = "VDP"\nrestraint = 0.65  # old\n'
+                        '\n[factions.jnim]\nlabel = "JNIM"\n', encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("factions.vdp.restraint = 0.7\nfactions.jnim.restraint = 0.5\n"
+                      "parameters.combat.evasion = 0.6\n", encoding="utf-8")
+    assert apply_fitted.main([str(fitted), str(scenario)]) == 0
+    assert apply_fitted.main([str(fitted), str(scenario)]) == 0  # again: the same file
+    text = scenario.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    assert data["factions"] == {"vdp": {"label": "VDP", "restraint": 0.7},
+                                "jnim": {"label": "JNIM", "restraint": 0.5}}
+    assert data["parameters"] == {"combat": {"evasion": 0.6}}
+    assert text.count("restraint = ") == 2 and "# old" not in text
+
+
+def test_a_faction_the_scenario_lacks_is_one_line_and_nothing_is_written(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n', encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("factions.ghost.restraint = 0.7\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"factions.ghost: no table \[factions.ghost\]"):
+        apply_fitted.main([str(fitted), str(scenario)])
+    assert scenario.read_text(encoding="utf-8") == 'name = "s"\n'

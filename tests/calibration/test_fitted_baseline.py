@@ -18,3 +18,7 @@ def test_the_baseline_sets_every_fitted_value(baseline):
         for name, value in values.items():
             assert getattr(getattr(baseline.parameters, group), name) == pytest.approx(value), \
                 f"parameters.{group}.{name}: run scripts/apply_fitted.py"
+    for faction, values in fitted.get("factions", {}).items():
+        for name, value in values.items():
+            assert getattr(baseline.factions[faction], name) == pytest.approx(value), \
+                f"factions.{faction}.{name}: run scripts/apply_fitted.py"

@@ -155,7 +155,7 @@ def test_the_files_hold_the_posterior_generations_and_their_origin(tmp_path):
     assert record["command"] == "pytest" and record["seed"] == 9
     assert record["priors"][0] == {"name": "a", "low": 1, "high": 1000, "scale": "log",
                                    "justification": "toy: three orders of magnitude",
-                                   "counterfactual": "", "mechanism": ""}
+                                   "counterfactual": "", "mechanism": "", "fit": ""}
     assert [s["name"] for s in record["summaries"]] == [f"s{i}" for i in range(1, 10)]
     assert record["summaries"][0]["log"] is True
     assert record["settings"]["population"] == 40
