@@ -44,9 +44,25 @@ def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+FITTED_NOTE = "# fitted (calibration/fitted.toml, fit.json)"
+EARLIER_NOTE = "# an earlier fit's; the latest fit ran with it"
+
+
 def set_faction_fields(text: str, factions: dict) -> str:
-    """`text` with each `factions.<id>.<field>` value written into the faction's table."""
+    """`text` with each `factions.<id>.<field>` value written into the faction's table.
+
+    A faction field an earlier fit wrote and this one does not fit keeps its value, marked as
+    the earlier fit's (as in the parameters' block).
+    """
     lines = text.split("\n")
+    table = None
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            table = line.strip()[len("[factions."):-1] if line.startswith("[factions.") else None
+        elif table is not None and line.endswith(FITTED_NOTE):
+            field = line.split("=")[0].strip()
+            if field not in factions.get(table, {}):
+                lines[i] = line[:-len(FITTED_NOTE)] + EARLIER_NOTE
     for faction, values in factions.items():
         header = f"[factions.{faction}]"
         if header not in lines:
@@ -56,7 +72,7 @@ def set_faction_fields(text: str, factions: dict) -> str:
         end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")),
                    len(lines))
         for field, value in values.items():
-            line = f"{field} = {value!r}  # fitted (calibration/fitted.toml, fit.json)"
+            line = f"{field} = {value!r}  {FITTED_NOTE}"
             at = next((i for i in range(start, end)
                        if lines[i].split("=")[0].strip() == field), None)
             if at is None:

@@ -48,6 +48,23 @@ def test_a_factions_fitted_field_is_written_in_its_own_table(tmp_path):
     assert text.count("restraint = ") == 2 and "# old" not in text
 
 
+def test_a_faction_field_a_later_fit_does_not_fit_is_marked_as_the_earlier_fits(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n\n[factions.vdp]\nrestraint = 0.65\n'
+                        '\n[factions.army]\nrestraint = 0.7\n', encoding="utf-8")
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"
+    first.write_text("factions.vdp.restraint = 0.6\nfactions.army.restraint = 0.8\n",
+                     encoding="utf-8")
+    second.write_text("factions.army.restraint = 0.75\n", encoding="utf-8")
+    assert apply_fitted.main([str(first), str(scenario)]) == 0
+    assert apply_fitted.main([str(second), str(scenario)]) == 0
+    text = scenario.read_text(encoding="utf-8")
+    assert tomllib.loads(text)["factions"] == {"vdp": {"restraint": 0.6},
+                                               "army": {"restraint": 0.75}}
+    assert f"restraint = 0.6  {apply_fitted.EARLIER_NOTE}" in text
+    assert f"restraint = 0.75  {apply_fitted.FITTED_NOTE}" in text
+
+
 def test_a_faction_the_scenario_lacks_is_one_line_and_nothing_is_written(tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text('name = "s"\n', encoding="utf-8")

@@ -113,6 +113,12 @@ def test_a_required_parameter_is_moved_by_the_kernel_outside_the_budget():
     assert table.loc["vdp", "reason"] == ("kept whatever the screen finds: separates share "
                                           "(mover no. 2 of share)")
     assert table.loc["flat", "reason"] == "kept whatever the screen finds: named"
+    # A required parameter that is a target's strongest mover does not take the budget's slot.
+    lead = _indices([("deaths", "p0", 2.0, 2.0, 0.1), ("share", "army", 3.0, 3.0, 0.1)])
+    table = decide(lead, ["p0", "army"], trajectories=8, max_fitted=1,
+                   required={"army": "separates share"}).set_index("parameter")
+    assert table["kept"].to_dict() == {"army": True, "p0": True}
+    assert not table["drawn"].any()
 
 
 def test_benjamini_hochberg_calls_the_largest_k_with_p_below_k_fdr_over_m():
