@@ -252,7 +252,7 @@ def engage(presence, assault, moved, cell, present, strength, faction, hostility
                 regular += forces[f]
         ambush = moved[c] and hidden > 0.0
         chance = engage_probability * (1.0 - deterrence * protected[c])
-        if hidden < regular:
+        if 0.0 < hidden < regular:  # outnumbered guerrillas slip away, a column or not
             chance *= 1.0 - evasion
         if uniform(key, day, c, 0) >= chance:
             continue

@@ -168,6 +168,21 @@ def test_outnumbered_guerrillas_slip_away_from_a_column_but_ambush_a_smaller_one
     assert np.mean(fought) == pytest.approx(0.5, abs=0.04)
 
 
+def test_evasion_is_the_guerrillas_regular_forces_fight_each_other_whatever_it_is():
+    key = RandomStreams(np.random.default_rng(4)).get("engage", 0).key
+    presence = np.zeros((2, 10))
+    presence[:, 3] = [400.0, 300.0]  # two hostile regular forces, no guerrillas
+    for day in range(20):
+        cells = combat.engage(presence.copy(), np.zeros((2, 10)), np.zeros(10, bool),
+                              np.array([3, 3]), np.ones(2, bool), np.array([400.0, 300.0]),
+                              np.array([0, 1]), HOSTILE, ENEMIES, np.ones(2),
+                              np.array([False, False]), np.zeros(10), np.zeros(10),
+                              np.zeros(2, dtype=np.int64), 1.0, 1.0, 0.01, 1e-4, 3.0, 0.3,
+                              0.5, 0.0, 0.0, 0.0, np.ones(10, dtype=np.int8), 0, 0.3, key,
+                              day)[0]
+        assert cells.tolist() == [3]
+
+
 def test_western_support_raises_partner_fire_and_blunts_ambushes():
     presence = np.zeros((2, 10))
     presence[:, 3] = [400.0, 300.0]
