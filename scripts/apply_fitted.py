@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "# >>> fitted by `sahel-sim calibrate` (calibration/fitted.toml, fit.json); do not edit"
 END = "# <<< end of fitted values"
+FITTED_NOTE = "# fitted (calibration/fitted.toml, fit.json)"
+EARLIER_NOTE = "# an earlier fit's; the latest fit ran with it"
 
 
 def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
@@ -34,7 +36,7 @@ def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
     for group in sorted(set(new) | {g for g, values in kept.items() if values}):
         lines.append(f"[parameters.{group}]")
         lines += [f"{name} = {value!r}" for name, value in sorted(new.get(group, {}).items())]
-        lines += [f"{name} = {value!r}  # an earlier fit's; the latest fit ran with it"
+        lines += [f"{name} = {value!r}  {EARLIER_NOTE}"
                   for name, value in sorted(kept.get(group, {}).items())]
     others = sorted(k for k in fitted if k not in ("parameters", "factions"))
     if others:
@@ -42,10 +44,6 @@ def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
                          f"not {others[0]}.*")
     lines.append(END)
     return "\n".join(lines) + "\n"
-
-
-FITTED_NOTE = "# fitted (calibration/fitted.toml, fit.json)"
-EARLIER_NOTE = "# an earlier fit's; the latest fit ran with it"
 
 
 def set_faction_fields(text: str, factions: dict) -> str:

@@ -67,7 +67,7 @@ def test_expected_casualties_aimed_and_ambush():
 
 def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0, protected=None,
                supported=None, partner=None, deterrence=0.0, support=(0.0, 0.0), zone=None,
-               trapped=(0, 0.3), max_daily_loss=0.5):
+               trapped=(0, 0.3), max_daily_loss=0.5, guerrilla=(False, True)):
     cells_of_units = np.flatnonzero(presence.sum(axis=0))
     cell = np.repeat(cells_of_units, 2)
     faction = np.tile([0, 1], cells_of_units.size)
@@ -79,7 +79,7 @@ def run_engage(presence, moved, assault, key, day, engage=1.0, evasion=0.0, prot
     partner = np.zeros(2, dtype=np.int64) if partner is None else partner
     zone = np.ones(n, dtype=np.int8) if zone is None else zone  # state-held unless told
     result = combat.engage(presence.copy(), assault, moved, cell, present, strength, faction,
-                           HOSTILE, ENEMIES, np.ones(2), np.array([False, True]), protected,
+                           HOSTILE, ENEMIES, np.ones(2), np.array(guerrilla), protected,
                            supported, partner, engage, evasion, 0.01, 1e-4, 3.0, 0.3,
                            max_daily_loss, deterrence, support[0], support[1], zone,
                            trapped[0], trapped[1], key, day)
@@ -173,13 +173,8 @@ def test_evasion_is_the_guerrillas_regular_forces_fight_each_other_whatever_it_i
     presence = np.zeros((2, 10))
     presence[:, 3] = [400.0, 300.0]  # two hostile regular forces, no guerrillas
     for day in range(20):
-        cells = combat.engage(presence.copy(), np.zeros((2, 10)), np.zeros(10, bool),
-                              np.array([3, 3]), np.ones(2, bool), np.array([400.0, 300.0]),
-                              np.array([0, 1]), HOSTILE, ENEMIES, np.ones(2),
-                              np.array([False, False]), np.zeros(10), np.zeros(10),
-                              np.zeros(2, dtype=np.int64), 1.0, 1.0, 0.01, 1e-4, 3.0, 0.3,
-                              0.5, 0.0, 0.0, 0.0, np.ones(10, dtype=np.int8), 0, 0.3, key,
-                              day)[0]
+        (cells, _, _, _, _), _, _ = run_engage(presence, np.zeros(10, bool), np.zeros((2, 10)),
+                                               key, day, evasion=1.0, guerrilla=(False, False))
         assert cells.tolist() == [3]
 
 
