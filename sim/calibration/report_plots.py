@@ -205,3 +205,33 @@ def pairs_figure(posterior: pd.DataFrame, bounds: Mapping[str, tuple[float, floa
                  f"{'the prior bounds' if span_bounds else 'the range of the draws'})",
                  fontsize=10)
     return fig
+
+
+def pairs_lift_figure(pairs: pd.DataFrame) -> Figure:
+    """Joint hits of each pair of targets against independence (log2 lift); conflicts x'd.
+
+    `pairs` has the columns of `sim.calibration.reachability.PAIR_COLUMNS`. Blue: the two
+    targets are hit together more often than chance; red: less often; a cross: a conflict.
+    """
+    names = list(dict.fromkeys([*pairs["target_a"], *pairs["target_b"]]))
+    k = len(names)
+    fig = Figure(figsize=(2.5 + 0.32 * k, 1.5 + 0.3 * k), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    if not k:
+        ax.text(0.5, 0.5, "fewer than two targets reached: no pairs", ha="center")
+        ax.set_axis_off()
+        return fig
+    index = {n: i for i, n in enumerate(names)}
+    lift = np.full((k, k), np.nan)
+    for r in pairs.itertuples():
+        value = np.log2(max(r.lift, 1 / 16)) if r.expected > 0 else np.nan
+        lift[index[r.target_b], index[r.target_a]] = value
+        if r.conflict:
+            ax.plot(index[r.target_a], index[r.target_b], "x", color="black", ms=6, mew=1.5)
+    image = ax.imshow(lift, cmap="RdBu", vmin=-4, vmax=4)
+    fig.colorbar(image, ax=ax, shrink=0.6, label="log2(joint hits / expected if independent)")
+    ax.set_xticks(range(k), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(k), names, fontsize=7)
+    ax.set_title("Pairs of targets over the prior box: hit together more (blue) or less (red) "
+                 "often than chance; x: conflict", fontsize=9)
+    return fig

@@ -81,8 +81,7 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
 
     ranges = {p.name: p.sampled_bounds for p in priors}
     points = design_points(ranges, "morris", trajectories, seed)
-    overrides = [{p.name: float(np.exp(v)) if p.scale == "log" else float(v)
-                  for p, v in zip(priors, row, strict=True)} for row in points]
+    overrides = prior_overrides(priors, points)
     model_seed = int(np.random.SeedSequence(seed).generate_state(1)[0])
     stats = simulate_statistics(scenario, targets, [model_seed] * len(points), overrides,
                                 workers=workers, progress=progress)
@@ -95,6 +94,12 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
     indices = sensitivity_indices(ranges, "morris", points, scaled, seed,
                                   names=[s.name for s in summaries])
     return decide_for(indices, priors, trajectories, threshold, max_fitted), indices
+
+
+def prior_overrides(priors: Sequence[Any], points: np.ndarray) -> list[dict[str, float]]:
+    """Each design point (a row on the priors' sampled scales) as natural parameter values."""
+    return [{p.name: float(np.exp(v)) if p.scale == "log" else float(v)
+             for p, v in zip(priors, row, strict=True)} for row in points]
 
 
 def decide_for(indices: pd.DataFrame, priors: Sequence[Any], trajectories: int,

@@ -1,4 +1,4 @@
-"""`sahel-sim targets | calibrate | calibration-report`: targets, the fit and its report."""
+"""`sahel-sim targets | calibrate | calibration-report | reachability`: targets, fit, report."""
 
 from __future__ import annotations
 
@@ -172,6 +172,64 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reachability(args: argparse.Namespace) -> int:
+    """Run the scenario over the priors' box; say which targets it reaches, alone and together."""
+    from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
+    from sim.calibration.reachability import (
+        load_or_sweep,
+        sweep_config,
+        sweep_priors,
+        write_reachability,
+    )
+    from sim.experiments.executors import default_workers
+    from sim.scenario import load_scenario, resolve_scenario_path
+
+    scenario = load_scenario(resolve_scenario_path(args.scenario))
+    targets = load_targets(Path(args.targets))
+    priors = load_priors(Path(args.priors) if args.priors else DEFAULT_PRIORS, scenario)
+    if not 0 <= args.seed < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {args.seed}")
+    workers = default_workers() if args.workers is None else args.workers
+    config = sweep_config(scenario, priors, targets, args.runs, args.seed)
+
+    def sweep() -> Any:
+        print(f"reachability: {args.runs} runs of '{scenario.name}' over the box of "
+              f"{len(priors)} priors", file=sys.stderr)
+        return sweep_priors(scenario, priors, targets, args.runs, args.seed, workers)
+
+    try:
+        frame, swept = load_or_sweep(args.out, config, sweep, rerun=args.rerun)
+    except RuntimeError as exc:  # every run failed
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not swept:
+        print(f"reachability: the {args.runs} runs of {args.out / 'runs.csv'} (same scenario, "
+              "priors, targets and seed; --rerun to run them again)", file=sys.stderr)
+    errors = frame.attrs.get("errors", {})
+    if errors:
+        print(f"warning: {len(errors)} of {args.runs} runs failed (left out); the first: "
+              f"{next(iter(errors.values()))}", file=sys.stderr)
+    found = write_reachability(targets, frame, args.out, [p.name for p in priors],
+                               f"Prior predictive of '{scenario.name}', {args.runs} runs over "
+                               f"the box of {len(priors)} priors")
+    print(text_table(["target", "low", "high", "in range", "sim 5%", "median", "sim 95%"],
+                     [[r.target, _num(r.low), _num(r.high),
+                       f"{r.reached_share:.1%}" if r.reached else f"none ({r.side})",
+                       _num(r.sim_q05), _num(r.sim_q50), _num(r.sim_q95)]
+                      for r in found.targets.itertuples()], left=1))
+    per_run = found.hits_per_run
+    print(f"\ntargets hit by one run: median {per_run.median():g}, most {per_run.max()} of "
+          f"{found.hits.shape[1]}; reached by no run: {len(found.unreached)}"
+          + (f" ({', '.join(found.unreached)})" if found.unreached else ""))
+    conflicts = found.conflicts
+    print(f"conflicts (pairs hit together far less often than chance): {len(conflicts)}")
+    for r in conflicts.head(10).itertuples():
+        print(f"  {r.target_a} & {r.target_b}: {r.joint} runs hit both, "
+              f"{r.expected:.1f} expected")
+    print("wrote " + ", ".join(str(f) for f in found.files))
+    return EXIT_OK
+
+
 def _posterior_priors(path: Path, scenario: object, names: list[str]) -> list[Any] | None:
     """The priors of the posterior's parameters, for the plots' axes; None if unusable."""
     from sim.calibration.calibrate import load_priors
@@ -295,3 +353,26 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")
     add_out_option(p, "report folder (default: %(default)s)", default=Path("calibration"))
     p.set_defaults(func=cmd_calibration_report)
+
+    p = sub.add_parser(
+        "reachability", help="which targets the model can reach inside its priors, and which "
+                             "pairs it cannot hit together",
+        description="Run the scenario at --runs points of a Latin hypercube over every "
+                    "candidate parameter of the priors file (each its own seed: the prior "
+                    "predictive) and write, into --out, runs.csv (parameters and statistics), "
+                    "reachability.csv (each target's share of runs in range and their spread), "
+                    "pairs.csv (joint hits of each pair of targets against independence; "
+                    "conflicts: far fewer than chance), reachability.md and two PNGs. The "
+                    "runs of an earlier call with the same scenario, priors, targets, runs "
+                    "and seed are reused.")
+    _add_scenario_and_targets(p)
+    p.add_argument("--priors", default=None, metavar="FILE",
+                   help="priors file (default: calibration/priors.toml)")
+    p.add_argument("--runs", type=_positive, default=1000, metavar="N",
+                   help="runs (default: %(default)s)")
+    p.add_argument("--rerun", action="store_true", help="run again even if --out holds the runs")
+    add_workers_option(p)
+    add_seed_option(p, "seed of the design and of the runs (default: %(default)s)", default=0)
+    add_out_option(p, "output folder (default: %(default)s)",
+                   default=Path("calibration/reachability"))
+    p.set_defaults(func=cmd_reachability)

@@ -109,3 +109,46 @@ def test_the_report_reads_which_levers_the_fit_drew_from_the_fit_record(tmp_path
     record.write_text("not json")
     assert _drawn_in_fit(record) == []
     assert _drawn_in_fit(tmp_path / "missing.json") == []
+
+
+def test_reachability_writes_its_tables_and_reuses_its_runs(tmp_path, short_path, capsys):
+    import pandas as pd
+
+    priors = tmp_path / "priors.toml"
+    priors.write_text('[[priors]]\nname = "parameters.combat.engage_probability"\nlow = 0.1\n'
+                      'high = 0.5\njustification = "test"\n', encoding="utf-8")
+    out = tmp_path / "reach"
+    args = ["reachability", str(short_path), "--priors", str(priors), "--runs", "3",
+            "--workers", "1", "--out", str(out)]
+    assert main(args) == 0
+    text = capsys.readouterr()
+    assert "reachability: 3 runs of 'short' over the box of 1 priors" in text.err
+    assert "targets hit by one run: median" in text.out and "conflicts" in text.out
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 3 and runs["parameters.combat.engage_probability"].between(0.1, 0.5).all()
+    table = pd.read_csv(out / "reachability.csv")
+    assert list(table.columns)[:6] == ["target", "low", "high", "runs", "reached",
+                                       "reached_share"]
+    assert "bfa_militant_linked_deaths_2024" not in set(table["target"])  # past the end
+    for name in ("pairs.csv", "reachability.md", "reachability_targets.png",
+                 "reachability_pairs.png"):
+        assert (out / name).stat().st_size > 0
+    stamp = (out / "runs.csv").stat().st_mtime_ns
+    assert main(args) == 0  # same scenario, priors, targets, runs and seed: the runs are kept
+    assert "the 3 runs of" in capsys.readouterr().err
+    assert (out / "runs.csv").stat().st_mtime_ns == stamp
+
+
+def test_reachability_with_a_bad_priors_file_is_one_line_and_writes_nothing(tmp_path):
+    bad = tmp_path / "priors.toml"
+    bad.write_text('[[priors]]\nname = "parameters.combat.no_such"\nlow = 0.1\nhigh = 0.5\n'
+                   'justification = "x"\n', encoding="utf-8")
+    out = tmp_path / "reach"
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "reachability", "--priors",
+                             str(bad), "--out", str(out)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith(f"error: {bad}: priors[0]")
+    assert "'parameters.combat.no_such' is not a tunable parameter" in line
+    assert not out.exists()

@@ -1,0 +1,115 @@
+"""Reachability: per-target hit shares, the side of an unreached range, conflicting pairs."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration.reachability import (
+    analyse,
+    hit_matrix,
+    pair_conflicts,
+    sweep_priors,
+    target_reach,
+)
+from sim.calibration.targets import Target
+
+
+def target(name, low, high, unit="deaths"):
+    return Target(name=name, value=None, low=low, high=high, unit=unit, period="2024",
+                  place="Sahel", definition="d", source="s", source_date="2025-01-01",
+                  confidence="M", compare={"statistic": "deaths"})
+
+
+def test_a_hit_is_inside_the_range_bounds_included_and_a_missing_bound_is_open():
+    targets = [target("two_sided", 10, 20), target("at_least", 5, None),
+               target("never_measured", 0, 1)]
+    frame = pd.DataFrame({"two_sided": [9.99, 10, 15, 20, 20.01, np.nan],
+                          "at_least": [4, 5, 1e9, np.nan, 6, 7],
+                          "never_measured": [np.nan] * 6})
+    hits = hit_matrix(targets, frame)
+    assert list(hits.columns) == ["two_sided", "at_least"]  # no run measured the third
+    assert hits["two_sided"].tolist() == [False, True, True, True, False, False]
+    assert hits["at_least"].tolist() == [False, True, True, False, True, True]
+
+
+def test_target_reach_counts_the_runs_in_range_and_says_on_which_side_a_range_is_missed():
+    targets = [target("reached", 0, 10), target("too_low", 100, 200),
+               target("too_high", None, 1), target("stepped_over", 4.2, 4.8)]
+    values = np.arange(10.0)  # 0..9
+    frame = pd.DataFrame({"reached": values, "too_low": values, "too_high": values + 2,
+                          "stepped_over": values})
+    table = target_reach(targets, frame, hit_matrix(targets, frame)).set_index("target")
+    assert table.loc["reached", "reached"] == 10 and table.loc["reached", "reached_share"] == 1
+    assert table.loc["too_low", "side"] == "below" and table.loc["too_low", "reached"] == 0
+    assert table.loc["too_high", "side"] == "above"
+    assert table.loc["stepped_over", "side"] == "either side"  # 4 and 5 but nothing between
+    assert table.loc["reached", "sim_min"] == 0 and table.loc["reached", "sim_max"] == 9
+    assert table.loc["reached", "sim_q50"] == pytest.approx(4.5)
+
+
+def test_targets_tied_against_the_sources_are_a_conflict_and_independent_ones_are_not():
+    rng = np.random.default_rng(3)
+    n = 1000
+    x = rng.uniform(size=n)
+    targets = [target("low_x", 0, 0.3), target("high_x", 0.7, 1), target("u", 0, 0.3),
+               target("v", 0, 0.3)]
+    frame = pd.DataFrame({"low_x": x, "high_x": x, "u": rng.uniform(size=n),
+                          "v": rng.uniform(size=n)})
+    found = analyse(targets, frame)
+    pairs = found.pairs.set_index(["target_a", "target_b"])
+    exclusive = pairs.loc[("low_x", "high_x")]
+    assert exclusive["joint"] == 0  # one statistic cannot be low and high at once
+    hits_a, hits_b = exclusive["hits_a"], exclusive["hits_b"]
+    assert exclusive["expected"] == pytest.approx(hits_a * hits_b / n)
+    assert exclusive["p_value"] == pytest.approx(math.exp(-exclusive["expected"]))
+    assert bool(exclusive["conflict"])
+    independent = pairs.loc[("u", "v")]
+    assert not bool(independent["conflict"])
+    assert 0.7 < independent["lift"] < 1.3
+    assert list(found.conflicts[["target_a", "target_b"]].itertuples(index=False, name=None)) \
+        == [("low_x", "high_x")]
+    assert found.hits_per_run.max() <= 3 and found.unreached == []
+
+
+def test_a_rare_pair_is_not_judged_a_conflict():
+    hits = pd.DataFrame({"a": [True, False, False, False] * 5, "b": [False, True] + [False] * 18})
+    pair = pair_conflicts(hits).iloc[0]
+    assert pair["joint"] == 0 and pair["expected"] == pytest.approx(5 * 1 / 20)
+    assert not bool(pair["conflict"])  # 0.25 joint hits expected: absence proves nothing
+
+
+def test_the_sweep_spans_the_priors_with_one_seed_per_run(short_path):
+    from sim.calibration.distances import Prior
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+    from sim.scenario import load_scenario
+
+    short = load_scenario(short_path)
+    priors = [Prior("parameters.combat.engage_probability", 0.1, 0.5, justification="j"),
+              Prior("parameters.violence.base_rate", 1e-4, 1e-2, "log", justification="j")]
+    targets = load_targets(DEFAULT_TARGETS)
+    frame = sweep_priors(short, priors, targets, runs=4, seed=5, workers=1, progress=False)
+    assert len(frame) == 4 and frame["seed"].nunique() == 4
+    engage = np.sort(frame["parameters.combat.engage_probability"].to_numpy())
+    # a Latin hypercube: one point in each quarter of the prior
+    assert np.array_equal(np.floor((engage - 0.1) / 0.1), np.arange(4))
+    rate = np.log10(frame["parameters.violence.base_rate"].to_numpy())
+    assert np.array_equal(np.floor((np.sort(rate) + 4) / 0.5), np.arange(4))
+    assert {t.name for t in targets} <= set(frame.columns)
+    again = sweep_priors(short, priors, targets, runs=4, seed=5, workers=1, progress=False)
+    pd.testing.assert_frame_equal(frame, again)
+
+
+def test_a_weak_tie_in_many_runs_is_not_a_conflict_however_significant():
+    n = 10_000
+    a = np.zeros(n, dtype=bool)
+    b = np.zeros(n, dtype=bool)
+    a[:5000] = True
+    b[1000:6000] = True  # 4,000 joint hits against 2,500 expected: more, not fewer
+    b2 = np.zeros(n, dtype=bool)
+    b2[3000:8000] = True  # 2,000 joint against 2,500: p ~ 1e-24, but lift 0.8
+    pairs = pair_conflicts(pd.DataFrame({"a": a, "b": b, "c": b2}))
+    weak = pairs.set_index(["target_a", "target_b"]).loc[("a", "c")]
+    assert weak["p_value"] < 1e-20 and weak["lift"] == pytest.approx(0.8)
+    assert not pairs["conflict"].any()
