@@ -13,19 +13,22 @@ the runs are draws from the prior predictive distribution. `analyse` then asks:
 2. Per run: how many targets it hits at once (`hits_per_run`); the best runs and their
    parameters. One run's hit is one seed's; a median in range (the report's test) asks more.
 3. Per pair of targets that runs reach (`PAIR_COLUMNS`): do they hit together as often as they
-   would if independent? The joint count against n pa pb, and the Poisson chance of a joint
-   count as low (`p_value`). A pair hit together far less often than chance (at most
-   `MAX_LIFT` of the joint hits expected, at least `MIN_EXPECTED` of them expected, and p
-   below `CONFLICT_P`, so that neither a weak tie in many runs nor a rare pair counts) is a
-   conflict: the model ties
-   the two statistics in a way the sources do not, so the fit trades one for the other; such
-   pairs point at the mechanism that is missing.
+   would if independent? The joint count against n pa pb (n the runs that measured both),
+   and the chance of a joint count as low given how often each is hit (`p_value`: Fisher's
+   exact test, the hypergeometric distribution's lower tail). A pair is a conflict when the
+   runs hit it together at most `MAX_LIFT` times as often as expected, at least
+   `MIN_EXPECTED` joint hits were expected, and p is below `CONFLICT_P`, so that neither a
+   weak tie over many runs nor a rare pair counts. The model then ties the two statistics in
+   a way the sources do not, so the fit can only trade one for the other; such pairs point
+   at the mechanism that is missing.
+
+A run that failed (every statistic NaN) is left out of everything.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibration.errors import CalibrationError
 from sim.calibration.targets import Target
 from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 from sim.scenario import Scenario
@@ -41,7 +45,7 @@ TARGET_COLUMNS = ("target", "low", "high", "runs", "reached", "reached_share", "
                   "sim_q05", "sim_q50", "sim_q95", "sim_max", "side")
 PAIR_COLUMNS = ("target_a", "target_b", "hits_a", "hits_b", "joint", "expected", "lift",
                 "p_value", "conflict")
-CONFLICT_P = 0.001  # Poisson chance of so few joint hits below which a pair is a conflict
+CONFLICT_P = 0.001  # chance of so few joint hits (Fisher's exact test) below which: conflict
 MIN_EXPECTED = 5.0  # joint hits expected under independence below which no pair is judged
 MAX_LIFT = 0.5  # joint hits / expected above which a pair is no conflict, however significant
 RUNS_FILE, CONFIG_FILE = "runs.csv", "reachability.json"
@@ -53,14 +57,14 @@ class Reachability:
 
     targets: pd.DataFrame  # TARGET_COLUMNS, one row per target the runs measured
     pairs: pd.DataFrame  # PAIR_COLUMNS, one row per pair of reached targets
-    hits: pd.DataFrame  # runs x targets, True where the run is inside the range
+    hits: pd.DataFrame  # runs x targets: 1 inside the range, 0 outside, NaN not measured
     runs: int
     files: list[Path] = field(default_factory=list)
 
     @property
     def hits_per_run(self) -> pd.Series:
         """How many targets each run hits."""
-        return self.hits.sum(axis=1)
+        return self.hits.sum(axis=1).astype(int)
 
     @property
     def unreached(self) -> list[str]:
@@ -75,9 +79,16 @@ class Reachability:
 
 def sweep_config(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
                  runs: int, seed: int) -> dict[str, Any]:
-    """What a sweep's runs depend on: a folder holding the same config may be reused."""
-    return {"scenario": scenario.name, "runs": runs, "seed": seed,
-            "targets": [t.name for t in targets],
+    """What a sweep's runs depend on: a folder holding the same config may be reused.
+
+    The model's code is not in it (only sahel-sim's version): after changing the model,
+    run again with `--rerun`.
+    """
+    from sim import __version__
+
+    return {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
+            "runs": runs, "seed": seed, "version": __version__,
+            "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
             "priors": [[p.name, p.low, p.high, p.scale] for p in priors]}
 
 
@@ -106,66 +117,77 @@ def sweep_priors(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Ta
     return frame
 
 
+def completed_runs(targets: Sequence[Target], frame: pd.DataFrame) -> pd.DataFrame:
+    """The runs that did not fail: those with at least one target's statistic."""
+    values = frame[[t.name for t in targets]].apply(pd.to_numeric, errors="coerce")
+    return frame[values.notna().any(axis=1)]
+
+
 def hit_matrix(targets: Sequence[Target], frame: pd.DataFrame) -> pd.DataFrame:
-    """Runs x targets: True where the run's statistic lies in the range (NaN is no hit).
+    """Runs x targets: 1 where the run's statistic lies in the range, 0 outside, NaN unmeasured.
 
     Targets that no run measured (their window outside the simulated period) are left out.
     """
     columns = {}
     for t in targets:
         values = pd.to_numeric(frame[t.name], errors="coerce").to_numpy(np.float64)
-        if np.isfinite(values).any():
-            inside = np.ones(values.shape, dtype=bool) & np.isfinite(values)
-            if t.low is not None:
-                inside &= values >= t.low
-            if t.high is not None:
-                inside &= values <= t.high
-            columns[t.name] = inside
+        measured = np.isfinite(values)
+        if measured.any():
+            with np.errstate(invalid="ignore"):
+                inside = ((t.low is None or values >= t.low)
+                          & (t.high is None or values <= t.high))
+            columns[t.name] = np.where(measured, inside.astype(np.float64), np.nan)
     return pd.DataFrame(columns, index=frame.index)
 
 
 def target_reach(targets: Sequence[Target], frame: pd.DataFrame, hits: pd.DataFrame
                  ) -> pd.DataFrame:
     """One row per measured target: its range, the runs' spread and how often they hit it."""
+    from sim.calibration.report import evaluate
+
+    measured = [t for t in targets if t.name in hits.columns]
+    table = evaluate(measured, frame)
     rows = []
-    for t in targets:
-        if t.name not in hits.columns:
-            continue
-        values = pd.to_numeric(frame[t.name], errors="coerce").to_numpy(np.float64)
-        values = values[np.isfinite(values)]
-        q05, q50, q95 = np.quantile(values, (0.05, 0.5, 0.95))
+    for t, row in zip(measured, table.itertuples(), strict=True):
+        values = pd.to_numeric(frame[t.name], errors="coerce").dropna()
         reached = int(hits[t.name].sum())
         side = ""
         if not reached:
             side = ("below" if t.low is not None and values.max() < t.low else
                     "above" if t.high is not None and values.min() > t.high else "either side")
-        rows.append({"target": t.name, "low": t.low, "high": t.high, "runs": values.size,
-                     "reached": reached, "reached_share": reached / values.size,
-                     "sim_min": values.min(), "sim_q05": q05, "sim_q50": q50, "sim_q95": q95,
-                     "sim_max": values.max(), "side": side})
+        rows.append({"target": t.name, "low": t.low, "high": t.high, "runs": row.runs,
+                     "reached": reached, "reached_share": reached / row.runs,
+                     "sim_min": values.min(), "sim_q05": row.sim_q05, "sim_q50": row.sim_q50,
+                     "sim_q95": row.sim_q95, "sim_max": values.max(), "side": side})
     return pd.DataFrame(rows, columns=list(TARGET_COLUMNS)).astype({"low": float, "high": float})
 
 
 def pair_conflicts(hits: pd.DataFrame, conflict_p: float = CONFLICT_P,
                    min_expected: float = MIN_EXPECTED, max_lift: float = MAX_LIFT
                    ) -> pd.DataFrame:
-    """Every pair of reached targets: joint hits against independence (see the module)."""
-    from scipy.stats import poisson
+    """Every pair of reached targets: joint hits against independence (see the module).
 
-    n = len(hits)
-    reached = [c for c in hits.columns if hits[c].any()]
-    matrix = hits[reached].to_numpy(dtype=np.int64)
-    counts = matrix.sum(axis=0)
-    joint = matrix.T @ matrix
+    Each pair is judged on the runs that measured both targets.
+    """
+    from scipy.stats import hypergeom
+
+    reached = [c for c in hits.columns if (hits[c] == 1).any()]
+    measured = hits[reached].notna().to_numpy(np.int64)
+    inside = hits[reached].fillna(0).to_numpy(np.int64)
+    both = measured.T @ measured  # runs measuring a and b
+    hits_given = inside.T @ measured  # [a, b]: runs hitting a among those measuring b
+    joint = inside.T @ inside
     rows = []
     for i in range(len(reached)):
         for j in range(i + 1, len(reached)):
-            expected = counts[i] * counts[j] / n
+            n, hits_a, hits_b = int(both[i, j]), int(hits_given[i, j]), int(hits_given[j, i])
+            expected = hits_a * hits_b / n if n else 0.0
             observed = int(joint[i, j])
-            p_value = float(poisson.cdf(observed, expected))
-            rows.append({"target_a": reached[i], "target_b": reached[j],
-                         "hits_a": int(counts[i]), "hits_b": int(counts[j]), "joint": observed,
-                         "expected": expected, "lift": observed / expected, "p_value": p_value,
+            p_value = float(hypergeom.cdf(observed, n, hits_a, hits_b)) if n else 1.0
+            rows.append({"target_a": reached[i], "target_b": reached[j], "hits_a": hits_a,
+                         "hits_b": hits_b, "joint": observed, "expected": expected,
+                         "lift": observed / expected if expected else np.nan,
+                         "p_value": p_value,
                          "conflict": bool(expected >= min_expected and p_value < conflict_p
                                           and observed <= max_lift * expected)})
     return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
@@ -173,35 +195,69 @@ def pair_conflicts(hits: pd.DataFrame, conflict_p: float = CONFLICT_P,
 
 def analyse(targets: Sequence[Target], frame: pd.DataFrame) -> Reachability:
     """Per target, per run and per pair: what the sweep's runs reach (see the module)."""
+    frame = completed_runs(targets, frame)
     hits = hit_matrix(targets, frame)
     return Reachability(target_reach(targets, frame, hits), pair_conflicts(hits), hits,
                         runs=len(frame))
 
 
-def load_or_sweep(out: Path, config: dict[str, Any], sweep: Any, rerun: bool = False
-                  ) -> tuple[pd.DataFrame, bool]:
+def load_or_sweep(out: Path, config: dict[str, Any], sweep: Callable[[], pd.DataFrame],
+                  rerun: bool = False) -> tuple[pd.DataFrame, bool]:
     """The runs of `out` if it holds a sweep of the same config, else `sweep()` saved there.
+
+    The runs are analysed as read back from `runs.csv` either way, so a reused sweep gives
+    the same tables as a fresh one.
 
     Returns:
         (runs, swept_now).
+
+    Raises:
+        CalibrationError: `runs.csv` of this config is unreadable or not the config's runs.
     """
     runs_file, config_file = out / RUNS_FILE, out / CONFIG_FILE
-    if not rerun and runs_file.exists() and config_file.exists():
-        try:
-            same = json.loads(config_file.read_text(encoding="utf-8")) == config
-        except ValueError:
-            same = False
-        if same:
-            return pd.read_csv(runs_file), False
-    frame = sweep()
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_to_csv(frame, runs_file, index=False, float_format="%.8g")
-    atomic_write_text(config_file, json.dumps(config, indent=1) + "\n")
-    return frame, True
+    swept = rerun or not runs_file.exists() or _recorded(config_file) != _plain(config)
+    if swept:
+        frame = sweep()
+        out.mkdir(parents=True, exist_ok=True)
+        config_file.unlink(missing_ok=True)  # runs.csv and its config: both new or neither
+        atomic_to_csv(frame, runs_file, index=False, float_format="%.10g")
+        atomic_write_text(config_file, json.dumps(config, indent=1) + "\n")
+    try:
+        frame = pd.read_csv(runs_file)
+    except (OSError, ValueError) as exc:
+        raise CalibrationError(f"{runs_file}: unreadable ({exc}); run again with --rerun") \
+            from None
+    _check_runs(runs_file, frame, config)
+    return frame, swept
+
+
+def _recorded(config_file: Path) -> Any:
+    try:
+        return json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # none, or half-written: the runs are not known to be this config's
+
+
+def _plain(config: dict[str, Any]) -> Any:
+    return json.loads(json.dumps(config))  # as read back (lists, not tuples; str dates)
+
+
+def _check_runs(runs_file: Path, frame: pd.DataFrame, config: dict[str, Any]) -> None:
+    from sim.experiments.experiment import spawn_seeds
+
+    needed = ["seed", *(p[0] for p in config["priors"]), *(t[0] for t in config["targets"])]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise CalibrationError(f"{runs_file}: no column {missing[0]!r}; run again with --rerun")
+    seeds = spawn_seeds(config["seed"], config["runs"])
+    if len(frame) != config["runs"] or frame["seed"].tolist() != seeds:
+        raise CalibrationError(f"{runs_file}: expected the {config['runs']} runs of seed "
+                               f"{config['seed']}, found {len(frame)} others; run again "
+                               "with --rerun")
 
 
 def write_reachability(targets: Sequence[Target], frame: pd.DataFrame, out: Path,
-                       parameters: Sequence[str], title: str) -> Reachability:
+                       title: str) -> Reachability:
     """Analyse the runs; write reachability.csv, pairs.csv, reachability.md and two PNGs."""
     from sim.calibration import report_plots
     from sim.calibration.report import evaluate
@@ -211,42 +267,43 @@ def write_reachability(targets: Sequence[Target], frame: pd.DataFrame, out: Path
     files = [atomic_to_csv(found.targets, out / "reachability.csv", index=False),
              atomic_to_csv(found.pairs, out / "pairs.csv", index=False)]
     measured = [t for t in targets if t.name in found.hits.columns]
+    table = evaluate(measured, completed_runs(targets, frame))
+    table["hit"] = found.targets["reached"].to_numpy() > 0
     files.append(atomic_save_figure(report_plots.targets_figure(
-        measured, evaluate(measured, frame), title), out / "reachability_targets.png"))
+        measured, table, title, dot="filled = some run inside the range"),
+        out / "reachability_targets.png"))
     files.append(atomic_save_figure(report_plots.pairs_lift_figure(found.pairs),
                                     out / "reachability_pairs.png"))
-    files.append(atomic_write_text(out / "reachability.md",
-                                   markdown(found, frame, parameters, title)))
+    files.append(atomic_write_text(out / "reachability.md", markdown(found, measured, title)))
     return Reachability(found.targets, found.pairs, found.hits, found.runs, files)
 
 
-def markdown(found: Reachability, frame: pd.DataFrame, parameters: Sequence[str],
-             title: str) -> str:
+def markdown(found: Reachability, targets: Sequence[Target], title: str) -> str:
     """The sweep's findings as Markdown: targets, hits per run, the best runs, conflicts."""
     per_run = found.hits_per_run
+    most = int(per_run.max())
     lines = [f"# {title}", "",
-             f"{found.runs} runs; targets judged: {found.hits.shape[1]}. Hits per run: median "
-             f"{per_run.median():g}, 95% {per_run.quantile(0.95):g}, most {per_run.max()}.", "",
+             f"{found.runs} runs; targets judged: {found.hits.shape[1]}. Targets one run hits: "
+             f"median {per_run.median():g}, 95% {per_run.quantile(0.95):g}, most {most} "
+             f"({int((per_run == most).sum())} runs).", "",
              "## Targets", "",
              "| target | range | runs in range | 5% | median | 95% | min | max |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    ranges = {t.name: t.range_text() for t in targets}
     for r in found.targets.itertuples():
-        bounds = f"{_g(r.low)}-{_g(r.high)}".replace("nan", "")
         share = f"{r.reached_share:.1%}" if r.reached else f"none ({r.side})"
-        lines.append(f"| {r.target} | {bounds} | {share} | {_g(r.sim_q05)} | {_g(r.sim_q50)} "
-                     f"| {_g(r.sim_q95)} | {_g(r.sim_min)} | {_g(r.sim_max)} |")
-    lines += ["", "## The runs that hit most targets", ""]
-    best = per_run.sort_values(ascending=False, kind="stable").index[:5]
-    for i in best:
-        missed = [c for c in found.hits.columns if not found.hits.at[i, c]]
-        values = ", ".join(f"{p} = {frame.at[i, p]:.4g}" for p in parameters)
-        lines.append(f"- run {i} (seed {frame.at[i, 'seed']}): {per_run[i]} hits; misses "
-                     f"{', '.join(missed) or 'none'}. Parameters: {values}")
+        lines.append(f"| {r.target} | {ranges[r.target]} | {share} | {_g(r.sim_q05)} | "
+                     f"{_g(r.sim_q50)} | {_g(r.sim_q95)} | {_g(r.sim_min)} | {_g(r.sim_max)} |")
+    lines += ["", "## The runs that hit most targets", "",
+              "Their parameters are the rows of `runs.csv` (counted from 0).", ""]
+    for i in per_run.sort_values(ascending=False, kind="stable").index[:5]:
+        missed = [c for c in found.hits.columns if found.hits.at[i, c] == 0]
+        lines.append(f"- row {i}: {per_run[i]} hits; misses {', '.join(missed) or 'none'}")
     conflicts = found.conflicts
     lines += ["", "## Conflicts: pairs hit together far less often than chance", "",
-              f"{len(conflicts)} of {len(found.pairs)} pairs (at most {MAX_LIFT:g} of the joint "
-              f"hits expected were they independent, at least {MIN_EXPECTED:g} expected, "
-              f"Poisson chance of so few below {CONFLICT_P:g}).", ""]
+              f"{len(conflicts)} of {len(found.pairs)} pairs (joint hits at most {MAX_LIFT:g} "
+              f"of those expected were the two independent, at least {MIN_EXPECTED:g} "
+              f"expected, Fisher's exact p below {CONFLICT_P:g}).", ""]
     if len(conflicts):
         lines += ["| target | target | hits | hits | joint | expected | p |",
                   "|---|---|---:|---:|---:|---:|---:|"]
@@ -256,7 +313,4 @@ def markdown(found: Reachability, frame: pd.DataFrame, parameters: Sequence[str]
 
 
 def _g(x: Any) -> str:
-    try:
-        return f"{float(x):.3g}"
-    except (TypeError, ValueError):
-        return ""
+    return f"{float(x):.3g}"

@@ -59,8 +59,12 @@ def _scale(target: Target) -> tuple[float, float]:
     return bound, abs(bound) / 2 if bound else 1.0
 
 
-def targets_figure(targets: Sequence[Target], table: pd.DataFrame, title: str) -> Figure:
-    """Every target's sourced range, simulated 5-95% band and median, one row each."""
+def targets_figure(targets: Sequence[Target], table: pd.DataFrame, title: str,
+                   dot: str = "filled = inside the range") -> Figure:
+    """Every target's sourced range, simulated 5-95% band and median, one row each.
+
+    The median's dot is filled where the table's `hit` holds; `dot` says what that means.
+    """
     n = len(targets)
     fig = Figure(figsize=(11, 1.2 + 0.38 * n), dpi=DPI, layout="constrained")
     ax = fig.subplots()
@@ -95,7 +99,7 @@ def targets_figure(targets: Sequence[Target], table: pd.DataFrame, title: str) -
                   "one-sided: from its bound at 0; values beyond the axis drawn at its edge)",
                   fontsize=8)
     ax.set_title(f"{title}: sourced range (green), simulated 5-95% (line) and median (dot: "
-                 "filled = inside the range)", fontsize=9.5)
+                 f"{dot})", fontsize=9.5)
     ax.grid(axis="x", color="#EEEEEE")
     return fig
 

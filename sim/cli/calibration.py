@@ -119,8 +119,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     scenario = load_scenario(resolve_scenario_path(args.scenario))
     targets = load_targets(Path(args.targets))
     root = scenario.seed if args.seed is None else args.seed
-    if not 0 <= root < 2**63:
-        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {root}")
+    _check_root_seed(root)
     seeds = spawn_seeds(root, args.runs)
     frame, prior_bounds, title = None, None, f"Calibration report: {scenario.name}"
     log_scale: list[str] = []
@@ -176,6 +175,7 @@ def cmd_reachability(args: argparse.Namespace) -> int:
     """Run the scenario over the priors' box; say which targets it reaches, alone and together."""
     from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
     from sim.calibration.reachability import (
+        completed_runs,
         load_or_sweep,
         sweep_config,
         sweep_priors,
@@ -187,16 +187,15 @@ def cmd_reachability(args: argparse.Namespace) -> int:
     scenario = load_scenario(resolve_scenario_path(args.scenario))
     targets = load_targets(Path(args.targets))
     priors = load_priors(Path(args.priors) if args.priors else DEFAULT_PRIORS, scenario)
-    if not 0 <= args.seed < 2**63:
-        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {args.seed}")
+    _check_root_seed(args.seed)
     workers = default_workers() if args.workers is None else args.workers
-    config = sweep_config(scenario, priors, targets, args.runs, args.seed)
 
     def sweep() -> Any:
         print(f"reachability: {args.runs} runs of '{scenario.name}' over the box of "
               f"{len(priors)} priors", file=sys.stderr)
         return sweep_priors(scenario, priors, targets, args.runs, args.seed, workers)
 
+    config = sweep_config(scenario, priors, targets, args.runs, args.seed)
     try:
         frame, swept = load_or_sweep(args.out, config, sweep, rerun=args.rerun)
     except RuntimeError as exc:  # every run failed
@@ -204,12 +203,11 @@ def cmd_reachability(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if not swept:
         print(f"reachability: the {args.runs} runs of {args.out / 'runs.csv'} (same scenario, "
-              "priors, targets and seed; --rerun to run them again)", file=sys.stderr)
-    errors = frame.attrs.get("errors", {})
-    if errors:
-        print(f"warning: {len(errors)} of {args.runs} runs failed (left out); the first: "
-              f"{next(iter(errors.values()))}", file=sys.stderr)
-    found = write_reachability(targets, frame, args.out, [p.name for p in priors],
+              "priors, targets, runs and seed; --rerun to run them again)", file=sys.stderr)
+    failed = len(frame) - len(completed_runs(targets, frame))
+    if failed:
+        print(f"warning: {failed} of {len(frame)} runs failed (left out)", file=sys.stderr)
+    found = write_reachability(targets, frame, args.out,
                                f"Prior predictive of '{scenario.name}', {args.runs} runs over "
                                f"the box of {len(priors)} priors")
     print(text_table(["target", "low", "high", "in range", "sim 5%", "median", "sim 95%"],
@@ -222,13 +220,17 @@ def cmd_reachability(args: argparse.Namespace) -> int:
           f"{found.hits.shape[1]}; reached by no run: {len(found.unreached)}"
           + (f" ({', '.join(found.unreached)})" if found.unreached else ""))
     conflicts = found.conflicts
-    print(f"conflicts (pairs hit together far less often than chance): {len(conflicts)}")
+    print(f"pairs of targets hit together far less often than chance: {len(conflicts)}")
     for r in conflicts.head(10).itertuples():
         print(f"  {r.target_a} & {r.target_b}: {r.joint} runs hit both, "
               f"{r.expected:.1f} expected")
     print("wrote " + ", ".join(str(f) for f in found.files))
     return EXIT_OK
 
+
+def _check_root_seed(seed: int) -> None:
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
 
 def _posterior_priors(path: Path, scenario: object, names: list[str]) -> list[Any] | None:
     """The priors of the posterior's parameters, for the plots' axes; None if unusable."""
@@ -278,7 +280,7 @@ def _add_scenario_and_targets(p: argparse.ArgumentParser) -> None:
 
 
 def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
-    """Add `targets`, `calibrate` and `calibration-report` to the `sahel-sim` parser."""
+    """Add `targets`, `calibrate`, `calibration-report` and `reachability` to the parser."""
     p = sub.add_parser(
         "targets", help="list the calibration targets: sourced ranges, units, sources",
         description="Read and check a calibration targets file (default: the project's "

@@ -30,8 +30,8 @@ def test_a_hit_is_inside_the_range_bounds_included_and_a_missing_bound_is_open()
                           "never_measured": [np.nan] * 6})
     hits = hit_matrix(targets, frame)
     assert list(hits.columns) == ["two_sided", "at_least"]  # no run measured the third
-    assert hits["two_sided"].tolist() == [False, True, True, True, False, False]
-    assert hits["at_least"].tolist() == [False, True, True, False, True, True]
+    assert hits["two_sided"].fillna(-1).tolist() == [0, 1, 1, 1, 0, -1]  # -1: not measured
+    assert hits["at_least"].fillna(-1).tolist() == [0, 1, 1, -1, 1, 1]
 
 
 def test_target_reach_counts_the_runs_in_range_and_says_on_which_side_a_range_is_missed():
@@ -63,21 +63,48 @@ def test_targets_tied_against_the_sources_are_a_conflict_and_independent_ones_ar
     assert exclusive["joint"] == 0  # one statistic cannot be low and high at once
     hits_a, hits_b = exclusive["hits_a"], exclusive["hits_b"]
     assert exclusive["expected"] == pytest.approx(hits_a * hits_b / n)
-    assert exclusive["p_value"] == pytest.approx(math.exp(-exclusive["expected"]))
+    # Fisher's exact test: the chance that hits_b runs drawn from n include none of a's
+    assert exclusive["p_value"] == pytest.approx(
+        math.comb(n - hits_a, hits_b) / math.comb(n, hits_b))
     assert bool(exclusive["conflict"])
     independent = pairs.loc[("u", "v")]
     assert not bool(independent["conflict"])
     assert 0.7 < independent["lift"] < 1.3
     assert list(found.conflicts[["target_a", "target_b"]].itertuples(index=False, name=None)) \
         == [("low_x", "high_x")]
-    assert found.hits_per_run.max() <= 3 and found.unreached == []
+    expected_hits = ((x <= 0.3).astype(int) + (x >= 0.7) + (frame["u"] <= 0.3)
+                     + (frame["v"] <= 0.3))
+    assert found.hits_per_run.tolist() == expected_hits.tolist()
+    assert found.unreached == []
 
 
-def test_a_rare_pair_is_not_judged_a_conflict():
-    hits = pd.DataFrame({"a": [True, False, False, False] * 5, "b": [False, True] + [False] * 18})
+def test_a_pair_too_rare_to_judge_is_not_a_conflict_however_unlikely():
+    n = 18
+    hits = pd.DataFrame({"a": [1.0] * 9 + [0.0] * 9, "b": [0.0] * 9 + [1.0] * 9})
     pair = pair_conflicts(hits).iloc[0]
-    assert pair["joint"] == 0 and pair["expected"] == pytest.approx(5 * 1 / 20)
-    assert not bool(pair["conflict"])  # 0.25 joint hits expected: absence proves nothing
+    assert pair["joint"] == 0 and pair["expected"] == pytest.approx(4.5)
+    assert pair["p_value"] == pytest.approx(1 / math.comb(n, 9))  # 2e-5
+    assert not bool(pair["conflict"])  # 4.5 joint hits expected: below MIN_EXPECTED
+    doubled = pd.concat([hits, hits], ignore_index=True)
+    assert bool(pair_conflicts(doubled).iloc[0]["conflict"])  # 9 expected, none: a conflict
+
+
+def test_failed_runs_are_left_out_and_pairs_use_the_runs_that_measured_both():
+    targets = [target("a", 0, 1), target("b", 0, 1), target("c", 0, 1)]
+    frame = pd.DataFrame({"a": [0.5, 0.5, 5.0, 5.0, np.nan],
+                          "b": [0.5, 5.0, 0.5, np.nan, np.nan],
+                          "c": [0.5, 0.5, 0.5, 0.5, np.nan]})
+    found = analyse(targets, frame)
+    assert found.runs == 4  # the last run failed: no statistic at all
+    table = found.targets.set_index("target")
+    assert table.loc["b", "runs"] == 3 and table.loc["b", "reached"] == 2
+    pairs = found.pairs.set_index(["target_a", "target_b"])
+    ab = pairs.loc[("a", "b")]  # judged on the 3 runs measuring both
+    assert (ab["hits_a"], ab["hits_b"], ab["joint"]) == (2, 2, 1)
+    assert ab["expected"] == pytest.approx(2 * 2 / 3)
+    ac = pairs.loc[("a", "c")]
+    assert (ac["hits_a"], ac["hits_b"], ac["joint"]) == (2, 4, 2)
+    assert found.hits_per_run.tolist() == [3, 2, 2, 1]
 
 
 def test_the_sweep_spans_the_priors_with_one_seed_per_run(short_path):
@@ -108,8 +135,8 @@ def test_a_weak_tie_in_many_runs_is_not_a_conflict_however_significant():
     a[:5000] = True
     b[1000:6000] = True  # 4,000 joint hits against 2,500 expected: more, not fewer
     b2 = np.zeros(n, dtype=bool)
-    b2[3000:8000] = True  # 2,000 joint against 2,500: p ~ 1e-24, but lift 0.8
-    pairs = pair_conflicts(pd.DataFrame({"a": a, "b": b, "c": b2}))
+    b2[3000:8000] = True  # 2,000 joint against 2,500: p far below 1e-20, but lift 0.8
+    pairs = pair_conflicts(pd.DataFrame({"a": a, "b": b, "c": b2}).astype(float))
     weak = pairs.set_index(["target_a", "target_b"]).loc[("a", "c")]
     assert weak["p_value"] < 1e-20 and weak["lift"] == pytest.approx(0.8)
     assert not pairs["conflict"].any()
