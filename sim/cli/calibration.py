@@ -273,6 +273,15 @@ def _add_targets_option(p: argparse.ArgumentParser) -> None:
                    help="targets file (default: %(default)s)")
 
 
+def _add_priors_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--priors", default=None, metavar="FILE", help=help_text)
+
+
+def _add_runs_option(p: argparse.ArgumentParser, default: int) -> None:
+    p.add_argument("--runs", type=_positive, default=default, metavar="N",
+                   help="runs (default: %(default)s)")
+
+
 def _add_scenario_and_targets(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
                    help="scenario file or bundled name (default: baseline)")
@@ -302,8 +311,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "fitted.toml, screening.csv) are written into --out; the same command "
                     "again resumes the fit from the database. Needs the 'calibrate' extra.")
     _add_scenario_and_targets(p)
-    p.add_argument("--priors", default=None, metavar="FILE",
-                   help="priors file (default: calibration/priors.toml)")
+    _add_priors_option(p, "priors file (default: calibration/priors.toml)")
     add_out_option(p, "results folder (default: %(default)s); resumes a fit found there",
                    default=Path("calibration"))
     p.add_argument("--population", type=int, default=300, metavar="N",
@@ -346,11 +354,9 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="posterior draws (default: posterior.csv in --out)")
     p.add_argument("--own-parameters", action="store_true",
                    help="run the scenario with its own parameters, no posterior")
-    p.add_argument("--priors", default=None, metavar="FILE",
-                   help="priors file, for the posterior plots' axes (default: "
-                        "calibration/priors.toml)")
-    p.add_argument("--runs", type=_positive, default=100, metavar="N",
-                   help="runs (default: %(default)s)")
+    _add_priors_option(p, "priors file, for the posterior plots' axes (default: "
+                          "calibration/priors.toml)")
+    _add_runs_option(p, default=100)
     add_workers_option(p)
     add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")
     add_out_option(p, "report folder (default: %(default)s)", default=Path("calibration"))
@@ -368,10 +374,8 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "runs of an earlier call with the same scenario, priors, targets, runs "
                     "and seed are reused.")
     _add_scenario_and_targets(p)
-    p.add_argument("--priors", default=None, metavar="FILE",
-                   help="priors file (default: calibration/priors.toml)")
-    p.add_argument("--runs", type=_positive, default=1000, metavar="N",
-                   help="runs (default: %(default)s)")
+    _add_priors_option(p, "priors file (default: calibration/priors.toml)")
+    _add_runs_option(p, default=1000)
     p.add_argument("--rerun", action="store_true", help="run again even if --out holds the runs")
     add_workers_option(p)
     add_seed_option(p, "seed of the design and of the runs (default: %(default)s)", default=0)
