@@ -98,7 +98,7 @@ def targets_figure(targets: Sequence[Target], table: pd.DataFrame, title: str,
     ax.set_xlabel("position relative to the sourced range (two-sided range: -1 to 1; "
                   "one-sided: from its bound at 0; values beyond the axis drawn at its edge)",
                   fontsize=8)
-    ax.set_title(f"{title}: sourced range (green), simulated 5-95% (line) and median (dot: "
+    ax.set_title(f"{title}\nsourced range (green), simulated 5-95% (line) and median (dot: "
                  f"{dot})", fontsize=9.5)
     ax.grid(axis="x", color="#EEEEEE")
     return fig

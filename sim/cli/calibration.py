@@ -208,7 +208,7 @@ def cmd_reachability(args: argparse.Namespace) -> int:
     if failed:
         print(f"warning: {failed} of {len(frame)} runs failed (left out)", file=sys.stderr)
     found = write_reachability(targets, frame, args.out,
-                               f"Prior predictive of '{scenario.name}', {args.runs} runs over "
+                               f"Prior predictive of '{scenario.name}': {args.runs} runs over "
                                f"the box of {len(priors)} priors")
     print(text_table(["target", "low", "high", "in range", "sim 5%", "median", "sim 95%"],
                      [[r.target, _num(r.low), _num(r.high),
