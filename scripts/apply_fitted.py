@@ -53,21 +53,21 @@ def set_faction_fields(text: str, factions: dict) -> str:
     the earlier fit's (as in the parameters' block).
     """
     lines = text.split("\n")
+    headers = [_table_header(line) for line in lines]
     table = None
     for i, line in enumerate(lines):
-        if line.startswith("["):
-            table = line.strip()[len("[factions."):-1] if line.startswith("[factions.") else None
+        if headers[i] is not None:
+            table = headers[i][len("factions."):] if headers[i].startswith("factions.") else None
         elif table is not None and line.endswith(FITTED_NOTE):
             field = line.split("=")[0].strip()
             if field not in factions.get(table, {}):
                 lines[i] = line[:-len(FITTED_NOTE)] + EARLIER_NOTE
     for faction, values in factions.items():
-        header = f"[factions.{faction}]"
-        if header not in lines:
-            raise SystemExit(f"apply_fitted: factions.{faction}: no table {header} in the "
-                             "scenario")
-        start = lines.index(header) + 1
-        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")),
+        if f"factions.{faction}" not in headers:
+            raise SystemExit(f"apply_fitted: factions.{faction}: no table [factions.{faction}] "
+                             "in the scenario")
+        start = headers.index(f"factions.{faction}") + 1
+        end = next((i for i in range(start, len(lines)) if headers[i] is not None),
                    len(lines))
         for field, value in values.items():
             line = f"{field} = {value!r}  {FITTED_NOTE}"
@@ -79,6 +79,14 @@ def set_faction_fields(text: str, factions: dict) -> str:
             else:
                 lines[at] = line
     return "\n".join(lines)
+
+
+def _table_header(line: str) -> str | None:
+    """The dotted name of a TOML table header line (`[factions.vdp]  # x`: factions.vdp)."""
+    head = line.split("#", 1)[0].strip()
+    if head.startswith("[") and head.endswith("]"):
+        return head.strip("[]").strip()
+    return None
 
 
 def main(argv: list[str]) -> int:

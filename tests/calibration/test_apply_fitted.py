@@ -65,6 +65,18 @@ def test_a_faction_field_a_later_fit_does_not_fit_is_marked_as_the_earlier_fits(
     assert f"restraint = 0.75  {apply_fitted.FITTED_NOTE}" in text
 
 
+def test_table_headers_with_spaces_or_comments_are_found(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n\n  [factions.vdp]  # the militia\nrestraint = 0.65\n'
+                        '[[ units ]]\nid = "u"\nrestraint = 0.1\n', encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("factions.vdp.restraint = 0.7\n", encoding="utf-8")
+    assert apply_fitted.main([str(fitted), str(scenario)]) == 0
+    data = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    assert data["factions"] == {"vdp": {"restraint": 0.7}}
+    assert data["units"] == [{"id": "u", "restraint": 0.1}]  # the next table is left alone
+
+
 def test_a_faction_the_scenario_lacks_is_one_line_and_nothing_is_written(tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text('name = "s"\n', encoding="utf-8")
