@@ -7,11 +7,10 @@ file (uniform on each prior's scale, as the screen sweeps them), each run with i
 the runs are draws from the prior predictive distribution. `analyse` then asks:
 
 1. Per target (`TARGET_COLUMNS`): the share of runs inside the sourced range, and where the runs
-   lie (min, 5%, 50%, 95%, max). A range no run reaches is beyond the model inside its priors:
-   `side` says whether every run stays below it, above it, or on either side (a narrow range
-   the runs step over).
-2. Per run: how many targets it hits at once (`hits_per_run`); the best runs and their
-   parameters. One run's hit is one seed's; a median in range (the report's test) asks more.
+   lie (min, 5%, 50%, 95%, max). For a range no run of the sweep reaches, `side` says whether
+   every run stays below it, above it, or on either side (a narrow range the runs step over).
+2. Per run: how many targets it hits at once (`hits_per_run`), and the rows of the best runs.
+   One run's hit is one seed's, not a median in range (the report's test).
 3. Per pair of targets that runs reach (`PAIR_COLUMNS`): do they hit together as often as they
    would if independent? The joint count against n pa pb (n the runs that measured both),
    and the chance of a joint count as low given how often each is hit (`p_value`: Fisher's
@@ -43,8 +42,8 @@ from sim.scenario import Scenario
 
 TARGET_COLUMNS = ("target", "low", "high", "runs", "reached", "reached_share", "sim_min",
                   "sim_q05", "sim_q50", "sim_q95", "sim_max", "side")
-PAIR_COLUMNS = ("target_a", "target_b", "hits_a", "hits_b", "joint", "expected", "lift",
-                "p_value", "conflict")
+PAIR_COLUMNS = ("target_a", "target_b", "runs", "hits_a", "hits_b", "joint", "expected",
+                "lift", "p_value", "conflict")
 CONFLICT_P = 0.001  # chance of so few joint hits (Fisher's exact test) below which: conflict
 MIN_EXPECTED = 5.0  # joint hits expected under independence below which no pair is judged
 MAX_LIFT = 0.5  # joint hits / expected above which a pair is no conflict, however significant
@@ -133,10 +132,7 @@ def hit_matrix(targets: Sequence[Target], frame: pd.DataFrame) -> pd.DataFrame:
         values = pd.to_numeric(frame[t.name], errors="coerce").to_numpy(np.float64)
         measured = np.isfinite(values)
         if measured.any():
-            with np.errstate(invalid="ignore"):
-                inside = ((t.low is None or values >= t.low)
-                          & (t.high is None or values <= t.high))
-            columns[t.name] = np.where(measured, inside.astype(np.float64), np.nan)
+            columns[t.name] = np.where(measured, t.contains(values).astype(np.float64), np.nan)
     return pd.DataFrame(columns, index=frame.index)
 
 
@@ -184,7 +180,8 @@ def pair_conflicts(hits: pd.DataFrame, conflict_p: float = CONFLICT_P,
             expected = hits_a * hits_b / n if n else 0.0
             observed = int(joint[i, j])
             p_value = float(hypergeom.cdf(observed, n, hits_a, hits_b)) if n else 1.0
-            rows.append({"target_a": reached[i], "target_b": reached[j], "hits_a": hits_a,
+            rows.append({"target_a": reached[i], "target_b": reached[j], "runs": n,
+                         "hits_a": hits_a,
                          "hits_b": hits_b, "joint": observed, "expected": expected,
                          "lift": observed / expected if expected else np.nan,
                          "p_value": p_value,
@@ -260,15 +257,13 @@ def write_reachability(targets: Sequence[Target], frame: pd.DataFrame, out: Path
                        title: str) -> Reachability:
     """Analyse the runs; write reachability.csv, pairs.csv, reachability.md and two PNGs."""
     from sim.calibration import report_plots
-    from sim.calibration.report import evaluate
 
     found = analyse(targets, frame)
     out.mkdir(parents=True, exist_ok=True)
     files = [atomic_to_csv(found.targets, out / "reachability.csv", index=False),
              atomic_to_csv(found.pairs, out / "pairs.csv", index=False)]
     measured = [t for t in targets if t.name in found.hits.columns]
-    table = evaluate(measured, completed_runs(targets, frame))
-    table["hit"] = found.targets["reached"].to_numpy() > 0
+    table = found.targets.assign(hit=found.targets["reached"] > 0)
     files.append(atomic_save_figure(report_plots.targets_figure(
         measured, table, title, dot="filled = some run inside the range"),
         out / "reachability_targets.png"))

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sim.calibration.errors import CalibrationError
 from sim.geography import COUNTRIES
 from sim.ledger import MECHANISM_NAMES
@@ -120,9 +122,15 @@ class Target:
         """The confidence weight of the target in a distance (`CONFIDENCE_WEIGHT`)."""
         return CONFIDENCE_WEIGHT[self.confidence]
 
-    def contains(self, x: float) -> bool:
-        """True when x lies in the sourced range (a missing bound is open)."""
-        return (self.low is None or x >= self.low) and (self.high is None or x <= self.high)
+    def contains(self, x: Any) -> Any:
+        """True where x (a number or an array) lies in the sourced range.
+
+        A missing bound is open; NaN is never inside.
+        """
+        with np.errstate(invalid="ignore"):
+            above = True if self.low is None else np.greater_equal(x, self.low)
+            below = True if self.high is None else np.less_equal(x, self.high)
+        return np.logical_and(np.logical_and(above, below), ~np.isnan(np.asarray(x, float)))
 
     def range_text(self) -> str:
         """The range as text: `200 to 600`, `>= 27`, `<= 0.5`."""

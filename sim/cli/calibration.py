@@ -203,7 +203,8 @@ def cmd_reachability(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if not swept:
         print(f"reachability: the {args.runs} runs of {args.out / 'runs.csv'} (same scenario, "
-              "priors, targets, runs and seed; --rerun to run them again)", file=sys.stderr)
+              "priors, targets, runs, seed and version; --rerun to run them again)",
+              file=sys.stderr)
     failed = len(frame) - len(completed_runs(targets, frame))
     if failed:
         print(f"warning: {failed} of {len(frame)} runs failed (left out)", file=sys.stderr)
@@ -371,8 +372,9 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "reachability.csv (each target's share of runs in range and their spread), "
                     "pairs.csv (joint hits of each pair of targets against independence; "
                     "conflicts: far fewer than chance), reachability.md and two PNGs. The "
-                    "runs of an earlier call with the same scenario, priors, targets, runs "
-                    "and seed are reused.")
+                    "runs of an earlier call with the same scenario (its content), priors, "
+                    "targets, runs, seed and sahel-sim version are reused; after changing "
+                    "the model's code, pass --rerun.")
     _add_scenario_and_targets(p)
     _add_priors_option(p, "priors file (default: calibration/priors.toml)")
     _add_runs_option(p, default=1000)

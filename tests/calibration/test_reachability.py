@@ -140,3 +140,38 @@ def test_a_weak_tie_in_many_runs_is_not_a_conflict_however_significant():
     weak = pairs.set_index(["target_a", "target_b"]).loc[("a", "c")]
     assert weak["p_value"] < 1e-20 and weak["lift"] == pytest.approx(0.8)
     assert not pairs["conflict"].any()
+
+
+def test_runs_are_reused_only_for_the_same_config_and_a_failed_sweep_keeps_the_old(tmp_path):
+    from sim.calibration.reachability import CONFIG_FILE, RUNS_FILE, load_or_sweep
+    from sim.experiments.experiment import spawn_seeds
+
+    calls = []
+
+    def sweep(value):
+        def run():
+            calls.append(value)
+            return pd.DataFrame({"seed": spawn_seeds(0, 3), "p": [0.1, 0.2, 0.3],
+                                 "t": [value] * 3})
+        return run
+
+    config = {"scenario_hash": "a", "runs": 3, "seed": 0, "priors": [["p", 0, 1, "linear"]],
+              "targets": [["t", 0, 1, "deaths"]]}
+    first, swept = load_or_sweep(tmp_path, config, sweep(1.0))
+    assert swept and calls == [1.0] and first["t"].tolist() == [1.0] * 3
+    again, swept = load_or_sweep(tmp_path, config, sweep(2.0))
+    assert not swept and calls == [1.0]
+    pd.testing.assert_frame_equal(first, again)
+    changed = {**config, "scenario_hash": "b"}  # the scenario's content changed
+    assert load_or_sweep(tmp_path, changed, sweep(3.0))[0]["t"].tolist() == [3.0] * 3
+    (tmp_path / CONFIG_FILE).unlink()  # runs without their config are not trusted
+    assert load_or_sweep(tmp_path, changed, sweep(4.0))[1] and calls == [1.0, 3.0, 4.0]
+
+    def failing():
+        raise RuntimeError("every run failed")
+
+    before = (tmp_path / RUNS_FILE).read_text(encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        load_or_sweep(tmp_path, config, failing)
+    assert (tmp_path / RUNS_FILE).read_text(encoding="utf-8") == before
+    assert load_or_sweep(tmp_path, changed, sweep(5.0))[1] is False  # still the 4.0 runs
