@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -181,8 +181,8 @@ def pair_conflicts(hits: pd.DataFrame, conflict_p: float = CONFLICT_P,
             observed = int(joint[i, j])
             p_value = float(hypergeom.cdf(observed, n, hits_a, hits_b)) if n else 1.0
             rows.append({"target_a": reached[i], "target_b": reached[j], "runs": n,
-                         "hits_a": hits_a,
-                         "hits_b": hits_b, "joint": observed, "expected": expected,
+                         "hits_a": hits_a, "hits_b": hits_b, "joint": observed,
+                         "expected": expected,
                          "lift": observed / expected if expected else np.nan,
                          "p_value": p_value,
                          "conflict": bool(expected >= min_expected and p_value < conflict_p
@@ -270,7 +270,7 @@ def write_reachability(targets: Sequence[Target], frame: pd.DataFrame, out: Path
     files.append(atomic_save_figure(report_plots.pairs_lift_figure(found.pairs),
                                     out / "reachability_pairs.png"))
     files.append(atomic_write_text(out / "reachability.md", markdown(found, measured, title)))
-    return Reachability(found.targets, found.pairs, found.hits, found.runs, files)
+    return replace(found, files=files)
 
 
 def markdown(found: Reachability, targets: Sequence[Target], title: str) -> str:

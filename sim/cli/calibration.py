@@ -175,7 +175,6 @@ def cmd_reachability(args: argparse.Namespace) -> int:
     """Run the scenario over the priors' box; say which targets it reaches, alone and together."""
     from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
     from sim.calibration.reachability import (
-        completed_runs,
         load_or_sweep,
         sweep_config,
         sweep_priors,
@@ -205,12 +204,12 @@ def cmd_reachability(args: argparse.Namespace) -> int:
         print(f"reachability: the {args.runs} runs of {args.out / 'runs.csv'} (same scenario, "
               "priors, targets, runs, seed and version; --rerun to run them again)",
               file=sys.stderr)
-    failed = len(frame) - len(completed_runs(targets, frame))
-    if failed:
-        print(f"warning: {failed} of {len(frame)} runs failed (left out)", file=sys.stderr)
     found = write_reachability(targets, frame, args.out,
                                f"Prior predictive of '{scenario.name}': {args.runs} runs over "
                                f"the box of {len(priors)} priors")
+    if found.runs < len(frame):  # the analysis leaves failed runs out
+        print(f"warning: {len(frame) - found.runs} of {len(frame)} runs failed (left out)",
+              file=sys.stderr)
     print(text_table(["target", "low", "high", "in range", "sim 5%", "median", "sim 95%"],
                      [[r.target, _num(r.low), _num(r.high),
                        f"{r.reached_share:.1%}" if r.reached else f"none ({r.side})",
@@ -232,6 +231,7 @@ def cmd_reachability(args: argparse.Namespace) -> int:
 def _check_root_seed(seed: int) -> None:
     if not 0 <= seed < 2**63:
         raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
+
 
 def _posterior_priors(path: Path, scenario: object, names: list[str]) -> list[Any] | None:
     """The priors of the posterior's parameters, for the plots' axes; None if unusable."""
