@@ -107,6 +107,7 @@ class World:
     support_bit: np.ndarray = field(init=False)  # (F,) a western faction's partner's bit
     foreign_rows: np.ndarray = field(init=False)  # unit rows of peacekeeping and western forces
     foreign_state: bytes = field(init=False)  # what the foreign forces' marks were made from
+    monitored: np.ndarray = field(init=False)  # (3 + 1,) a UN mission is in the country; abroad
     presence: np.ndarray = field(init=False)  # (F, C) personnel per faction and cell
     assault: np.ndarray = field(init=False)  # (F, C) of them on offensive or raiding orders
     presence_cell: np.ndarray = field(init=False)  # (U,) cell each row was counted in
@@ -191,6 +192,7 @@ class World:
         self.support_bit = country_bit(self.partner_of)
         self.foreign_rows = np.flatnonzero(self.foreign[units.faction])
         self.foreign_state = b""
+        self.monitored = np.zeros(N_COUNTRIES + 1, dtype=bool)
         self.fields = np.zeros((len(self.field_groups), self.n_cells), dtype=np.float32)
         self.coup_day = np.full(N_COUNTRIES, np.nan)
         s = self.sahel_idx.size

@@ -12,6 +12,8 @@ firepower is multiplied by (1 + `support_firepower`) and the ambush advantage ag
 columns is cut by `support_warning` (`sim.mechanics.combat`). A cell's `supported` value is
 the bit mask of the partner countries supported there (bit c for country c), so French
 support from Niamey never boosts Burkina Faso's forces that happen to be within its reach.
+A country where peacekeepers are present is `World.monitored`: the UN mission's human-rights
+monitoring restrains the state side's violence there (`sim.mechanics.violence`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> None:
-    """Mark the cells that peacekeepers protect and Western forces support today.
+    """Mark today's protected and supported cells and the countries a UN mission monitors.
 
     The marks change only when a foreign unit arrives, leaves or moves, or a Western force's
     support ends: they are recomputed only then.
@@ -46,6 +48,10 @@ def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> Non
     cover(units.faction, units.cell, units.present, kind, world.support_bit, world.ny,
           world.protected, world.supported, world.excluded, params.peacekeeping_radius,
           params.support_reach, params.camp_exclusion)
+    peacekeeping = rows[units.present[rows] & (kind[units.faction[rows]] == 1)]
+    world.monitored[:] = False
+    world.monitored[world.country_bucket[units.cell[peacekeeping]]] = True
+    world.monitored[-1] = False  # a mission abroad monitors none of the three countries
 
 
 @numba.njit(cache=True)

@@ -13,7 +13,9 @@ Factions avenge their dead: the probability is multiplied by 1 + `reprisal_multi
 x L / 100, L the faction's fighters killed by others in the cell's region, a memory that
 halves every `reprisal_half_life` days (`World.losses_to_avenge`). Where an elected government
 still rules (a country whose junta has not yet taken power: Niger before 26 Jul 2023) and
-negotiates with the armed groups, their probability is cut by `dialogue_restraint`. Within
+negotiates with the armed groups, their probability is cut by `dialogue_restraint`; in a
+country where a UN mission is present (`World.monitored`), the state side's is cut by
+`monitoring_restraint` (its human-rights monitoring: Mali until MINUSMA left). Within
 reach of an occupied peacekeeping camp it is cut by `foreign.protection`
 (`sim.mechanics.foreign_forces`). Event sizes are Pareto-distributed (heavy-tailed, so single
 events of hundreds occur), multiplied by `indiscriminate_multiplier` where the perpetrator's
@@ -60,7 +62,7 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
         params.indiscriminate_multiplier, params.weak_control,
         world.spec.parameters.foreign.protection, world.losses_to_avenge,
         params.reprisal_multiplier, world.region, dialogue_by_country(world, params),
-        world.country_bucket, rng.key, rng.day)
+        monitoring_by_country(world, params), world.country_bucket, rng.key, rng.day)
     keep = victims.sum(axis=1) > 0
     if not keep.any():
         return
@@ -79,6 +81,14 @@ def dialogue_by_country(world: World, params: ViolenceParams) -> np.ndarray:
     elected = [junta is not None and not in_power
                for junta, in_power in zip(world.juntas, world.junta_in_power, strict=True)]
     return np.append(np.where(elected, params.dialogue_restraint, 0.0), 0.0)
+
+
+def monitoring_by_country(world: World, params: ViolenceParams) -> np.ndarray:
+    """The share of the state side's violence a UN mission's monitoring prevents per country.
+
+    (N_COUNTRIES + 1,): `monitoring_restraint` where peacekeepers are present, else 0.
+    """
+    return np.where(world.monitored, params.monitoring_restraint, 0.0)
 
 
 def event_probability(restraint: float, strength: float, contested: bool, base_rate: float,
@@ -105,7 +115,7 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
                     suspicion_multiplier, rival_influence, size_scale,
                     size_tail, size_cap, max_resident_share, indiscriminate_multiplier,
                     weak_control, protection, losses_to_avenge, reprisal_multiplier, region,
-                    dialogue, country, key, day):
+                    dialogue, monitoring, country, key, day):
     """Events of the day: (E,) perpetrating unit rows and (E, G) victims by community.
 
     Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split.
@@ -136,6 +146,8 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
                     1.0)
         if guerrilla[f]:  # an elected government's local accords
             p *= 1.0 - dialogue[country[c]]
+        elif actor_of_faction[f] == 0:  # the state side under a UN mission's eyes
+            p *= 1.0 - monitoring[country[c]]
         p *= 1.0 - protection * protected[c]
         if uniform(key, day, i, 0) >= p:
             continue

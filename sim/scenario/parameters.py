@@ -206,6 +206,16 @@ class ViolenceParams(Strict):
         "AFP, 21 Aug 2023, from ACLED: under President Bazoum's local dialogue, attacks on "
         "civilians in Niger fell 49% (H1 2023 on H1 2022); that the fall is the policy's is an "
         "assumption")
+    monitoring_restraint: float = param(
+        0.0, 0.0, 0.9, "share",
+        "Share of the state side's violence against civilians prevented in a country while a "
+        "UN mission is present there (its human-rights monitoring and public reporting); "
+        "the mission's departure ends it",
+        "HRW, 12 Dec 2024: Mali's army and the Wagner Group committed serious abuses against "
+        "civilians since MINUSMA withdrew, and the authorities' failure to hold them to "
+        "account eased the way for further atrocities; AP, 5 Jul 2024: violence against "
+        "civilians increased dramatically after the junta broke off the peace agreement; "
+        "size not sourced: fitted (calibration/)")
 
 
 class CivilianParams(Strict):

@@ -74,7 +74,8 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
         np.zeros((1, 4)), np.arange(4), np.full(4, 3, dtype=np.int8), np.zeros(4), residents,
         1.0, 3.0, 3.0, 0.0, 0.0, np.zeros(4), 50.0, 1.4, 800.0, 1.0, 2.0, 0.5, 0.0,
         np.zeros((1, 1)), 0.0,
-        np.zeros(4, dtype=np.int64), np.zeros(4), np.zeros(4, dtype=np.int64), KEY, 0)
+        np.zeros(4, dtype=np.int64), np.zeros(4), np.zeros(4), np.zeros(4, dtype=np.int64),
+        KEY, 0)
     assert rows.size > 1
     assert victims.sum(axis=0).tolist() <= [30, 10] and victims.sum() > 0
     assert residents[:, 1] + victims.sum(axis=0) == pytest.approx([30.0, 10.0])
@@ -82,12 +83,14 @@ def test_violence_kills_at_most_what_lives_in_a_cell():
 
 def _events_per_row(avenging: float = 1.0, region: int = 0, armed_group: bool = False,
                     dialogue: float = 0.0, country: int = 0, actor: int = -1,
-                    suspicion: float = 0.0, rivals: float = 0.0) -> float:
+                    suspicion: float = 0.0, rivals: float = 0.0,
+                    monitoring: float = 0.0) -> float:
     """Share of 20,000 unit rows in a cell of `region` and `country` that commit an event
     (p = 0.01), the faction's losses there raising its rate by the factor `avenging`
     (multiplier 1), an elected government's dialogue in country 0 cutting an armed group's,
     and the armed groups' influence `rivals` there raising the state side's (actor 0) by
-    1 + `suspicion` x `rivals`."""
+    1 + `suspicion` x `rivals`, and a UN mission's `monitoring` in country 0 cutting the state
+    side's."""
     n, residents = 20_000, np.full((1, 2), 1e9)
     rows, _ = violence.commit_violence(
         np.full(n, 1), np.zeros(n, dtype=np.int64), np.full(n, 100.0), np.ones(n, bool),
@@ -95,7 +98,7 @@ def _events_per_row(avenging: float = 1.0, region: int = 0, armed_group: bool = 
         np.zeros((2, 2)), np.arange(2), np.zeros(2, dtype=np.int8), np.zeros(2), residents,
         0.01, 3.0, 3.0, 0.0, suspicion, np.full(2, rivals), 2.0, 1.4, 800.0, 1.0, 1.0, 0.0, 0.0,
         np.full((1, 1), 100.0 * (avenging - 1.0)), 1.0, np.array([0, region]),
-        np.array([dialogue, 0.0]), np.array([1, country]), KEY, 0)
+        np.array([dialogue, 0.0]), np.array([monitoring, 0.0]), np.array([1, country]), KEY, 0)
     return rows.size / n
 
 
@@ -112,6 +115,16 @@ def test_dialogue_cuts_armed_groups_violence_in_its_country_only():
     assert _events_per_row(armed_group=True, dialogue=0.5, country=1) == pytest.approx(
         0.01, abs=0.002)  # another country
     assert _events_per_row(dialogue=0.5) == pytest.approx(0.01, abs=0.002)  # the state side
+
+
+def test_monitoring_cuts_the_state_sides_violence_in_its_country_only():
+    assert _events_per_row(actor=0, monitoring=0.6) == pytest.approx(0.004, abs=0.0012)
+    assert _events_per_row(actor=0, monitoring=0.6, country=1) == pytest.approx(
+        0.01, abs=0.002)  # a country without a mission
+    assert _events_per_row(actor=1, armed_group=True, monitoring=0.6) == pytest.approx(
+        0.01, abs=0.002)  # the armed groups are not restrained by it
+    assert _events_per_row(actor=-1, monitoring=0.6) == pytest.approx(
+        0.01, abs=0.002)  # nor are foreign forces
 
 
 def test_the_state_side_punishes_communities_where_armed_groups_have_influence():
@@ -177,6 +190,42 @@ def test_niger_negotiates_until_its_coup(baseline):
         model.step()
     after = violence.dialogue_by_country(model.world, baseline.parameters.violence)
     assert not after.any()
+
+
+def test_a_un_mission_monitors_its_country_until_it_leaves(baseline):
+    from sim.model import SahelModel
+    from sim.scenario.tunable import apply_overrides
+
+    data = apply_overrides(baseline.model_dump(mode="json"),
+                           {"parameters.violence.monitoring_restraint": 0.5})
+    spec = type(baseline).model_validate(data)
+    model = SahelModel(spec, rng=1)
+    model.step()
+    mali = list(COUNTRIES).index("MLI")
+    during = violence.monitoring_by_country(model.world, spec.parameters.violence)
+    assert during[mali] == 0.5 and during.sum() == 0.5  # MINUSMA is in Mali only
+    while model.date < dt.date(2024, 1, 2):  # the last of MINUSMA left on 31 Dec 2023
+        model.step()
+    assert not violence.monitoring_by_country(model.world, spec.parameters.violence).any()
+
+
+def test_monitoring_cuts_the_state_sides_killings_in_mali_only(tmp_path):
+    import sim
+    from sim.model import SahelModel
+
+    from ..conftest import write_short_scenario
+
+    state_side = ["mali_army", "africa_corps", "burkina_army", "vdp", "niger_army"]
+    killed = {}
+    for restraint in (0.0, 0.9):
+        path = write_short_scenario(tmp_path / str(restraint), extra=(
+            f"[parameters.violence]\nmonitoring_restraint = {restraint}\n"))
+        deaths = SahelModel(sim.load_scenario(path), rng=5).run().fatalities()
+        by_state = deaths[deaths["perpetrator"].isin(state_side)
+                          & (deaths["victim"] == "civilians")]
+        killed[restraint] = by_state.groupby("country")["killed"].sum()
+    assert killed[0.9]["MLI"] < 0.3 * killed[0.0]["MLI"]
+    assert killed[0.9]["BFA"] == pytest.approx(killed[0.0]["BFA"], rel=0.1)  # no mission
 
 
 def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline_at_setup):
