@@ -74,6 +74,7 @@ class World:
     town_cells: np.ndarray  # (T,) cells of towns that can be blockaded
     partner_of: np.ndarray  # (F,) for a western faction, the country whose forces it supports
     support_active: np.ndarray  # (F,) a western faction still supports its partners
+    mandate_active: np.ndarray  # (F,) a peacekeeping faction's mandate has not ended
     junta_in_power: np.ndarray  # (3,) the junta rules (False before its coup)
     juntas: list[Junta | None] = field(default_factory=list)  # per country, set by the model
     fleets: Fleets | None = None  # armed-drone fleets (sim.mechanics.drones)

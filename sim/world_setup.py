@@ -97,7 +97,9 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
         period_days=int(scenario.parameters.decisions.interval_days),
         first_day=-scenario.spin_up_days,
         town_cells=np.array(towns, dtype=np.int64), partner_of=partner_of,
-        support_active=partner_of >= 0, junta_in_power=in_power,
+        support_active=partner_of >= 0,
+        mandate_active=np.array([f.kind == "peacekeeping" for f in specs]),
+        junta_in_power=in_power,
         fleets=build_fleets(scenario, geo, {fid: i for i, fid in enumerate(ids)}, state_side))
 
 

@@ -12,7 +12,8 @@ firepower is multiplied by (1 + `support_firepower`) and the ambush advantage ag
 columns is cut by `support_warning` (`sim.mechanics.combat`). A cell's `supported` value is
 the bit mask of the partner countries supported there (bit c for country c), so French
 support from Niamey never boosts Burkina Faso's forces that happen to be within its reach.
-A country where peacekeepers are present is `World.monitored`: the UN mission's human-rights
+A country where peacekeepers whose mandate has not ended (`World.mandate_active`, switched off
+by an `end_mandate` event) are present is `World.monitored`: the UN mission's human-rights
 monitoring restrains the state side's violence there (`sim.mechanics.violence`).
 """
 
@@ -39,7 +40,7 @@ def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> Non
     units = world.forces
     rows = world.foreign_rows
     state = (units.present[rows].tobytes() + units.cell[rows].tobytes()
-             + world.support_active.tobytes())
+             + world.support_active.tobytes() + world.mandate_active.tobytes())
     if state == world.foreign_state:
         return
     world.foreign_state = state
@@ -48,9 +49,9 @@ def act(world: World, ledger: Ledger, params: ForeignParams, rng: Stream) -> Non
     cover(units.faction, units.cell, units.present, kind, world.support_bit, world.ny,
           world.protected, world.supported, world.excluded, params.peacekeeping_radius,
           params.support_reach, params.camp_exclusion)
-    peacekeeping = rows[units.present[rows] & (kind[units.faction[rows]] == 1)]
+    mandated = rows[units.present[rows] & world.mandate_active[units.faction[rows]]]
     world.monitored[:] = False
-    world.monitored[world.country_bucket[units.cell[peacekeeping]]] = True
+    world.monitored[world.country_bucket[units.cell[mandated]]] = True
     world.monitored[-1] = False  # a mission abroad monitors none of the three countries
 
 

@@ -5,7 +5,8 @@ day before that day's step). A deployment brings a unit's rows to their base (wi
 strength if the event gives one), a withdrawal takes them out of the theatre, a reinforcement
 adds personnel, an advance moves the unit's base to a town (an offensive toward an objective:
 its rows operate from there); `set_restraint` and `set_posture` change a faction's policy from
-that day, `end_support` ends a Western faction's support of its partners; `set_fleet_size`,
+that day, `end_support` ends a Western faction's support of its partners, `end_mandate` a UN
+mission's mandate (its monitoring); `set_fleet_size`,
 `set_fleet_restraint` and `remove_fleet` change a drone fleet from that day. When a Russian unit
 arrives in or leaves a country ruled by a junta, the junta's credibility rises by
 `russian_support.arrival_credibility` or falls by `departure_credibility` (the source article:
@@ -45,6 +46,8 @@ def apply(world: World, ledger: Ledger, event: Event, rows: Iterable[ForceUnit],
         world.posture[world.faction_index[event.faction]] = POSTURES.index(event.posture)
     elif event.action == "end_support":
         world.support_active[world.faction_index[event.faction]] = False
+    elif event.action == "end_mandate":
+        world.mandate_active[world.faction_index[event.faction]] = False
     elif event.action in FLEET_ACTIONS:
         fleets = world.fleets
         k = fleets.index(event.fleet)

@@ -72,6 +72,10 @@ def check_references(s: Any) -> None:
             raise _FieldError(("events", i, "faction"),
                               f"'{event.faction}' is a {s.factions[event.faction].kind} faction; "
                               "'end_support' applies to western factions")
+        if event.action == "end_mandate" and s.factions[event.faction].kind != "peacekeeping":
+            raise _FieldError(("events", i, "faction"),
+                              f"'{event.faction}' is a {s.factions[event.faction].kind} faction; "
+                              "'end_mandate' applies to peacekeeping factions")
         if event.fleet is not None and event.fleet not in s.drones:
             raise _FieldError(("events", i, "fleet"), f"unknown fleet '{event.fleet}'"
                               f"{did_you_mean(event.fleet, list(s.drones))}; fleets are the "

@@ -178,6 +178,7 @@ EVENT_FIELDS: dict[str, set[str]] = {
     "set_restraint": {"faction", "restraint"},
     "set_posture": {"faction", "posture"},
     "end_support": {"faction"},
+    "end_mandate": {"faction"},
     "set_fleet_size": {"fleet", "size"},
     "set_fleet_restraint": {"fleet", "restraint"},
     "remove_fleet": {"fleet"},
@@ -191,14 +192,15 @@ class Event(Strict):
 
     `advance` moves a unit's base to a town (an offensive toward an objective); `end_support`
     switches off a Western faction's support of its partner forces (e.g. after a coup), before
-    its units leave.
+    its units leave; `end_mandate` ends a UN mission's mandate (its monitoring), before its
+    units leave.
     """
 
     id: Identifier | None = None
     date: Date
     action: Literal["deploy", "withdraw", "reinforce", "advance", "set_restraint",
-                    "set_posture", "end_support", "set_fleet_size", "set_fleet_restraint",
-                    "remove_fleet"]
+                    "set_posture", "end_support", "end_mandate", "set_fleet_size",
+                    "set_fleet_restraint", "remove_fleet"]
     unit: Identifier | None = None
     faction: Identifier | None = None
     town: str | None = None
@@ -224,6 +226,8 @@ class Event(Strict):
             raise ValueError("an 'advance' event needs 'town' (the unit's new base)")
         if self.action == "end_support" and self.faction is None:
             raise ValueError("an 'end_support' event needs 'faction' (a western faction)")
+        if self.action == "end_mandate" and self.faction is None:
+            raise ValueError("an 'end_mandate' event needs 'faction' (a peacekeeping faction)")
         if self.action == "reinforce" and self.strength is None:
             raise ValueError("a 'reinforce' event needs 'strength' (personnel added)")
         if self.action == "set_restraint" and (self.restraint is None or self.faction is None):

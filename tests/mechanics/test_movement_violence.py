@@ -204,9 +204,26 @@ def test_a_un_mission_monitors_its_country_until_it_leaves(baseline):
     mali = list(COUNTRIES).index("MLI")
     during = violence.monitoring_by_country(model.world, spec.parameters.violence)
     assert during[mali] == 0.5 and during.sum() == 0.5  # MINUSMA is in Mali only
-    while model.date < dt.date(2024, 1, 2):  # the last of MINUSMA left on 31 Dec 2023
+    while model.date < dt.date(2023, 6, 30):
         model.step()
+    assert violence.monitoring_by_country(model.world, spec.parameters.violence)[mali] == 0.5
+    model.step()
+    model.step()  # resolution 2690 ended the mandate on 30 Jun 2023; the camps stay
     assert not violence.monitoring_by_country(model.world, spec.parameters.violence).any()
+    assert model.world.protected.any()
+    assert not model.world.monitored[-1]  # the abroad slot is never monitored
+
+
+def test_the_mission_that_stays_keeps_monitoring_mali():
+    import sim
+    from sim.model import SahelModel
+
+    from ..conftest import SCENARIOS
+
+    model = SahelModel(sim.load_scenario(SCENARIOS / "minusma_stays.toml"), rng=1)
+    while model.date < dt.date(2024, 12, 1):
+        model.step()
+    assert model.world.monitored.tolist() == [True, False, False, False]  # MLI, BFA, NER
 
 
 def test_monitoring_cuts_the_state_sides_killings_in_mali_only(tmp_path):

@@ -166,6 +166,19 @@ def test_drone_fleets_and_their_events_are_checked(tmp_path, body, expected):
     assert expected in error_of(child(tmp_path, body))
 
 
+@pytest.mark.parametrize(("body", "expected"), [
+    ('[[events]]\ndate = 2023-07-01\naction = "end_mandate"\nfaction = "france"\n',
+     f":5: events[{N_EVENTS}].faction: 'france' is a western faction; 'end_mandate' applies "
+     "to peacekeeping factions"),
+    ('[[events]]\ndate = 2023-07-01\naction = "end_mandate"\n',
+     f"events[{N_EVENTS}]: an 'end_mandate' event needs 'faction' (a peacekeeping faction)"),
+    ('[[events]]\ndate = 2023-07-01\naction = "end_mandate"\nfaction = "minusma"\nunit = "x"\n',
+     f"events[{N_EVENTS}]: 'unit' is not used by a 'end_mandate' event; it takes faction"),
+])
+def test_a_mandate_ends_only_for_a_peacekeeping_faction(tmp_path, body, expected):
+    assert expected in error_of(child(tmp_path, body))
+
+
 def test_a_counterfactual_changes_a_fleet_by_its_id(tmp_path):
     scenario = sim.load_scenario(child(tmp_path, "[drones.mali_senou]\nsize = 0\n"))
     assert scenario.drones["mali_senou"].size == 0
