@@ -209,13 +209,12 @@ class ViolenceParams(Strict):
     monitoring_restraint: float = param(
         0.0, 0.0, 0.9, "share",
         "Share of the state side's violence against civilians prevented in a country while a "
-        "UN mission is present there (its human-rights monitoring and public reporting); "
-        "the mission's departure ends it",
-        "HRW, 12 Dec 2024: Mali's army and the Wagner Group committed serious abuses against "
-        "civilians since MINUSMA withdrew, and the authorities' failure to hold them to "
-        "account eased the way for further atrocities; AP, 5 Jul 2024: violence against "
-        "civilians increased dramatically after the junta broke off the peace agreement; "
-        "size not sourced: fitted (calibration/)")
+        "UN mission with a mandate is present there (its human-rights monitoring and public "
+        "reporting); the mandate's end ends it",
+        "HRW, 12 Dec 2024: since MINUSMA's withdrawal Mali's army and the Wagner Group "
+        "committed serious abuses against civilians, and the authorities' failure to hold "
+        "them to account eased the way for further atrocities; size not sourced: a mechanism "
+        "prior of the calibration (calibration/priors.toml), 0 (off) until a fit draws it")
 
 
 class CivilianParams(Strict):
