@@ -14,8 +14,9 @@ x L / 100, L the faction's fighters killed by others in the cell's region, a mem
 halves every `reprisal_half_life` days (`World.losses_to_avenge`). Where an elected government
 still rules (a country whose junta has not yet taken power: Niger before 26 Jul 2023) and
 negotiates with the armed groups, their probability is cut by `dialogue_restraint`; in a
-country where a UN mission is present (`World.monitored`), the state side's is cut by
-`monitoring_restraint` (its human-rights monitoring: Mali until MINUSMA left). Within
+country where a UN mission with a mandate is present (`World.monitored`), the state side's is
+cut by `monitoring_restraint` (its human-rights monitoring: Mali until MINUSMA's mandate ended
+on 30 Jun 2023). Within
 reach of an occupied peacekeeping camp it is cut by `foreign.protection`
 (`sim.mechanics.foreign_forces`). Event sizes are Pareto-distributed (heavy-tailed, so single
 events of hundreds occur), multiplied by `indiscriminate_multiplier` where the perpetrator's
@@ -86,7 +87,8 @@ def dialogue_by_country(world: World, params: ViolenceParams) -> np.ndarray:
 def monitoring_by_country(world: World, params: ViolenceParams) -> np.ndarray:
     """The share of the state side's violence a UN mission's monitoring prevents per country.
 
-    (N_COUNTRIES + 1,): `monitoring_restraint` where peacekeepers are present, else 0.
+    (N_COUNTRIES + 1,): `monitoring_restraint` where a UN mission with a mandate is present,
+    else 0.
     """
     return np.where(world.monitored, params.monitoring_restraint, 0.0)
 

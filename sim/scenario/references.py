@@ -6,6 +6,9 @@ from typing import Any
 
 from sim.scenario.errors import _FieldError, did_you_mean
 
+# The kind of faction each faction-switching event applies to.
+FACTION_KIND_OF_ACTION = {"end_support": "western", "end_mandate": "peacekeeping"}
+
 # Words used in output column names (territory_state, killed_civilians, killed_by_<faction>, ...):
 # a faction with one of these ids would overwrite another column.
 RESERVED_FACTION_IDS = ("state", "contested", "civilians", "russians", "total", "armed_groups",
@@ -68,14 +71,11 @@ def check_references(s: Any) -> None:
         if event.faction is not None and event.faction not in s.factions:
             raise _FieldError(("events", i, "faction"), f"unknown faction '{event.faction}'"
                               f"{did_you_mean(event.faction, factions)}")
-        if event.action == "end_support" and s.factions[event.faction].kind != "western":
+        kind = FACTION_KIND_OF_ACTION.get(event.action)
+        if kind is not None and s.factions[event.faction].kind != kind:
             raise _FieldError(("events", i, "faction"),
                               f"'{event.faction}' is a {s.factions[event.faction].kind} faction; "
-                              "'end_support' applies to western factions")
-        if event.action == "end_mandate" and s.factions[event.faction].kind != "peacekeeping":
-            raise _FieldError(("events", i, "faction"),
-                              f"'{event.faction}' is a {s.factions[event.faction].kind} faction; "
-                              "'end_mandate' applies to peacekeeping factions")
+                              f"'{event.action}' applies to {kind} factions")
         if event.fleet is not None and event.fleet not in s.drones:
             raise _FieldError(("events", i, "fleet"), f"unknown fleet '{event.fleet}'"
                               f"{did_you_mean(event.fleet, list(s.drones))}; fleets are the "

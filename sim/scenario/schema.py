@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from sim.geography import COMMUNITIES
 from sim.scenario.errors import _FieldError, did_you_mean
 from sim.scenario.parameters import Parameters, Strict
-from sim.scenario.references import check_references
+from sim.scenario.references import FACTION_KIND_OF_ACTION, check_references
 
 FACTION_KINDS = ("state", "militia", "russian", "jihadist", "separatist", "peacekeeping",
                  "western")
@@ -224,10 +224,9 @@ class Event(Strict):
             raise ValueError(f"a '{self.action}' event needs 'unit'")
         if self.action == "advance" and self.town is None:
             raise ValueError("an 'advance' event needs 'town' (the unit's new base)")
-        if self.action == "end_support" and self.faction is None:
-            raise ValueError("an 'end_support' event needs 'faction' (a western faction)")
-        if self.action == "end_mandate" and self.faction is None:
-            raise ValueError("an 'end_mandate' event needs 'faction' (a peacekeeping faction)")
+        if self.action in FACTION_KIND_OF_ACTION and self.faction is None:
+            raise ValueError(f"an '{self.action}' event needs 'faction' (a "
+                             f"{FACTION_KIND_OF_ACTION[self.action]} faction)")
         if self.action == "reinforce" and self.strength is None:
             raise ValueError("a 'reinforce' event needs 'strength' (personnel added)")
         if self.action == "set_restraint" and (self.restraint is None or self.faction is None):

@@ -192,7 +192,7 @@ def test_niger_negotiates_until_its_coup(baseline):
     assert not after.any()
 
 
-def test_a_un_mission_monitors_its_country_until_it_leaves(baseline):
+def test_a_un_mission_monitors_its_country_until_its_mandate_ends(baseline):
     from sim.model import SahelModel
     from sim.scenario.tunable import apply_overrides
 
