@@ -9,7 +9,8 @@ previous run wrote; everything else in the file is left as it is. A value of the
 block that the new file does not fit is kept, marked as coming from an earlier fit: the new
 fit ran with it as part of the scenario, so its posterior holds only with it. A faction's
 fitted field (`factions.vdp.restraint = 0.68`) is written in place, in the faction's own
-table (TOML defines a table once), with a comment naming the fit.
+table (TOML defines a table once), with a comment naming the fit; so is a unit's fitted
+strength (`units.jnim_burkina.strength = 3100`), in its `[[units]]` table.
 `tests/calibration/test_fitted_baseline.py` checks that the baseline's values match the file.
 """
 
@@ -38,10 +39,10 @@ def fitted_block(fitted: dict, earlier: dict | None = None) -> str:
         lines += [f"{name} = {value!r}" for name, value in sorted(new.get(group, {}).items())]
         lines += [f"{name} = {value!r}  {EARLIER_NOTE}"
                   for name, value in sorted(kept.get(group, {}).items())]
-    others = sorted(k for k in fitted if k not in ("parameters", "factions"))
+    others = sorted(k for k in fitted if k not in ("parameters", "factions", "units"))
     if others:
-        raise SystemExit(f"apply_fitted: only parameters.* and factions.* can be written, "
-                         f"not {others[0]}.*")
+        raise SystemExit(f"apply_fitted: only parameters.*, factions.* and units.* can be "
+                         f"written, not {others[0]}.*")
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -81,6 +82,38 @@ def set_faction_fields(text: str, factions: dict) -> str:
     return "\n".join(lines)
 
 
+def set_unit_strengths(text: str, units: dict) -> str:
+    """`text` with each `units.<id>.strength` written into that unit's `[[units]]` table.
+
+    A strength an earlier fit wrote and this one does not fit keeps its value, marked as the
+    earlier fit's.
+    """
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines)
+              if line.split("#", 1)[0].strip().replace(" ", "") == "[[units]]"]
+    seen = set()
+    for start in starts:
+        end = next((i for i in range(start + 1, len(lines))
+                    if lines[i].lstrip().startswith("[")), len(lines))
+        ids = [line.split("=", 1)[1].strip().strip('"') for line in lines[start:end]
+               if line.split("=")[0].strip() == "id"]
+        if not ids:
+            continue
+        for i in range(start, end):
+            if lines[i].split("=")[0].strip() != "strength":
+                continue
+            if ids[0] in units:
+                lines[i] = f"strength = {round(units[ids[0]]['strength'])}  {FITTED_NOTE}"
+                seen.add(ids[0])
+            elif lines[i].endswith(FITTED_NOTE):
+                lines[i] = lines[i][:-len(FITTED_NOTE)] + EARLIER_NOTE
+    missing = sorted(set(units) - seen)
+    if missing:
+        raise SystemExit(f"apply_fitted: units.{missing[0]}: no [[units]] table with this id "
+                         "and a strength in the scenario")
+    return "\n".join(lines)
+
+
 def _table_header(line: str) -> str | None:
     """The dotted name of a TOML table header line (`[factions.vdp]  # x`: factions.vdp)."""
     head = line.split("#", 1)[0].strip()
@@ -102,6 +135,7 @@ def main(argv: list[str]) -> int:
     else:
         text = text.rstrip("\n") + "\n\n" + fitted_block(fitted)
     text = set_faction_fields(text, fitted.get("factions", {}))
+    text = set_unit_strengths(text, fitted.get("units", {}))
     tomllib.loads(text)  # still valid TOML
     scenario_path.write_text(text, encoding="utf-8")
     print(f"wrote the fitted values of {fitted_path} into {scenario_path}")

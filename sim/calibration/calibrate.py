@@ -31,6 +31,7 @@ DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
 PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual", "mechanism",
               "fit")
 LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
+MIN_INTEGER_SPAN = 100  # an integer parameter's prior spans this many values to be fitted
 EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
 
 
@@ -70,10 +71,6 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
             raise CalibrationError(f"{where} ({name}): name: given twice")
         seen.add(name)
         bounds = known[name]
-        if bounds.get("integer"):
-            raise CalibrationError(f"{where} ({name}): name: an integer parameter cannot be "
-                                   "fitted (the fit proposes real numbers); fix it in the "
-                                   "scenario instead")
         low, high = entry.get("low"), entry.get("high")
         for field, value in (("low", low), ("high", high)):
             if not isinstance(value, int | float) or isinstance(value, bool):
@@ -82,11 +79,17 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
             if not bounds["low"] <= value <= bounds["high"]:
                 raise CalibrationError(f"{where} ({name}): {field}: {value} is outside the "
                                        f"parameter's range {bounds['low']} to {bounds['high']}")
+        if bounds.get("integer") and high - low < MIN_INTEGER_SPAN:
+            raise CalibrationError(f"{where} ({name}): name: an integer parameter can be "
+                                   f"fitted only over at least {MIN_INTEGER_SPAN} values (the "
+                                   "fit proposes real numbers, rounded); fix it in the "
+                                   "scenario instead")
         try:
             priors.append(Prior(name, float(low), float(high), entry.get("scale", "linear"),
                                 entry.get("justification", ""),
                                 entry.get("counterfactual", ""),
-                                entry.get("mechanism", ""), entry.get("fit", "")))
+                                entry.get("mechanism", ""), entry.get("fit", ""),
+                                bool(bounds.get("integer"))))
         except FitError as exc:
             raise CalibrationError(f"{where} ({name}): {exc}") from None
     return priors
@@ -133,9 +136,10 @@ class ModelSimulator:
     def __call__(self, params: Mapping[str, float], seed: int) -> dict[str, float]:
         """Every target's statistic with these parameters (NaN where undefined)."""
         from sim.calibration.statistics import run_statistics
-        from sim.scenario.tunable import apply_overrides
+        from sim.scenario.tunable import apply_overrides, whole_integers
 
-        data = apply_overrides(dict(self.scenario), dict(params), origin="calibration")
+        data = apply_overrides(dict(self.scenario), whole_integers(params, self.scenario),
+                               origin="calibration")
         seeds = particle_seeds(seed, self.seeds)
         runs = []
         for i, run_seed in enumerate(seeds, start=1):
@@ -338,5 +342,5 @@ def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: st
              ""]
     for p in priors:
         median = float(weighted_quantile(posterior[p.name].to_numpy(float), weights, [0.5])[0])
-        lines.append(f"{p.name} = {median:.6g}")
+        lines.append(f"{p.name} = {round(median)}" if p.integer else f"{p.name} = {median:.6g}")
     return atomic_write_text(path, "\n".join(lines) + "\n")

@@ -57,6 +57,8 @@ class Prior:
             the only parameter that separates a target from others that the fitted ones
             move together (the state side's restraint in one country, say), which the
             coverage order can leave out; moved by the kernel, on top of the budget.
+        integer: the parameter takes whole values (a unit's strength): the simulator
+            rounds the proposals and `fitted.toml` the median.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Prior:
     counterfactual: str = ""
     mechanism: str = ""
     fit: str = ""
+    integer: bool = False
 
     def __post_init__(self) -> None:
         where = f"prior '{self.name}'"

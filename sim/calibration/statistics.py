@@ -314,6 +314,7 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
     """
     from sim.experiments.prepared import prepare_scenario
     from sim.scenario import load_scenario, resolve_scenario_path
+    from sim.scenario.tunable import whole_integers
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(resolve_scenario_path(str(scenario)))
@@ -324,8 +325,10 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
         raise ValueError(f"draws has {len(draws)} entries for {n} seeds")
     prepared: dict[tuple, dict[str, Any]] = {}
     payloads = []
+    data = scenario.model_dump(mode="json") if overrides_per_run is not None else {}
     for i in range(n):
-        overrides = dict(overrides_per_run[i]) if overrides_per_run is not None else {}
+        overrides = (whole_integers(overrides_per_run[i], data)
+                     if overrides_per_run is not None else {})
         key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
         if key not in prepared:
             prepared[key] = prepare_scenario(scenario, overrides).payload

@@ -16,6 +16,7 @@ import solara
 
 from sim.geography import COUNTRIES
 from sim.scenario import tunable_parameters
+from sim.scenario.tunable import unit_entry
 
 # "Main" controls besides every faction's restraint and every junta's credibility: the levers
 # and uncertainties a user reaches for first, one or two per process.
@@ -33,7 +34,10 @@ ERROR_CLASS = "sahel-param-error"
 
 
 def value_at(data: dict[str, Any], dotted: str) -> Any:
-    """The value at a dotted path of a scenario mapping."""
+    """The value at a dotted path of a scenario mapping (`units.<id>.strength` by the unit's id)."""
+    unit = unit_entry(data, dotted)
+    if unit is not None:
+        return unit[dotted.split(".")[2]]
     node: Any = data
     for key in dotted.split("."):
         node = node[key]
@@ -48,6 +52,9 @@ def parameter_label(dotted: str, data: dict[str, Any]) -> str:
         return f"{label} {parts[2]}"
     if parts[0] == "juntas":
         return f"{COUNTRIES.get(parts[1], parts[1])} junta {parts[2]}"
+    if parts[0] == "units":
+        unit = unit_entry(data, dotted)
+        return f"{unit['name'] if unit else parts[1]} {parts[2]}"
     return parts[-1].replace("_", " ")
 
 
@@ -62,7 +69,8 @@ def parameter_groups(data: dict[str, Any]) -> dict[str, list[str]]:
         if name in main:
             continue
         parts = name.split(".")
-        group = parts[1] if parts[0] == "parameters" else f"faction {parts[2]}"
+        group = (parts[1] if parts[0] == "parameters" else "order of battle"
+                 if parts[0] == "units" else f"faction {parts[2]}")
         groups.setdefault(group, []).append(name)
     return groups
 

@@ -1,8 +1,9 @@
 """Tunable parameters: the dotted names that sweeps, overrides and the dashboard may set.
 
-`tunable_parameters` lists every behavioural parameter of the schema and each faction's and
-junta's tunable numbers with bounds, unit, source and whether it is an integer;
-`apply_overrides` sets some of them in a copy of a scenario's data.
+`tunable_parameters` lists every behavioural parameter of the schema, each faction's and
+junta's tunable numbers and each unit's strength (`units.<id>.strength`: the order of battle is
+an uncertainty too) with bounds, unit, source and whether it is an integer; `apply_overrides`
+sets some of them in a copy of a scenario's data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from sim.scenario.errors import ScenarioError, did_you_mean, short_repr
 from sim.scenario.parameters import Parameters, _bounds, iter_parameter_names
-from sim.scenario.schema import DroneFleet, Faction, Junta
+from sim.scenario.schema import DroneFleet, Faction, Junta, Unit
 
 
 def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -32,7 +33,34 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for fleet in data.get("drones", {}):
         for name in ("size", "sorties", "range_km"):
             out[f"drones.{fleet}.{name}"] = _bounds(DroneFleet.model_fields[name])
+    units = data.get("units") if isinstance(data, Mapping) else None
+    for unit in units if isinstance(units, list) else []:
+        if isinstance(unit, Mapping) and isinstance(unit.get("id"), str):
+            out[f"units.{unit['id']}.strength"] = dict(
+                _bounds(Unit.model_fields["strength"]), source=str(unit.get("source", "")),
+                default=unit.get("strength"),
+                description=f"Strength of {unit.get('name', unit['id'])} when it arrives")
     return out
+
+
+def unit_entry(data: Mapping[str, Any], dotted: str) -> dict[str, Any] | None:
+    """The unit table a `units.<id>.<field>` path names in a scenario mapping, else None."""
+    parts = dotted.split(".")
+    if len(parts) != 3 or parts[0] != "units" or not isinstance(data.get("units"), list):
+        return None
+    return next((u for u in data["units"] if isinstance(u, dict) and u.get("id") == parts[1]),
+                None)
+
+
+def whole_integers(overrides: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """`overrides` with real values of integer parameters rounded (a fit's proposals).
+
+    The fit and the screen propose real numbers; an integer parameter fitted over a wide
+    range (a unit's strength) takes the nearest whole value.
+    """
+    known = tunable_parameters(data)
+    return {name: round(value) if known.get(name, {}).get("integer")
+            and isinstance(value, float) else value for name, value in overrides.items()}
 
 
 def check_parameter_path(dotted: str, data: Mapping[str, Any], origin: str,
@@ -72,6 +100,10 @@ def apply_overrides(
         check_parameter_path(dotted, out, origin, known)
         if isinstance(value, float) and value.is_integer() and known[dotted]["integer"]:
             value = int(value)
+        unit = unit_entry(out, dotted)
+        if unit is not None:
+            unit[dotted.split(".")[2]] = value
+            continue
         node = out
         *parents, leaf = dotted.split(".")
         for key in parents:

@@ -85,3 +85,31 @@ def test_a_faction_the_scenario_lacks_is_one_line_and_nothing_is_written(tmp_pat
     with pytest.raises(SystemExit, match=r"factions.ghost: no table \[factions.ghost\]"):
         apply_fitted.main([str(fitted), str(scenario)])
     assert scenario.read_text(encoding="utf-8") == 'name = "s"\n'
+
+
+def test_a_units_fitted_strength_is_written_whole_in_its_table(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n\n[[units]]\nid = "a"\nstrength = 100\n'
+                        '\n[[ units ]]  # b\nid = "b"\nstrength = 200\n', encoding="utf-8")
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"
+    first.write_text("units.a.strength = 150\nunits.b.strength = 260.4\n", encoding="utf-8")
+    second.write_text("units.b.strength = 250\n", encoding="utf-8")
+    assert apply_fitted.main([str(first), str(scenario)]) == 0
+    text = scenario.read_text(encoding="utf-8")
+    assert [u["strength"] for u in tomllib.loads(text)["units"]] == [150, 260]
+    assert apply_fitted.main([str(second), str(scenario)]) == 0
+    text = scenario.read_text(encoding="utf-8")
+    assert [u["strength"] for u in tomllib.loads(text)["units"]] == [150, 250]
+    assert f"strength = 150  {apply_fitted.EARLIER_NOTE}" in text
+    assert f"strength = 250  {apply_fitted.FITTED_NOTE}" in text
+
+
+def test_a_unit_the_scenario_lacks_stops_before_writing(tmp_path):
+    scenario = tmp_path / "s.toml"
+    before = 'name = "s"\n\n[[units]]\nid = "a"\nstrength = 100\n'
+    scenario.write_text(before, encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("units.z.strength = 150\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="units.z: no \\[\\[units\\]\\] table"):
+        apply_fitted.main([str(fitted), str(scenario)])
+    assert scenario.read_text(encoding="utf-8") == before

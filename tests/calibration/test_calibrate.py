@@ -30,7 +30,10 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
     required = {p.name for p in priors if p.fit}
-    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint"}
+    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
+                        "units.jnim_burkina.strength", "units.katiba_macina.strength"}
+    assert {p.name for p in priors if p.integer} == {"units.jnim_burkina.strength",
+                                                    "units.katiba_macina.strength"}
 
 
 @pytest.mark.parametrize(("entry", "message"), [
@@ -52,6 +55,11 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     ('name = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\njustification = "x"\n'
      'fit = true', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
      "fit: expected why the fit must move the parameter (or none), got True"),
+    ('name = "units.jnim_burkina.strength"\nlow = 2000\nhigh = 2050\njustification = "x"',
+     "(units.jnim_burkina.strength): name: an integer parameter can be fitted only over at "
+     "least 100 values"),
+    ('name = "parameters.combat.trapped_rounds"\nlow = 0\nhigh = 10\njustification = "x"',
+     "(parameters.combat.trapped_rounds): name: an integer parameter can be fitted only"),
 ])
 def test_a_bad_prior_is_one_line_naming_file_prior_and_field(baseline, tmp_path, entry, message):
     path = tmp_path / "priors.toml"
@@ -82,6 +90,9 @@ def test_the_simulator_pickles_and_returns_every_target(baseline):
         ModelSimulator(baseline.model_dump(mode="json"), targets)))
     out = simulator({"parameters.combat.engage_probability": 0.3}, 5)
     assert set(out) == {t.name for t in targets}
+    # a unit's strength is proposed as a real number and run as the nearest whole one
+    assert simulator({"units.jnim_burkina.strength": 2500.4}, 5) == \
+        simulator({"units.jnim_burkina.strength": 2500}, 5)
 
 
 def test_fitted_values_are_the_weighted_medians_as_toml(tmp_path):
@@ -96,6 +107,11 @@ def test_fitted_values_are_the_weighted_medians_as_toml(tmp_path):
     path = write_fitted(tmp_path / "fitted.toml", posterior,
                         [Prior("factions.jnim.restraint", 0.1, 1.0, "linear", "test")], "b")
     assert tomllib.loads(path.read_text())["factions"]["jnim"]["restraint"] == 0.4
+    posterior = pd.DataFrame({"units.u.strength": [2000.2, 2500.6, 2600.0], "weight": 1 / 3})
+    path = write_fitted(tmp_path / "fitted.toml", posterior,
+                        [Prior("units.u.strength", 1000, 4000, "linear", "test", integer=True)],
+                        "b")
+    assert tomllib.loads(path.read_text())["units"]["u"]["strength"] == 2501
 
 
 def test_a_folder_holding_another_calibration_is_refused_and_left_alone(tmp_path):

@@ -22,3 +22,7 @@ def test_the_baseline_sets_every_fitted_value(baseline):
         for name, value in values.items():
             assert getattr(baseline.factions[faction], name) == pytest.approx(value), \
                 f"factions.{faction}.{name}: run scripts/apply_fitted.py"
+    strengths = {unit.id: unit.strength for unit in baseline.units}
+    for unit, values in fitted.get("units", {}).items():
+        assert strengths[unit] == values["strength"], \
+            f"units.{unit}.strength: run scripts/apply_fitted.py"

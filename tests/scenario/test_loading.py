@@ -78,6 +78,29 @@ def test_overrides_and_tunable_parameters():
         sim.load_scenario(BASE, overrides={"factions.jnim.restraint": 3})
 
 
+def test_a_units_strength_is_tunable_by_its_id():
+    from sim.scenario.tunable import whole_integers
+
+    data = sim.load_scenario(BASE).model_dump(mode="json")
+    names = tunable_parameters(data)
+    first = data["units"][0]
+    info = names[f"units.{first['id']}.strength"]
+    assert info["integer"] and info["unit"] == "personnel"
+    assert info["default"] == first["strength"] and info["source"] == first["source"]
+    assert sum(name.startswith("units.") for name in names) == len(data["units"])
+    scenario = sim.load_scenario(BASE, overrides={f"units.{first['id']}.strength": 5})
+    assert scenario.units[0].strength == 5
+    assert [u.strength for u in scenario.units[1:]] == [u["strength"] for u in data["units"][1:]]
+    with pytest.raises(sim.ScenarioError, match=rf"units\[{first['id']}\]\.strength: wrong "
+                                                "type: got float 5.5; expected a valid integer"):
+        sim.load_scenario(BASE, overrides={f"units.{first['id']}.strength": 5.5})
+    with pytest.raises(sim.ScenarioError, match="units.nope.strength: not a tunable parameter"):
+        sim.load_scenario(BASE, overrides={"units.nope.strength": 5})
+    rounded = whole_integers({f"units.{first['id']}.strength": 5.5,
+                              "factions.jnim.restraint": 0.25}, data)
+    assert rounded == {f"units.{first['id']}.strength": 6, "factions.jnim.restraint": 0.25}
+
+
 
 def test_catalog_lists_and_resolves_bundled_scenarios(tmp_path):
     assert bundled_scenarios() == sorted(SCENARIOS.glob("*.toml"))
