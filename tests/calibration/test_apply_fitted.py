@@ -110,6 +110,6 @@ def test_a_unit_the_scenario_lacks_stops_before_writing(tmp_path):
     scenario.write_text(before, encoding="utf-8")
     fitted = tmp_path / "fitted.toml"
     fitted.write_text("units.z.strength = 150\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match="units.z: no \\[\\[units\\]\\] table"):
+    with pytest.raises(SystemExit, match=r"units\.z: no \[\[units\]\] table"):
         apply_fitted.main([str(fitted), str(scenario)])
     assert scenario.read_text(encoding="utf-8") == before

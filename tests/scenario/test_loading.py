@@ -94,7 +94,7 @@ def test_a_units_strength_is_tunable_by_its_id():
     with pytest.raises(sim.ScenarioError, match=rf"units\[{first['id']}\]\.strength: wrong "
                                                 "type: got float 5.5; expected a valid integer"):
         sim.load_scenario(BASE, overrides={f"units.{first['id']}.strength": 5.5})
-    with pytest.raises(sim.ScenarioError, match="units.nope.strength: not a tunable parameter"):
+    with pytest.raises(sim.ScenarioError, match=r"units\.nope\.strength: not a tunable parameter"):
         sim.load_scenario(BASE, overrides={"units.nope.strength": 5})
     rounded = whole_integers({f"units.{first['id']}.strength": 5.5,
                               "factions.jnim.restraint": 0.25}, data)
