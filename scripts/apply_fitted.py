@@ -95,7 +95,7 @@ def set_unit_strengths(text: str, units: dict) -> str:
     for start in starts:
         end = next((i for i in range(start + 1, len(lines))
                     if lines[i].lstrip().startswith("[")), len(lines))
-        ids = [line.split("=", 1)[1].strip().strip('"') for line in lines[start:end]
+        ids = [tomllib.loads(line)["id"] for line in lines[start:end]
                if line.split("=")[0].strip() == "id"]
         if not ids:
             continue

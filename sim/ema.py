@@ -182,7 +182,8 @@ def _parameter(ema: Any, dotted: str, low: float, high: float, integer: bool) ->
 
 def _uncertainties(ema: Any, payload: dict[str, Any], spec: Ranges) -> list[Any]:
     known = tunable_parameters(payload)
-    names = list(known) if spec is None else list(spec)
+    # by default the behavioural parameters; strengths (an order of battle) only when named
+    names = [n for n in known if not n.startswith("units.")] if spec is None else list(spec)
     out = []
     for dotted in names:
         if is_lever(dotted):

@@ -31,7 +31,7 @@ DEFAULT_PRIORS = CALIBRATION_DIR / "priors.toml"
 PRIOR_KEYS = ("name", "low", "high", "scale", "justification", "counterfactual", "mechanism",
               "fit")
 LOG_UNITS = ("deaths",)  # counts spanning orders of magnitude: compared as log(1 + x)
-MIN_INTEGER_SPAN = 100  # an integer parameter's prior spans this many values to be fitted
+MIN_INTEGER_SPAN = 100  # an integer parameter's prior is this wide (high - low) to be fitted
 EVENT_UNIT = "events"  # integer counts: a range [k, k] means the integers k-1/2..k+1/2
 
 
@@ -81,9 +81,9 @@ def load_priors(path: str | Path, scenario: Scenario) -> list[Any]:
                                        f"parameter's range {bounds['low']} to {bounds['high']}")
         if bounds.get("integer") and high - low < MIN_INTEGER_SPAN:
             raise CalibrationError(f"{where} ({name}): name: an integer parameter can be "
-                                   f"fitted only over at least {MIN_INTEGER_SPAN} values (the "
-                                   "fit proposes real numbers, rounded); fix it in the "
-                                   "scenario instead")
+                                   f"fitted only over a prior at least {MIN_INTEGER_SPAN} "
+                                   "wide (the fit proposes real numbers, rounded); fix it in "
+                                   "the scenario instead")
         try:
             priors.append(Prior(name, float(low), float(high), entry.get("scale", "linear"),
                                 entry.get("justification", ""),

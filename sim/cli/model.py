@@ -119,14 +119,13 @@ def cmd_describe(args: argparse.Namespace) -> int:
 def cmd_parameters(args: argparse.Namespace) -> int:
     """List the tunable parameters (dotted names for --param): value, bounds, unit, source."""
     from sim.scenario import tunable_parameters
+    from sim.scenario.tunable import parameter_value
 
     scenario = load_scenario(resolve_scenario_path(args.file))
     data = scenario.model_dump()
     sources = scenario.parameters.sources
     for name, info in tunable_parameters(data).items():
-        value = data
-        for key in name.split("."):
-            value = value[key]
+        value = parameter_value(data, name)
         source = sources.get(name.removeprefix("parameters."), info.get("source", ""))
         print(f"{name:<48} {value!s:>10}  [{info['low']}, {info['high']}] {info['unit']}  "
               f"{info['description']}" + (f" (source: {source})" if source else ""))

@@ -16,7 +16,7 @@ import solara
 
 from sim.geography import COUNTRIES
 from sim.scenario import tunable_parameters
-from sim.scenario.tunable import unit_entry
+from sim.scenario.tunable import parameter_value, unit_entry
 
 # "Main" controls besides every faction's restraint and every junta's credibility: the levers
 # and uncertainties a user reaches for first, one or two per process.
@@ -31,17 +31,6 @@ KEY_PARAMETERS = (
     "parameters.junta.coup_rate",
 )
 ERROR_CLASS = "sahel-param-error"
-
-
-def value_at(data: dict[str, Any], dotted: str) -> Any:
-    """The value at a dotted path of a scenario mapping (`units.<id>.strength` by the unit's id)."""
-    unit = unit_entry(data, dotted)
-    if unit is not None:
-        return unit[dotted.split(".")[2]]
-    node: Any = data
-    for key in dotted.split("."):
-        node = node[key]
-    return node
 
 
 def parameter_label(dotted: str, data: dict[str, Any]) -> str:
@@ -125,13 +114,13 @@ def ParameterGrid(names: list[str], data: dict[str, Any], errors: dict[str, str]
     if columns == 1:
         for name in names:
             ParameterControl(name, parameter_label(name, data), tunable[name],
-                             value_at(data, name), errors.get(name), on_commit)
+                             parameter_value(data, name), errors.get(name), on_commit)
         return
     for start in range(0, len(names), columns):
         with solara.Columns([1] * columns, gutters_dense=True):
             for name in names[start:start + columns]:
                 ParameterControl(name, parameter_label(name, data), tunable[name],
-                                 value_at(data, name), errors.get(name), on_commit)
+                                 parameter_value(data, name), errors.get(name), on_commit)
 
 
 @solara.component

@@ -19,6 +19,7 @@ from sim.calibration.posterior import Draw, Posterior, read_posterior
 from sim.experiments.prepared import PreparedScenario
 from sim.experiments.runs import PlannedRun, run_id_for
 from sim.scenario import apply_overrides, validate_data
+from sim.scenario.tunable import parameter_value
 
 PosteriorLike = str | Path | Posterior
 
@@ -61,17 +62,10 @@ def check_posterior(source: PosteriorLike, prepared: Mapping[str, PreparedScenar
     kept: dict[str, dict[str, Any]] = {}
     for label, scenario in prepared.items():
         posterior.checked(scenario.payload, label)
-        kept[label] = {name: _value(scenario.payload, name) for name in posterior.names
-                       if name in (overrides or {}) or
-                       _value(scenario.payload, name) != _value(base.payload, name)}
+        value = {name: parameter_value(scenario.payload, name) for name in posterior.names}
+        kept[label] = {name: v for name, v in value.items() if name in (overrides or {})
+                       or v != parameter_value(base.payload, name)}
     return DrawnParameters(posterior, kept)
-
-
-def _value(data: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = data
-    for key in dotted.split("."):
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node
 
 
 def with_draw(prepared: PreparedScenario, draw: Draw, posterior: Posterior,

@@ -34,8 +34,14 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         for name in ("size", "sorties", "range_km"):
             out[f"drones.{fleet}.{name}"] = _bounds(DroneFleet.model_fields[name])
     units = data.get("units") if isinstance(data, Mapping) else None
+    events = data.get("events") if isinstance(data, Mapping) else None
+    deployed = {e.get("unit") for e in events if isinstance(e, Mapping)
+                and e.get("action") == "deploy" and e.get("strength") is not None} \
+        if isinstance(events, list) else set()
     for unit in units if isinstance(units, list) else []:
-        if isinstance(unit, Mapping) and isinstance(unit.get("id"), str):
+        # a unit whose deploy event sets its strength takes that: the event's lever instead
+        if (isinstance(unit, Mapping) and isinstance(unit.get("id"), str)
+                and unit["id"] not in deployed):
             out[f"units.{unit['id']}.strength"] = dict(
                 _bounds(Unit.model_fields["strength"]), source=str(unit.get("source", "")),
                 default=unit.get("strength"),
@@ -50,6 +56,17 @@ def unit_entry(data: Mapping[str, Any], dotted: str) -> dict[str, Any] | None:
         return None
     return next((u for u in data["units"] if isinstance(u, dict) and u.get("id") == parts[1]),
                 None)
+
+
+def parameter_value(data: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a tunable parameter's dotted path (None where the scenario lacks it)."""
+    unit = unit_entry(data, dotted)
+    if unit is not None:
+        return unit.get(dotted.split(".")[2])
+    node: Any = data
+    for key in dotted.split("."):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 def whole_integers(overrides: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:

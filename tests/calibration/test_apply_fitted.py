@@ -90,7 +90,8 @@ def test_a_faction_the_scenario_lacks_is_one_line_and_nothing_is_written(tmp_pat
 def test_a_units_fitted_strength_is_written_whole_in_its_table(tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text('name = "s"\n\n[[units]]\nid = "a"\nstrength = 100\n'
-                        '\n[[ units ]]  # b\nid = "b"\nstrength = 200\n', encoding="utf-8")
+                        "\n[[ units ]]  # b\nid = 'b'  # single quotes\nstrength = 200\n",
+                        encoding="utf-8")
     first, second = tmp_path / "first.toml", tmp_path / "second.toml"
     first.write_text("units.a.strength = 150\nunits.b.strength = 260.4\n", encoding="utf-8")
     second.write_text("units.b.strength = 250\n", encoding="utf-8")

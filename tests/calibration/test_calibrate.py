@@ -56,8 +56,8 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
      'fit = true', "(parameters.combat.evasion): prior 'parameters.combat.evasion': "
      "fit: expected why the fit must move the parameter (or none), got True"),
     ('name = "units.jnim_burkina.strength"\nlow = 2000\nhigh = 2050\njustification = "x"',
-     "(units.jnim_burkina.strength): name: an integer parameter can be fitted only over at "
-     "least 100 values"),
+     "(units.jnim_burkina.strength): name: an integer parameter can be fitted only over a "
+     "prior at least 100 wide"),
     ('name = "parameters.combat.trapped_rounds"\nlow = 0\nhigh = 10\njustification = "x"',
      "(parameters.combat.trapped_rounds): name: an integer parameter can be fitted only"),
 ])

@@ -192,11 +192,12 @@ def test_controls_cover_the_schema() -> None:
     names = [n for group in groups.values() for n in group]
     assert sorted(names) == sorted(tunable_parameters(data))
     assert {f"factions.{f}.restraint" for f in data["factions"]} <= set(groups["main"])
-    assert groups["order of battle"] == [f"units.{u['id']}.strength" for u in data["units"]]
-    from sim.dashboard.controls import parameter_label, value_at
+    assert groups["order of battle"] == [
+        n for n in tunable_parameters(data) if n.startswith("units.")]
+    from sim.dashboard.controls import parameter_label, parameter_value
 
     burkina = next(u for u in data["units"] if u["id"] == "jnim_burkina")
-    assert value_at(data, "units.jnim_burkina.strength") == burkina["strength"]
+    assert parameter_value(data, "units.jnim_burkina.strength") == burkina["strength"]
     assert parameter_label("units.jnim_burkina.strength", data) == f"{burkina['name']} strength"
     assert parse_number(" 0,5 ") == 0.5
     with pytest.raises(ValueError, match="not a number"):

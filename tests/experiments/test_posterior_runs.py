@@ -170,3 +170,18 @@ def test_a_posterior_that_does_not_fit_a_scenario_is_refused_before_any_run(
                                                r"\.size': not a tunable parameter of "
                                                r"scenario 'short'"):
         ex.ensemble(scen["short"], runs=1, posterior=fleet, plots=False)
+
+
+def test_a_counterfactuals_own_unit_strength_is_kept(scen: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    strength = "units.jnim_burkina.strength"
+    stronger = scen["short"].parent / "stronger.toml"
+    stronger.write_text('extends = "short.toml"\nname = "stronger"\n'
+                        '[[units]]\nid = "jnim_burkina"\nstrength = 4000\n', encoding="utf-8")
+    posterior = tmp_path / "strengths.csv"
+    posterior.write_text(f"{strength},weight\n2000.4,1\n3000,1\n", encoding="utf-8")
+    prepared = {"short": prepare_scenario(scen["short"]),
+                "stronger": prepare_scenario(stronger)}
+    drawn = check_posterior(posterior, prepared)
+    assert drawn.kept == {"short": {}, "stronger": {strength: 4000}}
+    assert drawn.posterior.row(0).parameters == {strength: 2000}  # rounded: a whole number

@@ -87,7 +87,11 @@ def test_a_units_strength_is_tunable_by_its_id():
     info = names[f"units.{first['id']}.strength"]
     assert info["integer"] and info["unit"] == "personnel"
     assert info["default"] == first["strength"] and info["source"] == first["source"]
-    assert sum(name.startswith("units.") for name in names) == len(data["units"])
+    deployed = {e["unit"] for e in data["events"]
+                if e["action"] == "deploy" and e["strength"] is not None}
+    assert "bear_brigade" in deployed  # its deploy event sets its strength: not tunable here
+    assert {name for name in names if name.startswith("units.")} == {
+        f"units.{u['id']}.strength" for u in data["units"] if u["id"] not in deployed}
     scenario = sim.load_scenario(BASE, overrides={f"units.{first['id']}.strength": 5})
     assert scenario.units[0].strength == 5
     assert [u.strength for u in scenario.units[1:]] == [u["strength"] for u in data["units"][1:]]
