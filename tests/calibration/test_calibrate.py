@@ -31,9 +31,8 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
     required = {p.name for p in priors if p.fit}
     assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
-                        "units.jnim_burkina.strength", "units.katiba_macina.strength"}
-    assert {p.name for p in priors if p.integer} == {"units.jnim_burkina.strength",
-                                                    "units.katiba_macina.strength"}
+                        "units.jnim_burkina.strength"}
+    assert {p.name for p in priors if p.integer} == {"units.jnim_burkina.strength"}
 
 
 @pytest.mark.parametrize(("entry", "message"), [
