@@ -30,9 +30,16 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
     required = {p.name for p in priors if p.fit}
-    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
-                        "units.jnim_burkina.strength"}
-    assert {p.name for p in priors if p.integer} == {"units.jnim_burkina.strength"}
+    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint"}
+    assert not any(p.integer for p in priors)
+
+
+def test_a_units_strength_is_fitted_as_a_whole_number_over_a_wide_prior(baseline, tmp_path):
+    path = tmp_path / "priors.toml"
+    path.write_text('[[priors]]\nname = "units.jnim_burkina.strength"\nlow = 1100\n'
+                    'high = 4400\njustification = "split not published"\n', encoding="utf-8")
+    (prior,) = load_priors(path, baseline)
+    assert prior.integer and (prior.low, prior.high) == (1100.0, 4400.0)
 
 
 @pytest.mark.parametrize(("entry", "message"), [
