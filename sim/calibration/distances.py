@@ -123,8 +123,11 @@ class Prior:
         return logit((scaled - low) / (high - low))
 
     def describe(self) -> dict[str, Any]:
-        """The prior as a JSON-able mapping."""
-        return asdict(self)
+        """The prior as a JSON-able mapping (`integer` only when set, as fits before it)."""
+        out = asdict(self)
+        if not self.integer:
+            del out["integer"]  # so that a fit made before integer priors still resumes
+        return out
 
 
 @dataclass(frozen=True, slots=True)
