@@ -136,10 +136,10 @@ class ModelSimulator:
     def __call__(self, params: Mapping[str, float], seed: int) -> dict[str, float]:
         """Every target's statistic with these parameters (NaN where undefined)."""
         from sim.calibration.statistics import run_statistics
-        from sim.scenario.tunable import apply_overrides, whole_integers
+        from sim.scenario.tunable import apply_overrides, tunable_parameters, whole_integers
 
-        data = apply_overrides(dict(self.scenario), whole_integers(params, self.scenario),
-                               origin="calibration")
+        whole = whole_integers(params, tunable_parameters(self.scenario))
+        data = apply_overrides(dict(self.scenario), whole, origin="calibration")
         seeds = particle_seeds(seed, self.seeds)
         runs = []
         for i, run_seed in enumerate(seeds, start=1):

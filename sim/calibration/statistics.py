@@ -314,7 +314,7 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
     """
     from sim.experiments.prepared import prepare_scenario
     from sim.scenario import load_scenario, resolve_scenario_path
-    from sim.scenario.tunable import whole_integers
+    from sim.scenario.tunable import tunable_parameters, whole_integers
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(resolve_scenario_path(str(scenario)))
@@ -325,9 +325,10 @@ def simulate_statistics(scenario: Scenario | str | Path, targets: Sequence[Targe
         raise ValueError(f"draws has {len(draws)} entries for {n} seeds")
     prepared: dict[tuple, dict[str, Any]] = {}
     payloads = []
-    data = scenario.model_dump(mode="json") if overrides_per_run is not None else {}
+    known = (tunable_parameters(scenario.model_dump(mode="json"))
+             if overrides_per_run is not None else {})
     for i in range(n):
-        overrides = (whole_integers(overrides_per_run[i], data)
+        overrides = (whole_integers(overrides_per_run[i], known)
                      if overrides_per_run is not None else {})
         key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
         if key not in prepared:

@@ -69,13 +69,14 @@ def parameter_value(data: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-def whole_integers(overrides: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+def whole_integers(overrides: Mapping[str, Any],
+                   known: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """`overrides` with real values of integer parameters rounded (a fit's proposals).
 
     The fit and the screen propose real numbers; an integer parameter fitted over a wide
-    range (a unit's strength) takes the nearest whole value.
+    range (a unit's strength) takes the nearest whole value. `known` is the scenario's
+    `tunable_parameters`, computed once by the caller.
     """
-    known = tunable_parameters(data)
     return {name: round(value) if known.get(name, {}).get("integer")
             and isinstance(value, float) else value for name, value in overrides.items()}
 

@@ -101,7 +101,7 @@ def test_a_units_strength_is_tunable_by_its_id():
     with pytest.raises(sim.ScenarioError, match=r"units\.nope\.strength: not a tunable parameter"):
         sim.load_scenario(BASE, overrides={"units.nope.strength": 5})
     rounded = whole_integers({f"units.{first['id']}.strength": 5.5,
-                              "factions.jnim.restraint": 0.25}, data)
+                              "factions.jnim.restraint": 0.25}, names)
     assert rounded == {f"units.{first['id']}.strength": 6, "factions.jnim.restraint": 0.25}
 
 
