@@ -10,7 +10,9 @@ block that the new file does not fit is kept, marked as coming from an earlier f
 fit ran with it as part of the scenario, so its posterior holds only with it. A faction's
 fitted field (`factions.vdp.restraint = 0.68`) is written in place, in the faction's own
 table (TOML defines a table once), with a comment naming the fit; so is a unit's fitted
-strength (`units.jnim_burkina.strength = 3100`), in its `[[units]]` table.
+strength (`units.jnim_burkina.strength = 3100`), in its `[[units]]` table. A fitted share
+(`units.jnim_burkina.share = 0.45`) is written as the strengths it gives the faction's units at
+the start (`sim.scenario.tunable.set_share`: the faction's total held).
 `tests/calibration/test_fitted_baseline.py` checks that the baseline's values match the file.
 """
 
@@ -114,6 +116,36 @@ def set_unit_strengths(text: str, units: dict) -> str:
     return "\n".join(lines)
 
 
+def unit_strengths(units: dict, text: str) -> dict:
+    """The fitted strengths by unit id: fitted strengths, and those a fitted share sets.
+
+    A share is applied on the scenario's strengths (`text`) with the fitted strengths in place;
+    every unit of that faction at the start gets the strength the share leaves it.
+    """
+    from sim.scenario.tunable import set_share  # only a fitted share needs the package
+
+    out = {uid: {"strength": values["strength"]} for uid, values in units.items()
+           if "strength" in values}
+    shares = {uid: values["share"] for uid, values in units.items() if "share" in values}
+    if not shares:
+        return out
+    data = tomllib.loads(text)
+    for unit in data.get("units", []):
+        if unit.get("id") in out:
+            unit["strength"] = round(out[unit["id"]]["strength"])
+    ids = {unit.get("id"): unit for unit in data.get("units", [])}
+    for uid, share in shares.items():
+        if uid not in ids:
+            raise SystemExit(f"apply_fitted: units.{uid}: no [[units]] table with this id "
+                             "in the scenario")
+        before = {u["id"]: u["strength"] for u in data["units"]}
+        set_share(data, uid, float(share))
+        out.update({u["id"]: {"strength": u["strength"]} for u in data["units"]
+                    if (u["faction"] == ids[uid]["faction"] and u["strength"] != before[u["id"]])
+                    or u["id"] == uid})
+    return out
+
+
 def _table_header(line: str) -> str | None:
     """The dotted name of a TOML table header line (`[factions.vdp]  # x`: factions.vdp)."""
     head = line.split("#", 1)[0].strip()
@@ -135,7 +167,7 @@ def main(argv: list[str]) -> int:
     else:
         text = text.rstrip("\n") + "\n\n" + fitted_block(fitted)
     text = set_faction_fields(text, fitted.get("factions", {}))
-    text = set_unit_strengths(text, fitted.get("units", {}))
+    text = set_unit_strengths(text, unit_strengths(fitted.get("units", {}), text))
     tomllib.loads(text)  # still valid TOML
     scenario_path.write_text(text, encoding="utf-8")
     print(f"wrote the fitted values of {fitted_path} into {scenario_path}")

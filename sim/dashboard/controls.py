@@ -55,8 +55,8 @@ def parameter_groups(data: dict[str, Any]) -> dict[str, list[str]]:
     main += [n for n in KEY_PARAMETERS if n in tunable]
     groups: dict[str, list[str]] = {"main": main}
     for name in tunable:
-        if name in main:
-            continue
+        if name in main or (name.startswith("units.") and name.endswith(".share")):
+            continue  # the panel sets strengths; shares are for sweeps and fits
         parts = name.split(".")
         group = (parts[1] if parts[0] == "parameters" else "order of battle"
                  if parts[0] == "units" else f"faction {parts[2]}")

@@ -114,3 +114,23 @@ def test_a_unit_the_scenario_lacks_stops_before_writing(tmp_path):
     with pytest.raises(SystemExit, match=r"units\.z: no \[\[units\]\] table"):
         apply_fitted.main([str(fitted), str(scenario)])
     assert scenario.read_text(encoding="utf-8") == before
+
+
+def test_a_fitted_share_is_written_as_the_strengths_it_gives_the_factions_units(tmp_path):
+    scenario = tmp_path / "s.toml"
+    units = "".join(f'\n[[units]]\nid = "{uid}"\nfaction = "{faction}"\nstrength = {n}\n'
+                    for uid, faction, n in [("a", "f", 100), ("b", "f", 200), ("c", "f", 100),
+                                            ("d", "g", 50)])
+    scenario.write_text('name = "s"\n' + units, encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("units.a.share = 0.6\nunits.c.strength = 300\n", encoding="utf-8")
+    assert apply_fitted.main([str(fitted), str(scenario)]) == 0
+    text = scenario.read_text(encoding="utf-8")
+    # the share is taken of the total with c's fitted strength (600): a gets 360, b and c
+    # share the other 240 as 200 to 300
+    assert [u["strength"] for u in tomllib.loads(text)["units"]] == [360, 96, 144, 50]
+    assert text.count(apply_fitted.FITTED_NOTE) == 3
+    fitted.write_text("units.z.share = 0.6\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"units\.z: no \[\[units\]\] table"):
+        apply_fitted.main([str(fitted), str(scenario)])
+    assert scenario.read_text(encoding="utf-8") == text

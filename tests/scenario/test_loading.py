@@ -90,7 +90,7 @@ def test_a_units_strength_is_tunable_by_its_id():
     deployed = {e["unit"] for e in data["events"]
                 if e["action"] == "deploy" and e["strength"] is not None}
     assert "bear_brigade" in deployed  # its deploy event sets its strength: not tunable here
-    assert {name for name in names if name.startswith("units.")} == {
+    assert {name for name in names if name.startswith("units.") and name.endswith("strength")} == {
         f"units.{u['id']}.strength" for u in data["units"] if u["id"] not in deployed}
     scenario = sim.load_scenario(BASE, overrides={f"units.{first['id']}.strength": 5})
     assert scenario.units[0].strength == 5
@@ -103,6 +103,44 @@ def test_a_units_strength_is_tunable_by_its_id():
     rounded = whole_integers({f"units.{first['id']}.strength": 5.5,
                               "factions.jnim.restraint": 0.25}, names)
     assert rounded == {f"units.{first['id']}.strength": 6, "factions.jnim.restraint": 0.25}
+
+
+def test_a_units_share_moves_fighters_between_its_factions_units_holding_the_total():
+    from sim.scenario.tunable import parameter_value
+
+    data = sim.load_scenario(BASE).model_dump(mode="json")
+    jnim = {u["id"]: u["strength"] for u in data["units"] if u["faction"] == "jnim"}
+    total = sum(jnim.values())
+    info = tunable_parameters(data)["units.jnim_burkina.share"]
+    assert (info["low"], info["high"], info["unit"], info["integer"]) == (0.0, 1.0, "share", False)
+    assert info["default"] == pytest.approx(jnim["jnim_burkina"] / total)
+    assert parameter_value(data, "units.jnim_burkina.share") == pytest.approx(info["default"])
+    # the Bear Brigade arrives by a deploy event and is its faction's only unit: no share
+    assert "units.bear_brigade.share" not in tunable_parameters(data)
+
+    moved = sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 0.5})
+    after = {u.id: u.strength for u in moved.units if u.faction == "jnim"}
+    assert sum(after.values()) == total and after["jnim_burkina"] == round(0.5 * total)
+    others = [u for u in jnim if u != "jnim_burkina"]
+    weight = sum(jnim[u] for u in others)
+    for unit in others:  # the rest keep their proportions, to within one fighter
+        assert abs(after[unit] - jnim[unit] * (total - after["jnim_burkina"]) / weight) < 1
+    untouched = {u.id: u.strength for u in moved.units if u.faction != "jnim"}
+    assert untouched == {u["id"]: u["strength"] for u in data["units"] if u["faction"] != "jnim"}
+
+    # a share is applied on the strengths the other overrides leave, whatever their order
+    both = sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 1.0,
+                                              "units.katiba_macina.strength": 100})
+    assert {u.id: u.strength for u in both.units if u.faction == "jnim"} == dict(
+        dict.fromkeys(others, 0), jnim_burkina=total - jnim["katiba_macina"] + 100)
+    with pytest.raises(sim.ScenarioError, match=r"units\.jnim_est\.share: "
+                       r"units\.jnim_burkina\.share already sets a share of jnim's fighters; "
+                       "allowed one share per faction"):
+        sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 0.5,
+                                           "units.jnim_est.share": 0.1})
+    with pytest.raises(sim.ScenarioError, match=r"units\.jnim_burkina\.share: 1\.5 is not a "
+                       "share; allowed a number from 0 to 1"):
+        sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 1.5})
 
 
 
