@@ -7,6 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
+from sim import load_scenario
 from sim.cli import main
 
 from ..conftest import SCENARIOS, write_short_scenario
@@ -64,6 +65,10 @@ def test_parameters_lists_dotted_names(capsys):
     out = capsys.readouterr().out
     assert "parameters.combat.engage_probability" in out
     assert "factions.africa_corps.restraint" in out
+    share = next(line for line in out.splitlines() if line.startswith("units.jnim_burkina.share"))
+    jnim = {u.id: u.strength for u in load_scenario(SCENARIOS / "baseline.toml").units
+            if u.faction == "jnim"}
+    assert share.split()[1] == f"{jnim['jnim_burkina'] / sum(jnim.values()):.6g}"
 
 
 def test_run_writes_outputs(tmp_path, capsys):
