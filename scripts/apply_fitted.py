@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import tomllib
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "# >>> fitted by `sahel-sim calibrate` (calibration/fitted.toml, fit.json); do not edit"
@@ -84,7 +85,7 @@ def set_faction_fields(text: str, factions: dict) -> str:
     return "\n".join(lines)
 
 
-def set_unit_strengths(text: str, units: dict) -> str:
+def set_unit_strengths(text: str, units: dict, where: Path) -> str:
     """`text` with each `units.<id>.strength` written into that unit's `[[units]]` table.
 
     A strength an earlier fit wrote and this one does not fit keeps its value, marked as the
@@ -111,39 +112,48 @@ def set_unit_strengths(text: str, units: dict) -> str:
                 lines[i] = lines[i][:-len(FITTED_NOTE)] + EARLIER_NOTE
     missing = sorted(set(units) - seen)
     if missing:
-        raise SystemExit(f"apply_fitted: units.{missing[0]}: no [[units]] table with this id "
-                         "and a strength in the scenario")
+        missing_unit(f"units.{missing[0]}.strength", where)
     return "\n".join(lines)
 
 
-def unit_strengths(units: dict, text: str) -> dict:
+def unit_strengths(units: dict, text: str, where: Path) -> dict:
     """The fitted strengths by unit id: fitted strengths, and those a fitted share sets.
 
-    A share is applied on the scenario's strengths (`text`) with the fitted strengths in place;
-    every unit of that faction at the start gets the strength the share leaves it.
+    A share is applied on the scenario's strengths (`text`, the file `where`) with the fitted
+    strengths in place; the faction's units at the start get the strengths it leaves them.
     """
-    from sim.scenario.tunable import set_share  # only a fitted share needs the package
-
     out = {uid: {"strength": values["strength"]} for uid, values in units.items()
            if "strength" in values}
     shares = {uid: values["share"] for uid, values in units.items() if "share" in values}
     if not shares:
         return out
+    # only a share needs the package
+    from sim.scenario.errors import ScenarioError
+    from sim.scenario.shares import set_share, share_members
+
     data = tomllib.loads(text)
     for unit in data.get("units", []):
         if unit.get("id") in out:
             unit["strength"] = round(out[unit["id"]]["strength"])
-    ids = {unit.get("id"): unit for unit in data.get("units", [])}
     for uid, share in shares.items():
-        if uid not in ids:
-            raise SystemExit(f"apply_fitted: units.{uid}: no [[units]] table with this id "
-                             "in the scenario")
-        before = {u["id"]: u["strength"] for u in data["units"]}
-        set_share(data, uid, float(share))
-        out.update({u["id"]: {"strength": u["strength"]} for u in data["units"]
-                    if (u["faction"] == ids[uid]["faction"] and u["strength"] != before[u["id"]])
-                    or u["id"] == uid})
+        members = share_members(data, uid)
+        if not members:
+            missing_unit(f"units.{uid}.share", where, "with other units of its faction present "
+                         "from the start")
+        before = {u["id"]: u["strength"] for u in members}
+        try:
+            set_share(data, uid, float(share), str(where))
+        except ScenarioError as error:
+            raise SystemExit(f"apply_fitted: {error}") from None
+        out.update({u["id"]: {"strength": u["strength"]} for u in members
+                    if u["strength"] != before[u["id"]] or u["id"] == uid})
     return out
+
+
+def missing_unit(dotted: str, where: Path, allowed: str = "and a strength") -> NoReturn:
+    """Stop: the scenario has no unit a fitted value names (nothing is written)."""
+    raise SystemExit(f"apply_fitted: {where}: {dotted}: no [[units]] table with this id "
+                     f"{allowed} in the scenario; allowed the ids of its [[units]] tables")
 
 
 def _table_header(line: str) -> str | None:
@@ -167,7 +177,8 @@ def main(argv: list[str]) -> int:
     else:
         text = text.rstrip("\n") + "\n\n" + fitted_block(fitted)
     text = set_faction_fields(text, fitted.get("factions", {}))
-    text = set_unit_strengths(text, unit_strengths(fitted.get("units", {}), text))
+    units = unit_strengths(fitted.get("units", {}), text, scenario_path)
+    text = set_unit_strengths(text, units, scenario_path)
     tomllib.loads(text)  # still valid TOML
     scenario_path.write_text(text, encoding="utf-8")
     print(f"wrote the fitted values of {fitted_path} into {scenario_path}")

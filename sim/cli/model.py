@@ -126,7 +126,7 @@ def cmd_parameters(args: argparse.Namespace) -> int:
     sources = scenario.parameters.sources
     for name, info in tunable_parameters(data).items():
         value = parameter_value(data, name)
-        value = f"{value:.6g}" if isinstance(value, float) else value  # a share: 0.323529
+        value = f"{value:.6g}" if name.endswith(".share") and value is not None else value
         source = sources.get(name.removeprefix("parameters."), info.get("source", ""))
         print(f"{name:<48} {value!s:>10}  [{info['low']}, {info['high']}] {info['unit']}  "
               f"{info['description']}" + (f" (source: {source})" if source else ""))

@@ -19,6 +19,7 @@ from sim.calibration.posterior import Draw, Posterior, read_posterior
 from sim.experiments.prepared import PreparedScenario
 from sim.experiments.runs import PlannedRun, run_id_for
 from sim.scenario import apply_overrides, validate_data
+from sim.scenario.shares import strengths_of_share
 from sim.scenario.tunable import parameter_value
 
 PosteriorLike = str | Path | Posterior
@@ -48,7 +49,8 @@ def check_posterior(source: PosteriorLike, prepared: Mapping[str, PreparedScenar
 
     The first scenario is the baseline. A value set on purpose is kept and not drawn: a
     parameter in `overrides`, and a parameter a counterfactual sets to another value than the
-    baseline (drawing it would erase the difference being compared).
+    baseline (drawing it would erase the difference being compared). A unit's share counts as
+    set where a strength of its faction's units at the start is (drawing it would move them).
 
     Raises:
         CalibrationError: a column that is not a tunable parameter of a scenario, or a value
@@ -62,9 +64,15 @@ def check_posterior(source: PosteriorLike, prepared: Mapping[str, PreparedScenar
     kept: dict[str, dict[str, Any]] = {}
     for label, scenario in prepared.items():
         posterior.checked(scenario.payload, label)
-        value = {name: parameter_value(scenario.payload, name) for name in posterior.names}
-        kept[label] = {name: v for name, v in value.items() if name in (overrides or {})
-                       or v != parameter_value(base.payload, name)}
+
+        def set_on_purpose(name: str, data: dict[str, Any] = scenario.payload) -> bool:
+            # a share sets its faction's strengths: kept where one of them is set on purpose
+            return any(n in (overrides or {})
+                       or parameter_value(data, n) != parameter_value(base.payload, n)
+                       for n in {name} | strengths_of_share(data, name))
+
+        kept[label] = {name: parameter_value(scenario.payload, name)
+                       for name in posterior.names if set_on_purpose(name)}
     return DrawnParameters(posterior, kept)
 
 

@@ -3,9 +3,9 @@
 `tunable_parameters` lists every behavioural parameter of the schema, each faction's and
 junta's tunable numbers, each unit's strength (`units.<id>.strength`: the order of battle is
 an uncertainty too) and, where a faction has several units at the start, each one's share of
-the faction's fighters (`units.<id>.share`: where the fighters stand, their sourced total held),
-with bounds, unit, source and whether it is an integer; `apply_overrides` sets some of them in
-a copy of a scenario's data.
+the faction's fighters (`units.<id>.share`, `sim.scenario.shares`), with bounds, unit,
+source and whether it is an integer; `apply_overrides` sets some of them in a copy of a
+scenario's data.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from sim.scenario.errors import ScenarioError, did_you_mean, short_repr
 from sim.scenario.parameters import Parameters, _bounds, iter_parameter_names
 from sim.scenario.schema import DroneFleet, Faction, Junta, Unit
+from sim.scenario.shares import check_share, set_share, share_of, share_parameters
 
 
 def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -48,52 +49,8 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                 _bounds(Unit.model_fields["strength"]), source=str(unit.get("source", "")),
                 default=unit.get("strength"),
                 description=f"Strength of {unit.get('name', unit['id'])} when it arrives")
-    for faction, members in _units_at_start(data).items():
-        total = sum(u["strength"] for u in members)
-        for unit in members if len(members) > 1 else []:
-            out[f"units.{unit['id']}.share"] = {
-                "low": 0.0, "high": 1.0, "unit": "share", "integer": False,
-                "default": unit["strength"] / total if total else 0.0,
-                "source": "assumption: how the faction's sourced total is split among its units",
-                "description": (f"Share of {faction}'s fighters at the start in "
-                                f"{unit.get('name', unit['id'])}; its other units at the start "
-                                "take the rest in proportion, the total held")}
+    out.update(share_parameters(data))
     return out
-
-
-def _units_at_start(data: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Each faction's units present from the start with an integer strength, in file order."""
-    units = data.get("units") if isinstance(data, Mapping) else None
-    out: dict[str, list[dict[str, Any]]] = {}
-    for unit in units if isinstance(units, list) else []:
-        if (isinstance(unit, dict) and isinstance(unit.get("id"), str)
-                and isinstance(unit.get("faction"), str) and unit.get("present", True) is True
-                and isinstance(unit.get("strength"), int)
-                and not isinstance(unit.get("strength"), bool)):
-            out.setdefault(unit["faction"], []).append(unit)
-    return out
-
-
-def set_share(data: dict[str, Any], unit_id: str, share: float) -> None:
-    """Give `unit_id` `share` of its faction's fighters at the start, the total unchanged.
-
-    The faction's other units at the start keep their proportions among themselves; strengths
-    stay whole numbers (largest remainders), so the total is exact.
-    """
-    members = next(m for m in _units_at_start(data).values()
-                   if any(u["id"] == unit_id for u in m))
-    total = sum(u["strength"] for u in members)
-    unit = next(u for u in members if u["id"] == unit_id)
-    others = [u for u in members if u is not unit]
-    unit["strength"] = round(share * total)
-    rest, weight = total - unit["strength"], sum(u["strength"] for u in others)
-    exact = [rest * (u["strength"] / weight if weight else 1 / len(others)) for u in others]
-    whole = [int(x) for x in exact]
-    by_remainder = sorted(range(len(others)), key=lambda i: whole[i] - exact[i])
-    for i in by_remainder[:rest - sum(whole)]:
-        whole[i] += 1
-    for other, strength in zip(others, whole, strict=True):
-        other["strength"] = strength
 
 
 def unit_entry(data: Mapping[str, Any], dotted: str) -> dict[str, Any] | None:
@@ -109,9 +66,7 @@ def parameter_value(data: Mapping[str, Any], dotted: str) -> Any:
     """The value at a tunable parameter's dotted path (None where the scenario lacks it)."""
     unit = unit_entry(data, dotted)
     if unit is not None and dotted.endswith(".share"):
-        members = next((m for m in _units_at_start(data).values() if unit in m), [unit])
-        total = sum(u.get("strength", 0) for u in members)
-        return unit.get("strength", 0) / total if total else None
+        return share_of(data, unit["id"])
     if unit is not None:
         return unit.get(dotted.split(".")[2])
     node: Any = data
@@ -174,7 +129,7 @@ def apply_overrides(
             value = int(value)
         unit = unit_entry(out, dotted)
         if unit is not None and dotted.endswith(".share"):
-            _check_share(dotted, value, unit["faction"], shares, origin)
+            check_share(dotted, value, unit["faction"], shares, origin)
             shares[unit["faction"]] = (dotted, value)
             continue
         if unit is not None:
@@ -189,16 +144,6 @@ def apply_overrides(
                                     "scenario")
         node[leaf] = value
     for dotted, value in shares.values():
-        set_share(out, dotted.split(".")[1], float(value))
+        set_share(out, dotted.split(".")[1], float(value), origin)
     return out
 
-
-def _check_share(dotted: str, value: Any, faction: str,
-                 shares: Mapping[str, tuple[str, Any]], origin: str) -> None:
-    """Raise ScenarioError for a share that is not a number in [0, 1] or a faction's second."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ScenarioError(f"{origin}: {dotted}: {short_repr(value)} is not a share; "
-                            "allowed a number from 0 to 1")
-    if faction in shares:
-        raise ScenarioError(f"{origin}: {dotted}: {shares[faction][0]} already sets a share of "
-                            f"{faction}'s fighters; allowed one share per faction")

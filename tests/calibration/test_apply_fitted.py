@@ -1,6 +1,7 @@
 """scripts/apply_fitted.py: a new fit replaces its values and keeps the earlier block's others."""
 
 import importlib.util
+import re
 import tomllib
 
 import pytest
@@ -111,7 +112,10 @@ def test_a_unit_the_scenario_lacks_stops_before_writing(tmp_path):
     scenario.write_text(before, encoding="utf-8")
     fitted = tmp_path / "fitted.toml"
     fitted.write_text("units.z.strength = 150\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match=r"units\.z: no \[\[units\]\] table"):
+    where = re.escape(str(scenario))
+    with pytest.raises(SystemExit, match=rf"apply_fitted: {where}: units\.z\.strength: no "
+                       r"\[\[units\]\] table with this id and a strength in the scenario; "
+                       r"allowed the ids of its \[\[units\]\] tables"):
         apply_fitted.main([str(fitted), str(scenario)])
     assert scenario.read_text(encoding="utf-8") == before
 
@@ -130,7 +134,11 @@ def test_a_fitted_share_is_written_as_the_strengths_it_gives_the_factions_units(
     # share the other 240 as 200 to 300
     assert [u["strength"] for u in tomllib.loads(text)["units"]] == [360, 96, 144, 50]
     assert text.count(apply_fitted.FITTED_NOTE) == 3
-    fitted.write_text("units.z.share = 0.6\n", encoding="utf-8")
-    with pytest.raises(SystemExit, match=r"units\.z: no \[\[units\]\] table"):
-        apply_fitted.main([str(fitted), str(scenario)])
-    assert scenario.read_text(encoding="utf-8") == text
+    where = re.escape(str(scenario))
+    for wrong in ("z", "d"):  # no such unit; the only unit of its faction
+        fitted.write_text(f"units.{wrong}.share = 0.6\n", encoding="utf-8")
+        with pytest.raises(SystemExit, match=rf"{where}: units\.{wrong}\.share: no "
+                           r"\[\[units\]\] table with this id with other units of its "
+                           "faction present from the start"):
+            apply_fitted.main([str(fitted), str(scenario)])
+        assert scenario.read_text(encoding="utf-8") == text

@@ -5,6 +5,7 @@ import tomllib
 import pytest
 
 from sim.calibration.targets import CALIBRATION_DIR
+from sim.scenario.shares import share_members
 from sim.scenario.tunable import parameter_value
 
 FITTED = CALIBRATION_DIR / "fitted.toml"
@@ -25,17 +26,14 @@ def test_the_baseline_sets_every_fitted_value(baseline):
                 f"factions.{faction}.{name}: run scripts/apply_fitted.py"
     strengths = {unit.id: unit.strength for unit in baseline.units}
     data = baseline.model_dump(mode="json")
-    for unit, values in fitted.get("units", {}).items():
-        if "strength" in values:
+    units = fitted.get("units", {})
+    shared = {f"units.{u['id']}.strength" for uid, values in units.items() if "share" in values
+              for u in share_members(data, uid)}  # a share rescales its faction's strengths
+    for unit, values in units.items():
+        if "strength" in values and f"units.{unit}.strength" not in shared:
             assert strengths[unit] == values["strength"], \
                 f"units.{unit}.strength: run scripts/apply_fitted.py"
         if "share" in values:  # to within one fighter of the faction's total
-            total = sum(u.strength for u in baseline.units
-                        if u.present and u.faction == data_faction(data, unit))
+            total = sum(u["strength"] for u in share_members(data, unit))
             assert parameter_value(data, f"units.{unit}.share") == pytest.approx(
                 values["share"], abs=1 / total), f"units.{unit}.share: run scripts/apply_fitted.py"
-
-
-def data_faction(data: dict, unit_id: str) -> str:
-    """The faction of a unit in a scenario's data."""
-    return next(u["faction"] for u in data["units"] if u["id"] == unit_id)

@@ -185,3 +185,21 @@ def test_a_counterfactuals_own_unit_strength_is_kept(scen: dict[str, Path],
     drawn = check_posterior(posterior, prepared)
     assert drawn.kept == {"short": {}, "stronger": {strength: 4000}}
     assert drawn.posterior.row(0).parameters == {strength: 2000}  # rounded: a whole number
+
+
+def test_a_drawn_share_does_not_move_a_strength_set_on_purpose(scen: dict[str, Path],
+                                                               tmp_path: Path) -> None:
+    share, macina = "units.jnim_burkina.share", "units.katiba_macina.strength"
+    stronger = scen["short"].parent / "macina.toml"
+    stronger.write_text('extends = "short.toml"\nname = "macina"\n'
+                        '[[units]]\nid = "katiba_macina"\nstrength = 2500\n', encoding="utf-8")
+    posterior = tmp_path / "shares.csv"
+    posterior.write_text(f"{share},weight\n0.5,1\n0.6,1\n", encoding="utf-8")
+    prepared = {"short": prepare_scenario(scen["short"]),
+                "macina": prepare_scenario(stronger)}
+    drawn = check_posterior(posterior, prepared)
+    assert drawn.kept["short"] == {}  # the baseline draws its share
+    assert set(drawn.kept["macina"]) == {share}  # its Katiba Macina is not rescaled
+    by_override = check_posterior(posterior, {"short": prepare_scenario(scen["short"])},
+                                  overrides={macina: 2500})
+    assert set(by_override.kept["short"]) == {share}

@@ -115,8 +115,13 @@ def test_a_units_share_moves_fighters_between_its_factions_units_holding_the_tot
     assert (info["low"], info["high"], info["unit"], info["integer"]) == (0.0, 1.0, "share", False)
     assert info["default"] == pytest.approx(jnim["jnim_burkina"] / total)
     assert parameter_value(data, "units.jnim_burkina.share") == pytest.approx(info["default"])
-    # the Bear Brigade arrives by a deploy event and is its faction's only unit: no share
-    assert "units.bear_brigade.share" not in tunable_parameters(data)
+    # no share for a unit that arrives by a deploy event (Africa Corps has three at the start)
+    # or is its faction's only unit at the start
+    assert "units.ac_niger.share" not in tunable_parameters(data)
+    assert "units.ac_mali_north.share" in tunable_parameters(data)
+    assert "units.csp_dpa.share" not in tunable_parameters(data)
+    with pytest.raises(sim.ScenarioError, match=r"units\.csp_dpa\.share: not a tunable"):
+        sim.load_scenario(BASE, overrides={"units.csp_dpa.share": 0.5})
 
     moved = sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 0.5})
     after = {u.id: u.strength for u in moved.units if u.faction == "jnim"}
@@ -138,6 +143,19 @@ def test_a_units_share_moves_fighters_between_its_factions_units_holding_the_tot
                        "allowed one share per faction"):
         sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 0.5,
                                            "units.jnim_est.share": 0.1})
+    nothing = sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 0.0})
+    assert [u.strength for u in nothing.units if u.id == "jnim_burkina"] == [0]
+    assert sum(u.strength for u in nothing.units if u.faction == "jnim") == total
+    alone = {f"units.{u}.strength": 0 for u in others}  # the others have none: equal parts
+    split = sim.load_scenario(BASE, overrides={**alone, "units.jnim_burkina.share": 0.5})
+    parts = sorted(u.strength for u in split.units if u.faction == "jnim" and u.id in others)
+    left = jnim["jnim_burkina"]  # the faction's total once the others are set to none
+    assert sum(parts) == left - round(0.5 * left) and parts[-1] - parts[0] <= 1
+    with pytest.raises(sim.ScenarioError, match=r"units\[katiba_macina\]\.strength: 2200\.5 is "
+                       r"not a whole number of personnel to share \(units\.jnim_burkina\.share\); "
+                       "allowed 0 to 200000"):
+        sim.load_scenario(BASE, overrides={"units.katiba_macina.strength": 2200.5,
+                                           "units.jnim_burkina.share": 0.5})
     with pytest.raises(sim.ScenarioError, match=r"units\.jnim_burkina\.share: 1\.5 is not a "
                        "share; allowed a number from 0 to 1"):
         sim.load_scenario(BASE, overrides={"units.jnim_burkina.share": 1.5})
