@@ -11,7 +11,7 @@ import pytest
 from sim import experiments as ex
 from sim.calibration.errors import CalibrationError
 from sim.calibration.posterior import read_posterior
-from sim.experiments.posterior_runs import check_posterior, plan_runs
+from sim.experiments.posterior_runs import DrawnParameters, check_posterior, plan_runs
 from sim.experiments.prepared import prepare_scenario
 
 from .test_experiment import write_scenarios
@@ -172,34 +172,34 @@ def test_a_posterior_that_does_not_fit_a_scenario_is_refused_before_any_run(
         ex.ensemble(scen["short"], runs=1, posterior=fleet, plots=False)
 
 
+def with_unit_strength(scen: dict[str, Path], unit: str, strength: int, posterior: Path,
+                       rows: str) -> DrawnParameters:
+    """check_posterior of `rows` for 'short' and a counterfactual setting one unit's strength."""
+    counterfactual = scen["short"].parent / f"{unit}.toml"
+    counterfactual.write_text(f'extends = "short.toml"\nname = "{unit}"\n[[units]]\n'
+                              f'id = "{unit}"\nstrength = {strength}\n', encoding="utf-8")
+    posterior.write_text(rows, encoding="utf-8")
+    return check_posterior(posterior, {"short": prepare_scenario(scen["short"]),
+                                       unit: prepare_scenario(counterfactual)})
+
+
 def test_a_counterfactuals_own_unit_strength_is_kept(scen: dict[str, Path],
                                                      tmp_path: Path) -> None:
     strength = "units.jnim_burkina.strength"
-    stronger = scen["short"].parent / "stronger.toml"
-    stronger.write_text('extends = "short.toml"\nname = "stronger"\n'
-                        '[[units]]\nid = "jnim_burkina"\nstrength = 4000\n', encoding="utf-8")
-    posterior = tmp_path / "strengths.csv"
-    posterior.write_text(f"{strength},weight\n2000.4,1\n3000,1\n", encoding="utf-8")
-    prepared = {"short": prepare_scenario(scen["short"]),
-                "stronger": prepare_scenario(stronger)}
-    drawn = check_posterior(posterior, prepared)
-    assert drawn.kept == {"short": {}, "stronger": {strength: 4000}}
+    drawn = with_unit_strength(scen, "jnim_burkina", 4000, tmp_path / "strengths.csv",
+                               f"{strength},weight\n2000.4,1\n3000,1\n")
+    assert drawn.kept == {"short": {}, "jnim_burkina": {strength: 4000}}
     assert drawn.posterior.row(0).parameters == {strength: 2000}  # rounded: a whole number
 
 
 def test_a_drawn_share_does_not_move_a_strength_set_on_purpose(scen: dict[str, Path],
                                                                tmp_path: Path) -> None:
     share, macina = "units.jnim_burkina.share", "units.katiba_macina.strength"
-    stronger = scen["short"].parent / "macina.toml"
-    stronger.write_text('extends = "short.toml"\nname = "macina"\n'
-                        '[[units]]\nid = "katiba_macina"\nstrength = 2500\n', encoding="utf-8")
     posterior = tmp_path / "shares.csv"
-    posterior.write_text(f"{share},weight\n0.5,1\n0.6,1\n", encoding="utf-8")
-    prepared = {"short": prepare_scenario(scen["short"]),
-                "macina": prepare_scenario(stronger)}
-    drawn = check_posterior(posterior, prepared)
+    drawn = with_unit_strength(scen, "katiba_macina", 2500, posterior,
+                               f"{share},weight\n0.5,1\n0.6,1\n")
     assert drawn.kept["short"] == {}  # the baseline draws its share
-    assert set(drawn.kept["macina"]) == {share}  # its Katiba Macina is not rescaled
+    assert set(drawn.kept["katiba_macina"]) == {share}  # its Katiba Macina is not rescaled
     by_override = check_posterior(posterior, {"short": prepare_scenario(scen["short"])},
                                   overrides={macina: 2500})
     assert set(by_override.kept["short"]) == {share}
