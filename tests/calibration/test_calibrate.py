@@ -30,8 +30,7 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
     required = {p.name for p in priors if p.fit}
-    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
-                        "parameters.civilians.governed_recruitment_rate"}
+    assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint"}
     assert not any(p.integer for p in priors)
 
 
