@@ -73,9 +73,17 @@ def test_invariants_over_random_parameter_draws(short_path, draw):
     rng = np.random.default_rng(100 + draw)
     data = sim.load_scenario(short_path).model_dump(mode="json")
     overrides = {}
+    faction = {u["id"]: u["faction"] for u in data["units"]}
+    # one share per faction (a second would move the first's units); its units' strengths are
+    # left as they are, since a share of strengths drawn up to 200,000 each may exceed that
+    shares = {faction[n.split(".")[1]]: n for n in reversed(tunable_parameters(data))
+              if n.endswith(".share")}
     for name, info in tunable_parameters(data).items():
         if info["low"] is None or info["high"] is None:
             continue
+        unit = name.split(".")[1] if name.startswith("units.") else None
+        if unit and shares.get(faction[unit]) not in (None, name):
+            continue  # another share of its faction, or a strength the share sets
         value = rng.uniform(info["low"], info["high"])
         value = round(value) if info["integer"] else value
         overrides[name] = value
