@@ -43,7 +43,11 @@ def _whole(strength: Any) -> bool:
 
 def share_of(data: Mapping[str, Any], unit_id: str) -> float | None:
     """The unit's share of its faction's fighters at the start (None: no share, or no total)."""
-    members = share_members(data, unit_id)
+    return _share_in(share_members(data, unit_id), unit_id)
+
+
+def _share_in(members: list[dict[str, Any]], unit_id: str) -> float | None:
+    """`unit_id`'s share of the strengths of `members` (None: none, or not all whole)."""
     if not members or not all(_whole(u.get("strength")) for u in members):
         return None
     total = sum(u["strength"] for u in members)
@@ -57,7 +61,7 @@ def share_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         for unit in members if len(members) > 1 else []:
             out[f"units.{unit['id']}.share"] = {
                 "low": 0.0, "high": 1.0, "unit": "share", "integer": False,
-                "default": share_of(data, unit["id"]), "source": SHARE_SOURCE,
+                "default": _share_in(members, unit["id"]), "source": SHARE_SOURCE,
                 "description": (f"Share of {faction}'s fighters at the start in "
                                 f"{unit.get('name', unit['id'])}; its other units at the start "
                                 "take the rest in proportion, the total held")}
