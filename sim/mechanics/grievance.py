@@ -42,11 +42,22 @@ def decay_and_add(grievance, decay, deaths, members, per_death) -> None:
             grievance[c, f] = grievance[c, f] * decay + per_death * deaths[c, f] / per_thousand
 
 
-def support(grievance: np.ndarray, hostility: np.ndarray) -> np.ndarray:
+def support(grievance: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Support (0-1) of each community for each faction, (communities, F).
 
-    Grievance toward the faction's enemies minus grievance toward the faction, saturating:
-    s = 1 - exp(-(sum_f hostile(a, f) g[c, f] - g[c, a])+).
+    Grievance toward the faction's enemies, each weighted by `weights` (`support_weights`),
+    minus grievance toward the faction, saturating:
+    s = 1 - exp(-(sum_f w(a, f) g[c, f] - g[c, a])+).
     """
-    drive = grievance @ hostility.T - grievance
+    drive = grievance @ weights.T - grievance
     return 1.0 - np.exp(-np.clip(drive, 0.0, None))
+
+
+def support_weights(hostility: np.ndarray, guerrilla: np.ndarray,
+                    rival_support: float) -> np.ndarray:
+    """(F, F) weight of grievance toward faction f in the support for faction a.
+
+    Hostility, times `rival_support` where both are armed groups (rivals: JNIM, IS Sahel).
+    """
+    rivals = np.outer(guerrilla, guerrilla)
+    return hostility * np.where(rivals, rival_support, 1.0)

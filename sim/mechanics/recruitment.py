@@ -1,8 +1,9 @@
 """Recruitment of armed groups from aggrieved communities, every `interval_days`.
 
 Armed group a recruits Poisson(recruitment_rate * days * members/1000 * support[c, a]
-* reach[a, region]) fighters from community c, where support comes from grievance
-(`sim.mechanics.grievance.support`) and reach = min(personnel of a in the region /
+* reach[a, region]) fighters from community c, where support comes from grievance toward a's
+enemies (`sim.mechanics.grievance.support`; grievance toward a's armed rivals weighs
+`rival_support`) and reach = min(personnel of a in the region /
 `recruitment_reach_personnel`, 1). At most `max_recruit_share` of a community joins in one
 draw. Recruits leave their community's cells pro rata and join the group's rows in the region
 pro rata to strength; they are counted by country and group (`World.recruited`).
@@ -23,7 +24,7 @@ import numba
 import numpy as np
 
 from sim.geography import COMMUNITIES
-from sim.mechanics.grievance import support
+from sim.mechanics.grievance import support, support_weights
 from sim.streams import poisson
 
 if TYPE_CHECKING:
@@ -45,7 +46,9 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
     by_region = by_region.reshape(n_f, n_regions).T  # (R, F)
     reach = np.minimum(by_region / params.recruitment_reach_personnel, 1.0)
     expected = (params.recruitment_rate * world.period_days * (members[:, None] / 1000.0)
-                * support(world.grievance, world.hostility) * np.repeat(reach, g, axis=0)
+                * support(world.grievance, support_weights(world.hostility, world.guerrilla,
+                                                           params.rival_support))
+                * np.repeat(reach, g, axis=0)
                 * world.guerrilla)
     expected += (params.governed_recruitment_rate * world.period_days / 1000.0
                  * governed_members(world, n_regions, g) * np.repeat(by_region > 0, g, axis=0))

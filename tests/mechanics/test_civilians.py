@@ -22,6 +22,17 @@ def test_support_goes_to_the_enemies_of_the_harmful_side():
     assert s[0, 0] == 0.0
 
 
+@pytest.mark.parametrize("rival_support", [0.0, 0.5, 1.0])
+def test_grievance_toward_a_rival_armed_group_counts_by_its_weight(rival_support):
+    hostility = 1.0 - np.eye(3)  # state side 0, armed groups 1 and 2: all hostile
+    weights = grievance.support_weights(hostility, np.array([False, True, True]), rival_support)
+    by_rival = grievance.support(np.array([[0.0, 0.0, 2.0]]), weights)  # aggrieved by 2 only
+    assert by_rival[0, 1] == pytest.approx(1 - np.exp(-2.0 * rival_support))
+    assert by_rival[0, 0] == pytest.approx(1 - np.exp(-2.0))  # the state side: in full
+    by_state = grievance.support(np.array([[2.0, 0.0, 0.0]]), weights)
+    assert by_state[0, 1:].tolist() == pytest.approx([1 - np.exp(-2.0)] * 2)
+
+
 def test_recruits_are_poisson_and_never_take_more_than_the_cap():
     expected = np.array([[2.0, 0.0], [1e6, 1e6]])
     members = np.array([1e6, 1000.0])
@@ -94,3 +105,24 @@ def test_groups_recruit_where_they_govern_and_nowhere_else_without_grievance(bas
     jnim = world.faction_ids.index("jnim")
     assert (gained[jnim] > 0) == (rate > 0)
     assert np.delete(gained, jnim).sum() == 0
+
+
+@pytest.mark.parametrize("rival_support", [0.0, 1.0])
+def test_a_rivals_massacres_recruit_for_jnim_only_by_their_weight(baseline, rival_support):
+    from sim.model import SahelModel
+    from sim.scenario.tunable import apply_overrides
+
+    data = apply_overrides(baseline.model_dump(mode="json"),
+                           {"parameters.civilians.governed_recruitment_rate": 0.0,
+                            "parameters.civilians.rival_support": rival_support})
+    model = SahelModel(type(baseline).model_validate(data), rng=3)
+    world = model.world
+    world.grievance[:] = 0.0
+    world.grievance[:, world.faction_ids.index("is_sahel")] = 5.0  # IS Sahel's victims only
+    before = world.recruited.copy()
+    recruitment.act(world, model.ledger, world.spec.parameters.civilians,
+                    model.streams.get("recruit", 0))
+    gained = (world.recruited - before).sum(axis=0)
+    jnim = world.faction_ids.index("jnim")
+    assert (gained[jnim] > 0) == (rival_support > 0)
+    assert gained[world.faction_ids.index("is_sahel")] == 0
