@@ -57,7 +57,8 @@ def support_weights(hostility: np.ndarray, guerrilla: np.ndarray,
                     rival_support: float) -> np.ndarray:
     """(F, F) weight of grievance toward faction f in the support for faction a.
 
-    Hostility, times `rival_support` where both are armed groups (rivals: JNIM, IS Sahel).
+    Hostility, times `rival_support` where both are armed groups: any two hostile armed
+    groups (JNIM and IS Sahel, CSP-DPA and IS Sahel). Other enemies count in full.
     """
     rivals = np.outer(guerrilla, guerrilla)
     return hostility * np.where(rivals, rival_support, 1.0)

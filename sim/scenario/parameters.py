@@ -236,12 +236,13 @@ class CivilianParams(Strict):
         "holds ground (Nsaibia, Beevor and Berger, GI-TOC/ACLED, Oct 2023); rate an assumption")
     rival_support: float = param(
         1.0, 0.0, 1.0, "share",
-        "Weight of a community's grievance toward an armed group in its support for that "
-        "group's armed rivals (1: counted as grievance toward the state side is; 0: not at all)",
-        "mechanism: communities that armed groups' rivals brutalise support them (the JNIM-IS "
-        "Sahel war since 2020, fought partly over the treatment of local populations); the "
-        "weight is a mechanism prior of the calibration (calibration/priors.toml); 1 keeps "
-        "the enemy of my enemy as a friend")
+        "Weight of a community's grievance toward an armed group in its support for the armed "
+        "groups hostile to it (1: in full, as grievance toward the state side and foreign "
+        "forces always counts; 0: not at all)",
+        "assumption, a mechanism prior of the calibration (calibration/priors.toml): "
+        "communities one armed group brutalises may turn to its armed rivals (JNIM and IS "
+        "Sahel at war since 2020; IS Sahel and CSP-DPA in Menaka); 1 keeps the enemy of my "
+        "enemy as a friend")
     recruitment_reach_personnel: float = param(
         200.0, 1.0, 100000.0, "personnel",
         "A group's personnel in a region at which it reaches all of the region's communities")
