@@ -228,21 +228,24 @@ def test_the_mission_that_stays_keeps_monitoring_mali():
 
 def test_monitoring_cuts_the_state_sides_killings_in_mali_only(tmp_path):
     import sim
+    from sim.calibration.statistics import casualty_frame
     from sim.model import SahelModel
 
     from ..conftest import write_short_scenario
 
     state_side = ["mali_army", "africa_corps", "burkina_army", "vdp", "niger_army"]
-    killed = {}
+    events = {}
     for restraint in (0.0, 0.9):
         path = write_short_scenario(tmp_path / str(restraint), extra=(
             f"[parameters.violence]\nmonitoring_restraint = {restraint}\n"))
-        deaths = SahelModel(sim.load_scenario(path), rng=5).run().fatalities()
+        deaths = casualty_frame(SahelModel(sim.load_scenario(path), rng=5).run())
         by_state = deaths[deaths["perpetrator"].isin(state_side)
-                          & (deaths["victim"] == "civilians")]
-        killed[restraint] = by_state.groupby("country")["killed"].sum()
-    assert killed[0.9]["MLI"] < 0.3 * killed[0.0]["MLI"]
-    assert killed[0.9]["BFA"] == pytest.approx(killed[0.0]["BFA"], rel=0.1)  # no mission
+                          & (deaths["victim"] == "civilians")
+                          & (deaths["mechanism"] == "violence_against_civilians")]
+        # events, not deaths: a few heavy-tailed events carry most of a short run's deaths
+        events[restraint] = by_state.groupby("country")["event"].nunique()
+    assert events[0.9]["MLI"] < 0.3 * events[0.0]["MLI"]
+    assert events[0.9]["BFA"] == pytest.approx(events[0.0]["BFA"], rel=0.1)  # no mission
 
 
 def test_losses_to_avenge_add_up_and_fade_with_the_half_life(baseline_at_setup):

@@ -51,7 +51,8 @@ def test_a_depleted_katiba_is_refilled_from_the_quiet_ones(baseline_at_setup):
     world, units = model.world, model.forces
     jnim = world.faction_ids.index("jnim")
     rows = np.flatnonzero((units.faction == jnim) & units.present)
-    _agent(model, rows[-1]).reinforce(300.0)  # an establishment of 400, not 100
+    establishment = units.initial[rows[-1]]
+    _agent(model, rows[-1]).reinforce(300.0)  # its establishment grows by 300
     hit = rows[:5]
     units.strength[hit] *= 0.2  # a katiba that has been fighting
     before = units.strength.copy()
@@ -63,7 +64,8 @@ def test_a_depleted_katiba_is_refilled_from_the_quiet_ones(baseline_at_setup):
                                before[rows] + closed * (share * total - before[rows]))
     assert (units.strength[hit] > before[hit]).all()
     aim = before[rows] + (units.strength[rows] - before[rows]) / closed
-    assert aim[-1] == pytest.approx(4.0 * aim[5])  # an establishment of 400 against 100
+    assert units.initial[rows[-1]] == pytest.approx(establishment + 300.0)
+    assert aim[-1] / aim[5] == pytest.approx(units.initial[rows[-1]] / units.initial[rows[5]])
     assert units.strength[rows].sum() == pytest.approx(total)
     others = np.flatnonzero(units.faction != jnim)
     np.testing.assert_array_equal(units.strength[others], before[others])
