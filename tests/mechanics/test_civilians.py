@@ -65,15 +65,26 @@ def test_victims_follow_the_bias_and_never_exceed_residents():
     assert out.tolist() == [10, 0, 0]  # the bias spares everyone left: residents alone
 
 
-def _world_without_grievance(baseline, rate):
+def _world_without_grievance(baseline, rate, **civilians):
+    """The baseline at setup with no grievance, governed recruitment at `rate`."""
     from sim.model import SahelModel
     from sim.scenario.tunable import apply_overrides
 
+    overrides = {f"parameters.civilians.{name}": value for name, value in civilians.items()}
     data = apply_overrides(baseline.model_dump(mode="json"),
-                           {"parameters.civilians.governed_recruitment_rate": rate})
+                           {"parameters.civilians.governed_recruitment_rate": rate, **overrides})
     model = SahelModel(type(baseline).model_validate(data), rng=3)
     model.world.grievance[:] = 0.0  # no aggrieved community: only governed recruitment is left
     return model
+
+
+def _recruits_gained(model):
+    """(F,) recruits each faction gains in one recruitment step."""
+    world = model.world
+    before = world.recruited.copy()
+    recruitment.act(world, model.ledger, world.spec.parameters.civilians,
+                    model.streams.get("recruit", 0))
+    return (world.recruited - before).sum(axis=0)
 
 
 def test_governed_members_count_residents_of_the_cells_each_group_holds(baseline):
@@ -98,10 +109,7 @@ def test_groups_recruit_where_they_govern_and_nowhere_else_without_grievance(bas
     actor = world.actor_ids.index("jnim")
     jnim_cells = world.forces.cell[world.forces.faction == world.faction_ids.index("jnim")]
     world.controller[np.intersect1d(jnim_cells, world.sahel_idx)] = actor
-    before = world.recruited.copy()
-    recruitment.act(world, model.ledger, world.spec.parameters.civilians,
-                    model.streams.get("recruit", 0))
-    gained = (world.recruited - before).sum(axis=0)
+    gained = _recruits_gained(model)
     jnim = world.faction_ids.index("jnim")
     assert (gained[jnim] > 0) == (rate > 0)
     assert np.delete(gained, jnim).sum() == 0
@@ -109,20 +117,10 @@ def test_groups_recruit_where_they_govern_and_nowhere_else_without_grievance(bas
 
 @pytest.mark.parametrize("rival_support", [0.0, 1.0])
 def test_a_rivals_massacres_recruit_for_jnim_only_by_their_weight(baseline, rival_support):
-    from sim.model import SahelModel
-    from sim.scenario.tunable import apply_overrides
-
-    data = apply_overrides(baseline.model_dump(mode="json"),
-                           {"parameters.civilians.governed_recruitment_rate": 0.0,
-                            "parameters.civilians.rival_support": rival_support})
-    model = SahelModel(type(baseline).model_validate(data), rng=3)
+    model = _world_without_grievance(baseline, 0.0, rival_support=rival_support)
     world = model.world
-    world.grievance[:] = 0.0
     world.grievance[:, world.faction_ids.index("is_sahel")] = 5.0  # IS Sahel's victims only
-    before = world.recruited.copy()
-    recruitment.act(world, model.ledger, world.spec.parameters.civilians,
-                    model.streams.get("recruit", 0))
-    gained = (world.recruited - before).sum(axis=0)
+    gained = _recruits_gained(model)
     jnim = world.faction_ids.index("jnim")
     assert (gained[jnim] > 0) == (rival_support > 0)
     assert gained[world.faction_ids.index("is_sahel")] == 0
