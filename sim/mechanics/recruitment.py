@@ -14,6 +14,11 @@ the group has units in the region. Zakat, control of mines and markets and local
 and bind fighters in the areas a group holds (Nsaibia, Beevor and Berger, GI-TOC/ACLED, Oct
 2023), so territory feeds strength and strength takes territory: the feedback through which a
 group can grow, with no trend in time.
+
+Both draws of group a are multiplied by its room to grow, max(0, 1 - S_a / (`strength_ceiling`
+x S0_a)), S_a its present personnel and S0_a its personnel at the start (the order of battle):
+weapons, pay and commanders limit how many recruits a group absorbs, so with a ceiling
+recruitment replaces losses rather than grows without bound (0: no ceiling).
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
                 * world.guerrilla)
     expected += (params.governed_recruitment_rate * world.period_days / 1000.0
                  * governed_members(world, n_regions, g) * np.repeat(by_region > 0, g, axis=0))
+    expected *= room_to_grow(units.faction, units.strength, units.initial, units.present,
+                             params.strength_ceiling, n_f)
     drawn = draw_recruits(expected, members, params.max_recruit_share, rng.key, rng.day)
     if not drawn.any():
         return
@@ -65,6 +72,21 @@ def act(world: World, ledger: Ledger, params: CivilianParams, rng: Stream) -> No
     units.strength[live] += np.divide(per_region[unit_region, fac] * units.strength[live],
                                       denom, out=np.zeros(live.size), where=denom > 0)
     world.refresh_presence()
+
+
+def room_to_grow(faction: np.ndarray, strength: np.ndarray, initial: np.ndarray,
+                 present: np.ndarray, ceiling: float, n_factions: int) -> np.ndarray:
+    """(F,) share of each faction's recruits it can absorb: 1 - now / (ceiling x start), in 0-1.
+
+    `now` sums the present rows' strength, `start` every row's initial strength; a ceiling of 0,
+    or a faction with no personnel at the start, leaves recruitment as it is (1).
+    """
+    if ceiling <= 0.0:
+        return np.ones(n_factions)
+    now = np.bincount(faction[present], weights=strength[present], minlength=n_factions)
+    limit = ceiling * np.bincount(faction, weights=initial, minlength=n_factions)
+    used = np.divide(now, limit, out=np.zeros(n_factions), where=limit > 0)
+    return np.clip(1.0 - used, 0.0, 1.0)
 
 
 def governed_members(world: World, n_regions: int, g: int) -> np.ndarray:

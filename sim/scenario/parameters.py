@@ -234,6 +234,17 @@ class CivilianParams(Strict):
         "local bargains), whatever their grievance",
         "mechanism: JNIM's governance and illicit economies fund and bind its fighters where it "
         "holds ground (Nsaibia, Beevor and Berger, GI-TOC/ACLED, Oct 2023); rate an assumption")
+    strength_ceiling: float = param(
+        0.0, 0.0, 10.0, "x personnel at the start",
+        "Most fighters an armed group can arm, pay and command, as a multiple of its personnel "
+        "at the start (its order of battle): its recruitment falls in proportion to the room "
+        "left below the ceiling, so it replaces losses rather than grows without bound "
+        "(0: no ceiling)",
+        "assumption, a mechanism prior of the calibration (calibration/priors.toml): weapons, "
+        "pay and commanders limit how many recruits a group can absorb; without a ceiling "
+        "recruitment from grievance either fails to replace the losses the sourced fighting "
+        "implies or grows the groups without bound (docs/CALIBRATION.md, Limits); 0 (off) "
+        "until a fit draws it")
     rival_support: float = param(
         1.0, 0.0, 1.0, "share",
         "Weight of a community's grievance toward an armed group in its support for the armed "

@@ -30,6 +30,7 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.3" in sized["parameters.decisions.post_coup_pull"]
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
     assert "ODD 7.12" in sized["parameters.civilians.rival_support"]
+    assert "ODD 7.12" in sized["parameters.civilians.strength_ceiling"]
     required = {p.name for p in priors if p.fit}
     assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
                         "units.jnim_burkina.share"}

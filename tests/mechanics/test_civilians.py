@@ -124,3 +124,33 @@ def test_a_rivals_massacres_recruit_for_jnim_only_by_their_weight(baseline, riva
     jnim = world.faction_ids.index("jnim")
     assert (gained[jnim] > 0) == (rival_support > 0)
     assert gained[world.faction_ids.index("is_sahel")] == 0
+
+
+def test_room_to_grow_is_the_share_left_below_the_ceiling_of_present_personnel():
+    faction = np.array([0, 0, 1, 2])
+    initial = np.array([100.0, 100.0, 50.0, 0.0])
+    strength = np.array([150.0, 90.0, 50.0, 30.0])
+    present = np.array([True, False, True, True])
+    room = recruitment.room_to_grow(faction, strength, initial, present, 1.5, 4)
+    # faction 0: 150 present of a ceiling of 300; 1: at its start of 50, ceiling 75; 2 and 3
+    # had no one at the start, so no ceiling binds them
+    assert room.tolist() == pytest.approx([0.5, 1 / 3, 1.0, 1.0])
+    no_ceiling = recruitment.room_to_grow(faction, strength, initial, present, 0.0, 4)
+    assert no_ceiling.tolist() == [1.0] * 4
+    beyond = recruitment.room_to_grow(faction, 4 * strength, initial, present, 1.5, 4)
+    assert beyond[:2].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(("ceiling", "recruits"), [(0.0, True), (1.0, False), (2.0, True)])
+def test_a_group_at_its_ceiling_recruits_no_one(baseline, ceiling, recruits):
+    """JNIM at its strength at the start: a ceiling of 1 leaves it no room, 2 or none does."""
+    model = _world_without_grievance(baseline, 0.01, strength_ceiling=ceiling)
+    world = model.world
+    world.controller[world.sahel_idx] = -2
+    jnim = world.faction_ids.index("jnim")
+    jnim_cells = world.forces.cell[world.forces.faction == jnim]
+    world.controller[np.intersect1d(jnim_cells, world.sahel_idx)] = world.actor_ids.index("jnim")
+    units = world.forces
+    mine = (units.faction == jnim) & units.present
+    units.strength[mine] *= units.initial[units.faction == jnim].sum() / units.strength[mine].sum()
+    assert (_recruits_gained(model)[jnim] > 0) == recruits
