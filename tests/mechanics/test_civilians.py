@@ -87,6 +87,13 @@ def _recruits_gained(model):
     return (world.recruited - before).sum(axis=0)
 
 
+def _jnim_governs_only_its_cells(world):
+    """Make every Sahel cell ungoverned except those where JNIM has units, which it holds."""
+    world.controller[world.sahel_idx] = -2
+    jnim_cells = world.forces.cell[world.forces.faction == world.faction_ids.index("jnim")]
+    world.controller[np.intersect1d(jnim_cells, world.sahel_idx)] = world.actor_ids.index("jnim")
+
+
 def test_governed_members_count_residents_of_the_cells_each_group_holds(baseline):
     model = _world_without_grievance(baseline, 0.002)
     world = model.world
@@ -105,10 +112,7 @@ def test_governed_members_count_residents_of_the_cells_each_group_holds(baseline
 def test_groups_recruit_where_they_govern_and_nowhere_else_without_grievance(baseline, rate):
     model = _world_without_grievance(baseline, rate)
     world = model.world
-    world.controller[world.sahel_idx] = -2
-    actor = world.actor_ids.index("jnim")
-    jnim_cells = world.forces.cell[world.forces.faction == world.faction_ids.index("jnim")]
-    world.controller[np.intersect1d(jnim_cells, world.sahel_idx)] = actor
+    _jnim_governs_only_its_cells(world)
     gained = _recruits_gained(model)
     jnim = world.faction_ids.index("jnim")
     assert (gained[jnim] > 0) == (rate > 0)
@@ -146,10 +150,8 @@ def test_a_group_at_its_ceiling_recruits_no_one(baseline, ceiling, recruits):
     """JNIM at its strength at the start: a ceiling of 1 leaves it no room, 2 or none does."""
     model = _world_without_grievance(baseline, 0.01, strength_ceiling=ceiling)
     world = model.world
-    world.controller[world.sahel_idx] = -2
+    _jnim_governs_only_its_cells(world)
     jnim = world.faction_ids.index("jnim")
-    jnim_cells = world.forces.cell[world.forces.faction == jnim]
-    world.controller[np.intersect1d(jnim_cells, world.sahel_idx)] = world.actor_ids.index("jnim")
     units = world.forces
     mine = (units.faction == jnim) & units.present
     units.strength[mine] *= units.initial[units.faction == jnim].sum() / units.strength[mine].sum()
