@@ -46,6 +46,10 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "return": ("Strategic developments", "Other"),
 }
 MECHANISM_NAMES = tuple(MECHANISMS)
+# Mechanisms whose events ACLED codes as violence against civilians: every death in them is a
+# civilian fatality in ACLED's count (its codebook), whoever the victim was in the model.
+CIVILIAN_TARGETING_MECHANISMS = tuple(name for name, (event_type, _) in MECHANISMS.items()
+                                      if event_type == "Violence against civilians")
 COMPLEX_ATTACK = MECHANISM_NAMES.index("complex_attack")
 _NO_EVENTS = np.zeros((0, 4), dtype=np.int64)
 

@@ -28,6 +28,7 @@ from sim.acled.actors import CIVILIANS
 from sim.acled.errors import AcledError
 from sim.acled.reading import ACLED, EventFile
 from sim.acled.scoring import VIEWS_BINS, bin_index
+from sim.calibration.targets import CIVILIAN_TARGETING
 from sim.files import atomic_path
 from sim.geography import COUNTRIES
 
@@ -127,7 +128,7 @@ def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, st
             where = {"country": iso, "start": a, "end": b}
             for victims, column, what in (
                     ("all", "fatalities", "Fatalities of every event"),
-                    ("civilians", "civilian_fatalities",
+                    (CIVILIAN_TARGETING, "civilian_fatalities",
                      "Fatalities of 'Violence against civilians' events and of events whose "
                      "civilian_targeting is 'Civilian targeting' (all counted as civilians)")):
                 value = int(rows[column].sum())
@@ -183,7 +184,7 @@ def _share_targets(events: pd.DataFrame, kinds: Mapping[str, str], iso: str,
             "perpetrator: low counts none of them for this group, high all of them; both "
             f"widened by ±{band:.0%} (an assumption: reported counts).",
             {"statistic": "civilian_death_share", "country": iso, "start": first, "end": last,
-             "perpetrators": list(members)}))
+             "perpetrators": list(members), "victims": CIVILIAN_TARGETING}))
     return out
 
 

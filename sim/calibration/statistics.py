@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.targets import Comparison, Target, countries_in
+from sim.calibration.targets import CIVILIAN_TARGETING, Comparison, Target, countries_in
 from sim.geography import COUNTRIES, COUNTRY_CODES
-from sim.ledger import MECHANISM_NAMES, N_GROUPS
+from sim.ledger import CIVILIAN_TARGETING_MECHANISMS, MECHANISM_NAMES, N_GROUPS
 from sim.scenario import ARMED_GROUP_KINDS, FACTION_KINDS, Scenario
 
 if TYPE_CHECKING:
@@ -149,6 +149,9 @@ def _codes_by(values: pd.Series, code_of: Callable[[Any], int]) -> np.ndarray:
     return lookup[codes]
 
 
+_CIVILIAN_TARGETING_CODES = [MECHANISM_NAMES.index(m) for m in CIVILIAN_TARGETING_MECHANISMS]
+
+
 def _chosen(codes: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
     """True where a kind code is one of `kinds`."""
     table = np.zeros(len(KIND_CODES), dtype=bool)
@@ -161,7 +164,9 @@ def _death_mask(a: _Arrays, country: str, start: dt.date, end: dt.date,
                 involving: Sequence[str] | None, mechanism: str | None = None) -> np.ndarray:
     mask = (a.day >= a.offset(start)) & (a.day <= a.offset(end))
     mask &= np.isin(a.country, [COUNTRY_CODES.index(iso) for iso in countries_in(country)])
-    if tuple(victims) != ("all",):
+    if tuple(victims) == (CIVILIAN_TARGETING,):
+        mask &= np.isin(a.mechanism, _CIVILIAN_TARGETING_CODES)
+    elif tuple(victims) != ("all",):
         mask &= _chosen(a.victim, victims)
     if perpetrators is not None:
         mask &= _chosen(a.perpetrator, perpetrators)
@@ -194,7 +199,8 @@ def _statistic(a: _Arrays, target: Target) -> float:
             return 0.0
         return float(np.bincount(a.event[mask], weights=a.killed[mask]).max())
     if c.statistic == "civilian_death_share":
-        civilians = _death_mask(a, c.country, c.start, c.end, ("civilians",), None, None)
+        counted = c.victims if c.victims == (CIVILIAN_TARGETING,) else ("civilians",)
+        civilians = _death_mask(a, c.country, c.start, c.end, counted, None, None)
         total = a.killed[civilians].sum()
         if total <= 0:
             return math.nan

@@ -37,6 +37,9 @@ COUNTRY_CHOICES = ("MLI", "BFA", "NER", "all")
 TERRITORY_CATEGORIES = ("state", "not_state", "armed_groups", "contested", "ungoverned")
 RARE_EVENTS = ("coup_attempts", "coups", "capital_attacks")
 SHARE_STATISTICS = ("civilian_death_share", "territory_share")
+# The `victims` word for ACLED's civilian fatalities: every death of an event of one of
+# `sim.ledger.CIVILIAN_TARGETING_MECHANISMS`, whoever died in it.
+CIVILIAN_TARGETING = "civilian_targeting"
 
 # statistic -> (required keys, optional keys) of its `compare` table, besides `statistic`.
 STATISTICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -44,7 +47,7 @@ STATISTICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deaths_ratio": (("country", "victims", "start", "end", "start_b", "end_b"),
                      ("perpetrators", "involving")),
     "max_event_deaths": (("country", "start", "end"), ("perpetrators", "victims", "mechanism")),
-    "civilian_death_share": (("country", "start", "end", "perpetrators"), ()),
+    "civilian_death_share": (("country", "start", "end", "perpetrators"), ("victims",)),
     "territory_share": (("country", "date", "category"), ()),
     "event_count": (("country", "start", "end", "event"), ()),
     "fighters": (("country", "date", "faction"), ()),
@@ -59,7 +62,9 @@ class Comparison:
     """How a target is measured in a run: the statistic and its window, place and actors.
 
     Kind lists are expanded (`state_side` becomes state, militia, russian); `victims` is
-    ("all",) for every victim, else civilians and/or faction kinds.
+    ("all",) for every victim, ("civilian_targeting",) for every death of an event ACLED
+    codes as violence against civilians (its civilian fatalities), else civilians and/or
+    faction kinds. A `civilian_death_share` reads ("civilians",) or ("civilian_targeting",).
     """
 
     statistic: str
@@ -295,6 +300,11 @@ def _comparison(table: Any) -> Comparison:
                            f"({fields[first]})", f"a date on or after {first}")
     if "victims" in table:
         fields["victims"] = _kinds(table["victims"], "compare.victims", victims=True)
+    if statistic == "civilian_death_share":
+        counted = fields.setdefault("victims", ("civilians",))
+        if counted not in (("civilians",), (CIVILIAN_TARGETING,)):
+            raise _Problem("compare.victims", f"{table['victims']!r} is not a way of counting "
+                           "civilian deaths", f'"civilians" or "{CIVILIAN_TARGETING}"')
     for key in ("perpetrators", "involving"):
         if key in table:
             if not isinstance(table[key], list):
@@ -318,8 +328,9 @@ def _comparison(table: Any) -> Comparison:
 
 
 def _kinds(value: Any, field: str, victims: bool) -> tuple[str, ...]:
-    """Faction kinds (groups expanded); victims may also be "all" or "civilians"."""
-    words = ([*(("all", "civilians") if victims else ()), *FACTION_KINDS, *KIND_GROUPS])
+    """Faction kinds (groups expanded); victims may also be all, civilians, civilian_targeting."""
+    words = ([*(("all", CIVILIAN_TARGETING, "civilians") if victims else ()), *FACTION_KINDS,
+              *KIND_GROUPS])
     items = [value] if victims and isinstance(value, str) else value
     if not isinstance(items, list) or not items:
         raise _Problem(field, f"expected {'a kind or ' if victims else ''}a non-empty list of "
@@ -329,9 +340,9 @@ def _kinds(value: Any, field: str, victims: bool) -> tuple[str, ...]:
         if item not in words:
             raise _Problem(field, f"{item!r} is not a faction kind{did_you_mean(item, words)}",
                            ", ".join(words))
-        if item == "all" and len(items) > 1:
-            raise _Problem(field, "'all' cannot be combined with other kinds",
-                           "'all' alone, or a list of kinds")
+        if item in ("all", CIVILIAN_TARGETING) and len(items) > 1:
+            raise _Problem(field, f"'{item}' cannot be combined with other kinds",
+                           f"'{item}' alone, or a list of kinds")
         for kind in KIND_GROUPS.get(item, (item,)):
             if kind not in out:
                 out.append(kind)

@@ -47,7 +47,7 @@ def test_deaths_and_civilian_deaths_per_country_and_year(targets: dict[str, dict
     assert (mli["period"], mli["place"], mli["unit"], mli["confidence"]) == (
         "2023", "Mali", "deaths", "M")
     assert targets["acled_civilian_deaths_mli_2023"]["value"] == 22
-    assert targets["acled_civilian_deaths_mli_2023"]["compare"]["victims"] == "civilians"
+    assert targets["acled_civilian_deaths_mli_2023"]["compare"]["victims"] == "civilian_targeting"
     assert targets["acled_deaths_bfa_2023"]["value"] == 34
     assert targets["acled_deaths_ner_2023"]["value"] == 3
     assert targets["acled_civilian_deaths_ner_2023"]["value"] == 0
@@ -80,6 +80,7 @@ def test_perpetrator_mix_of_civilian_deaths(targets: dict[str, dict]) -> None:
     assert state["value"] == pytest.approx(round(13 / 23, 4))
     assert state["compare"]["perpetrators"] == ["state", "militia", "russian"]
     assert state["compare"]["statistic"] == "civilian_death_share"
+    assert state["compare"]["victims"] == "civilian_targeting"
     assert "23%" in state["note"]  # 7 of 30 unattributed
     bfa = targets["acled_civilian_death_share_jihadist_bfa"]  # all by JNIM
     assert (bfa["value"], bfa["high"]) == (1.0, 1.0)

@@ -112,6 +112,14 @@ CASES = [
      (30 + 15 + 2) / 102),
     (target("civilian_death_share", country="MLI", perpetrators=("jihadist",),
             start=D(2024, 1, 1), end=D(2024, 1, 5)), math.nan),
+    # ACLED's civilian fatalities: every death of a violence-against-civilians event, not
+    # the civilians of the complex attack (5) or the drone strike (2)
+    (target("deaths", country="all", victims=("civilian_targeting",), **WHOLE), 30 + 50 + 15),
+    (target("civilian_death_share", country="all", perpetrators=STATE_SIDE,
+            victims=("civilian_targeting",), **WHOLE), (30 + 15) / 95),
+    (target("civilian_death_share", country="MLI", perpetrators=("jihadist",),
+            victims=("civilian_targeting",), **WHOLE), math.nan),
+    (target("civilian_death_share", country="MLI", perpetrators=("jihadist",), **WHOLE), 1.0),
     # territory_share
     (target("territory_share", country="all", date=D(2024, 1, 5), category="not_state"),
      (0.4 * 100 + 0.7 * 300 + 0.5 * 200) / 600),
@@ -172,11 +180,17 @@ def test_the_bundled_targets_on_the_baseline_agree_with_its_outputs(baseline_run
             assert value <= 1, t.name
         if t.compare.statistic in ("deaths", "max_event_deaths", "event_count"):
             assert float(value).is_integer(), t.name
-    # Deaths agree with the model's own fatality table; territory and counts with its series.
+    # Deaths agree with the model's own fatality table (ACLED's civilian fatalities: every
+    # death of its violence against civilians); territory and counts with its series.
+    events = baseline_run.events()
+    window = (events["country"] == "BFA") & events["event_date"].between("2024-01-01",
+                                                                          "2024-09-09")
+    targeting = window & (events["event_type"] == "Violence against civilians")
+    assert values["bfa_civilian_deaths_2024_jan_sep"] == events.loc[targeting, "fatalities"].sum()
     fatalities = baseline_run.fatalities()
-    chosen = fatalities[(fatalities["country"] == "BFA") & (fatalities["victim"] == "civilians")
-                        & fatalities["date"].between("2024-01-01", "2024-09-09")]
-    assert values["bfa_civilian_deaths_2024_jan_sep"] == chosen["killed"].sum()
+    civilians = fatalities[(fatalities["country"] == "BFA") & (fatalities["victim"] == "civilians")
+                           & fatalities["date"].between("2024-01-01", "2024-09-09")]
+    assert values["bfa_civilian_deaths_2024_jan_sep"] < civilians["killed"].sum()
     ts = frames.timeseries
     row = ts[(ts["date"] == "2024-09-30") & (ts["country"] == "BFA")].iloc[0]
     assert values["bfa_coup_attempts"] == row["coup_attempts"]
@@ -184,7 +198,6 @@ def test_the_bundled_targets_on_the_baseline_agree_with_its_outputs(baseline_run
     day = ts[ts["date"] == "2024-09-30"].set_index("country").loc[["MLI", "BFA", "NER"]]
     outside = ((1 - day["territory_state"]).to_numpy() * cells).sum() / cells.sum()
     assert values["aes_territory_outside_state_control"] == pytest.approx(outside)
-    events = baseline_run.events()
     bfa = events[(events["country"] == "BFA") & (events["event_date"] <= "2024-09-30")]
     assert values["barsalogho_largest_jihadist_event_bfa"] <= bfa["fatalities"].max()
     # Fast: far cheaper than the run itself.

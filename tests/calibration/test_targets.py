@@ -204,6 +204,22 @@ def test_victims_take_a_kind_or_a_list_and_all_stands_alone(tmp_path):
         "a list of kinds")
 
 
+def test_acled_civilian_fatalities_are_a_way_of_counting_victims(tmp_path):
+    second = 'perpetrators = ["state_side"]\n'
+    text = GOOD.replace(second, second + 'victims = "civilian_targeting"\n')
+    assert load_targets(write(tmp_path, text))[1].compare.victims == ("civilian_targeting",)
+    assert load_targets(write(tmp_path, GOOD))[1].compare.victims == ("civilians",)
+    mixed = GOOD.replace('perpetrators = ["jihadist"]',
+                         'victims = ["civilian_targeting", "state"]', 1)
+    assert error_of(tmp_path, mixed).endswith(
+        "compare.victims: 'civilian_targeting' cannot be combined with other kinds; allowed: "
+        "'civilian_targeting' alone, or a list of kinds")
+    soldiers = GOOD.replace(second, second + 'victims = ["state"]\n')
+    assert error_of(tmp_path, soldiers) == (
+        "FILE:37: targets[1] (second): compare.victims: ['state'] is not a way of counting "
+        'civilian deaths; allowed: "civilians" or "civilian_targeting"')
+
+
 def test_file_level_errors(tmp_path):
     with pytest.raises(CalibrationError, match=r"^/nonexistent/targets\.toml: file not found$"):
         load_targets("/nonexistent/targets.toml")
