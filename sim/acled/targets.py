@@ -117,6 +117,7 @@ def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, st
     note = (f"Range: the count ±{band:.0%}, an assumption: {name}'s fatalities are reported "
             "estimates, not exact counts.")
     dates = events["event_date"].dt.date
+    civilians, civilian_definition = civilian_count(data.kind)
     targets: list[dict[str, Any]] = []
     for iso, country in COUNTRIES.items():
         mine = events[events["country"] == iso]
@@ -128,9 +129,7 @@ def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, st
             where = {"country": iso, "start": a, "end": b}
             for victims, column, what in (
                     ("all", "fatalities", "Fatalities of every event"),
-                    (CIVILIAN_TARGETING, "civilian_fatalities",
-                     "Fatalities of 'Violence against civilians' events and of events whose "
-                     "civilian_targeting is 'Civilian targeting' (all counted as civilians)")):
+                    (civilians, "civilian_fatalities", civilian_definition)):
                 value = int(rows[column].sum())
                 low, high = _band(value, band)
                 label = "deaths" if victims == "all" else "civilian_deaths"
@@ -150,13 +149,29 @@ def derive_targets(data: EventFile, events: pd.DataFrame, kinds: Mapping[str, st
                     f"{top['location'] or top['admin1'] or 'no location'}, "
                     f"{top['event_type']}, {top['actor1']}.",
                     {"statistic": "max_event_deaths", **where}))
-        targets += _share_targets(mine, kinds, iso, first, last, band, name, common)
+        targets += _share_targets(mine, kinds, iso, first, last, band, name, common,
+                                  civilians)
     return targets
+
+
+def civilian_count(kind: str) -> tuple[str, str]:
+    """How an export counts civilian deaths: the model's `victims` word and the definition.
+
+    ACLED's are the deaths of events that target civilians (all counted as civilians), the
+    model's `civilian_targeting`; UCDP GED's `deaths_civilians` counts civilians killed in any
+    kind of violence, battles included, the model's `civilians`.
+    """
+    if kind == ACLED:
+        return CIVILIAN_TARGETING, ("Fatalities of 'Violence against civilians' events and of "
+                                    "events whose civilian_targeting is 'Civilian targeting' "
+                                    "(all counted as civilians)")
+    return "civilians", ("Civilians killed in any kind of violence (deaths_civilians; `best` of "
+                         "one-sided violence where that column is absent)")
 
 
 def _share_targets(events: pd.DataFrame, kinds: Mapping[str, str], iso: str,
                    first: dt.date, last: dt.date, band: float, name: str,
-                   common: dict[str, Any]) -> list[dict[str, Any]]:
+                   common: dict[str, Any], civilians: str) -> list[dict[str, Any]]:
     """Shares of civilian deaths by perpetrator group, with the unattributed as a range."""
     dates = events["event_date"].dt.date
     rows = events[(dates >= first) & (dates <= last) & (events["civilian_fatalities"] > 0)]
@@ -184,7 +199,7 @@ def _share_targets(events: pd.DataFrame, kinds: Mapping[str, str], iso: str,
             "perpetrator: low counts none of them for this group, high all of them; both "
             f"widened by ±{band:.0%} (an assumption: reported counts).",
             {"statistic": "civilian_death_share", "country": iso, "start": first, "end": last,
-             "perpetrators": list(members), "victims": CIVILIAN_TARGETING}))
+             "perpetrators": list(members), "victims": civilians}))
     return out
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.calibration.errors import CalibrationError
 from sim.geography import COUNTRIES
-from sim.ledger import MECHANISM_NAMES
+from sim.ledger import CIVILIAN_TARGETING_MECHANISMS, MECHANISM_NAMES
 from sim.scenario import FACTION_KINDS, STATE_SIDE_KINDS, did_you_mean
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "calibration"
@@ -324,6 +324,11 @@ def _comparison(table: Any) -> Comparison:
             raise _Problem("compare.faction", f"{faction!r} is not a faction id",
                            "a faction id of the scenario, such as \"jnim\"")
         fields["faction"] = faction
+    if (fields.get("victims") == (CIVILIAN_TARGETING,) and "mechanism" in fields
+            and fields["mechanism"] not in CIVILIAN_TARGETING_MECHANISMS):
+        raise _Problem("compare.mechanism", f"{fields['mechanism']!r} is not a mechanism of "
+                       f"events that target civilians (victims = \"{CIVILIAN_TARGETING}\")",
+                       ", ".join(CIVILIAN_TARGETING_MECHANISMS))
     return Comparison(**fields)
 
 

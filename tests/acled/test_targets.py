@@ -22,7 +22,7 @@ from sim.acled.targets import (
     year_windows,
 )
 
-from .files import acled_rows, write_csv
+from .files import DJIBO, MOPTI, UCDP_HEADER, acled_rows, gid, write_csv
 
 KEYS = ["name", "value", "low", "high", "unit", "period", "place", "definition", "source",
         "source_date", "confidence", "note", "compare"]
@@ -160,3 +160,28 @@ def test_a_period_the_export_does_not_cover_is_refused(tmp_path: Path) -> None:
     with pytest.raises(AcledError, match=r"--band: 1\.5 is not a share"):
         derive_targets(data, events, baseline_factions(), dt.date(2023, 1, 1),
                        dt.date(2023, 12, 31), band=1.5)
+
+
+def test_a_ucdp_export_counts_every_civilian_killed(tmp_path: Path) -> None:
+    # UCDP's deaths_civilians counts civilians killed in battles too (2 of the clash's 20), so
+    # its targets compare with every civilian the model kills, not ACLED's civilian targeting.
+    place = {"MLI": ("Mali", "Mopti", "Mopti", MOPTI), "BFA": ("Burkina Faso", "Sahel", "Djibo",
+                                                                 DJIBO)}
+    rows = [{"id": i, "year": 2023, "type_of_violence": kind, "side_a": a, "side_b": b,
+             "country": place[iso][0], "adm_1": place[iso][1], "where_coordinates": place[iso][2],
+             "latitude": place[iso][3][3], "longitude": place[iso][3][4],
+             "priogrid_gid": gid(place[iso][3]), "date_start": day, "date_end": day,
+             "deaths_civilians": civilians, "best": best}
+            for i, (kind, a, b, iso, day, civilians, best) in enumerate([
+                (3, "JNIM", "Civilians", "BFA", "2023-02-11", 30, 30),
+                (1, "Government of Mali", "JNIM", "MLI", "2023-03-02", 2, 20)], start=1)]
+    data = read_events(write_csv(tmp_path / "ged.csv", rows, UCDP_HEADER))
+    kinds = baseline_factions()
+    events, _ = map_events(data.events, load_actor_map(None, kinds))
+    found = {t["name"]: t for t in derive_targets(data, events, kinds, dt.date(2023, 2, 1),
+                                                   dt.date(2023, 3, 31))}
+    mli = found["acled_civilian_deaths_mli_2023_0201_0331"]
+    assert (mli["value"], mli["compare"]["victims"]) == (2, "civilians")
+    assert "deaths_civilians" in mli["definition"]
+    shares = [t for name, t in found.items() if name.startswith("acled_civilian_death_share")]
+    assert shares and all(t["compare"]["victims"] == "civilians" for t in shares)

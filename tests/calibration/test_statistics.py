@@ -165,6 +165,37 @@ def test_many_targets_at_once_give_the_same_answers(frames):
         assert (math.isnan(value) and math.isnan(expected)) or value == pytest.approx(expected)
 
 
+def test_acled_civilian_fatalities_are_every_death_of_events_that_target_civilians(frames):
+    rows = (casualty(0, 2, "BFA", "violence_against_civilians", "jnim", "civilians",
+                     [("civilians", "jnim", 10), ("vdp", "jnim", 2)])
+            + casualty(1, 3, "BFA", "blockade", "jnim", "civilians", [("civilians", "jnim", 7)])
+            + casualty(2, 6, "BFA", "violence_against_civilians", "army", "civilians",
+                       [("civilians", "army", 4)])
+            + casualty(3, 7, "BFA", "clash", "jnim", "army",
+                       [("army", "jnim", 9), ("civilians", "jnim", 5)])
+            + casualty(4, 8, "BFA", "drone_strike", "army", "jnim", [("civilians", "army", 3)]))
+    run = dataclasses.replace(frames, casualties=pd.DataFrame(rows))
+    acled = ("civilian_targeting",)
+    first, later = {"start": D(2024, 1, 1), "end": D(2024, 1, 4)}, {"start_b": D(2024, 1, 5),
+                                                                    "end_b": D(2024, 1, 10)}
+    cases = [
+        (target("deaths", country="BFA", victims=acled, **WHOLE), 10 + 2 + 7 + 4),
+        (target("deaths", country="BFA", victims=("civilians",), **WHOLE), 10 + 7 + 4 + 5 + 3),
+        (target("deaths", country="BFA", victims=acled, perpetrators=("jihadist",), **WHOLE),
+         19),
+        (target("deaths_ratio", country="BFA", victims=acled, **first, **later), 4 / 19),
+        (target("civilian_death_share", country="BFA", perpetrators=("jihadist",),
+                victims=acled, **WHOLE), 19 / 23),
+        (target("civilian_death_share", country="BFA", perpetrators=("jihadist",), **WHOLE),
+         22 / 29),
+        (target("max_event_deaths", country="BFA", victims=acled, **WHOLE), 12),
+    ]
+    cases = [(dataclasses.replace(t, name=f"case{i}"), x) for i, (t, x) in enumerate(cases)]
+    values = target_statistics(run, [t for t, _ in cases])
+    for t, expected in cases:
+        assert values[t.name] == pytest.approx(expected), t.compare.describe()
+
+
 def test_the_bundled_targets_on_the_baseline_agree_with_its_outputs(baseline_run):
     targets = load_targets(DEFAULT_TARGETS)
     frames = RunFrames.from_model(baseline_run)

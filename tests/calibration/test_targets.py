@@ -214,6 +214,12 @@ def test_acled_civilian_fatalities_are_a_way_of_counting_victims(tmp_path):
     assert error_of(tmp_path, mixed).endswith(
         "compare.victims: 'civilian_targeting' cannot be combined with other kinds; allowed: "
         "'civilian_targeting' alone, or a list of kinds")
+    clash = GOOD.replace('perpetrators = ["jihadist"]',
+                         'victims = "civilian_targeting"\nmechanism = "clash"', 1)
+    assert error_of(tmp_path, clash) == (
+        "FILE:20: targets[0] (first): compare.mechanism: 'clash' is not a mechanism of events "
+        'that target civilians (victims = "civilian_targeting"); allowed: '
+        "violence_against_civilians, blockade")
     soldiers = GOOD.replace(second, second + 'victims = ["state"]\n')
     assert error_of(tmp_path, soldiers) == (
         "FILE:37: targets[1] (second): compare.victims: ['state'] is not a way of counting "
