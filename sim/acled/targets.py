@@ -28,7 +28,7 @@ from sim.acled.actors import CIVILIANS
 from sim.acled.errors import AcledError
 from sim.acled.reading import ACLED, EventFile
 from sim.acled.scoring import VIEWS_BINS, bin_index
-from sim.calibration.targets import CIVILIAN_TARGETING
+from sim.calibration.comparisons import CIVILIAN_TARGETING
 from sim.files import atomic_path
 from sim.geography import COUNTRIES
 

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.targets import CIVILIAN_TARGETING, Comparison, Target, countries_in
+from sim.calibration.comparisons import CIVILIAN_TARGETING, Comparison, countries_in
+from sim.calibration.targets import Target
 from sim.geography import COUNTRIES, COUNTRY_CODES
 from sim.ledger import CIVILIAN_TARGETING_MECHANISMS, MECHANISM_NAMES, N_GROUPS
 from sim.scenario import ARMED_GROUP_KINDS, FACTION_KINDS, Scenario

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.calibration.comparisons import Comparison
 from sim.calibration.fit_result import weighted_quantile
 from sim.calibration.report import REPORT_COLUMNS, evaluate, write_report
 from sim.calibration.report_plots import schema_bounds
-from sim.calibration.targets import Comparison, Target
+from sim.calibration.targets import Target
 
 WINDOW = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 12, 31)}
 

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.calibration.comparisons import Comparison
 from sim.calibration.statistics import RunFrames, simulate_statistics, target_statistics
-from sim.calibration.targets import DEFAULT_TARGETS, Comparison, Target, load_targets
+from sim.calibration.targets import DEFAULT_TARGETS, Target, load_targets
 from sim.scenario import ScenarioError
 
 from ..conftest import write_short_scenario
