@@ -20,7 +20,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {"state_side": STATE_SIDE_KINDS}
 COUNTRY_CHOICES = ("MLI", "BFA", "NER", "all")
 TERRITORY_CATEGORIES = ("state", "not_state", "armed_groups", "contested", "ungoverned")
 RARE_EVENTS = ("coup_attempts", "coups", "capital_attacks")
-FACTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # target names and faction ids
 # The `victims` word for ACLED's civilian fatalities: every death of an event of one of
 # `sim.ledger.CIVILIAN_TARGETING_MECHANISMS`, whoever died in it.
 CIVILIAN_TARGETING = "civilian_targeting"
@@ -104,7 +104,7 @@ def parse_comparison(table: Any) -> Comparison:
         raise FieldProblem("compare", "missing", "a [targets.compare] table with a statistic")
     if not isinstance(table, dict):
         raise FieldProblem("compare", f"expected a table, got {type(table).__name__}",
-                       "a [targets.compare] table with a statistic")
+                            "a [targets.compare] table with a statistic")
     statistic = table.get("statistic")
     if statistic not in STATISTICS:
         what = "missing" if statistic is None else f"{statistic!r} is not a statistic" + \
@@ -114,16 +114,16 @@ def parse_comparison(table: Any) -> Comparison:
     for key in table:
         if key != "statistic" and key not in required + optional:
             raise FieldProblem(f"compare.{key}", f"not used by the statistic {statistic!r}",
-                           ", ".join(required + optional))
+                                ", ".join(required + optional))
     for key in required:
         if key not in table:
             raise FieldProblem(f"compare.{key}", f"missing (the statistic {statistic!r} needs it)",
-                           ", ".join(required))
+                                ", ".join(required))
     country = table["country"]
     parts = countries_in(country) if isinstance(country, str) else []
     if not parts or len(set(parts)) != len(parts) or not set(parts) <= set(COUNTRIES):
         raise FieldProblem("compare.country", f"{country!r} is not a country",
-                       ", ".join(COUNTRY_CHOICES) + ", or countries joined by '+' (MLI+NER)")
+                            ", ".join(COUNTRY_CHOICES) + ", or countries joined by '+' (MLI+NER)")
     fields: dict[str, Any] = {"statistic": statistic, "country": country}
     for key in ("start", "end", "start_b", "end_b", "date"):
         if key in table:
@@ -131,38 +131,38 @@ def parse_comparison(table: Any) -> Comparison:
     for first, last in (("start", "end"), ("start_b", "end_b")):
         if first in fields and fields[first] > fields[last]:
             raise FieldProblem(f"compare.{last}", f"{fields[last]} is before {first} "
-                           f"({fields[first]})", f"a date on or after {first}")
+                                f"({fields[first]})", f"a date on or after {first}")
     if "victims" in table:
         fields["victims"] = _kinds(table["victims"], "compare.victims", victims=True)
     if statistic == "civilian_death_share":
         counted = fields.setdefault("victims", ("civilians",))
         if counted not in (("civilians",), (CIVILIAN_TARGETING,)):
             raise FieldProblem("compare.victims", f"{table['victims']!r} is not a way of counting "
-                           "civilian deaths", f'"civilians" or "{CIVILIAN_TARGETING}"')
+                                "civilian deaths", f'"civilians" or "{CIVILIAN_TARGETING}"')
     for key in ("perpetrators", "involving"):
         if key in table:
             if not isinstance(table[key], list):
                 raise FieldProblem(f"compare.{key}", f"expected a list, got {table[key]!r}",
-                               'a list of faction kinds such as ["jihadist"]')
+                                    'a list of faction kinds such as ["jihadist"]')
             fields[key] = _kinds(table[key], f"compare.{key}", victims=False)
     for key, choices in (("mechanism", MECHANISM_NAMES), ("category", TERRITORY_CATEGORIES),
                          ("event", RARE_EVENTS)):
         if key in table:
             if table[key] not in choices:
                 raise FieldProblem(f"compare.{key}", f"{table[key]!r} is not allowed"
-                               f"{did_you_mean(table[key], choices)}", ", ".join(choices))
+                                    f"{did_you_mean(table[key], choices)}", ", ".join(choices))
             fields[key] = table[key]
     if "faction" in table:
         faction = table["faction"]
-        if not isinstance(faction, str) or not FACTION_ID.match(faction):
+        if not isinstance(faction, str) or not IDENTIFIER.match(faction):
             raise FieldProblem("compare.faction", f"{faction!r} is not a faction id",
-                           "a faction id of the scenario, such as \"jnim\"")
+                                "a faction id of the scenario, such as \"jnim\"")
         fields["faction"] = faction
     if (fields.get("victims") == (CIVILIAN_TARGETING,) and "mechanism" in fields
             and fields["mechanism"] not in CIVILIAN_TARGETING_MECHANISMS):
         raise FieldProblem("compare.mechanism", f"{fields['mechanism']!r} is not a mechanism of "
-                       f"events that target civilians (victims = \"{CIVILIAN_TARGETING}\")",
-                       ", ".join(CIVILIAN_TARGETING_MECHANISMS))
+                            f"events that target civilians (victims = \"{CIVILIAN_TARGETING}\")",
+                            ", ".join(CIVILIAN_TARGETING_MECHANISMS))
     return Comparison(**fields)
 
 
@@ -173,15 +173,15 @@ def _kinds(value: Any, field: str, victims: bool) -> tuple[str, ...]:
     items = [value] if victims and isinstance(value, str) else value
     if not isinstance(items, list) or not items:
         raise FieldProblem(field, f"expected {'a kind or ' if victims else ''}a non-empty list of "
-                       f"kinds, got {value!r}", ", ".join(words))
+                            f"kinds, got {value!r}", ", ".join(words))
     out: list[str] = []
     for item in items:
         if item not in words:
             raise FieldProblem(field, f"{item!r} is not a faction kind{did_you_mean(item, words)}",
-                           ", ".join(words))
+                                ", ".join(words))
         if item in ("all", CIVILIAN_TARGETING) and len(items) > 1:
             raise FieldProblem(field, f"'{item}' cannot be combined with other kinds",
-                           f"'{item}' alone, or a list of kinds")
+                                f"'{item}' alone, or a list of kinds")
         for kind in KIND_GROUPS.get(item, (item,)):
             if kind not in out:
                 out.append(kind)
@@ -192,5 +192,5 @@ def _compare_date(table: dict[str, Any], key: str) -> dt.date:
     value = table[key]
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise FieldProblem(f"compare.{key}", f"{value!r} is not a date",
-                       "a TOML date such as 2024-01-01 (no quotes, no time)")
+                            "a TOML date such as 2024-01-01 (no quotes, no time)")
     return value

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.calibration.comparisons import Comparison, FieldProblem, parse_comparison
+from sim.calibration.comparisons import IDENTIFIER, Comparison, FieldProblem, parse_comparison
 from sim.calibration.errors import CalibrationError
 from sim.scenario import did_you_mean
 
@@ -34,7 +34,6 @@ CONFIDENCE_WEIGHT: dict[str, float] = {"H": 1.0, "M": 0.5, "L": 0.25}
 SHARE_STATISTICS = ("civilian_death_share", "territory_share")
 TARGET_KEYS = ("name", "value", "low", "high", "unit", "period", "place", "definition",
                "source", "source_date", "confidence", "note", "compare")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +119,11 @@ def load_targets(path: str | Path) -> list[Target]:
         try:
             if not isinstance(entry, dict):
                 raise FieldProblem("", f"expected a table, got {type(entry).__name__}",
-                               "[[targets]] tables")
+                                    "[[targets]] tables")
             target = _target(entry)
             if target.name in seen:
                 raise FieldProblem("name", f"duplicate name (also targets[{seen[target.name]}])",
-                               "a name used once")
+                                    "a name used once")
         except FieldProblem as problem:
             where = lines.where(i, problem.field)
             field = f" {problem.field}:" if problem.field else ""
@@ -140,35 +139,35 @@ def _target(entry: dict[str, Any]) -> Target:
     for key in entry:
         if key not in TARGET_KEYS:
             raise FieldProblem(key, f"unknown key{did_you_mean(key, TARGET_KEYS)}",
-                           ", ".join(TARGET_KEYS))
+                                ", ".join(TARGET_KEYS))
     name = _text(entry, "name")
-    if not _NAME.match(name):
+    if not IDENTIFIER.match(name):
         raise FieldProblem("name", f"{name!r} is not a lower_snake_case identifier",
-                       "letters a-z, digits and _, starting with a letter")
+                            "letters a-z, digits and _, starting with a letter")
     low, high, value = (_number(entry, k) for k in ("low", "high", "value"))
     if low is None and high is None:
         raise FieldProblem("low", "missing: a target needs low, high or both",
-                       "a number (a party's claim gives only low or only high)")
+                            "a number (a party's claim gives only low or only high)")
     if low is not None and high is not None and low > high:
         raise FieldProblem("high", f"{high:g} is below low ({low:g})", "a number >= low")
     if value is not None and ((low is not None and value < low)
                               or (high is not None and value > high)):
         raise FieldProblem("value", f"{value:g} is outside the range low..high "
-                       f"({_fmt(low) if low is not None else '-inf'} to "
-                       f"{_fmt(high) if high is not None else 'inf'})", "low <= value <= high")
+                            f"({_fmt(low) if low is not None else '-inf'} to "
+                            f"{_fmt(high) if high is not None else 'inf'})", "low <= value <= high")
     confidence = _text(entry, "confidence")
     if confidence not in CONFIDENCE_WEIGHT:
         raise FieldProblem("confidence", f"{confidence!r} is not a confidence level",
-                       "H, M or L (as in FACTS.md)")
+                            "H, M or L (as in FACTS.md)")
     if confidence == "L" and (value is not None or (low is not None and high is not None)):
         raise FieldProblem("confidence", "'L' marks a party's claim, which is never a point or a "
-                       "range", "only low or only high, and no value, for an L target")
+                            "range", "only low or only high, and no value, for an L target")
     source_date = entry.get("source_date")
     if source_date is None:
         raise FieldProblem("source_date", "missing", "a TOML date such as 2024-09-24")
     if not isinstance(source_date, dt.date) or isinstance(source_date, dt.datetime):
         raise FieldProblem("source_date", f"{source_date!r} is not a date",
-                       "a TOML date such as 2024-09-24 (no quotes, no time)")
+                            "a TOML date such as 2024-09-24 (no quotes, no time)")
     compare = parse_comparison(entry.get("compare"))
     for key, bound in (("low", low), ("high", high), ("value", value)):
         if bound is None:
@@ -177,7 +176,7 @@ def _target(entry: dict[str, Any]) -> Target:
             raise FieldProblem(key, f"{bound:g} is negative", "a number >= 0 (every statistic is)")
         if compare.statistic in SHARE_STATISTICS and bound > 1:
             raise FieldProblem(key, f"{bound:g} is above 1 for a {compare.statistic}",
-                           "a share from 0 to 1")
+                                "a share from 0 to 1")
     return Target(name=name, low=low, high=high, value=value, unit=_text(entry, "unit"),
                   period=_text(entry, "period"), place=_text(entry, "place"),
                   definition=_text(entry, "definition"), source=_text(entry, "source"),
