@@ -9,7 +9,10 @@ Poisson(`death_rate` x (residents + `displaced_exposure` x displaced) / 100,000)
 (attacks on convoys, on people leaving, on supply runs; the displaced sheltering there share
 the residents' exposure, as in Djibo; residents' victims drawn by `sim.mechanics.victims`,
 the displaced's split over the town's communities; logged as violence against civilians), and
-`flight_block` of the flight out of the town is prevented (`sim.mechanics.flight`).
+`flight_block` of the flight out of the town is prevented (`sim.mechanics.flight`). Where an
+elected government negotiates with the armed groups (Niger before its coup), the killings are
+cut by `violence.dialogue_restraint`, as are the groups' other attacks on civilians
+(`sim.mechanics.violence.dialogue_by_country`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 from sim.ledger import CIVILIANS, MECHANISM_NAMES
 from sim.mechanics.victims import draw_victims
+from sim.mechanics.violence import dialogue_by_country
 from sim.streams import binomial, multinomial, poisson
 
 if TYPE_CHECKING:
@@ -43,7 +47,8 @@ def act(world: World, ledger: Ledger, params: BlockadeParams, rng: Stream) -> No
     events, casualties = siege_victims(
         towns, world.blockaded_by, world.actor_faction, world.residents, world.bias,
         world.displaced, world.displaced_by_origin, world.country_bucket, params.death_rate,
-        params.displaced_exposure, rng.key, rng.day)
+        dialogue_by_country(world, world.spec.parameters.violence), params.displaced_exposure,
+        rng.key, rng.day)
     if len(events):
         ledger.log(events, casualties)
 
@@ -91,8 +96,11 @@ def strongest(values):
 
 @numba.njit(cache=True)
 def siege_victims(towns, blockaded_by, actor_faction, residents, bias, displaced,
-                  displaced_by_origin, country, death_rate, exposure, key, day):
+                  displaced_by_origin, country, death_rate, dialogue, exposure, key, day):
     """Civilians killed around each blockaded town today, as the ledger's rows.
+
+    `dialogue` (N_COUNTRIES + 1,) is the share of the killings each country's elected
+    government prevents by its dialogue with the armed groups.
 
     Victims among the displaced (Binomial by their share of the exposed people) leave
     `displaced` and `displaced_by_origin` (a refuge is in its people's country) and are booked
@@ -112,7 +120,8 @@ def siege_victims(towns, blockaded_by, actor_faction, residents, bias, displaced
         for j in range(g):
             people += residents[j, town]
         sheltered = exposure * max(displaced[town], 0.0)
-        n = poisson(death_rate * (people + sheltered) / 100000.0, key, day, town, 0)
+        rate = death_rate * (1.0 - dialogue[country[town]])
+        n = poisson(rate * (people + sheltered) / 100000.0, key, day, town, 0)
         among = 0
         if n > 0 and sheltered > 0.0:
             among = min(binomial(n, sheltered / (people + sheltered), key, day, town,
