@@ -80,13 +80,13 @@ def sweep_config(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Ta
                  runs: int, seed: int) -> dict[str, Any]:
     """What a sweep's runs depend on: a folder holding the same config may be reused.
 
-    The model's code is not in it (only sahel-sim's version): after changing the model,
-    run again with `--rerun`.
+    The model's code is in it (`sim.code_digest`): a changed model runs the sweep again.
     """
     from sim import __version__
+    from sim.code_digest import code_digest
 
     return {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
-            "runs": runs, "seed": seed, "version": __version__,
+            "runs": runs, "seed": seed, "version": __version__, "model_code": code_digest(),
             "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
             "priors": [[p.name, p.low, p.high, p.scale] for p in priors]}
 

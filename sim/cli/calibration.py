@@ -202,7 +202,7 @@ def cmd_reachability(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if not swept:
         print(f"reachability: the {args.runs} runs of {args.out / 'runs.csv'} (same scenario, "
-              "priors, targets, runs, seed and version; --rerun to run them again)",
+              "priors, targets, runs, seed, version and model code; --rerun to run them again)",
               file=sys.stderr)
     found = write_reachability(targets, frame, args.out,
                                f"Prior predictive of '{scenario.name}': {args.runs} runs over "
@@ -373,8 +373,8 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "pairs.csv (joint hits of each pair of targets against independence; "
                     "conflicts: far fewer than chance), reachability.md and two PNGs. The "
                     "runs of an earlier call with the same scenario (its content), priors, "
-                    "targets, runs, seed and sahel-sim version are reused; after changing "
-                    "the model's code, pass --rerun.")
+                    "targets, runs, seed, sahel-sim version and model code (a digest of the "
+                    "sim package) are reused; --rerun runs them again.")
     _add_scenario_and_targets(p)
     _add_priors_option(p, "priors file (default: calibration/priors.toml)")
     _add_runs_option(p, default=1000)

@@ -26,6 +26,7 @@ import reacton.ipyvuetify as v
 import solara
 
 from sim.calibration.errors import CalibrationError
+from sim.code_digest import code_digest
 from sim.dashboard.figures import COMPARE_SERIES, comparison_png
 from sim.dashboard.posterior import modified, posterior_file, posterior_summary, shown_path
 from sim.dashboard.state import default_scenario, public_message, scenario_files
@@ -74,10 +75,12 @@ class CompareRequest:
     def folder(self) -> Path:
         """Where its runs are kept (the same request resumes from them after a Cancel).
 
-        The key holds each scenario's content hash, so an edited scenario (or one it extends)
-        gets a new folder instead of a refusal to mix results.
+        The key holds each scenario's content hash and the model's code digest, so an edited
+        scenario (or one it extends) or model gets a new folder instead of a refusal to mix
+        results (the folders outlive the server, in the system's temporary folder).
         """
-        key = "|".join([str(self.baseline.resolve()), str(self.counterfactual.resolve()),
+        key = "|".join([code_digest(), str(self.baseline.resolve()),
+                        str(self.counterfactual.resolve()),
                         scenario_digest(self.baseline), scenario_digest(self.counterfactual),
                         str(self.runs), str(self.root_seed), str(self.posterior),
                         self.posterior_sha256])

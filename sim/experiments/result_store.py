@@ -39,7 +39,9 @@ BAD_DIR = "bad"  # under runs/: damaged run files found on resuming
 CELLS_DIR = "cells"  # under runs/: each run's fatalities per PRIO-GRID cell-month
 LOCK = ".lock"
 MANIFEST_FORMAT = 1
-_IDENTITY = ("format", "kind", "package_version", "root_seed", "scenarios", "design")
+_IDENTITY = ("format", "kind", "package_version", "model_code", "root_seed", "scenarios",
+             "design")
+_CHECKED_FIRST = ("package_version", "model_code", "kind", "scenarios")  # with their own messages
 
 
 def saved_runs(out: Path) -> list[Path]:
@@ -123,8 +125,9 @@ class ResultStore:
         """Start (or resume) an experiment; refuse a folder holding a different one.
 
         Raises:
-            ExperimentError: if the folder's manifest names other scenarios, design, seed or
-                package version, or it holds results without a manifest.
+            ExperimentError: if the folder's manifest names other scenarios, design, seed,
+                package version or model code (`sim.code_digest`), or it holds results without
+                a manifest.
         """
         self.manifest = manifest
         if self.out is None:
@@ -273,6 +276,10 @@ def _check_same_experiment(out: Path, old: Mapping[str, Any], new: Mapping[str, 
         raise ExperimentError(
             f"{out}: made with sahel-sim {old.get('package_version')}, this is "
             f"{new['package_version']}; {hint}")
+    if old.get("model_code") != new["model_code"]:
+        made = str(old.get("model_code") or "not recorded")[:12]
+        raise ExperimentError(f"{out}: made by other model code (sim package digest {made}, now "
+                              f"{new['model_code'][:12]}); {hint}")
     if old.get("kind") != new["kind"]:
         raise ExperimentError(f"{out}: holds a '{old.get('kind')}' experiment, not a "
                               f"'{new['kind']}'; {hint}")
@@ -291,7 +298,7 @@ def _check_same_experiment(out: Path, old: Mapping[str, Any], new: Mapping[str, 
         raise ExperimentError(f"{out}: holds runs {_drawn_from(before)}, now "
                               f"{_drawn_from(now)}; {hint}")
     for key in _IDENTITY:
-        if key not in ("package_version", "kind", "scenarios") and old.get(key) != new[key]:
+        if key not in _CHECKED_FIRST and old.get(key) != new[key]:
             raise ExperimentError(f"{out}: holds an experiment with another {key.replace('_', ' ')}"
                                   f" ({_short(old.get(key))}, now {_short(new[key])}); {hint}")
 
@@ -323,11 +330,13 @@ def base_manifest(kind: str, scenarios: Mapping[str, PreparedScenario], root_see
             only when given, and a folder's runs are never resumed with another one.
     """
     from sim import __version__
+    from sim.code_digest import code_digest
 
     manifest = {
         "format": MANIFEST_FORMAT,
         "kind": kind,
         "package_version": __version__,
+        "model_code": code_digest(),
         "command": command,
         "created": _now(),
         "root_seed": root_seed,

@@ -344,3 +344,15 @@ def test_an_edited_scenario_gets_a_new_compare_folder(tmp_path):
     path.write_text(path.read_text(encoding="utf-8")
                     + "[parameters.combat]\nengage_probability = 0.3\n", encoding="utf-8")
     assert CompareRequest(1, path, path, 2, None, 1).folder() != before
+
+
+def test_edited_model_code_gets_a_new_compare_folder(monkeypatch):
+    """The folders outlive the server: runs of the model before an edit are not shown as its."""
+    import sim.dashboard.compare as compare_view
+
+    request = compare_view.CompareRequest(1, SHORT, SHORT, 2, None, 1)
+    before = request.folder()
+    monkeypatch.setattr(compare_view, "code_digest", lambda: "f" * 64)
+    assert request.folder() != before
+    monkeypatch.undo()
+    assert request.folder() == before

@@ -13,6 +13,7 @@ import pytest
 import sim
 import sim.cli as cli
 from sim import experiments as ex
+from sim.code_digest import code_digest
 from sim.experiments import executors
 
 from ..conftest import write_short_scenario
@@ -152,6 +153,7 @@ def test_ensemble_in_memory_and_on_disk_agree(scen: dict[str, Path], tmp_path: P
     assert manifest["scenarios"]["short"]["hash"] == sim.load_scenario(
         scen["short"]).content_hash()
     assert manifest["package_version"] == sim.__version__
+    assert manifest["model_code"] == code_digest()
 
 
 def test_resume_runs_only_what_is_missing(scen: dict[str, Path], tmp_path: Path) -> None:
@@ -168,7 +170,8 @@ def test_resume_runs_only_what_is_missing(scen: dict[str, Path], tmp_path: Path)
     pd.testing.assert_frame_equal(second.outcomes, third.outcomes)
 
 
-def test_changed_scenario_or_version_is_refused(scen: dict[str, Path], tmp_path: Path) -> None:
+def test_changed_scenario_version_or_model_code_is_refused(scen: dict[str, Path],
+                                                           tmp_path: Path) -> None:
     folder = tmp_path / "s"
     paths = write_scenarios(folder)
     out = tmp_path / "e"
@@ -181,6 +184,17 @@ def test_changed_scenario_or_version_is_refused(scen: dict[str, Path], tmp_path:
     manifest["package_version"] = "0.0.1"
     (out / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ex.ExperimentError, match=r"made with sahel-sim 0\.0\.1"):
+        ex.ensemble(scen["short"], runs=1, out=out, plots=False)
+    # the same version number, other model code (edited between releases): refused too
+    manifest["package_version"] = sim.__version__
+    manifest["model_code"] = "0" * 64
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ex.ExperimentError, match=r"made by other model code \(sim package "
+                       r"digest 000000000000, now [0-9a-f]{12}\)"):
+        ex.ensemble(scen["short"], runs=1, out=out, plots=False)
+    del manifest["model_code"]  # a folder from before the digest was recorded
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ex.ExperimentError, match="digest not recorded"):
         ex.ensemble(scen["short"], runs=1, out=out, plots=False)
     other = tmp_path / "e2"
     ex.ensemble(scen["short"], runs=1, root_seed=1, out=other, plots=False)
