@@ -1,0 +1,128 @@
+"""How many target medians can one parameter point reach? A multi-seed local search.
+
+The report judges the calibrated baseline by the median of each target's statistic over many
+runs. The fit's particles are judged by one run (or a few), whose seed noise is as large as
+the late epsilons (docs/CALIBRATION.md), and the reachability sweep counts one run's hits.
+This script asks the report's question of single points: starting from the scenario's values,
+it perturbs one to three priors at a time (a normal step of `--step` of each prior's width, on
+its scale) and keeps a move when the medians over the search seeds put more targets in range
+(ties: a smaller confidence-weighted distance of the medians). It then re-runs the start and
+the best point on fresh seeds, since a point chosen on 8 seeds is judged optimistically by
+them (the winner's curse).
+
+Run: .venv/bin/python scripts/point_search.py [SCENARIO] [--minutes 30] [--seeds 8]
+     [--check-seeds 24] [--step 0.15] [--seed 7] [--workers 2] [--out FILE.json]
+
+Prints each improvement, then for the start and the best point: medians in range, the
+distance, every target's median on the fresh seeds, and the parameters the search moved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SEARCH_SEED0, CHECK_SEED0 = 101, 201  # the two sets of seeds never overlap (< 100 each)
+
+
+def judge(scenario: str, point: dict[str, float], seeds: list[int], targets: list,
+          workers: int) -> tuple[str, float, dict[str, float]]:
+    """'hits/measured' medians in range, the weighted distance of the medians, the medians."""
+    from sim.calibration.calibrate import summaries_for
+    from sim.calibration.distances import RangeDistance
+    from sim.calibration.report import evaluate
+    from sim.calibration.statistics import simulate_statistics
+
+    frame = simulate_statistics(scenario, targets, seeds, overrides_per_run=[point] * len(seeds),
+                                workers=workers)
+    table = evaluate(targets, frame).set_index("target")
+    medians = table["sim_q50"].to_dict()
+    distance = RangeDistance(summaries_for(targets))
+    weights = np.array([s.weight for s in summaries_for(targets)], dtype=float)
+    gaps = distance.gaps(medians)
+    known = np.isfinite(gaps)
+    hits = table["hit"].dropna().astype(bool)
+    return (f"{int(hits.sum())}/{hits.size}",
+            float(np.dot(weights[known], gaps[known]) / weights[known].sum()), medians)
+
+
+def main() -> None:
+    """Search, then judge the start and the best point on fresh seeds."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", nargs="?", default=str(ROOT / "scenarios" / "baseline.toml"))
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--seeds", type=int, default=8, help="search seeds (at most 99)")
+    parser.add_argument("--check-seeds", type=int, default=24, help="fresh seeds (at most 99)")
+    parser.add_argument("--step", type=float, default=0.15, help="step, share of a prior's width")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the search's moves")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="write the best point (JSON)")
+    args = parser.parse_args()
+    if not (1 <= args.seeds <= 99 and 1 <= args.check_seeds <= 99):
+        parser.error("--seeds and --check-seeds: allowed 1 to 99")
+
+    import sim
+    from sim.calibration.calibrate import load_priors
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+    from sim.scenario.tunable import parameter_value
+
+    scenario = sim.load_scenario(args.scenario)
+    priors = load_priors(ROOT / "calibration" / "priors.toml", scenario)
+    targets = list(load_targets(DEFAULT_TARGETS))
+    data = scenario.model_dump()
+    start = {p.name: float(parameter_value(data, p.name)) for p in priors}
+    low = np.array([p.sampled_bounds[0] for p in priors])
+    width = np.array([p.sampled_bounds[1] for p in priors]) - low
+    on_scale = np.array([np.log(start[p.name]) if p.scale == "log" else start[p.name]
+                         for p in priors])
+    position = np.clip((on_scale - low) / width, 0.0, 1.0)
+
+    def point(where: np.ndarray) -> dict[str, float]:
+        values = low + width * where
+        out = {}
+        for p, value in zip(priors, values, strict=True):
+            natural = float(np.exp(value)) if p.scale == "log" else float(value)
+            out[p.name] = round(natural) if p.integer else natural
+        return out
+
+    search = list(range(SEARCH_SEED0, SEARCH_SEED0 + args.seeds))
+    check = list(range(CHECK_SEED0, CHECK_SEED0 + args.check_seeds))
+    rng = np.random.default_rng(args.seed)
+    best_at, (hits, dist, _) = position, judge(args.scenario, point(position), search, targets,
+                                               args.workers)
+    print(f"start: {hits} medians in range, distance {dist:.3f} "
+          f"({args.seeds} seeds)", flush=True)
+    began, tried = time.monotonic(), 0
+    while time.monotonic() - began < 60 * args.minutes:
+        tried += 1
+        moved = rng.choice(len(priors), rng.integers(1, 4), replace=False)
+        candidate = best_at.copy()
+        candidate[moved] = np.clip(candidate[moved] + rng.normal(0, args.step, moved.size), 0, 1)
+        h, d, _ = judge(args.scenario, point(candidate), search, targets, args.workers)
+        if (int(h.split("/")[0]), -d) > (int(hits.split("/")[0]), -dist):
+            best_at, hits, dist = candidate, h, d
+            print(f"[{tried}, {time.monotonic() - began:.0f} s] {h} in range, distance "
+                  f"{d:.3f}: moved {', '.join(priors[i].name for i in moved)}", flush=True)
+    best = point(best_at)
+    print(f"{tried} points tried on seeds {search[0]}-{search[-1]}; fresh seeds "
+          f"{check[0]}-{check[-1]}:")
+    for label, chosen in (("start", {}), ("best", best)):
+        h, d, medians = judge(args.scenario, chosen, check, targets, args.workers)
+        print(f"{label}: {h} medians in range, distance {d:.3f}")
+        for t in targets:
+            mark = "in " if t.contains(medians[t.name]) else "out"
+            print(f"  {mark} {t.name:44s} {medians[t.name]:11.3f}  [{t.low}, {t.high}]")
+    for p in priors:
+        if not np.isclose(best[p.name], start[p.name], rtol=1e-6, atol=0.0):
+            print(f"  {p.name}: {start[p.name]:.6g} -> {best[p.name]:.6g}")
+    if args.out:
+        args.out.write_text(json.dumps(best, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
