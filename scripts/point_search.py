@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,8 @@ SEARCH_SEED0, CHECK_SEED0 = 101, 201  # the two sets of seeds never overlap (< 1
 
 
 def judge(scenario: str, point: dict[str, float], seeds: list[int], targets: list,
-          workers: int) -> tuple[str, float, dict[str, float]]:
-    """'hits/measured' medians in range, the weighted distance of the medians, the medians."""
+          workers: int) -> tuple[int, int, float, dict[str, float]]:
+    """Medians in range, targets measured, the weighted distance of the medians, the medians."""
     from sim.calibration.calibrate import summaries_for
     from sim.calibration.distances import RangeDistance
     from sim.calibration.report import evaluate
@@ -47,11 +48,37 @@ def judge(scenario: str, point: dict[str, float], seeds: list[int], targets: lis
     gaps = distance.gaps(medians)
     known = np.isfinite(gaps)
     hits = table["hit"].dropna().astype(bool)
-    return (f"{int(hits.sum())}/{hits.size}",
+    return (int(hits.sum()), hits.size,
             float(np.dot(weights[known], gaps[known]) / weights[known].sum()), medians)
 
 
-def main() -> None:
+def climb(judged: Callable[[np.ndarray], tuple[int, float]], position: np.ndarray,
+          rng: np.random.Generator, step: float, seconds: float, points: int | None = None,
+          names: list[str] | None = None) -> tuple[np.ndarray, int]:
+    """Hill-climb in the unit box: keep a move with more hits, or as many nearer.
+
+    A move shifts 1-3 coordinates by Normal(0, `step`), clipped to [0, 1]. Stops after
+    `seconds` or `points` tried points. Returns the best position and the number of points
+    tried (the start not counted). Prints each improvement.
+    """
+    hits, distance = judged(position)
+    print(f"start: {hits} in range, distance {distance:.3f}", flush=True)
+    best, began, tried = position.copy(), time.monotonic(), 0
+    while time.monotonic() - began < seconds and (points is None or tried < points):
+        tried += 1
+        moved = rng.choice(position.size, rng.integers(1, 4), replace=False)
+        candidate = best.copy()
+        candidate[moved] = np.clip(candidate[moved] + rng.normal(0, step, moved.size), 0, 1)
+        h, d = judged(candidate)
+        if (h, -d) > (hits, -distance):
+            best, hits, distance = candidate, h, d
+            which = ", ".join(names[i] if names else str(i) for i in moved)
+            print(f"[{tried}, {time.monotonic() - began:.0f} s] {h} in range, distance "
+                  f"{d:.3f}: moved {which}", flush=True)
+    return best, tried
+
+
+def main(argv: list[str] | None = None) -> int:
     """Search, then judge the start and the best point on fresh seeds."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default=str(ROOT / "scenarios" / "baseline.toml"))
@@ -62,7 +89,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="seed of the search's moves")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="write the best point (JSON)")
-    args = parser.parse_args()
+    parser.add_argument("--points", type=int, default=None, help="stop after so many points")
+    args = parser.parse_args(argv)
     if not (1 <= args.seeds <= 99 and 1 <= args.check_seeds <= 99):
         parser.error("--seeds and --check-seeds: allowed 1 to 99")
 
@@ -93,27 +121,20 @@ def main() -> None:
     search = list(range(SEARCH_SEED0, SEARCH_SEED0 + args.seeds))
     check = list(range(CHECK_SEED0, CHECK_SEED0 + args.check_seeds))
     rng = np.random.default_rng(args.seed)
-    best_at, (hits, dist, _) = position, judge(args.scenario, point(position), search, targets,
-                                               args.workers)
-    print(f"start: {hits} medians in range, distance {dist:.3f} "
-          f"({args.seeds} seeds)", flush=True)
-    began, tried = time.monotonic(), 0
-    while time.monotonic() - began < 60 * args.minutes:
-        tried += 1
-        moved = rng.choice(len(priors), rng.integers(1, 4), replace=False)
-        candidate = best_at.copy()
-        candidate[moved] = np.clip(candidate[moved] + rng.normal(0, args.step, moved.size), 0, 1)
-        h, d, _ = judge(args.scenario, point(candidate), search, targets, args.workers)
-        if (int(h.split("/")[0]), -d) > (int(hits.split("/")[0]), -dist):
-            best_at, hits, dist = candidate, h, d
-            print(f"[{tried}, {time.monotonic() - began:.0f} s] {h} in range, distance "
-                  f"{d:.3f}: moved {', '.join(priors[i].name for i in moved)}", flush=True)
+
+    def judged(where: np.ndarray) -> tuple[int, float]:
+        hits, _, distance, _ = judge(args.scenario, point(where), search, targets,
+                                     args.workers)
+        return hits, distance
+
+    print(f"search on seeds {search[0]}-{search[-1]}, {len(targets)} targets", flush=True)
+    best_at, tried = climb(judged, position, rng, args.step, args.minutes * 60, args.points,
+                           names=[p.name for p in priors])
     best = point(best_at)
-    print(f"{tried} points tried on seeds {search[0]}-{search[-1]}; fresh seeds "
-          f"{check[0]}-{check[-1]}:")
+    print(f"{tried} points tried; fresh seeds {check[0]}-{check[-1]}:")
     for label, chosen in (("start", {}), ("best", best)):
-        h, d, medians = judge(args.scenario, chosen, check, targets, args.workers)
-        print(f"{label}: {h} medians in range, distance {d:.3f}")
+        h, measured, d, medians = judge(args.scenario, chosen, check, targets, args.workers)
+        print(f"{label}: {h}/{measured} medians in range, distance {d:.3f}")
         for t in targets:
             mark = "in " if t.contains(medians[t.name]) else "out"
             print(f"  {mark} {t.name:44s} {medians[t.name]:11.3f}  [{t.low}, {t.high}]")
@@ -122,7 +143,8 @@ def main() -> None:
             print(f"  {p.name}: {start[p.name]:.6g} -> {best[p.name]:.6g}")
     if args.out:
         args.out.write_text(json.dumps(best, indent=1) + "\n", encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
