@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,14 +34,22 @@ SEARCH_SEED0, CHECK_SEED0 = 101, 201  # the two sets of seeds never overlap (< 1
 
 def judge(scenario: str, point: dict[str, float], seeds: list[int], targets: list,
           workers: int) -> tuple[int, int, float, dict[str, float]]:
-    """Medians in range, targets measured, the weighted distance of the medians, the medians."""
+    """Medians in range, targets measured, the weighted distance of the medians, the medians.
+
+    A point where any run fails scores -1 hits at an infinite distance (never kept).
+    """
     from sim.calibration.calibrate import summaries_for
     from sim.calibration.distances import RangeDistance
     from sim.calibration.report import evaluate
     from sim.calibration.statistics import simulate_statistics
 
-    frame = simulate_statistics(scenario, targets, seeds, overrides_per_run=[point] * len(seeds),
-                                workers=workers)
+    try:
+        frame = simulate_statistics(scenario, targets, seeds,
+                                    overrides_per_run=[point] * len(seeds), workers=workers)
+    except RuntimeError:  # every run failed
+        return -1, 0, math.inf, {t.name: math.nan for t in targets}
+    if frame.attrs.get("errors"):  # a point where runs fail is not judged on the others
+        return -1, 0, math.inf, {t.name: math.nan for t in targets}
     table = evaluate(targets, frame).set_index("target")
     medians = table["sim_q50"].to_dict()
     distance = RangeDistance(summaries_for(targets))
@@ -66,7 +75,8 @@ def climb(judged: Callable[[np.ndarray], tuple[int, float]], position: np.ndarra
     best, began, tried = position.copy(), time.monotonic(), 0
     while time.monotonic() - began < seconds and (points is None or tried < points):
         tried += 1
-        moved = rng.choice(position.size, rng.integers(1, 4), replace=False)
+        moved = rng.choice(position.size, rng.integers(1, min(3, position.size) + 1),
+                           replace=False)
         candidate = best.copy()
         candidate[moved] = np.clip(candidate[moved] + rng.normal(0, step, moved.size), 0, 1)
         h, d = judged(candidate)
@@ -93,15 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (1 <= args.seeds <= 99 and 1 <= args.check_seeds <= 99):
         parser.error("--seeds and --check-seeds: allowed 1 to 99")
+    if args.out is not None and not args.out.parent.is_dir():
+        parser.error(f"--out: {args.out.parent} is not a folder")
 
     import sim
     from sim.calibration.calibrate import load_priors
-    from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets, targets_within
     from sim.scenario.tunable import parameter_value
 
     scenario = sim.load_scenario(args.scenario)
     priors = load_priors(ROOT / "calibration" / "priors.toml", scenario)
-    targets = list(load_targets(DEFAULT_TARGETS))
+    targets = targets_within(load_targets(DEFAULT_TARGETS), scenario.start, scenario.end)
     data = scenario.model_dump()
     start = {p.name: float(parameter_value(data, p.name)) for p in priors}
     low = np.array([p.sampled_bounds[0] for p in priors])
@@ -109,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     on_scale = np.array([np.log(start[p.name]) if p.scale == "log" else start[p.name]
                          for p in priors])
     position = np.clip((on_scale - low) / width, 0.0, 1.0)
+    for p, inside in zip(priors, (on_scale >= low) & (on_scale <= low + width), strict=True):
+        if not inside:  # the search starts at the prior's bound; "start" below is the value
+            print(f"note: {p.name} = {start[p.name]:g} lies outside its prior "
+                  f"[{p.low:g}, {p.high:g}]; the search starts at the bound", flush=True)
 
     def point(where: np.ndarray) -> dict[str, float]:
         values = low + width * where

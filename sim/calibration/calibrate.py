@@ -187,6 +187,7 @@ def fit_priors(priors: Sequence[Any], screening: Any | None) -> tuple[list[Any],
 
 
 IDENTITY_FILE = "calibration.json"
+_IDENTITY_LABELS = {"model_code": "model code (the sim package's digest: the model has changed)"}
 _ABSENT = object()  # a key one identity has and the other lacks
 SCREEN_FILE = "screening.csv"
 SCREEN_INDICES_FILE = "screening_indices.csv"
@@ -281,9 +282,14 @@ def calibration_identity(scenario: Scenario, targets: Sequence[Target], priors: 
                          ) -> dict[str, Any]:
     """What makes a calibration folder this calibration: scenario, targets, priors, screen.
 
-    Seeds per particle are recorded when more than one (older folders have one).
+    The model's code (`sim.code_digest`) is in it: a fit is never resumed, nor a screen
+    reused, by other code. Seeds per particle are recorded when more than one (older
+    folders have one).
     """
+    from sim.code_digest import code_digest
+
     identity = {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
+                "model_code": code_digest(),
                 "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
                 "priors": [[p.name, p.low, p.high, p.scale, p.counterfactual] for p in priors],
                 "trajectories": trajectories, "seed": seed}
@@ -307,7 +313,8 @@ def check_identity(out: Path, identity: dict[str, Any]) -> bool:
     else:
         return False
     if (out / "abc.db").exists():
-        raise CalibrationError(f"{out}: holds a calibration with another {changed}; resume it "
+        what = _IDENTITY_LABELS.get(changed, changed)
+        raise CalibrationError(f"{out}: holds a calibration with another {what}; resume it "
                                "with its own settings or choose another --out")
     return False
 

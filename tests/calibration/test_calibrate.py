@@ -140,6 +140,12 @@ def test_a_folder_holding_another_calibration_is_refused_and_left_alone(tmp_path
                                                "scenario_hash"):
         check_identity(tmp_path, other)
     assert (tmp_path / "abc.db").read_bytes() == b"fit"
+    # a fit made by other model code is not resumed either
+    (tmp_path / IDENTITY_FILE).write_text(json.dumps(dict(identity, model_code="a" * 64)),
+                                          encoding="utf-8")
+    with pytest.raises(CalibrationError, match=r"another model code \(the sim package's "
+                                               r"digest: the model has changed\)"):
+        check_identity(tmp_path, dict(identity, model_code="b" * 64))
 
 
 def test_a_particle_of_k_seeds_is_the_median_of_k_runs_on_seeds_spawned_from_its_own(
@@ -213,11 +219,13 @@ def test_a_fit_with_other_seeds_per_particle_is_not_resumed(tmp_path):
 
 def test_one_seed_per_particle_leaves_the_identity_of_older_folders_as_it_was(baseline):
     from sim.calibration.calibrate import calibration_identity
+    from sim.code_digest import code_digest
 
     targets = load_targets(DEFAULT_TARGETS)
     priors = load_priors(DEFAULT_PRIORS, baseline)
     one = calibration_identity(baseline, targets, priors, 8, 0)
     assert "seeds_per_particle" not in one
+    assert one["model_code"] == code_digest()
     assert calibration_identity(baseline, targets, priors, 8, 0, 1) == one
     assert calibration_identity(baseline, targets, priors, 8, 0, 3) == dict(
         one, seeds_per_particle=3)

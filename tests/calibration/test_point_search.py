@@ -47,3 +47,16 @@ def test_seed_counts_outside_1_to_99_are_refused(flag, capsys):
         point_search.main([flag, "0"])
     assert exit_info.value.code == 2
     assert "--seeds and --check-seeds: allowed 1 to 99" in capsys.readouterr().err
+
+
+def test_a_box_of_one_or_two_coordinates_is_searched_too():
+    best, tried = point_search.climb(synthetic, np.full(2, 0.2), np.random.default_rng(2), 0.2,
+                                     60.0, 200)
+    assert tried == 200 and synthetic(best)[0] == 2
+
+
+def test_an_out_file_in_a_missing_folder_is_refused_before_any_run(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        point_search.main(["--out", str(tmp_path / "missing" / "best.json")])
+    assert exit_info.value.code == 2
+    assert f"--out: {tmp_path / 'missing'} is not a folder" in capsys.readouterr().err

@@ -15,6 +15,8 @@ from sim.calibration.reachability import (
 )
 from sim.calibration.targets import Target
 
+from ..conftest import ROOT
+
 
 def target(name, low, high, unit="deaths"):
     return Target(name=name, value=None, low=low, high=high, unit=unit, period="2024",
@@ -175,3 +177,27 @@ def test_runs_are_reused_only_for_the_same_config_and_a_failed_sweep_keeps_the_o
         load_or_sweep(tmp_path, config, failing)
     assert (tmp_path / RUNS_FILE).read_text(encoding="utf-8") == before
     assert load_or_sweep(tmp_path, changed, sweep(5.0))[1] is False  # still the 4.0 runs
+
+
+def test_the_sweep_config_holds_the_model_code(monkeypatch, tmp_path):
+    """A changed model (its code digest) runs the sweep again instead of reusing its runs."""
+    import sim.code_digest
+    from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
+    from sim.calibration.reachability import load_or_sweep, sweep_config
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+    from sim.experiments.experiment import spawn_seeds
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    priors = load_priors(DEFAULT_PRIORS, scenario)[:1]
+    targets = load_targets(DEFAULT_TARGETS)[:1]
+    now = sweep_config(scenario, priors, targets, 3, 0)
+    assert now["model_code"] == sim.code_digest.code_digest()
+    monkeypatch.setattr(sim.code_digest, "code_digest", lambda: "e" * 64)
+    edited = sweep_config(scenario, priors, targets, 3, 0)
+    assert edited["model_code"] == "e" * 64 and {**edited, "model_code": now["model_code"]} == now
+    frame = pd.DataFrame({"seed": spawn_seeds(0, 3), priors[0].name: [0.1, 0.2, 0.3],
+                          targets[0].name: [1.0, 2.0, 3.0]})
+    assert load_or_sweep(tmp_path, now, lambda: frame)[1] is True
+    assert load_or_sweep(tmp_path, now, lambda: frame)[1] is False
+    assert load_or_sweep(tmp_path, edited, lambda: frame)[1] is True  # swept again
