@@ -76,6 +76,18 @@ class Reachability:
         return self.pairs[self.pairs["conflict"].astype(bool)].sort_values("p_value")
 
 
+def sweep_identity(scenario: Scenario, targets: Sequence[Target]) -> dict[str, Any]:
+    """What a sweep's conflicts are about: the scenario, the targets and the model's code.
+
+    The scenario by its content hash, the targets by their ranges and comparisons, the
+    model by `sim.code_digest`.
+    """
+    from sim.code_digest import code_digest
+
+    return {"scenario_hash": scenario.content_hash(), "model_code": code_digest(),
+            "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets]}
+
+
 def sweep_config(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
                  runs: int, seed: int) -> dict[str, Any]:
     """What a sweep's runs depend on: a folder holding the same config may be reused.
@@ -83,11 +95,11 @@ def sweep_config(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Ta
     The model's code is in it (`sim.code_digest`): a changed model runs the sweep again.
     """
     from sim import __version__
-    from sim.code_digest import code_digest
 
-    return {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
-            "runs": runs, "seed": seed, "version": __version__, "model_code": code_digest(),
-            "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
+    identity = sweep_identity(scenario, targets)
+    return {"scenario": scenario.name, "scenario_hash": identity["scenario_hash"],
+            "runs": runs, "seed": seed, "version": __version__,
+            "model_code": identity["model_code"], "targets": identity["targets"],
             "priors": [[p.name, p.low, p.high, p.scale] for p in priors]}
 
 

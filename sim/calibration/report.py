@@ -12,7 +12,7 @@ hit nor overlap and is left out of the counts. `write_report` writes `report.md`
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -81,7 +81,8 @@ def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame
 def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: str | Path,
                  posterior: pd.DataFrame | None = None, title: str = "Calibration report",
                  prior_bounds: Mapping[str, tuple[float, float]] | None = None,
-                 log_scale: Collection[str] = (), drawn: Collection[str] = ()) -> Report:
+                 log_scale: Collection[str] = (), drawn: Collection[str] = (),
+                 lacks: Callable[[pd.DataFrame], list[str]] | None = None) -> Report:
     """Write the report's Markdown, CSV and figures into `out_dir`; return what it found.
 
     Args:
@@ -99,6 +100,8 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
             and drawn on a log axis.
         drawn: parameters the fit drew from their priors (not moved by its kernel): marked
             so in the figures and the table.
+        lacks: given the evaluated table, the Markdown lines of the section on what the model
+            lacks for its misses (`sim.calibration.missing.why_missed`), after the misses.
     """
     from sim.calibration import report_plots
 
@@ -126,7 +129,7 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
         files.append(atomic_save_figure(report_plots.pairs_figure(posterior, bounds, priors),
                                         out / "posterior_pairs.png"))
     markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files],
-                               drawn)
+                               drawn, lacks(table) if lacks is not None else ())
     files.insert(0, atomic_write_text(out / "report.md", markdown))
     return replace(report, files=files)
 
@@ -145,8 +148,11 @@ def _mark(flag: object) -> str:
 
 def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Report, title: str,
                     posterior: pd.DataFrame | None, files: Sequence[str],
-                    drawn: Collection[str] = ()) -> str:
-    """The report as Markdown: summary, one row per target, misses, figures, posterior."""
+                    drawn: Collection[str] = (), lacks: Sequence[str] = ()) -> str:
+    """The report as Markdown: summary, one row per target, misses, figures, posterior.
+
+    `lacks`: the lines on what the model lacks for the misses, put after them.
+    """
     lines = [f"# {title}", ""]
     if report.compared:
         lines.append(
@@ -182,6 +188,7 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
             lines.append(f"- {t.name}: median {_number(row.sim_q50)} is {side} the range "
                          f"({t.range_text()} {t.unit}){band}. Compared as: "
                          f"{t.compare.describe()}.")
+    lines += list(lacks)
     lines += ["", "## Figures", "", "![targets](targets.png)", "",
               "Each row: the sourced range (green bar, normalised to -1..1; a one-sided range "
               "starts at 0, one unit being half its bound), the simulated 5-95% band (line) and "

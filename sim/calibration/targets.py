@@ -109,7 +109,7 @@ def load_targets(path: str | Path) -> list[Target]:
     if not isinstance(entries, list) or not entries:
         raise CalibrationError(f"{path}: targets: no [[targets]] tables found; allowed: a list "
                                "of [[targets]] tables (see calibration/README.md)")
-    lines = _TargetLines(text)
+    lines = TableLines(text)
     targets: list[Target] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(entries):
@@ -210,30 +210,37 @@ def targets_within(targets: list[Target], start: dt.date, end: dt.date) -> list[
             and t.compare.window()[1] <= end]
 
 
-class _TargetLines:
-    """Best-effort line numbers of targets and their keys (TOML parsers keep no positions)."""
+class TableLines:
+    """Best-effort line numbers of a TOML file's `[[table]]` entries and their keys.
 
-    _HEADER = re.compile(r"^\s*\[\[\s*targets\s*\]\]")
-    _COMPARE = re.compile(r"^\s*\[\s*targets\s*\.\s*compare\s*\]")
+    TOML parsers keep no positions; `where(i, "key")` finds entry i's key (a key of its
+    `[table.sub]` sub-table as "sub.key"), else the entry's header.
+    """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, table: str = "targets", sub: str | None = "compare") -> None:
         self.lines = text.splitlines()
-        self.headers = [i for i, line in enumerate(self.lines) if self._HEADER.match(line)]
+        header = re.compile(r"^\s*\[\[\s*" + re.escape(table) + r"\s*\]\]")
+        self._sub = None if sub is None else re.compile(
+            r"^\s*\[\s*" + re.escape(table) + r"\s*\.\s*" + re.escape(sub) + r"\s*\]")
+        self._sub_key = sub or ""
+        self.headers = [i for i, line in enumerate(self.lines) if header.match(line)]
 
     def where(self, index: int, field: str) -> str:
-        """':line' of a target's field (or its header), or '' when it cannot be found."""
+        """':line' of an entry's field (or its header), or '' when it cannot be found."""
         if index >= len(self.headers):
             return ""
         first = self.headers[index]
         last = self.headers[index + 1] if index + 1 < len(self.headers) else len(self.lines)
         block = range(first, last)
-        compare = next((i for i in block if self._COMPARE.match(self.lines[i])), None)
-        in_compare = field.startswith("compare.")
-        key = field.removeprefix("compare.") if field else ""
+        sub = self._sub
+        compare = None if sub is None else next((i for i in block if sub.match(self.lines[i])),
+                                                None)
+        in_compare = sub is not None and field.startswith(self._sub_key + ".")
+        key = field.removeprefix(self._sub_key + ".") if in_compare else field
         scope = (range(compare, last) if in_compare and compare is not None
                  else range(first, compare if compare is not None else last))
         if in_compare and compare is None:  # an inline table: compare = { ... }
-            key = "compare"
+            key = self._sub_key
         pattern = re.compile(r"^\s*\"?" + re.escape(key) + r"\"?\s*=") if key else None
         for i in scope:
             if pattern is not None and pattern.match(self.lines[i]):

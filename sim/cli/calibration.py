@@ -26,6 +26,8 @@ from sim.cli.common import (
 from sim.experiments.errors import ExperimentError
 from sim.experiments.reporting import text_table
 
+DEFAULT_REACHABILITY = Path("calibration/reachability")  # the sweep's --out, from the cwd
+
 SOURCE_WIDTH = 72  # characters of a target's source shown in the table
 
 
@@ -118,6 +120,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(resolve_scenario_path(args.scenario))
     targets = load_targets(Path(args.targets))
+    lacks = _missing_mechanisms_section(args, scenario, targets)
     root = scenario.seed if args.seed is None else args.seed
     _check_root_seed(root)
     seeds = spawn_seeds(root, args.runs)
@@ -158,7 +161,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
         print(f"warning: {len(errors)} of {args.runs} runs failed (left out); the first: "
               f"{next(iter(errors.values()))}", file=sys.stderr)
     report = write_report(targets, simulated, args.out, posterior=frame, title=title,
-                          prior_bounds=prior_bounds, log_scale=log_scale, drawn=drawn)
+                          prior_bounds=prior_bounds, log_scale=log_scale, drawn=drawn,
+                          lacks=lacks)
     table = report.table
     print(text_table(["target", "low", "high", "sim 5%", "median", "sim 95%", "hit"],
                      [[r.target, _num(r.low), _num(r.high), _num(r.sim_q05), _num(r.sim_q50),
@@ -169,6 +173,46 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
           f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}")
     print("wrote " + ", ".join(str(f) for f in report.files))
     return EXIT_OK
+
+
+def _missing_mechanisms_section(args: argparse.Namespace, scenario: Any, targets: list
+                                ) -> Any:
+    """The report's section on what the model lacks, as a function of the evaluated table.
+
+    The mechanisms come from --mechanisms (default: calibration/missing_mechanisms.toml, if
+    there), the conflicts from the reachability sweep in --reachability (default:
+    calibration/reachability, if there) when it is of this scenario, targets and model code.
+    None when no mechanisms file is given or found.
+    """
+    import pandas as pd
+
+    from sim.calibration.missing import (
+        DEFAULT_MECHANISMS,
+        load_mechanisms,
+        sweep_is_current,
+        why_missed,
+    )
+    from sim.calibration.reachability import sweep_identity
+
+    path = Path(args.mechanisms) if args.mechanisms else DEFAULT_MECHANISMS
+    if args.mechanisms is None and not path.exists():
+        return None
+    mechanisms = load_mechanisms(path, targets)
+    folder = Path(args.reachability) if args.reachability else DEFAULT_REACHABILITY
+    if args.reachability is not None and not folder.is_dir():
+        raise UsageError(f"--reachability {folder}: no such folder; give the --out folder of "
+                         "`sahel-sim reachability`")
+    pairs, note = None, ""
+    if folder.is_dir():
+        note = sweep_is_current(folder, sweep_identity(scenario, targets))
+        if note:
+            print(f"warning: {note}: the report shows no conflicts; run `sahel-sim "
+                  f"reachability {args.scenario} --out {folder}` again", file=sys.stderr)
+        else:
+            pairs = pd.read_csv(folder / "pairs.csv")
+    else:
+        note = f"no reachability sweep in {folder}"
+    return lambda table: why_missed(table, targets, mechanisms, pairs, note)
 
 
 def cmd_reachability(args: argparse.Namespace) -> int:
@@ -360,6 +404,12 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     _add_runs_option(p, default=100)
     add_workers_option(p)
     add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")
+    p.add_argument("--mechanisms", default=None, metavar="FILE",
+                   help="the missing mechanisms named for the misses (default: "
+                        "calibration/missing_mechanisms.toml, if there)")
+    p.add_argument("--reachability", default=None, metavar="DIR",
+                   help="a `sahel-sim reachability` folder whose conflicts the report shows "
+                        "beside the misses (default: calibration/reachability, if there)")
     add_out_option(p, "report folder (default: %(default)s)", default=Path("calibration"))
     p.set_defaults(func=cmd_calibration_report)
 
@@ -382,5 +432,5 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     add_workers_option(p)
     add_seed_option(p, "seed of the design and of the runs (default: %(default)s)", default=0)
     add_out_option(p, "output folder (default: %(default)s)",
-                   default=Path("calibration/reachability"))
+                   default=DEFAULT_REACHABILITY)
     p.set_defaults(func=cmd_reachability)

@@ -1,5 +1,6 @@
 """`sahel-sim targets`: the table of the bundled targets, exit code 2 on a bad file."""
 
+import json
 import subprocess
 import sys
 
@@ -168,4 +169,82 @@ def test_reachability_with_a_bad_priors_file_is_one_line_and_writes_nothing(tmp_
     line = result.stderr.strip()
     assert "\n" not in line and line.startswith(f"error: {bad}: priors[0]")
     assert "'parameters.combat.no_such' is not a tunable parameter" in line
+    assert not out.exists()
+
+
+ONE_TARGET = """[[targets]]
+name = "bfa_territory_far"
+low = 0.98
+high = 1.0
+unit = "share"
+period = "Feb 2023"
+place = "Burkina Faso"
+definition = "a range the short run cannot reach"
+source = "test"
+source_date = 2023-02-15
+confidence = "M"
+[targets.compare]
+statistic = "territory_share"
+country = "BFA"
+date = 2023-02-15
+category = "not_state"
+"""
+ONE_MECHANISM = """[[mechanisms]]
+name = "a_whole_country"
+title = "A whole country lost"
+targets = ["bfa_territory_far"]
+lacks = "Control is of whole cells."
+status = "Not built."
+"""
+
+
+def test_the_report_says_what_the_model_lacks_with_a_current_sweep(tmp_path, short_path,
+                                                                  capsys):
+    targets, mechanisms = tmp_path / "targets.toml", tmp_path / "missing.toml"
+    targets.write_text(ONE_TARGET, encoding="utf-8")
+    mechanisms.write_text(ONE_MECHANISM, encoding="utf-8")
+    priors = tmp_path / "priors.toml"
+    priors.write_text('[[priors]]\nname = "parameters.combat.engage_probability"\nlow = 0.1\n'
+                      'high = 0.5\njustification = "test"\n', encoding="utf-8")
+    sweep, out = tmp_path / "reach", tmp_path / "report"
+    common = [str(short_path), "--targets", str(targets), "--workers", "1"]
+    assert main(["reachability", *common, "--priors", str(priors), "--runs", "2",
+                 "--out", str(sweep)]) == 0
+    report = ["calibration-report", *common, "--own-parameters", "--runs", "2",
+              "--mechanisms", str(mechanisms), "--reachability", str(sweep), "--out", str(out)]
+    assert main(report) == 0
+    assert "warning" not in capsys.readouterr().err
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "## What the model lacks" in text and "### A whole country lost" in text
+    assert "Missed: bfa_territory_far (median" in text and "Conflicts not shown" not in text
+    assert "Conflicts: none among these targets." in text  # one target: no pair
+
+    config = json.loads((sweep / "reachability.json").read_text(encoding="utf-8"))
+    (sweep / "reachability.json").write_text(json.dumps({**config, "model_code": "old"}))
+    assert main(report) == 0
+    assert f"warning: the sweep in {sweep} was made with other model code" in \
+        capsys.readouterr().err
+    assert "Conflicts not shown: the sweep in" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_bad_mechanisms_file_is_one_line_before_any_run(tmp_path):
+    bad = tmp_path / "missing.toml"
+    bad.write_text(ONE_MECHANISM.replace("bfa_territory_far", "no_such_target"),
+                   encoding="utf-8")
+    out = tmp_path / "report"
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "calibration-report",
+                             "--own-parameters", "--mechanisms", str(bad), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert line == (f"error: {bad}:4: mechanisms[0] (a_whole_country): targets: "
+                    "'no_such_target' is not a target; allowed: names of "
+                    "calibration/targets.toml")
+    assert not out.exists()
+    result = subprocess.run([sys.executable, "-m", "sim.cli", "calibration-report",
+                             "--own-parameters", "--reachability", str(tmp_path / "none"),
+                             "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --reachability {tmp_path / 'none'}: no such folder")
     assert not out.exists()
