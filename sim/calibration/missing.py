@@ -9,16 +9,14 @@ against the targets (one line, `<file>:<line>: mechanisms[i] (name): field: prob
 allowed: ...`).
 
 `why_missed` writes the report's section on them: for every mechanism that covers a missed
-target, its misses, the conflicts the reachability sweep found among its targets
-(`sim.calibration.reachability`: pairs hit together far less often than chance), what the
-model lacks and the candidates; then the misses no named mechanism covers. The conflicts are
-taken only from a sweep of the same scenario, targets and model code (`sweep_is_current`).
+target, its misses, the conflicts the reachability sweep found for them
+(`sim.calibration.reachability`: pairs of targets its runs hit together far less often than
+chance), what the model lacks and the candidates; then the misses no entry covers. The sweep
+is read (`read_sweep`) only when it was made with the same scenario, targets and model code.
 """
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +25,22 @@ from typing import Any
 import pandas as pd
 
 from sim.calibration.comparisons import IDENTIFIER, FieldProblem
-from sim.calibration.errors import CalibrationError
-from sim.calibration.targets import CALIBRATION_DIR, TableLines, Target
+from sim.calibration.reachability import (
+    CONFIG_FILE,
+    PAIR_COLUMNS,
+    PAIRS_FILE,
+    REACH_FILE,
+    conflicting_pairs,
+    recorded_config,
+)
+from sim.calibration.report import miss_text, missed_rows
+from sim.calibration.targets import (
+    CALIBRATION_DIR,
+    TableLines,
+    Target,
+    entry_error,
+    read_tables,
+)
 from sim.scenario import did_you_mean
 
 DEFAULT_MECHANISMS = CALIBRATION_DIR / "missing_mechanisms.toml"
@@ -47,49 +59,43 @@ class MissingMechanism:
     status: str
 
 
-def load_mechanisms(path: str | Path, targets: Sequence[Target]) -> list[MissingMechanism]:
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A reachability sweep's tables: pairs (PAIR_COLUMNS) and per-target reach."""
+
+    pairs: pd.DataFrame
+    reach: pd.DataFrame
+
+
+def load_mechanisms(path: str | Path, targets: Sequence[Target],
+                    targets_file: str | Path = "the targets file") -> list[MissingMechanism]:
     """Read and check a missing-mechanisms file against the targets' names.
 
     Raises:
         CalibrationError: one line naming the file, line, entry, field, problem and fix.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CalibrationError(f"{path}: cannot read: {str(exc).split(' (at')[0]}") from None
-    extra = sorted(set(data) - {"mechanisms"})
-    entries = data.get("mechanisms")
-    if extra or not isinstance(entries, list) or not entries:
-        raise CalibrationError(f"{path}: {extra[0] if extra else 'mechanisms'}: expected only "
-                               "[[mechanisms]] tables; allowed: a list of [[mechanisms]] "
-                               "tables (see calibration/README.md)")
-    names = [t.name for t in targets]
+    text, entries = read_tables(path, "mechanisms")
     lines = TableLines(text, table="mechanisms", sub=None)
-    found: list[MissingMechanism] = []
+    names = [t.name for t in targets]
+    found: dict[str, int] = {}
+    mechanisms: list[MissingMechanism] = []
     for i, entry in enumerate(entries):
-        label = f"mechanisms[{i}]"
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            label += f" ({entry['name']})"
         try:
-            mechanism = _mechanism(entry, names)
-            if any(m.name == mechanism.name for m in found):
-                raise FieldProblem("name", "duplicate name", "a name used once")
+            mechanism = _mechanism(entry, names, targets_file)
+            first = found.get(mechanism.name)
+            if first is not None:
+                raise FieldProblem("name", f"duplicate name (also mechanisms[{first}])",
+                                   "a name used once")
         except FieldProblem as problem:
-            allowed = f"; allowed: {problem.allowed}" if problem.allowed else ""
-            raise CalibrationError(f"{path}{lines.where(i, problem.field)}: {label}: "
-                                   f"{problem.field}: {problem.message}{allowed}") from None
-        found.append(mechanism)
-    return found
+            raise entry_error(path, lines, "mechanisms", i, entry, problem) from None
+        found[mechanism.name] = i
+        mechanisms.append(mechanism)
+    return mechanisms
 
 
-def _mechanism(entry: Any, names: Sequence[str]) -> MissingMechanism:
-    if not isinstance(entry, dict):
-        raise FieldProblem("", f"expected a table, got {type(entry).__name__}",
-                           "[[mechanisms]] tables")
+def _mechanism(entry: dict[str, Any], names: Sequence[str],
+               targets_file: str | Path) -> MissingMechanism:
     for key in entry:
         if key not in MECHANISM_KEYS:
             raise FieldProblem(key, f"unknown key{did_you_mean(key, MECHANISM_KEYS)}",
@@ -99,10 +105,12 @@ def _mechanism(entry: Any, names: Sequence[str]) -> MissingMechanism:
         raise FieldProblem("name", f"{text['name']!r} is not a lower_snake_case identifier",
                            "letters a-z, digits and _, starting with a letter")
     targets = _texts(entry, "targets", required=True)
-    for name in targets:
+    for i, name in enumerate(targets):
         if name not in names:
             raise FieldProblem("targets", f"{name!r} is not a target{did_you_mean(name, names)}",
-                               "names of calibration/targets.toml")
+                               f"names of the targets in {targets_file}")
+        if name in targets[:i]:
+            raise FieldProblem("targets", f"{name!r} is listed twice", "each target once")
     return MissingMechanism(name=text["name"], title=text["title"], targets=targets,
                             lacks=text["lacks"], candidates=_texts(entry, "candidates"),
                             status=text["status"])
@@ -125,27 +133,34 @@ def _texts(entry: dict[str, Any], key: str, required: bool = False) -> tuple[str
     return tuple(v.strip() for v in value)
 
 
-def sweep_is_current(folder: Path, config: dict[str, Any]) -> str:
-    """Why the sweep in `folder` does not apply to `config`, or '' when it does.
+def read_sweep(folder: Path, identity: dict[str, Any]) -> tuple[Sweep | None, str]:
+    """The sweep in `folder` if it applies to `identity`, else None and why not.
 
-    It applies when it was made for the same scenario, targets and model code
-    (`sim.calibration.reachability.sweep_identity`).
+    It applies when it was made with the same scenario, targets and model code
+    (`sim.calibration.reachability.sweep_identity`) and its tables are readable.
     """
-    try:
-        recorded = json.loads((folder / "reachability.json").read_text(encoding="utf-8"))
-        pd.read_csv(folder / "pairs.csv", nrows=1)
-    except (OSError, ValueError):
-        return f"{folder} holds no readable sweep (reachability.json and pairs.csv)"
-    plain = json.loads(json.dumps(config))
+    recorded = recorded_config(folder / CONFIG_FILE)
+    if not isinstance(recorded, dict):
+        return None, f"{folder} holds no readable sweep ({CONFIG_FILE})"
     for key, what in (("scenario_hash", "another scenario"), ("targets", "other targets"),
                       ("model_code", "other model code")):
-        if recorded.get(key) != plain.get(key):
-            return f"the sweep in {folder} was made with {what}"
-    return ""
+        if key not in recorded:
+            return None, f"the sweep in {folder} records no {key.replace('_', ' ')}"
+        if recorded[key] != identity[key]:
+            return None, f"the sweep in {folder} was made with {what}"
+    try:
+        pairs, reach = pd.read_csv(folder / PAIRS_FILE), pd.read_csv(folder / REACH_FILE)
+    except (OSError, ValueError) as exc:
+        return None, f"{folder}: its tables are unreadable ({exc})"
+    lacking = ([c for c in PAIR_COLUMNS if c not in pairs]
+               + [c for c in ("target", "reached", "side") if c not in reach])
+    if lacking:
+        return None, f"{folder}: no column {lacking[0]!r} in its tables"
+    return Sweep(pairs, reach), ""
 
 
 def why_missed(table: pd.DataFrame, targets: Sequence[Target],
-               mechanisms: Sequence[MissingMechanism], pairs: pd.DataFrame | None,
+               mechanisms: Sequence[MissingMechanism], sweep: Sweep | None,
                sweep_note: str = "") -> list[str]:
     """The report's Markdown section on what the model lacks for its misses.
 
@@ -153,59 +168,61 @@ def why_missed(table: pd.DataFrame, targets: Sequence[Target],
         table: the evaluated report table (`sim.calibration.report.evaluate`).
         targets: the targets, for their ranges.
         mechanisms: the named missing mechanisms (`load_mechanisms`).
-        pairs: the reachability sweep's pairs.csv, or None.
+        sweep: the reachability sweep's tables (`read_sweep`), or None.
         sweep_note: why the sweep's conflicts are not shown ('' when they are).
     """
-    missed = {row.target: row for row in table.itertuples(index=False) if row.hit is False}
+    missed = {row.target: row for row in missed_rows(table)}
     if not missed:
         return []
     by_name = {t.name: t for t in targets}
     lines = ["", "## What the model lacks", "",
-             "The misses above are not fixed by widening a range. Each mechanism below is one "
-             "the model lacks, named for the targets it would move "
-             "(`calibration/missing_mechanisms.toml`). Conflicts: pairs of targets that the "
-             "reachability sweep's runs over the priors hit together far less often than "
-             "chance (joint hits against those expected were the two independent; "
-             "`sahel-sim reachability`), so no parameter value reaches both."]
+             "A range is not widened to fit: for the misses above, each entry below names a "
+             "mechanism the model lacks (`calibration/missing_mechanisms.toml`). Conflicts: "
+             "pairs of targets that the reachability sweep's runs over the priors' box hit "
+             "together far less often than chance (`sahel-sim reachability`): inside those "
+             "priors, the fit can only trade one for the other."]
     if sweep_note:
-        lines += ["", f"Conflicts not shown: {sweep_note}; run `sahel-sim reachability` again."]
+        lines += ["", f"Conflicts not shown: {sweep_note}."]
     covered: set[str] = set()
     for m in mechanisms:
         its_misses = [name for name in m.targets if name in missed]
         if not its_misses:
             continue
         covered.update(its_misses)
-        lines += ["", f"### {m.title}", "", "Missed: " + "; ".join(
-            f"{name} (median {_g(missed[name].sim_q50)}, range "
-            f"{by_name[name].range_text()})" for name in its_misses) + "."]
-        lines += _conflicts(pairs, set(m.targets))
+        lines += ["", f"### {m.title}", "", "Missed:"]
+        lines += [f"- {name}: {miss_text(by_name[name], missed[name])}" for name in its_misses]
+        lines += _conflicts(sweep, its_misses, set(m.targets))
         lines += ["", f"What the model does instead: {m.lacks}"]
         if m.candidates:
             lines += ["", "Candidates:"] + [f"- {c}" for c in m.candidates]
         lines += ["", f"Status: {m.status}"]
     uncovered = [name for name in missed if name not in covered]
     if uncovered:
-        lines += ["", "### Misses no mechanism is named for", "",
-                  ", ".join(uncovered) + ": the project has not found what the model lacks "
-                  "for these."]
-        lines += _conflicts(pairs, set(uncovered), among=False)
+        lines += ["", "### Misses no entry names a mechanism for", ""]
+        lines += [f"- {name}: {miss_text(by_name[name], missed[name])}" for name in uncovered]
+        lines += _conflicts(sweep, uncovered, None)
     return lines
 
 
-def _conflicts(pairs: pd.DataFrame | None, names: set[str], among: bool = True) -> list[str]:
-    """Conflicting pairs within `names` (among), or touching any of them (not among)."""
-    if pairs is None:
+def _conflicts(sweep: Sweep | None, names: Sequence[str], entry: set[str] | None
+               ) -> list[str]:
+    """The sweep's word on `names`: those no run reaches, and the conflicts touching them.
+
+    A partner outside `entry` (the mechanism's targets; None: no entry) is marked.
+    """
+    if sweep is None:
         return []
-    a, b = pairs["target_a"].isin(names), pairs["target_b"].isin(names)
-    chosen = pairs[pairs["conflict"].astype(str).str.lower().eq("true")
-                   & ((a & b) if among else (a | b))].sort_values("p_value")
-    if chosen.empty:
-        return ["", "Conflicts: none among these targets."]
-    return ["", "Conflicts:"] + [
-        f"- {r.target_a} with {r.target_b}: {int(r.joint)} runs hit both against "
-        f"{r.expected:.1f} expected (of {int(r.runs)}; p {r.p_value:.1g})"
-        for r in chosen.itertuples(index=False)]
-
-
-def _g(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+    lines = []
+    unreached = sweep.reach[sweep.reach["target"].isin(names) & (sweep.reach["reached"] == 0)]
+    for row in unreached.itertuples(index=False):
+        where = f" (every run {row.side} it)" if row.side in ("below", "above") else ""
+        lines.append(f"- {row.target}: no run of the sweep reaches its range{where}")
+    pairs = conflicting_pairs(sweep.pairs)
+    touching = pairs[pairs["target_a"].isin(names) | pairs["target_b"].isin(names)]
+    for r in touching.itertuples(index=False):
+        outside = entry is not None and not {r.target_a, r.target_b} <= entry
+        mark = " (a target outside this entry)" if outside else ""
+        lines.append(f"- {r.target_a} with {r.target_b}{mark}: {int(r.joint)} runs hit both "
+                     f"against {r.expected:.1f} expected (of {int(r.runs):,} runs; "
+                     f"p {r.p_value:.1g})")
+    return ["", "Conflicts in the reachability sweep:", *lines] if lines else []

@@ -48,6 +48,7 @@ CONFLICT_P = 0.001  # chance of so few joint hits (Fisher's exact test) below wh
 MIN_EXPECTED = 5.0  # joint hits expected under independence below which no pair is judged
 MAX_LIFT = 0.5  # joint hits / expected above which a pair is no conflict, however significant
 RUNS_FILE, CONFIG_FILE = "runs.csv", "reachability.json"
+REACH_FILE, PAIRS_FILE = "reachability.csv", "pairs.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,15 @@ class Reachability:
     @property
     def conflicts(self) -> pd.DataFrame:
         """The pairs the runs hit together far less often than chance, strongest first."""
-        return self.pairs[self.pairs["conflict"].astype(bool)].sort_values("p_value")
+        return conflicting_pairs(self.pairs)
+
+
+def conflicting_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs marked as conflicts, strongest first (read back from pairs.csv or not)."""
+    flag = pairs["conflict"]
+    if flag.dtype != bool:
+        flag = flag.astype(str).str.strip().str.lower().eq("true")
+    return pairs[flag].sort_values("p_value")
 
 
 def sweep_identity(scenario: Scenario, targets: Sequence[Target]) -> dict[str, Any]:
@@ -224,7 +233,7 @@ def load_or_sweep(out: Path, config: dict[str, Any], sweep: Callable[[], pd.Data
         CalibrationError: `runs.csv` of this config is unreadable or not the config's runs.
     """
     runs_file, config_file = out / RUNS_FILE, out / CONFIG_FILE
-    swept = rerun or not runs_file.exists() or _recorded(config_file) != _plain(config)
+    swept = rerun or not runs_file.exists() or recorded_config(config_file) != _plain(config)
     if swept:
         frame = sweep()
         out.mkdir(parents=True, exist_ok=True)
@@ -240,7 +249,8 @@ def load_or_sweep(out: Path, config: dict[str, Any], sweep: Callable[[], pd.Data
     return frame, swept
 
 
-def _recorded(config_file: Path) -> Any:
+def recorded_config(config_file: Path) -> Any:
+    """The config a sweep folder records (`CONFIG_FILE`), or None if none can be read."""
     try:
         return json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -272,8 +282,8 @@ def write_reachability(targets: Sequence[Target], frame: pd.DataFrame, out: Path
 
     found = analyse(targets, frame)
     out.mkdir(parents=True, exist_ok=True)
-    files = [atomic_to_csv(found.targets, out / "reachability.csv", index=False),
-             atomic_to_csv(found.pairs, out / "pairs.csv", index=False)]
+    files = [atomic_to_csv(found.targets, out / REACH_FILE, index=False),
+             atomic_to_csv(found.pairs, out / PAIRS_FILE, index=False)]
     measured = [t for t in targets if t.name in found.hits.columns]
     table = found.targets.assign(hit=found.targets["reached"] > 0)
     files.append(atomic_save_figure(report_plots.targets_figure(

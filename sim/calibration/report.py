@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,7 +135,20 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     return replace(report, files=files)
 
 
-def _number(x: float | None) -> str:
+def missed_rows(table: pd.DataFrame) -> list[Any]:
+    """The rows of the evaluated table whose median lies outside the range (not compared: no)."""
+    return [row for row in table.itertuples(index=False) if row.hit is False]
+
+
+def miss_text(target: Target, row: Any) -> str:
+    """'median 5,787 is above the range (3,409 to 4,613 deaths)' for a missed row."""
+    side = "above" if target.high is not None and row.sim_q50 > target.high else "below"
+    return (f"median {format_number(row.sim_q50)} is {side} the range ({target.range_text()} "
+            f"{target.unit})")
+
+
+def format_number(x: float | None) -> str:
+    """A figure as the report prints it: thousands separated, three digits below 100."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if abs(x) >= 100 or float(x).is_integer():
@@ -175,18 +189,17 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
     for row in table.itertuples(index=False):
         t = by_name[row.target]
         source = t.source.replace("|", "/")
-        lines.append(f"| {t.name} | {t.range_text()} | {t.unit} | {_number(row.sim_q05)} | "
-                     f"{_number(row.sim_q50)} | {_number(row.sim_q95)} | {_mark(row.hit)} | "
-                     f"{_mark(row.overlap)} | {t.confidence} | {source} ({t.source_date}) |")
-    misses = [row for row in table.itertuples(index=False) if row.hit is False]
+        q05, q50, q95 = (format_number(x) for x in (row.sim_q05, row.sim_q50, row.sim_q95))
+        lines.append(f"| {t.name} | {t.range_text()} | {t.unit} | {q05} | {q50} | {q95} | "
+                     f"{_mark(row.hit)} | {_mark(row.overlap)} | {t.confidence} | {source} "
+                     f"({t.source_date}) |")
+    misses = missed_rows(table)
     if misses:
         lines += ["", "## Misses", ""]
         for row in misses:
             t = by_name[row.target]
-            side = "above" if t.high is not None and row.sim_q50 > t.high else "below"
             band = "" if row.overlap else "; the 5-95% band misses the range too"
-            lines.append(f"- {t.name}: median {_number(row.sim_q50)} is {side} the range "
-                         f"({t.range_text()} {t.unit}){band}. Compared as: "
+            lines.append(f"- {t.name}: {miss_text(t, row)}{band}. Compared as: "
                          f"{t.compare.describe()}.")
     lines += list(lacks)
     lines += ["", "## Figures", "", "![targets](targets.png)", "",

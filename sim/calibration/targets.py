@@ -87,6 +87,30 @@ def load_targets(path: str | Path) -> list[Target]:
         CalibrationError: one line naming the file, line, target, field, problem and fix.
     """
     path = Path(path)
+    text, entries = read_tables(path, "targets")
+    lines = TableLines(text)
+    targets: list[Target] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        try:
+            target = _target(entry)
+            if target.name in seen:
+                raise FieldProblem("name", f"duplicate name (also targets[{seen[target.name]}])",
+                                    "a name used once")
+        except FieldProblem as problem:
+            raise entry_error(path, lines, "targets", i, entry, problem) from None
+        seen[target.name] = i
+        targets.append(target)
+    return targets
+
+
+def read_tables(path: Path, table: str) -> tuple[str, list[Any]]:
+    """A TOML file's text and its `[[table]]` entries, checked to be all the file holds.
+
+    Raises:
+        CalibrationError: one line: the file is missing or unreadable, not TOML (with its
+            line), has another top-level key, or no `[[table]]` tables.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -101,38 +125,31 @@ def load_targets(path: str | Path) -> list[Target]:
         where = f"{path}:{line.group(1)}" if line else str(path)
         raise CalibrationError(f"{where}: not valid TOML: {str(exc).split(' (at')[0]}"
                                ) from None
-    extra = sorted(set(data) - {"targets"})
+    extra = sorted(set(data) - {table})
     if extra:
         raise CalibrationError(f"{path}: {extra[0]}: unknown top-level key; allowed: "
-                               "[[targets]] tables only")
-    entries = data.get("targets")
+                               f"[[{table}]] tables only")
+    entries = data.get(table)
     if not isinstance(entries, list) or not entries:
-        raise CalibrationError(f"{path}: targets: no [[targets]] tables found; allowed: a list "
-                               "of [[targets]] tables (see calibration/README.md)")
-    lines = TableLines(text)
-    targets: list[Target] = []
-    seen: dict[str, int] = {}
+        raise CalibrationError(f"{path}: {table}: no [[{table}]] tables found; allowed: a list "
+                               f"of [[{table}]] tables (see calibration/README.md)")
     for i, entry in enumerate(entries):
-        label = f"targets[{i}]"
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            label += f" ({entry['name']})"
-        try:
-            if not isinstance(entry, dict):
-                raise FieldProblem("", f"expected a table, got {type(entry).__name__}",
-                                    "[[targets]] tables")
-            target = _target(entry)
-            if target.name in seen:
-                raise FieldProblem("name", f"duplicate name (also targets[{seen[target.name]}])",
-                                    "a name used once")
-        except FieldProblem as problem:
-            where = lines.where(i, problem.field)
-            field = f" {problem.field}:" if problem.field else ""
-            allowed = f"; allowed: {problem.allowed}" if problem.allowed else ""
-            raise CalibrationError(f"{path}{where}: {label}:{field} {problem.message}{allowed}"
-                                   ) from None
-        seen[target.name] = i
-        targets.append(target)
-    return targets
+        if not isinstance(entry, dict):
+            raise CalibrationError(f"{path}: {table}[{i}]: expected a table, got "
+                                   f"{type(entry).__name__}; allowed: [[{table}]] tables")
+    return text, entries
+
+
+def entry_error(path: Path, lines: TableLines, table: str, index: int, entry: dict[str, Any],
+                problem: FieldProblem) -> CalibrationError:
+    """One line for a bad entry: `<file>:<line>: table[i] (name): field: problem; allowed`."""
+    label = f"{table}[{index}]"
+    if isinstance(entry.get("name"), str):
+        label += f" ({entry['name']})"
+    field = f" {problem.field}:" if problem.field else ""
+    allowed = f"; allowed: {problem.allowed}" if problem.allowed else ""
+    return CalibrationError(f"{path}{lines.where(index, problem.field)}: {label}:{field} "
+                            f"{problem.message}{allowed}")
 
 
 def _target(entry: dict[str, Any]) -> Target:

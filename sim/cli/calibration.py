@@ -179,40 +179,35 @@ def _missing_mechanisms_section(args: argparse.Namespace, scenario: Any, targets
                                 ) -> Any:
     """The report's section on what the model lacks, as a function of the evaluated table.
 
-    The mechanisms come from --mechanisms (default: calibration/missing_mechanisms.toml, if
-    there), the conflicts from the reachability sweep in --reachability (default:
-    calibration/reachability, if there) when it is of this scenario, targets and model code.
-    None when no mechanisms file is given or found.
+    The mechanisms come from --mechanisms; by default from calibration/missing_mechanisms.toml
+    when the targets are the bundled ones (its entries name them). The conflicts come from
+    the reachability sweep in --reachability (default: calibration/reachability from the
+    working directory, the sweep's own default) when it was made with this scenario, targets
+    and model code. None: no section.
     """
-    import pandas as pd
-
-    from sim.calibration.missing import (
-        DEFAULT_MECHANISMS,
-        load_mechanisms,
-        sweep_is_current,
-        why_missed,
-    )
+    from sim.calibration.missing import DEFAULT_MECHANISMS, load_mechanisms, read_sweep, why_missed
     from sim.calibration.reachability import sweep_identity
 
-    path = Path(args.mechanisms) if args.mechanisms else DEFAULT_MECHANISMS
-    if args.mechanisms is None and not path.exists():
+    if args.mechanisms is None and Path(args.targets).resolve() != DEFAULT_TARGETS.resolve():
+        print(f"note: no --mechanisms for {args.targets}: the report names no missing "
+              "mechanism for its misses", file=sys.stderr)
         return None
-    mechanisms = load_mechanisms(path, targets)
+    path = Path(args.mechanisms) if args.mechanisms else DEFAULT_MECHANISMS
+    mechanisms = load_mechanisms(path, targets, args.targets)
     folder = Path(args.reachability) if args.reachability else DEFAULT_REACHABILITY
     if args.reachability is not None and not folder.is_dir():
         raise UsageError(f"--reachability {folder}: no such folder; give the --out folder of "
                          "`sahel-sim reachability`")
-    pairs, note = None, ""
     if folder.is_dir():
-        note = sweep_is_current(folder, sweep_identity(scenario, targets))
-        if note:
-            print(f"warning: {note}: the report shows no conflicts; run `sahel-sim "
-                  f"reachability {args.scenario} --out {folder}` again", file=sys.stderr)
-        else:
-            pairs = pd.read_csv(folder / "pairs.csv")
+        sweep, note = read_sweep(folder, sweep_identity(scenario, targets))
     else:
-        note = f"no reachability sweep in {folder}"
-    return lambda table: why_missed(table, targets, mechanisms, pairs, note)
+        sweep, note = None, f"no reachability sweep in {folder}"
+    if note:
+        command = shlex.join(["sahel-sim", "reachability", args.scenario, "--targets",
+                              str(args.targets), "--out", str(folder)])
+        print(f"warning: {note}: the report shows no conflicts (run `{command}`)",
+              file=sys.stderr)
+    return lambda table: why_missed(table, targets, mechanisms, sweep, note)
 
 
 def cmd_reachability(args: argparse.Namespace) -> int:

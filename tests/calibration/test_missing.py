@@ -12,8 +12,9 @@ from sim.calibration.comparisons import Comparison
 from sim.calibration.errors import CalibrationError
 from sim.calibration.missing import (
     DEFAULT_MECHANISMS,
+    Sweep,
     load_mechanisms,
-    sweep_is_current,
+    read_sweep,
     why_missed,
 )
 from sim.calibration.targets import DEFAULT_TARGETS, Target, load_targets
@@ -62,14 +63,18 @@ def test_a_good_file_is_read_with_its_targets_and_candidates(tmp_path):
 @pytest.mark.parametrize(("edit", "message"), [
     (('"civilians_mali"]', '"civilian_mali"]'),
      ":4: mechanisms[0] (a_missing_thing): targets: 'civilian_mali' is not a target (did you "
-     "mean 'civilians_mali'?); allowed: names of calibration/targets.toml"),
+     "mean 'civilians_mali'?); allowed: names of the targets in the targets file"),
+    (('"civilians_mali"]', '"civilians_mali", "deaths_mali"]'),
+     ":4: mechanisms[0] (a_missing_thing): targets: 'deaths_mali' is listed twice; allowed: "
+     "each target once"),
     (('lacks = "Events too small."\n', ''),
      ":9: mechanisms[1] (another): lacks: missing; allowed: non-empty text"),
     (('status = "Not built."', 'statuss = "Not built."'),
      ":14: mechanisms[1] (another): statuss: unknown key (did you mean 'status'?); allowed: "
      "name, title, targets, lacks, candidates, status"),
     (('name = "another"', 'name = "a_missing_thing"'),
-     ":10: mechanisms[1] (a_missing_thing): name: duplicate name; allowed: a name used once"),
+     ":10: mechanisms[1] (a_missing_thing): name: duplicate name (also mechanisms[0]); "
+     "allowed: a name used once"),
     (('targets = ["events_mali"]', 'targets = []'),
      ":12: mechanisms[1] (another): targets: expected a non-empty list of texts, got []; "
      "allowed: [\"...\", \"...\"]"),
@@ -85,12 +90,26 @@ def test_a_bad_entry_is_one_line_naming_the_file_line_entry_and_field(tmp_path, 
 
 
 def test_a_file_without_mechanisms_or_with_other_tables_is_refused(tmp_path):
-    for text in ("", "[[targets]]\nname = 'x'\n", "x = 1\n" + GOOD):
+    for text, message in (
+            ("", "mechanisms: no [[mechanisms]] tables found; allowed: a list of [[mechanisms]] "
+                 "tables (see calibration/README.md)"),
+            ("[[targets]]\nname = 'x'\n", "targets: unknown top-level key; allowed: "
+                                          "[[mechanisms]] tables only"),
+            ("mechanisms = [1]\n", "mechanisms[0]: expected a table, got int; allowed: "
+                                   "[[mechanisms]] tables"),
+            ("[[mechanisms]\n", None)):
         path = write(tmp_path, text)
-        with pytest.raises(CalibrationError, match=r"expected only \[\[mechanisms\]\] tables"):
+        with pytest.raises(CalibrationError) as caught:
             load_mechanisms(path, TARGETS)
+        if message is None:  # a TOML error keeps its line
+            assert str(caught.value).startswith(f"{path}:1: not valid TOML: ")
+        else:
+            assert str(caught.value) == f"{path}: {message}"
     with pytest.raises(CalibrationError, match="file not found"):
         load_mechanisms(tmp_path / "none.toml", TARGETS)
+    path = write(tmp_path, GOOD.replace('"events_mali"]', '"elsewhere"]'))
+    with pytest.raises(CalibrationError, match=r"allowed: names of the targets in my\.toml$"):
+        load_mechanisms(path, TARGETS, "my.toml")
 
 
 def test_the_bundled_file_names_only_bundled_targets():
@@ -98,6 +117,10 @@ def test_the_bundled_file_names_only_bundled_targets():
     mechanisms = load_mechanisms(DEFAULT_MECHANISMS, targets)
     assert len(mechanisms) >= 4
     assert all(m.status.startswith("Not built") for m in mechanisms)
+    covered = {name for m in mechanisms for name in m.targets}
+    # the conflict groups of docs/CALIBRATION.md each have their entry
+    assert {"bfa_civilian_deaths_2024_jan_sep", "mli_ner_militant_linked_deaths_2024",
+            "aes_civilian_deaths_change", "aes_territory_outside_state_control"} <= covered
 
 
 def table(rows):
@@ -105,56 +128,85 @@ def table(rows):
                          for name, median, hit in rows])
 
 
-PAIRS = pd.DataFrame([
-    # within the first mechanism's targets: shown there
-    {"target_a": "deaths_mali", "target_b": "civilians_mali", "runs": 2000, "joint": 1,
-     "expected": 28.0, "p_value": 1e-9, "conflict": True},
-    # not a conflict: never shown
-    {"target_a": "deaths_mali", "target_b": "deaths_niger", "runs": 2000, "joint": 30,
-     "expected": 31.0, "p_value": 0.5, "conflict": False},
-    # touches the miss no mechanism covers: shown under it
-    {"target_a": "events_mali", "target_b": "deaths_niger", "runs": 2000, "joint": 2,
-     "expected": 19.5, "p_value": 3e-6, "conflict": True},
-])
+def sweep_tables(tmp_path):
+    """The sweep's tables as read back from CSV (bools as the file has them)."""
+    pairs = pd.DataFrame([
+        # within the first mechanism's targets
+        {"target_a": "deaths_mali", "target_b": "civilians_mali", "runs": 2000, "hits_a": 50,
+         "hits_b": 60, "joint": 1, "expected": 28.0, "lift": 0.04, "p_value": 1e-9,
+         "conflict": True},
+        # not a conflict: never shown
+        {"target_a": "deaths_mali", "target_b": "deaths_niger", "runs": 2000, "hits_a": 50,
+         "hits_b": 70, "joint": 30, "expected": 31.0, "lift": 1.0, "p_value": 0.5,
+         "conflict": False},
+        # touches a miss no mechanism covers, and the first mechanism's from outside it
+        {"target_a": "deaths_niger", "target_b": "deaths_mali", "runs": 2000, "hits_a": 70,
+         "hits_b": 50, "joint": 2, "expected": 19.5, "lift": 0.1, "p_value": 3e-6,
+         "conflict": True},
+    ])
+    reach = pd.DataFrame({"target": ["deaths_mali", "civilians_mali", "deaths_niger",
+                                     "events_mali"], "reached": [50, 60, 0, 3],
+                          "side": ["", "", "below", ""]})
+    pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    reach.to_csv(tmp_path / "reach.csv", index=False)
+    return Sweep(pd.read_csv(tmp_path / "pairs.csv"), pd.read_csv(tmp_path / "reach.csv"))
 
 
 def test_the_section_names_each_misses_mechanism_its_conflicts_and_the_uncovered_misses(
         tmp_path):
     mechanisms = load_mechanisms(write(tmp_path, GOOD), TARGETS)
     evaluated = table([("deaths_mali", 250.0, False), ("civilians_mali", 15.0, True),
-                       ("deaths_niger", 80.0, False), ("events_mali", 1.0, True)])
-    text = "\n".join(why_missed(evaluated, TARGETS, mechanisms, PAIRS))
-    assert "## What the model lacks" in text
+                       ("deaths_niger", 40.0, False), ("events_mali", 1.0, True),
+                       ("not_measured", float("nan"), None)])
+    text = "\n".join(why_missed(evaluated, TARGETS, mechanisms, sweep_tables(tmp_path)))
+    assert "## What the model lacks" in text and "not_measured" not in text
     assert "### A missing thing" in text and "### Another" not in text  # events_mali is hit
-    assert "Missed: deaths_mali (median 250, range 100 to 200)." in text
+    first, uncovered = text.split("### A missing thing")[1].split(
+        "### Misses no entry names a mechanism for")
+    assert "- deaths_mali: median 250 is above the range (100 to 200 deaths)" in first
     assert ("- deaths_mali with civilians_mali: 1 runs hit both against 28.0 expected "
-            "(of 2000; p 1e-09)") in text
-    assert "What the model does instead: It kills civilians with the fighting." in text
-    assert "- Local accords (a source, 2022)." in text and "Status: Not built: no size." in text
-    uncovered = text.split("### Misses no mechanism is named for")[1]
-    assert uncovered.strip().startswith("deaths_niger: the project has not found")
-    assert "- events_mali with deaths_niger: 2 runs hit both against 19.5 expected" in uncovered
-    assert "deaths_niger: 30 runs" not in text  # not a conflict
+            "(of 2,000 runs; p 1e-09)") in first
+    assert ("- deaths_niger with deaths_mali (a target outside this entry): 2 runs hit both "
+            "against 19.5 expected") in first
+    assert "30 runs hit both" not in text  # not a conflict
+    assert "What the model does instead: It kills civilians with the fighting." in first
+    assert "- Local accords (a source, 2022)." in first and "Status: Not built: no size." in first
+    assert "- deaths_niger: median 40 is below the range (50 to 60 deaths)" in uncovered
+    assert "- deaths_niger: no run of the sweep reaches its range (every run below it)" in \
+        uncovered
+    assert "- deaths_niger with deaths_mali: 2 runs hit both" in uncovered  # no mark here
 
 
-def test_no_misses_no_section_and_a_stale_sweep_is_said(tmp_path):
+def test_no_misses_no_section_and_without_a_sweep_no_conflicts(tmp_path):
     mechanisms = load_mechanisms(write(tmp_path, GOOD), TARGETS)
     all_hit = table([(t.name, 1.0, True) for t in TARGETS])
-    assert why_missed(all_hit, TARGETS, mechanisms, PAIRS) == []
+    assert why_missed(all_hit, TARGETS, mechanisms, sweep_tables(tmp_path)) == []
     missed = table([("deaths_mali", 250.0, False)])
     text = "\n".join(why_missed(missed, TARGETS, mechanisms, None, "the sweep is old"))
-    assert "Conflicts not shown: the sweep is old; run `sahel-sim reachability` again." in text
-    assert "runs hit both" not in text
+    assert "Conflicts not shown: the sweep is old." in text
+    assert "runs hit both" not in text and "Conflicts in the reachability sweep" not in text
 
 
 def test_a_sweep_applies_only_to_its_scenario_targets_and_model_code(tmp_path):
     identity = {"scenario_hash": "abc", "model_code": "123", "targets": [["x", 1.0, None, "d"]]}
-    assert "holds no readable sweep" in sweep_is_current(tmp_path, identity)
-    (tmp_path / "reachability.json").write_text(json.dumps({**identity, "runs": 5}))
-    (tmp_path / "pairs.csv").write_text("target_a,target_b\n")
-    assert sweep_is_current(tmp_path, identity) == ""
+    assert read_sweep(tmp_path, identity) == (
+        None, f"{tmp_path} holds no readable sweep (reachability.json)")
+    config = tmp_path / "reachability.json"
+    config.write_text("[1, 2]")
+    assert "holds no readable sweep" in read_sweep(tmp_path, identity)[1]
+    config.write_text(json.dumps({"scenario_hash": "abc", "targets": identity["targets"]}))
+    assert read_sweep(tmp_path, identity)[1] == f"the sweep in {tmp_path} records no model code"
+    config.write_text(json.dumps({**identity, "runs": 5}))
+    assert "its tables are unreadable" in read_sweep(tmp_path, identity)[1]
+    swept = sweep_tables(tmp_path)
+    swept.reach.to_csv(tmp_path / "reachability.csv", index=False)
+    swept.pairs.drop(columns="p_value").to_csv(tmp_path / "pairs.csv", index=False)
+    assert read_sweep(tmp_path, identity)[1] == f"{tmp_path}: no column 'p_value' in its tables"
+    swept.pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    found, note = read_sweep(tmp_path, identity)
+    assert note == "" and len(found.pairs) == 3 and list(found.reach["reached"]) == [50, 60, 0, 3]
     for key, value, what in (("scenario_hash", "abd", "another scenario"),
                              ("model_code", "124", "other model code"),
                              ("targets", [["x", 2.0, None, "d"]], "other targets")):
-        note = sweep_is_current(tmp_path, {**identity, key: value})
-        assert note == f"the sweep in {tmp_path} was made with {what}"
+        assert read_sweep(tmp_path, {**identity, key: value}) == (
+            None, f"the sweep in {tmp_path} was made with {what}")

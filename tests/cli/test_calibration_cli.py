@@ -216,15 +216,22 @@ def test_the_report_says_what_the_model_lacks_with_a_current_sweep(tmp_path, sho
     assert "warning" not in capsys.readouterr().err
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "## What the model lacks" in text and "### A whole country lost" in text
-    assert "Missed: bfa_territory_far (median" in text and "Conflicts not shown" not in text
-    assert "Conflicts: none among these targets." in text  # one target: no pair
+    assert "- bfa_territory_far: median" in text and "Conflicts not shown" not in text
+    assert "- bfa_territory_far: no run of the sweep reaches its range (every run below it)" \
+        in text
 
     config = json.loads((sweep / "reachability.json").read_text(encoding="utf-8"))
     (sweep / "reachability.json").write_text(json.dumps({**config, "model_code": "old"}))
     assert main(report) == 0
-    assert f"warning: the sweep in {sweep} was made with other model code" in \
-        capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"warning: the sweep in {sweep} was made with other model code" in err
+    assert f"--targets {targets} --out {sweep}`)" in err
     assert "Conflicts not shown: the sweep in" in (out / "report.md").read_text(encoding="utf-8")
+
+    without = [a for a in report if a not in ("--mechanisms", str(mechanisms))]
+    assert main(without) == 0  # other targets, no --mechanisms: no section, and a note
+    assert f"note: no --mechanisms for {targets}" in capsys.readouterr().err
+    assert "What the model lacks" not in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_a_bad_mechanisms_file_is_one_line_before_any_run(tmp_path):
@@ -239,8 +246,8 @@ def test_a_bad_mechanisms_file_is_one_line_before_any_run(tmp_path):
     line = result.stderr.strip()
     assert "\n" not in line
     assert line == (f"error: {bad}:4: mechanisms[0] (a_whole_country): targets: "
-                    "'no_such_target' is not a target; allowed: names of "
-                    "calibration/targets.toml")
+                    "'no_such_target' is not a target; allowed: names of the targets in "
+                    f"{DEFAULT_TARGETS}")
     assert not out.exists()
     result = subprocess.run([sys.executable, "-m", "sim.cli", "calibration-report",
                              "--own-parameters", "--reachability", str(tmp_path / "none"),
