@@ -38,7 +38,7 @@ from sim.calibration.targets import (
     CALIBRATION_DIR,
     TableLines,
     Target,
-    entry_error,
+    parse_entries,
     read_tables,
 )
 from sim.scenario import did_you_mean
@@ -78,20 +78,8 @@ def load_mechanisms(path: str | Path, targets: Sequence[Target],
     text, entries = read_tables(path, "mechanisms")
     lines = TableLines(text, table="mechanisms", sub=None)
     names = [t.name for t in targets]
-    found: dict[str, int] = {}
-    mechanisms: list[MissingMechanism] = []
-    for i, entry in enumerate(entries):
-        try:
-            mechanism = _mechanism(entry, names, targets_file)
-            first = found.get(mechanism.name)
-            if first is not None:
-                raise FieldProblem("name", f"duplicate name (also mechanisms[{first}])",
-                                   "a name used once")
-        except FieldProblem as problem:
-            raise entry_error(path, lines, "mechanisms", i, entry, problem) from None
-        found[mechanism.name] = i
-        mechanisms.append(mechanism)
-    return mechanisms
+    return parse_entries(path, lines, "mechanisms", entries,
+                         lambda entry: _mechanism(entry, names, targets_file))
 
 
 def _mechanism(entry: dict[str, Any], names: Sequence[str],

@@ -17,6 +17,7 @@ import datetime as dt
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,20 +89,29 @@ def load_targets(path: str | Path) -> list[Target]:
     """
     path = Path(path)
     text, entries = read_tables(path, "targets")
-    lines = TableLines(text)
-    targets: list[Target] = []
+    return parse_entries(path, TableLines(text), "targets", entries, _target)
+
+
+def parse_entries(path: Path, lines: TableLines, table: str, entries: list[Any],
+                  parse: Callable[[dict[str, Any]], Any]) -> list[Any]:
+    """Each `[[table]]` entry parsed by `parse` (raising FieldProblem), names used once.
+
+    Raises:
+        CalibrationError: the first bad entry's line (`entry_error`).
+    """
+    parsed: list[Any] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(entries):
         try:
-            target = _target(entry)
-            if target.name in seen:
-                raise FieldProblem("name", f"duplicate name (also targets[{seen[target.name]}])",
-                                    "a name used once")
+            item = parse(entry)
+            if item.name in seen:
+                raise FieldProblem("name", f"duplicate name (also {table}[{seen[item.name]}])",
+                                   "a name used once")
         except FieldProblem as problem:
-            raise entry_error(path, lines, "targets", i, entry, problem) from None
-        seen[target.name] = i
-        targets.append(target)
-    return targets
+            raise entry_error(path, lines, table, i, entry, problem) from None
+        seen[item.name] = i
+        parsed.append(item)
+    return parsed
 
 
 def read_tables(path: Path, table: str) -> tuple[str, list[Any]]:
