@@ -39,7 +39,7 @@ def code_digest() -> str:
     Re-read when a file's size or modification time changes, so a long-lived process (the
     dashboard's server) sees an edit, as its fresh worker processes do.
     """
-    return _digest(PACKAGE, _stamps(PACKAGE))
+    return digest_of(PACKAGE)
 
 
 def _stamps(root: Path) -> tuple[tuple[str, int, int], ...]:

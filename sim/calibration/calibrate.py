@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.calibration.errors import CalibrationError
 from sim.calibration.screening import TRAJECTORIES
-from sim.calibration.targets import CALIBRATION_DIR, Target
+from sim.calibration.targets import CALIBRATION_DIR, Target, target_signature
 from sim.files import atomic_to_csv, atomic_write_text
 from sim.scenario import Scenario
 from sim.scenario.tunable import tunable_parameters
@@ -290,7 +290,7 @@ def calibration_identity(scenario: Scenario, targets: Sequence[Target], priors: 
 
     identity = {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
                 "model_code": code_digest(),
-                "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets],
+                "targets": target_signature(targets),
                 "priors": [[p.name, p.low, p.high, p.scale, p.counterfactual] for p in priors],
                 "trajectories": trajectories, "seed": seed}
     if seeds_per_particle != 1:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.errors import CalibrationError
-from sim.calibration.targets import Target
+from sim.calibration.targets import Target, target_signature
 from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 from sim.scenario import Scenario
 
@@ -94,7 +94,7 @@ def sweep_identity(scenario: Scenario, targets: Sequence[Target]) -> dict[str, A
     from sim.code_digest import code_digest
 
     return {"scenario_hash": scenario.content_hash(), "model_code": code_digest(),
-            "targets": [[t.name, t.low, t.high, t.compare.describe()] for t in targets]}
+            "targets": target_signature(targets)}
 
 
 def sweep_config(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,6 +229,11 @@ def _number(entry: dict[str, Any], key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise FieldProblem(key, f"{value!r} is not a finite number", "a number such as 400 or 0.45")
     return float(value)
+
+
+def target_signature(targets: Sequence[Target]) -> list[list[Any]]:
+    """What a stored result depends on in the targets: names, ranges and comparisons."""
+    return [[t.name, t.low, t.high, t.compare.describe()] for t in targets]
 
 
 def targets_within(targets: list[Target], start: dt.date, end: dt.date) -> list[Target]:
