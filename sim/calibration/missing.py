@@ -1,18 +1,26 @@
-"""What the model lacks: the missing mechanisms named for the targets the calibration misses.
+"""Why the calibration misses what it misses: a mechanism the model lacks, or the fit's reach.
 
 The issue's rule for a target the calibrated model cannot reach is to say which mechanism is
-missing, never to widen its range. `calibration/missing_mechanisms.toml` names them: each
-`[[mechanisms]]` entry has a `name`, a `title`, the `targets` it would move, what the model
-`lacks` (what it does instead, with the measurement that shows it), `candidates` (sourced
-ways to build it) and its `status` (why it is not built). `load_mechanisms` checks the file
-against the targets (one line, `<file>:<line>: mechanisms[i] (name): field: problem;
-allowed: ...`).
+missing, never to widen its range. `calibration/missing_mechanisms.toml` says it: each
+`[[mechanisms]]` entry has a `name`, a `title`, the `targets` it would move, its `kind`, what
+the model `lacks` (what it does instead, with the measurement that shows it), `candidates`
+and its `status`. Two kinds (`KINDS`):
 
-`why_missed` writes the report's section on them: for every mechanism that covers a missed
-target, its misses, the conflicts the reachability sweep found for them
-(`sim.calibration.reachability`: pairs of targets its runs hit together far less often than
-chance), what the model lacks and the candidates; then the misses no entry covers. The sweep
-is read (`read_sweep`) only when it was made with the same scenario, targets and model code.
+- `mechanism` (the default): the model lacks a mechanism; the candidates are sourced ways
+  to build it, the status says why it is not built;
+- `fit`: the model has what moves the targets and a point inside the priors reaches them,
+  but the fit does not put its parameters there; the candidates are such points, with the
+  targets they trade away, the status says why the fit leaves them.
+
+`load_mechanisms` checks the file against the targets (one line, `<file>:<line>:
+mechanisms[i] (name): field: problem; allowed: ...`).
+
+`why_missed` writes the report's sections on them, one per kind: for every entry that covers
+a missed target, its misses (with the share of runs in range), the conflicts the
+reachability sweep found for them (`sim.calibration.reachability`: pairs of targets its runs
+hit together far less often than chance), the text and the candidates; then the misses no
+entry covers. The sweep is read (`read_sweep`) only when it was made with the same
+scenario, targets and model code.
 """
 
 from __future__ import annotations
@@ -44,12 +52,31 @@ from sim.calibration.targets import (
 from sim.scenario import did_you_mean
 
 DEFAULT_MECHANISMS = CALIBRATION_DIR / "missing_mechanisms.toml"
-MECHANISM_KEYS = ("name", "title", "targets", "lacks", "candidates", "status")
+MECHANISM_KEYS = ("name", "title", "targets", "kind", "lacks", "candidates", "status")
+KINDS = ("mechanism", "fit")
+# Per kind: the report's heading, its introduction and the label of the entries' text.
+SECTIONS = {
+    "mechanism": (
+        "What the model lacks",
+        "A range is not widened to fit: for the misses above, each entry below names a "
+        "mechanism the model lacks (`calibration/missing_mechanisms.toml`, kind `mechanism`).",
+        "What the model does instead"),
+    "fit": (
+        "What the fit leaves out",
+        "Misses the model's own mechanisms reach inside the priors, at a point the fit does "
+        "not settle on (kind `fit`): each entry gives such a point, what it trades away and "
+        "why the fit leaves it.",
+        "Where the fit leaves it"),
+}
+CONFLICTS_NOTE = ("Conflicts: pairs of targets that the reachability sweep's runs over the "
+                  "priors' box hit together far less often than chance (`sahel-sim "
+                  "reachability`): inside those priors, the fit can only trade one for the "
+                  "other.")
 
 
 @dataclass(frozen=True, slots=True)
 class MissingMechanism:
-    """A mechanism the model lacks, the targets it would move, and how it could be built."""
+    """Why some targets are missed: a mechanism the model lacks, or a point the fit leaves."""
 
     name: str
     title: str
@@ -57,6 +84,7 @@ class MissingMechanism:
     lacks: str
     candidates: tuple[str, ...]
     status: str
+    kind: str = "mechanism"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +120,9 @@ def _mechanism(entry: dict[str, Any], names: Sequence[str],
     if not IDENTIFIER.match(text["name"]):
         raise FieldProblem("name", f"{text['name']!r} is not a lower_snake_case identifier",
                            "letters a-z, digits and _, starting with a letter")
+    kind = entry.get("kind", "mechanism")
+    if kind not in KINDS:
+        raise FieldProblem("kind", f"{kind!r} is not a kind", " or ".join(KINDS))
     targets = _texts(entry, "targets", required=True)
     for i, name in enumerate(targets):
         if name not in names:
@@ -101,7 +132,7 @@ def _mechanism(entry: dict[str, Any], names: Sequence[str],
             raise FieldProblem("targets", f"{name!r} is listed twice", "each target once")
     return MissingMechanism(name=text["name"], title=text["title"], targets=targets,
                             lacks=text["lacks"], candidates=_texts(entry, "candidates"),
-                            status=text["status"])
+                            status=text["status"], kind=kind)
 
 
 def _text(entry: dict[str, Any], key: str) -> str:
@@ -150,12 +181,12 @@ def read_sweep(folder: Path, identity: dict[str, Any]) -> tuple[Sweep | None, st
 def why_missed(table: pd.DataFrame, targets: Sequence[Target],
                mechanisms: Sequence[MissingMechanism], sweep: Sweep | None,
                sweep_note: str = "") -> list[str]:
-    """The report's Markdown section on what the model lacks for its misses.
+    """The report's Markdown sections on why its misses miss (one per kind, then the rest).
 
     Args:
         table: the evaluated report table (`sim.calibration.report.evaluate`).
         targets: the targets, for their ranges.
-        mechanisms: the named missing mechanisms (`load_mechanisms`).
+        mechanisms: the entries of the mechanisms file (`load_mechanisms`).
         sweep: the reachability sweep's tables (`read_sweep`), or None.
         sweep_note: why the sweep's conflicts are not shown ('' when they are).
     """
@@ -163,30 +194,32 @@ def why_missed(table: pd.DataFrame, targets: Sequence[Target],
     if not missed:
         return []
     by_name = {t.name: t for t in targets}
-    lines = ["", "## What the model lacks", "",
-             "A range is not widened to fit: for the misses above, each entry below names a "
-             "mechanism the model lacks (`calibration/missing_mechanisms.toml`). Conflicts: "
-             "pairs of targets that the reachability sweep's runs over the priors' box hit "
-             "together far less often than chance (`sahel-sim reachability`): inside those "
-             "priors, the fit can only trade one for the other."]
-    if sweep_note:
-        lines += ["", f"Conflicts not shown: {sweep_note}."]
+    lines: list[str] = []
     covered: set[str] = set()
-    for m in mechanisms:
-        its_misses = [name for name in m.targets if name in missed]
-        if not its_misses:
-            continue
-        covered.update(its_misses)
-        lines += ["", f"### {m.title}", "", "Missed:"]
-        lines += [f"- {name}: {miss_text(by_name[name], missed[name])}" for name in its_misses]
-        lines += _conflicts(sweep, its_misses, set(m.targets))
-        lines += ["", f"What the model does instead: {m.lacks}"]
-        if m.candidates:
-            lines += ["", "Candidates:"] + [f"- {c}" for c in m.candidates]
-        lines += ["", f"Status: {m.status}"]
+    note = [f"Conflicts not shown: {sweep_note}.", ""] if sweep_note else []
+    for kind in KINDS:
+        heading, intro, label = SECTIONS[kind]
+        section: list[str] = []
+        for m in (m for m in mechanisms if m.kind == kind):
+            its_misses = [name for name in m.targets if name in missed]
+            if not its_misses:
+                continue
+            covered.update(its_misses)
+            section += ["", f"### {m.title}", "", "Missed:"]
+            section += [f"- {name}: {miss_text(by_name[name], missed[name])}"
+                        for name in its_misses]
+            section += _conflicts(sweep, its_misses, set(m.targets))
+            section += ["", f"{label}: {m.lacks}"]
+            if m.candidates:
+                section += ["", "Candidates:"] + [f"- {c}" for c in m.candidates]
+            section += ["", f"Status: {m.status}"]
+        if section:
+            lines += ["", f"## {heading}", "", f"{intro} {CONFLICTS_NOTE}", "", *note]
+            lines += section[1:]
+            note = []
     uncovered = [name for name in missed if name not in covered]
     if uncovered:
-        lines += ["", "### Misses no entry names a mechanism for", ""]
+        lines += ["", "## Misses no entry explains", "", *note]
         lines += [f"- {name}: {miss_text(by_name[name], missed[name])}" for name in uncovered]
         lines += _conflicts(sweep, uncovered, None)
     return lines

@@ -2,7 +2,9 @@
 
 `evaluate` puts each target's range beside the 5%, 50% and 95% quantiles of its statistic
 over the runs (NaN runs left out): **hit** when the median lies inside the range, **overlap**
-when the 5-95% band and the range share a point (a missing bound is open). A target no run
+when the 5-95% band and the range share a point (a missing bound is open), and **in_range**,
+the share of runs whose statistic lies inside the range (how near a miss is: a median just
+outside with many runs inside is within the runs' spread). A target no run
 could measure (its window outside the simulated period) is *not compared*: it has neither
 hit nor overlap and is left out of the counts. `write_report` writes `report.md`,
 `report.csv`, `targets.png` and, given a posterior, `posterior_marginals.png` and
@@ -23,7 +25,8 @@ import pandas as pd
 from sim.calibration.targets import Target
 from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 
-REPORT_COLUMNS = ("target", "low", "high", "sim_q05", "sim_q50", "sim_q95", "hit", "overlap")
+REPORT_COLUMNS = ("target", "low", "high", "sim_q05", "sim_q50", "sim_q95", "hit", "overlap",
+                  "in_range")
 QUANTILES = (0.05, 0.5, 0.95)
 
 
@@ -50,9 +53,10 @@ class Report:
 
 
 def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame:
-    """One row per target: range, simulated 5/50/95% quantiles, hit and overlap.
+    """One row per target: range, simulated 5/50/95% quantiles, hit, overlap and in_range.
 
-    `hit` and `overlap` are True/False, or None when no run measured the target.
+    `hit` and `overlap` are True/False, or None when no run measured the target;
+    `in_range` is the share of the measured runs inside the range (NaN without any).
 
     Raises:
         ValueError: a target has no column in `simulated`.
@@ -69,12 +73,13 @@ def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame
             q05, q50, q95 = np.quantile(values, QUANTILES)
             hit = bool(t.contains(q50))
             overlap = bool((t.high is None or q05 <= t.high) and (t.low is None or q95 >= t.low))
+            in_range = float(np.mean(t.contains(values)))
         else:
-            q05 = q50 = q95 = math.nan
+            q05 = q50 = q95 = in_range = math.nan
             hit = overlap = None
         rows.append({"target": t.name, "low": t.low, "high": t.high, "sim_q05": q05,
                      "sim_q50": q50, "sim_q95": q95, "hit": hit, "overlap": overlap,
-                     "runs": int(values.size)})
+                     "in_range": in_range, "runs": int(values.size)})
     table = pd.DataFrame(rows, columns=[*REPORT_COLUMNS, "runs"])
     return table.astype({"low": float, "high": float})
 
@@ -117,6 +122,7 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     csv = table[list(REPORT_COLUMNS)].copy()
     for column in ("hit", "overlap"):
         csv[column] = csv[column].map({True: "true", False: "false", None: ""})
+    csv["in_range"] = csv["in_range"].round(4)
     files.append(atomic_to_csv(csv, out / "report.csv", index=False))
     files.append(atomic_save_figure(report_plots.targets_figure(targets, table, title),
                                     out / "targets.png"))
@@ -141,10 +147,17 @@ def missed_rows(table: pd.DataFrame) -> list[Any]:
 
 
 def miss_text(target: Target, row: Any) -> str:
-    """'median 5,787 is above the range (3,409 to 4,613 deaths)' for a missed row."""
+    """'median 5,787 is above the range (3,409 to 4,613 deaths; 12% of runs in it)'."""
     side = "above" if target.high is not None and row.sim_q50 > target.high else "below"
     return (f"median {format_number(row.sim_q50)} is {side} the range ({target.range_text()} "
-            f"{target.unit})")
+            f"{target.unit}; {format_share(row.in_range)} of runs in it)")
+
+
+def format_share(share: float) -> str:
+    """A share of runs as a percentage: '12%', '<1%' for a few, '0%' for none."""
+    if math.isnan(share):
+        return "-"
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def format_number(x: float | None) -> str:
@@ -181,17 +194,19 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
         lines.append(f"Not compared (no run measured them: their window lies outside the "
                      f"simulated period): {', '.join(outside)}.")
     lines += ["", "Hit: the median lies inside the range. Overlap: the 5-95% band and the "
-              "range share a point. Confidence as in FACTS.md (weights in the fit: H 1, M 0.5, "
-              "L 0.25).", "",
+              "range share a point. In range: the share of runs inside the range. Confidence as "
+              "in FACTS.md (weights in the fit: H 1, M 0.5, L 0.25).", "",
               "| target | sourced range | unit | simulated 5% | 50% | 95% | hit | overlap | "
-              "conf. | source (date) |", "|---|---|---|---:|---:|---:|---|---|---|---|"]
+              "in range | conf. | source (date) |",
+              "|---|---|---|---:|---:|---:|---|---|---:|---|---|"]
     by_name = {t.name: t for t in targets}
     for row in table.itertuples(index=False):
         t = by_name[row.target]
         source = t.source.replace("|", "/")
         q05, q50, q95 = (format_number(x) for x in (row.sim_q05, row.sim_q50, row.sim_q95))
         lines.append(f"| {t.name} | {t.range_text()} | {t.unit} | {q05} | {q50} | {q95} | "
-                     f"{_mark(row.hit)} | {_mark(row.overlap)} | {t.confidence} | {source} "
+                     f"{_mark(row.hit)} | {_mark(row.overlap)} | {format_share(row.in_range)} | "
+                     f"{t.confidence} | {source} "
                      f"({t.source_date}) |")
     misses = missed_rows(table)
     if misses:

@@ -177,7 +177,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
 
 def _missing_mechanisms_section(args: argparse.Namespace, scenario: Any, targets: list
                                 ) -> Any:
-    """The report's section on what the model lacks, as a function of the evaluated table.
+    """The report's sections on why its misses miss, as a function of the evaluated table.
 
     The mechanisms come from --mechanisms; by default from calibration/missing_mechanisms.toml
     when the targets are the bundled ones (its entries name them). The conflicts come from
@@ -189,8 +189,8 @@ def _missing_mechanisms_section(args: argparse.Namespace, scenario: Any, targets
     from sim.calibration.reachability import sweep_identity
 
     if args.mechanisms is None and Path(args.targets).resolve() != DEFAULT_TARGETS.resolve():
-        print(f"note: no --mechanisms for {args.targets}: the report names no missing "
-              "mechanism for its misses", file=sys.stderr)
+        print(f"note: no --mechanisms for {args.targets}: the report does not say why its "
+              "misses miss", file=sys.stderr)
         return None
     path = Path(args.mechanisms) if args.mechanisms else DEFAULT_MECHANISMS
     mechanisms = load_mechanisms(path, targets, args.targets)
@@ -400,8 +400,9 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     add_workers_option(p)
     add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")
     p.add_argument("--mechanisms", default=None, metavar="FILE",
-                   help="the missing mechanisms named for the misses (default: "
-                        "calibration/missing_mechanisms.toml, if there)")
+                   help="why the misses miss: the mechanisms the model lacks and the points "
+                        "the fit leaves (default: calibration/missing_mechanisms.toml, with "
+                        "the bundled targets)")
     p.add_argument("--reachability", default=None, metavar="DIR",
                    help="a `sahel-sim reachability` folder whose conflicts the report shows "
                         "beside the misses (default: calibration/reachability, if there)")

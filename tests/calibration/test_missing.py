@@ -1,4 +1,4 @@
-"""What the model lacks: the mechanisms file's checks, the report's section, the sweep's match."""
+"""Why misses miss: the mechanisms file's checks, the report's sections, the sweep's match."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def target(name, low, high):
 
 
 TARGETS = [target("deaths_mali", 100, 200), target("civilians_mali", 10, 20),
-           target("deaths_niger", 50, 60), target("events_mali", 1, 2)]
+           target("deaths_niger", 50, 60), target("events_mali", 1, 2),
+           target("coups_niger", 1, 2)]
 GOOD = """[[mechanisms]]
 name = "a_missing_thing"
 title = "A missing thing"
@@ -44,6 +45,15 @@ title = "Another"
 targets = ["events_mali"]
 lacks = "Events too small."
 status = "Not built."
+
+[[mechanisms]]
+name = "coups_left"
+title = "Coups drawn, not fitted"
+targets = ["coups_niger"]
+kind = "fit"
+lacks = "The coup rate is drawn from its prior."
+candidates = ["At a rate of 40 both coup targets hit."]
+status = "Left: a lever keeps its prior."
 """
 
 
@@ -54,10 +64,11 @@ def write(tmp_path, text):
 
 
 def test_a_good_file_is_read_with_its_targets_and_candidates(tmp_path):
-    first, second = load_mechanisms(write(tmp_path, GOOD), TARGETS)
+    first, second, third = load_mechanisms(write(tmp_path, GOOD), TARGETS)
     assert first.name == "a_missing_thing" and first.targets == ("deaths_mali", "civilians_mali")
     assert first.candidates == ("Local accords (a source, 2022).",)
     assert second.candidates == () and second.status == "Not built."
+    assert first.kind == second.kind == "mechanism" and third.kind == "fit"
 
 
 @pytest.mark.parametrize(("edit", "message"), [
@@ -71,7 +82,10 @@ def test_a_good_file_is_read_with_its_targets_and_candidates(tmp_path):
      ":9: mechanisms[1] (another): lacks: missing; allowed: non-empty text"),
     (('status = "Not built."', 'statuss = "Not built."'),
      ":14: mechanisms[1] (another): statuss: unknown key (did you mean 'status'?); allowed: "
-     "name, title, targets, lacks, candidates, status"),
+     "name, title, targets, kind, lacks, candidates, status"),
+    (('kind = "fit"', 'kind = "fitted"'),
+     ":20: mechanisms[2] (coups_left): kind: 'fitted' is not a kind; allowed: mechanism or "
+     "fit"),
     (('name = "another"', 'name = "a_missing_thing"'),
      ":10: mechanisms[1] (a_missing_thing): name: duplicate name (also mechanisms[0]); "
      "allowed: a name used once"),
@@ -116,7 +130,7 @@ def test_the_bundled_file_names_only_bundled_targets():
     targets = load_targets(DEFAULT_TARGETS)
     mechanisms = load_mechanisms(DEFAULT_MECHANISMS, targets)
     assert len(mechanisms) >= 4
-    assert all(m.status.startswith("Not built") for m in mechanisms)
+    assert all(m.status.startswith("Not built") for m in mechanisms if m.kind == "mechanism")
     covered = {name for m in mechanisms for name in m.targets}
     # the conflict groups of docs/CALIBRATION.md each have their entry
     assert {"bfa_civilian_deaths_2024_jan_sep", "mli_ner_militant_linked_deaths_2024",
@@ -124,7 +138,7 @@ def test_the_bundled_file_names_only_bundled_targets():
 
 
 def table(rows):
-    return pd.DataFrame([{"target": name, "sim_q50": median, "hit": hit}
+    return pd.DataFrame([{"target": name, "sim_q50": median, "hit": hit, "in_range": 0.25}
                          for name, median, hit in rows])
 
 
@@ -157,13 +171,15 @@ def test_the_section_names_each_misses_mechanism_its_conflicts_and_the_uncovered
     mechanisms = load_mechanisms(write(tmp_path, GOOD), TARGETS)
     evaluated = table([("deaths_mali", 250.0, False), ("civilians_mali", 15.0, True),
                        ("deaths_niger", 40.0, False), ("events_mali", 1.0, True),
-                       ("not_measured", float("nan"), None)])
+                       ("coups_niger", 0.0, False), ("not_measured", float("nan"), None)])
     text = "\n".join(why_missed(evaluated, TARGETS, mechanisms, sweep_tables(tmp_path)))
     assert "## What the model lacks" in text and "not_measured" not in text
     assert "### A missing thing" in text and "### Another" not in text  # events_mali is hit
-    first, uncovered = text.split("### A missing thing")[1].split(
-        "### Misses no entry names a mechanism for")
-    assert "- deaths_mali: median 250 is above the range (100 to 200 deaths)" in first
+    lacks, rest = text.split("## What the fit leaves out")
+    fit, uncovered = rest.split("## Misses no entry explains")
+    first = lacks.split("### A missing thing")[1]
+    assert ("- deaths_mali: median 250 is above the range (100 to 200 deaths; 25% of runs in "
+            "it)") in first
     assert ("- deaths_mali with civilians_mali: 1 runs hit both against 28.0 expected "
             "(of 2,000 runs; p 1e-09)") in first
     assert ("- deaths_niger with deaths_mali (a target outside this entry): 2 runs hit both "
@@ -171,7 +187,13 @@ def test_the_section_names_each_misses_mechanism_its_conflicts_and_the_uncovered
     assert "30 runs hit both" not in text  # not a conflict
     assert "What the model does instead: It kills civilians with the fighting." in first
     assert "- Local accords (a source, 2022)." in first and "Status: Not built: no size." in first
-    assert "- deaths_niger: median 40 is below the range (50 to 60 deaths)" in uncovered
+    assert "### Coups drawn, not fitted" in fit and "deaths_mali" not in fit
+    assert "- coups_niger: median 0 is below the range (1 to 2 deaths; 25% of runs in it)" in fit
+    assert "Where the fit leaves it: The coup rate is drawn from its prior." in fit
+    assert "- At a rate of 40 both coup targets hit." in fit
+    assert "Status: Left: a lever keeps its prior." in fit
+    assert "- deaths_niger: median 40 is below the range (50 to 60 deaths; 25% of runs in it)" \
+        in uncovered
     assert "- deaths_niger: no run of the sweep reaches its range (every run below it)" in \
         uncovered
     assert "- deaths_niger with deaths_mali: 2 runs hit both" in uncovered  # no mark here
@@ -183,7 +205,8 @@ def test_no_misses_no_section_and_without_a_sweep_no_conflicts(tmp_path):
     assert why_missed(all_hit, TARGETS, mechanisms, sweep_tables(tmp_path)) == []
     missed = table([("deaths_mali", 250.0, False)])
     text = "\n".join(why_missed(missed, TARGETS, mechanisms, None, "the sweep is old"))
-    assert "Conflicts not shown: the sweep is old." in text
+    assert text.count("Conflicts not shown: the sweep is old.") == 1
+    assert "## What the fit leaves out" not in text  # no miss of a fit entry
     assert "runs hit both" not in text and "Conflicts in the reachability sweep" not in text
 
 

@@ -55,6 +55,10 @@ def test_hit_and_overlap_known_answers(simulated):
                 "not_measured": (None, None)}
     assert {n: (r.hit, r.overlap) for n, r in table.iterrows()} == expected
     assert table.loc["not_measured", "runs"] == 0 and table.loc["inside", "runs"] == 99
+    # runs 1..99 inside each range: 40-60, 60-70, none, >= 45, <= 10, all zeros
+    assert table["in_range"].iloc[:6].tolist() == pytest.approx(
+        [21 / 99, 11 / 99, 0.0, 55 / 99, 10 / 99, 1.0])
+    assert math.isnan(table.loc["not_measured", "in_range"])
     assert math.isnan(table.loc["one_sided_low", "high"])
 
 
@@ -87,11 +91,13 @@ def test_write_report_files_csv_and_markdown(tmp_path, simulated):
     assert ("Of 6 targets compared, the simulated median lies inside the sourced range for "
             "**3 (50%)** and the 5-95% band overlaps the range for **5 (83%)**") in markdown
     assert "Not compared (no run measured them" in markdown and "not_measured" in markdown
-    assert "| point | 0 to 0 | deaths | 0 | 0 | 0 | yes | yes | H | source of point " \
+    assert "| point | 0 to 0 | deaths | 0 | 0 | 0 | yes | yes | 100% | H | source of point " \
            "(2024-09-30) |" in markdown
-    assert ("- far_below: median 50 is below the range (200 to 300 deaths); the 5-95% band "
-            "misses the range too.") in markdown
-    assert "- one_sided_high: median 50 is above the range (<= 10 deaths)." in markdown
+    assert csv["in_range"].tolist()[:3] == ["0.2121", "0.1111", "0.0"]  # read as text here
+    assert ("- far_below: median 50 is below the range (200 to 300 deaths; 0% of runs in it); "
+            "the 5-95% band misses the range too.") in markdown
+    assert ("- one_sided_high: median 50 is above the range (<= 10 deaths; 10% of runs in "
+            "it).") in markdown
     png = (tmp_path / "out" / "targets.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     assert not list((tmp_path / "out").glob(".*partial*"))
