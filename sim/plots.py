@@ -44,6 +44,7 @@ FACTION_PALETTE = {
     "jnim": "#DDAA33",  # ochre
     "is_sahel": "#CC6677",  # rose
     "csp_dpa": "#999933",  # olive
+    "dan_na_ambassagou": "#661100",  # brown (Tol's extended set)
 }
 KIND_PALETTE = {"state": "#332288", "militia": "#88CCEE", "russian": "#882255",
                 "jihadist": "#DDAA33", "separatist": "#999933", "peacekeeping": "#77AADD",

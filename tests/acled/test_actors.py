@@ -44,6 +44,8 @@ def actors():
     ("Civilians", "BFA", "civilians"),
     ("Unidentified Armed Group (Mali)", "MLI", None),
     ("Dozo Communal Militia (Mali)", "MLI", None),
+    ("Dan Na Ambassagou", "MLI", "dan_na_ambassagou"),
+    ("Dan Na Ambassagou", "BFA", None),  # a Malian militia only
 ])
 def test_bundled_names_map_to_the_baseline_factions(actors, name, country, faction) -> None:
     assert actors.faction_of(name, country) == faction
