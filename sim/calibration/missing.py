@@ -196,30 +196,32 @@ def why_missed(table: pd.DataFrame, targets: Sequence[Target],
     by_name = {t.name: t for t in targets}
     lines: list[str] = []
     covered: set[str] = set()
-    note = [f"Conflicts not shown: {sweep_note}.", ""] if sweep_note else []
+    # said once, in the first section written
+    preamble = [CONFLICTS_NOTE, ""] + ([f"Conflicts not shown: {sweep_note}.", ""]
+                                       if sweep_note else [])
     for kind in KINDS:
         heading, intro, label = SECTIONS[kind]
         section: list[str] = []
-        for m in (m for m in mechanisms if m.kind == kind):
-            its_misses = [name for name in m.targets if name in missed]
+        for entry in (e for e in mechanisms if e.kind == kind):
+            its_misses = [name for name in entry.targets if name in missed]
             if not its_misses:
                 continue
             covered.update(its_misses)
-            section += ["", f"### {m.title}", "", "Missed:"]
+            section += ["", f"### {entry.title}", "", "Missed:"]
             section += [f"- {name}: {miss_text(by_name[name], missed[name])}"
                         for name in its_misses]
-            section += _conflicts(sweep, its_misses, set(m.targets))
-            section += ["", f"{label}: {m.lacks}"]
-            if m.candidates:
-                section += ["", "Candidates:"] + [f"- {c}" for c in m.candidates]
-            section += ["", f"Status: {m.status}"]
+            section += _conflicts(sweep, its_misses, set(entry.targets))
+            section += ["", f"{label}: {entry.lacks}"]
+            if entry.candidates:
+                section += ["", "Candidates:"] + [f"- {c}" for c in entry.candidates]
+            section += ["", f"Status: {entry.status}"]
         if section:
-            lines += ["", f"## {heading}", "", f"{intro} {CONFLICTS_NOTE}", "", *note]
+            lines += ["", f"## {heading}", "", intro, "", *preamble]
             lines += section[1:]
-            note = []
+            preamble = []
     uncovered = [name for name in missed if name not in covered]
     if uncovered:
-        lines += ["", "## Misses no entry explains", "", *note]
+        lines += ["", "## Misses no entry explains", "", *preamble]
         lines += [f"- {name}: {miss_text(by_name[name], missed[name])}" for name in uncovered]
         lines += _conflicts(sweep, uncovered, None)
     return lines

@@ -106,8 +106,8 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
             and drawn on a log axis.
         drawn: parameters the fit drew from their priors (not moved by its kernel): marked
             so in the figures and the table.
-        lacks: given the evaluated table, the Markdown lines of the section on what the model
-            lacks for its misses (`sim.calibration.missing.why_missed`), after the misses.
+        lacks: given the evaluated table, the Markdown lines of the sections on why the misses
+            miss (`sim.calibration.missing.why_missed`), put after the misses.
     """
     from sim.calibration import report_plots
 
@@ -154,10 +154,18 @@ def miss_text(target: Target, row: Any) -> str:
 
 
 def format_share(share: float) -> str:
-    """A share of runs as a percentage: '12%', '<1%' for a few, '0%' for none."""
+    """A share of runs as a percentage: '12%'; '0%' and '100%' only for none and all.
+
+    A share that would round to 0% or 100% without being so reads '<1%' or '>99%'; NaN '-'.
+    """
     if math.isnan(share):
         return "-"
-    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
+    percent = round(share * 100)
+    if share > 0 and percent == 0:
+        return "<1%"
+    if share < 1 and percent == 100:
+        return ">99%"
+    return f"{share:.0%}"
 
 
 def format_number(x: float | None) -> str:
@@ -178,7 +186,7 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
                     drawn: Collection[str] = (), lacks: Sequence[str] = ()) -> str:
     """The report as Markdown: summary, one row per target, misses, figures, posterior.
 
-    `lacks`: the lines on what the model lacks for the misses, put after them.
+    `lacks`: the lines on why the misses miss, put after them.
     """
     lines = [f"# {title}", ""]
     if report.compared:

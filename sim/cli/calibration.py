@@ -387,8 +387,9 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
         "calibration-report", help="every target's range beside the calibrated ensemble",
         description="Run the scenario --runs times, each run's parameters drawn from the "
                     "posterior by weight, and write report.md, report.csv (target, low, high, "
-                    "sim_q05, sim_q50, sim_q95, hit, overlap), targets.png and the posterior's "
-                    "marginal and pairwise plots into --out.")
+                    "sim_q05, sim_q50, sim_q95, hit, overlap, in_range), targets.png and the "
+                    "posterior's marginal and pairwise plots into --out; for the misses, why "
+                    "each misses (--mechanisms).")
     _add_scenario_and_targets(p)
     p.add_argument("--posterior", default=None, metavar="FILE",
                    help="posterior draws (default: posterior.csv in --out)")

@@ -46,6 +46,8 @@ def actors():
     ("Dozo Communal Militia (Mali)", "MLI", None),
     ("Dan Na Ambassagou", "MLI", "dan_na_ambassagou"),
     ("Dan Na Ambassagou", "BFA", None),  # a Malian militia only
+    ("Dan Nan Amassagou", "MLI", "dan_na_ambassagou"),
+    ("Dogon Ethnic Militia (Mali)", "MLI", None),
 ])
 def test_bundled_names_map_to_the_baseline_factions(actors, name, country, faction) -> None:
     assert actors.faction_of(name, country) == faction

@@ -233,3 +233,21 @@ def test_a_sweep_applies_only_to_its_scenario_targets_and_model_code(tmp_path):
                              ("targets", [["x", 2.0, None, "d"]], "other targets")):
         assert read_sweep(tmp_path, {**identity, key: value}) == (
             None, f"the sweep in {tmp_path} was made with {what}")
+
+
+def test_the_sweep_note_and_the_conflicts_key_come_once_before_the_first_entry(tmp_path):
+    mechanisms = load_mechanisms(write(tmp_path, GOOD), TARGETS)
+    every_kind = table([("deaths_mali", 250.0, False), ("coups_niger", 0.0, False),
+                        ("deaths_niger", 40.0, False)])
+    text = "\n".join(why_missed(every_kind, TARGETS, mechanisms, None, "the sweep is old"))
+    headings = ["## What the model lacks", "## What the fit leaves out",
+                "## Misses no entry explains"]
+    positions = [text.index(h) for h in headings]
+    assert positions == sorted(positions)
+    for line in ("Conflicts not shown: the sweep is old.", "Conflicts: pairs of targets"):
+        assert text.count(line) == 1 and positions[0] < text.index(line) < positions[1]
+    only_uncovered = table([("deaths_niger", 40.0, False)])
+    text = "\n".join(why_missed(only_uncovered, TARGETS, mechanisms, None, "the sweep is old"))
+    assert text.index("## Misses no entry explains") < text.index("Conflicts not shown")
+    assert text.count("Conflicts: pairs of targets") == 1
+    assert "## What the model lacks" not in text and "## What the fit leaves out" not in text

@@ -11,7 +11,7 @@ import pytest
 
 from sim.calibration.comparisons import Comparison
 from sim.calibration.fit_result import weighted_quantile
-from sim.calibration.report import REPORT_COLUMNS, evaluate, write_report
+from sim.calibration.report import REPORT_COLUMNS, evaluate, format_share, write_report
 from sim.calibration.report_plots import schema_bounds
 from sim.calibration.targets import Target
 
@@ -68,6 +68,13 @@ def test_a_band_touching_the_range_overlaps_and_one_just_short_does_not():
     table = evaluate([target("a", q95, 20), target("b", q95 + 1e-9, 20)], frame)
     assert table["overlap"].tolist() == [True, False]
     assert table["hit"].tolist() == [False, False]
+
+
+@pytest.mark.parametrize(("share", "text"), [
+    (0.0, "0%"), (1 / 1000, "<1%"), (1 / 200, "<1%"), (0.006, "1%"), (0.5, "50%"),
+    (0.994, "99%"), (0.996, ">99%"), (399 / 400, ">99%"), (1.0, "100%"), (math.nan, "-")])
+def test_a_share_of_runs_reads_none_or_all_only_when_it_is(share, text):
+    assert format_share(share) == text
 
 
 def test_a_target_without_a_column_is_an_error(simulated):

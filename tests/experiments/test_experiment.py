@@ -13,13 +13,16 @@ import pytest
 import sim
 import sim.cli as cli
 from sim import experiments as ex
+from sim import load_scenario
 from sim.code_digest import code_digest
 from sim.experiments import executors
+from sim.scenario import STATE_SIDE_KINDS
 
 from ..conftest import write_short_scenario
 
 BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
-STATE_SIDE = ("mali_army", "burkina_army", "vdp", "niger_army", "africa_corps")
+STATE_SIDE = tuple(fid for fid, f in load_scenario(BASELINE).factions.items()
+                   if f.kind in STATE_SIDE_KINDS and fid != "bear_brigade")
 
 
 def write_scenarios(folder: Path, end: str = "2023-02-14") -> dict[str, Path]:

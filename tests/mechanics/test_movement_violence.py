@@ -9,9 +9,14 @@ import pytest
 from sim.agents import Junta
 from sim.geography import COUNTRIES, moore_neighbours
 from sim.mechanics import decisions, movement, violence
-from sim.scenario import JuntaParams
+from sim.scenario import STATE_SIDE_KINDS, JuntaParams
 from sim.streams import RandomStreams
 from sim.world import field_groups
+
+
+def state_side_factions(scenario):
+    """The scenario's state, militia and Russian factions' ids."""
+    return [fid for fid, f in scenario.factions.items() if f.kind in STATE_SIDE_KINDS]
 
 KEY = RandomStreams(np.random.default_rng(0)).get("move", 0).key
 
@@ -169,9 +174,9 @@ def test_suspicion_raises_state_side_killings_where_armed_groups_hold_sway(tmp_p
     for multiplier in (0, 5):
         path = write_short_scenario(tmp_path / str(multiplier), extra=(
             f"[parameters.violence]\nsuspicion_multiplier = {multiplier}\n"))
-        deaths = SahelModel(sim.load_scenario(path), rng=5).run().fatalities()
-        state_side = deaths["perpetrator"].isin(["mali_army", "africa_corps", "burkina_army",
-                                                  "vdp", "niger_army"])
+        scenario = sim.load_scenario(path)
+        deaths = SahelModel(scenario, rng=5).run().fatalities()
+        state_side = deaths["perpetrator"].isin(state_side_factions(scenario))
         killed.append(deaths.loc[state_side & (deaths["victim"] == "civilians"),
                                  "killed"].sum())
     assert killed[1] > 1.5 * killed[0] > 0
@@ -233,13 +238,13 @@ def test_monitoring_cuts_the_state_sides_killings_in_mali_only(tmp_path):
 
     from ..conftest import write_short_scenario
 
-    state_side = ["mali_army", "africa_corps", "burkina_army", "vdp", "niger_army"]
     events = {}
     for restraint in (0.0, 0.9):
         path = write_short_scenario(tmp_path / str(restraint), extra=(
             f"[parameters.violence]\nmonitoring_restraint = {restraint}\n"))
-        deaths = casualty_frame(SahelModel(sim.load_scenario(path), rng=5).run())
-        by_state = deaths[deaths["perpetrator"].isin(state_side)
+        scenario = sim.load_scenario(path)
+        deaths = casualty_frame(SahelModel(scenario, rng=5).run())
+        by_state = deaths[deaths["perpetrator"].isin(state_side_factions(scenario))
                           & (deaths["victim"] == "civilians")
                           & (deaths["mechanism"] == "violence_against_civilians")]
         # events, not deaths: a few heavy-tailed events carry most of a short run's deaths
