@@ -8,6 +8,9 @@ Two growing tables:
   are the civilian community groups 0..G-1 (`sim.geography.COMMUNITIES`), then G + f for
   faction f's fighters.
 
+and a short one, claims: the attacks on civilians whose perpetrator reported its victims as
+fighters of an armed group (`sim.mechanics.violence`); the rows above keep what happened.
+
 Every output that counts deaths (time series, the fatality table, the event log, cell-months,
 the grid's deaths layer and the dashboard's charts) is a sum over these rows, so the counts
 agree by construction. The processes of the day read today's rows through `Today`.
@@ -57,6 +60,7 @@ _EVENT_COLUMNS = (("day", np.int32), ("cell", np.int64), ("mechanism", np.int8),
                   ("actor1", np.int16), ("actor2", np.int16))
 _CASUALTY_COLUMNS = (("event", np.int64), ("victim", np.int16), ("perpetrator", np.int16),
                      ("killed", np.int64), ("wounded", np.int64))
+_CLAIM_COLUMNS = (("event", np.int64), ("enemy", np.int16))
 
 
 class _Table:
@@ -100,6 +104,7 @@ class Ledger:
         self.n_factions = n_factions
         self.events = _Table(_EVENT_COLUMNS, capacity)
         self.casualties = _Table(_CASUALTY_COLUMNS, 2 * capacity)
+        self.claims = _Table(_CLAIM_COLUMNS, 64)
         self.notes: dict[int, str] = {}
         self.day = -1
         self._day_start = (0, 0)  # first event and first casualty row of the current day
@@ -131,6 +136,16 @@ class Ledger:
         n = int(np.broadcast(events, victim, perpetrator, killed, wounded).size)
         if n:
             self.casualties.append(n, events, victim, perpetrator, killed, wounded)
+
+    def claim(self, events: np.ndarray, enemies: np.ndarray) -> None:
+        """Record that the perpetrators of `events` reported their dead as `enemies`' fighters."""
+        self.claims.append(np.size(events), events, enemies)
+
+    def claimed_enemy(self) -> np.ndarray:
+        """(events,) the faction each event's dead were reported as fighters of, else NONE."""
+        out = np.full(self.events.size, NONE, dtype=np.int64)
+        out[self.claims["event"]] = self.claims["enemy"]
+        return out
 
     def log(self, events: np.ndarray, casualties: np.ndarray) -> None:
         """Log a kernel's events and casualties today in one go.

@@ -186,3 +186,12 @@ def _uniform_block(key: np.uint64, day: int, n: int, draws: int) -> np.ndarray:
         for i in range(n):
             out[d, i] = uniform(key, day, i, d)
     return out
+
+
+@numba.njit(cache=True)
+def item_uniforms(key: np.uint64, day: int, items: np.ndarray, draw: int) -> np.ndarray:
+    """(n,) uniforms of draw `draw` for the given items (e.g. unit rows)."""
+    out = np.empty(items.size)
+    for k in range(items.size):
+        out[k] = uniform(key, day, items[k], draw)
+    return out

@@ -232,7 +232,9 @@ def events_frame(ledger: Ledger, start: dt.date, geo_tables: dict[str, np.ndarra
                  labels: list[str]) -> pd.DataFrame:
     """The event log with ACLED's column names, plus cell, PRIO-GRID gid and mechanism.
 
-    actor1 is the event's initiator (the side that attacked, the perpetrator).
+    actor1 is the event's initiator (the side that attacked, the perpetrator); `claimed_as`
+    names the armed group whose fighters the perpetrator reported an attack's civilian dead
+    as (empty for every other event; `sim.mechanics.violence`).
     """
     ev = ledger.events
     cells = ev["cell"].astype(np.int64)
@@ -251,6 +253,7 @@ def events_frame(ledger: Ledger, start: dt.date, geo_tables: dict[str, np.ndarra
         "cell_x": cells // ny, "cell_y": cells % ny, "prio_gid": geo_tables["prio_gid"][cells],
         "mechanism": np.array(MECHANISM_NAMES, dtype=object)[mech],
         "notes": np.array([ledger.notes.get(i, "") for i in range(ev.size)], dtype=object),
+        "claimed_as": names[ledger.claimed_enemy()],
     })
     return frame.sort_values("event_date", kind="stable").reset_index(drop=True)
 

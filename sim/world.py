@@ -53,6 +53,7 @@ class World:
     hostility: np.ndarray  # (F, F) 1.0 where hostile
     firepower: np.ndarray  # (F,)
     restraint: np.ndarray  # (F,) changed by scenario events
+    reported_as_combat: np.ndarray  # (F,) share of attacks on civilians reported as combat
     posture: np.ndarray  # (F,) index into POSTURES, changed by scenario events
     state_side: np.ndarray  # (F,) state, militia and Russian factions
     guerrilla: np.ndarray  # (F,) armed groups (jihadist, separatist): hide, ambush, recruit

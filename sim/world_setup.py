@@ -86,6 +86,7 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
                            dtype=float),
         firepower=np.array([f.firepower for f in specs]),
         restraint=np.array([f.restraint for f in specs]),
+        reported_as_combat=np.array([f.reported_as_combat for f in specs]),
         posture=np.array([POSTURES.index(f.posture) for f in specs], dtype=np.int64),
         state_side=state_side, guerrilla=guerrilla,
         foreign=np.array([f.kind in FOREIGN_KINDS for f in specs]),

@@ -4,7 +4,10 @@ A run is read through `RunFrames`: its daily time series (`SahelModel.timeseries
 shares, cumulative coup attempts, coups and capital attacks) and its casualty rows (one row
 per ledger casualty row with deaths: the event, its date, country, mechanism and actors, the
 victim and the perpetrator; `casualty_frame`). Deaths, ratios, shares and the largest event
-are sums over casualty rows, so they agree with every other output by construction.
+are sums over casualty rows, so they agree with every other output by construction. ACLED's
+civilian fatalities (`civilian_targeting`) and the events `involving` a kind read the events as
+the conflict data record them: an attack on civilians its perpetrator reported as combat
+(`claimed_as`, `sim.mechanics.violence`) is a clash with the armed group claimed.
 
 `target_statistics` returns {target name: value}; a target whose window is not inside the
 run, or whose statistic is undefined in it (a ratio over a window without deaths, a share of
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 # kind, or nobody (an event without a second actor).
 KIND_CODES = ("civilians", *FACTION_KINDS, "")
 CASUALTY_COLUMNS = ("event", "date", "country", "mechanism", "actor1", "actor2", "victim",
-                    "perpetrator", "killed")
+                    "perpetrator", "killed", "claimed_as")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,8 @@ class RunFrames:
 
     `timeseries`: one row per date and country with the declared series (`sim.outputs`);
     `casualties`: the columns of `CASUALTY_COLUMNS` (victim "civilians" or a faction id;
-    actors a faction id, "civilians" or ""); `faction_kinds`: faction id -> kind;
+    actors a faction id, "civilians" or ""; `claimed_as` the armed group whose fighters the
+    perpetrator reported the event's dead as, else ""); `faction_kinds`: faction id -> kind;
     `cells_per_country`: the three countries' cell counts (weights of "all" territory).
     """
 
@@ -91,6 +95,7 @@ def casualty_frame(model: SahelModel) -> pd.DataFrame:
                            factions[np.maximum(victim - N_GROUPS, 0)]),
         "perpetrator": factions[cas["perpetrator"][dead]],
         "killed": cas["killed"][dead].astype(np.int64),
+        "claimed_as": actors[ledger.claimed_enemy()[event]],
     })
 
 
@@ -105,9 +110,15 @@ class _Arrays:
         self.day = self._days(cas["date"])
         self.country = _codes_by(cas["country"], COUNTRY_CODES.index)
         self.mechanism = _codes_by(cas["mechanism"], MECHANISM_NAMES.index)
-        self.victim, self.perpetrator, self.actor1, self.actor2 = (
+        self.victim, self.perpetrator, self.actor1, self.actor2, claimed = (
             _codes_by(cas[column], lambda fid: KIND_CODES.index(kinds[fid]))
-            for column in ("victim", "perpetrator", "actor1", "actor2"))
+            for column in ("victim", "perpetrator", "actor1", "actor2", "claimed_as"))
+        # How the conflict data record each event: an attack on civilians its perpetrator
+        # reported as combat is a clash with the armed group claimed.
+        reported = claimed != KIND_CODES.index("")
+        self.recorded_mechanism = np.where(reported, MECHANISM_NAMES.index("clash"),
+                                           self.mechanism)
+        self.recorded_actor2 = np.where(reported, claimed, self.actor2)
         self.event = cas["event"].to_numpy(np.int64)
         self.killed = cas["killed"].to_numpy(np.float64)
         ts = frames.timeseries
@@ -166,13 +177,13 @@ def _death_mask(a: _Arrays, country: str, start: dt.date, end: dt.date,
     mask = (a.day >= a.offset(start)) & (a.day <= a.offset(end))
     mask &= np.isin(a.country, [COUNTRY_CODES.index(iso) for iso in countries_in(country)])
     if tuple(victims) == (CIVILIAN_TARGETING,):
-        mask &= np.isin(a.mechanism, _CIVILIAN_TARGETING_CODES)
+        mask &= np.isin(a.recorded_mechanism, _CIVILIAN_TARGETING_CODES)
     elif tuple(victims) != ("all",):
         mask &= _chosen(a.victim, victims)
     if perpetrators is not None:
         mask &= _chosen(a.perpetrator, perpetrators)
     if involving is not None:
-        mask &= _chosen(a.actor1, involving) | _chosen(a.actor2, involving)
+        mask &= _chosen(a.actor1, involving) | _chosen(a.recorded_actor2, involving)
     if mechanism is not None:
         mask &= a.mechanism == MECHANISM_NAMES.index(mechanism)
     return mask

@@ -24,6 +24,12 @@ own influence is below `weak_control` (Kalyvas: indiscriminate violence where co
 capped by `size_cap` and by `max_resident_share` of the cell's residents. Victims are drawn by
 `sim.mechanics.victims`.
 
+A state-side faction reports an event, with its `reported_as_combat` chance, as fighters killed
+in combat: its dead are claimed as fighters of the armed group with the most influence in the
+cell (none where no armed group has any) and the conflict data record a clash
+(`Ledger.claim`; the calibration's ACLED-based statistics read the record, every other output
+what happened).
+
 The kernel is a numba loop over unit rows, which draws and removes victims event by event, so
 that events in one cell never kill more people than live there.
 """
@@ -37,7 +43,7 @@ import numpy as np
 
 from sim.ledger import CIVILIANS
 from sim.mechanics.victims import book_victims, draw_victims
-from sim.streams import uniform
+from sim.streams import item_uniforms, uniform
 
 if TYPE_CHECKING:
     from sim.ledger import Ledger
@@ -71,6 +77,24 @@ def act(world: World, ledger: Ledger, params: ViolenceParams, rng: Stream) -> No
     cells, perpetrators = units.cell[rows], units.faction[rows]
     events = ledger.add_events("violence_against_civilians", cells, perpetrators, CIVILIANS)
     book_victims(world, ledger, events, cells, perpetrators, victims)
+    shares = world.reported_as_combat[perpetrators]
+    if shares.any():
+        report_as_combat(world, ledger, rows, events, cells, shares, rng)
+
+
+_CLAIM_DRAW = 1000  # a unit row's draw deciding whether its event is reported as combat
+
+
+def report_as_combat(world: World, ledger: Ledger, rows: np.ndarray, events: np.ndarray,
+                     cells: np.ndarray, shares: np.ndarray, rng: Stream) -> None:
+    """Claim the dead of some of today's events as fighters (see the module docstring)."""
+    slot = world.sahel_slot[cells]
+    armed = world.influence[1:, np.maximum(slot, 0)]  # (armed groups, events)
+    claimed = ((item_uniforms(rng.key, rng.day, rows, _CLAIM_DRAW) < shares) & (slot >= 0)
+               & (armed.max(axis=0) > 0.0))
+    if claimed.any():
+        faction_of_actor = np.array([world.faction_ids.index(a) for a in world.actor_ids[1:]])
+        ledger.claim(events[claimed], faction_of_actor[armed[:, claimed].argmax(axis=0)])
 
 
 def dialogue_by_country(world: World, params: ViolenceParams) -> np.ndarray:

@@ -63,6 +63,11 @@ class Faction(Strict):
     restraint: float = Field(
         0.5, strict=True, ge=0.0, le=1.0, description="1 = never harms civilians; 0 = no restraint",
         json_schema_extra={"unit": "share"})
+    reported_as_combat: float = Field(
+        0.0, strict=True, ge=0.0, le=1.0,
+        description=("Share of a state-side faction's attacks on civilians it reports as armed-"
+                     "group fighters killed in combat, so that the conflict data record a clash"),
+        json_schema_extra={"unit": "share of events"})
     firepower: float = Field(
         1.0, strict=True, ge=0.0, le=10.0, description="Relative combat effectiveness per fighter",
         json_schema_extra={"unit": "x"})
@@ -80,6 +85,9 @@ class Faction(Strict):
     def _check(self) -> Faction:
         if self.kind not in ARMED_GROUP_KINDS and self.country is None:
             raise ValueError(f"a {self.kind} faction needs 'country' (one of MLI, BFA, NER)")
+        if self.reported_as_combat > 0 and self.kind not in STATE_SIDE_KINDS:
+            raise ValueError(f"reported_as_combat is for state, militia and russian factions, "
+                             f"not a {self.kind} faction: set it to 0 or remove it")
         for group, weight in self.target_bias.items():
             if group not in COMMUNITIES:
                 raise ValueError(

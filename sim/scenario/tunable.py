@@ -1,11 +1,11 @@
 """Tunable parameters: the dotted names that sweeps, overrides and the dashboard may set.
 
 `tunable_parameters` lists every behavioural parameter of the schema, each faction's and
-junta's tunable numbers, each unit's strength (`units.<id>.strength`: the order of battle is
-an uncertainty too) and, where a faction has several units at the start, each one's share of
-the faction's fighters (`units.<id>.share`, `sim.scenario.shares`), with bounds, unit,
-source and whether it is an integer; `apply_overrides` sets some of them in a copy of a
-scenario's data.
+junta's tunable numbers (a state-side faction's `reported_as_combat` too), each unit's
+strength (`units.<id>.strength`: the order of battle is an uncertainty too) and, where a
+faction has several units at the start, each one's share of the faction's fighters
+(`units.<id>.share`, `sim.scenario.shares`), with bounds, unit, source and whether it is an
+integer; `apply_overrides` sets some of them in a copy of a scenario's data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.scenario.errors import ScenarioError, did_you_mean, short_repr
 from sim.scenario.parameters import Parameters, _bounds, iter_parameter_names
-from sim.scenario.schema import DroneFleet, Faction, Junta, Unit
+from sim.scenario.schema import STATE_SIDE_KINDS, DroneFleet, Faction, Junta, Unit
 from sim.scenario.shares import check_share, set_share, share_of, share_parameters
 
 
@@ -31,6 +31,10 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for faction in factions if isinstance(factions, Mapping) else {}:
         for name in ("restraint", "firepower"):
             out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
+        spec = factions[faction]
+        if isinstance(spec, Mapping) and spec.get("kind") in STATE_SIDE_KINDS:
+            out[f"factions.{faction}.reported_as_combat"] = _bounds(
+                Faction.model_fields["reported_as_combat"])
     for country in juntas if isinstance(juntas, Mapping) else {}:
         out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
     for fleet in data.get("drones", {}):
