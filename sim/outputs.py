@@ -52,6 +52,8 @@ SERIES: tuple[Series, ...] = (
     Series("drone_strikes", "drone strikes (state and armed groups)", "strikes/day"),
     Series("drone_deaths", "deaths in drone strikes", "persons/day"),
     Series("drone_civilian_deaths", "civilians killed in drone strikes", "persons/day"),
+    Series("reported_as_fighters", "civilians killed and reported as fighters killed in combat",
+           "persons/day"),
 )
 SERIES_BY_NAME = {s.name: s for s in SERIES}
 
@@ -128,9 +130,12 @@ OUTCOMES: tuple[Outcome, ...] = (
             "drone_civilian_deaths", "total", headline=False),
     Outcome("drone_strike_count", "drone strikes", "count", "drone_strikes", "total",
             headline=False),
+    Outcome("reported_as_fighters", "civilians reported as fighters killed", "persons",
+            "reported_as_fighters", "total", headline=False),
 )
 OUTCOMES_BY_NAME = {o.name: o for o in OUTCOMES}
-RUN_SUMMARY = ("total_fatalities", "civilian_fatalities", "russian_fatalities",
+RUN_SUMMARY = ("total_fatalities", "civilian_fatalities", "reported_as_fighters",
+               "russian_fatalities",
                "territory_state", "territory_armed_groups", "territory_contested",
                "territory_ungoverned", "population_state", "displaced", "credibility",
                "coup_attempts", "coups", "capital_attacks")

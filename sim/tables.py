@@ -135,6 +135,7 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
     wounded = ledger.wounded_cube(upto, country_bucket)
     strikes, strike_deaths, strike_civilians = mechanism_daily(ledger, upto, country_bucket,
                                                                "drone_strike")
+    reported = reported_daily(ledger, upto, country_bucket)
     armed = [factions.index(a) for a in actors[1:]]
     recruits = np.diff(rec.recruited[:upto], axis=0, prepend=0.0)
     dates = pd.date_range(start, periods=upto, freq="D")
@@ -155,6 +156,7 @@ def timeseries_frame(rec: Recorder, ledger: Ledger, country_bucket: np.ndarray,
             "blockaded_towns": rec.blockaded_towns[:upto, c],
             "drone_strikes": strikes[:, c], "drone_deaths": strike_deaths[:, c],
             "drone_civilian_deaths": strike_civilians[:, c],
+            "reported_as_fighters": reported[:, c],
         }
         cols: dict[str, np.ndarray] = {}
         for series in SERIES:
@@ -194,6 +196,16 @@ def killed_marginals(ledger: Ledger, days: int, country_bucket: np.ndarray, n_fa
                                  minlength=size * n_factions)
     return (by_victim.astype(np.int64).reshape(days, N_COUNTRIES + 1, n_factions + 1),
             by_perpetrator.astype(np.int64).reshape(days, N_COUNTRIES + 1, n_factions))
+
+
+def reported_daily(ledger: Ledger, days: int, country_bucket: np.ndarray) -> np.ndarray:
+    """Deaths of the events reported as combat (`Ledger.claim`), (day, country or abroad)."""
+    cas = ledger.casualties
+    rows = (ledger.claimed_enemy()[cas["event"]] >= 0) & (ledger.casualty_days() < days)
+    out = np.zeros((days, N_COUNTRIES + 1), dtype=np.int64)
+    np.add.at(out, (ledger.casualty_days()[rows], country_bucket[ledger.casualty_cells()[rows]]),
+              cas["killed"][rows])
+    return out
 
 
 def mechanism_daily(ledger: Ledger, days: int, country_bucket: np.ndarray, mechanism: str

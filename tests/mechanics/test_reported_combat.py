@@ -42,7 +42,9 @@ def eligible_events(model: SahelModel) -> np.ndarray:
 def test_a_report_changes_the_record_not_what_happened(runs):
     for share in (0.5, 1.0):
         assert runs[share].fatalities().equals(runs[0.0].fatalities())
-        assert runs[share].timeseries().equals(runs[0.0].timeseries())
+        record = ["reported_as_fighters"]
+        assert runs[share].timeseries().drop(columns=record).equals(
+            runs[0.0].timeseries().drop(columns=record))
     assert runs[0.0].ledger.claims.size == 0
 
 
@@ -55,6 +57,20 @@ def test_reports_come_from_the_reporting_factions_and_name_an_armed_group_presen
     assert world.guerrilla[claims["enemy"]].all()
     fraction = runs[0.5].ledger.claims.size / eligible_events(runs[0.5]).size
     assert fraction == pytest.approx(0.5 * claims.size / eligible.size, abs=0.08)
+
+
+def test_the_series_counts_the_reported_dead_among_the_civilians(runs):
+    model = runs[1.0]
+    ts = model.timeseries()
+    frame = casualty_frame(model)
+    reported = frame[frame["claimed_as"] != ""]
+    for iso in ("MLI", "BFA", "NER"):
+        mine = ts["country"] == iso
+        assert ts.loc[mine, "reported_as_fighters"].sum() == reported.loc[
+            reported["country"] == iso, "killed"].sum()
+        assert (ts.loc[mine, "reported_as_fighters"] <= ts.loc[mine, "killed_civilians"]).all()
+    assert ts["reported_as_fighters"].sum() > 0
+    assert runs[0.0].timeseries()["reported_as_fighters"].sum() == 0
 
 
 def test_the_event_log_names_the_group_claimed(runs):
