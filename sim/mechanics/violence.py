@@ -87,14 +87,20 @@ _CLAIM_DRAW = 1000  # a unit row's draw deciding whether its event is reported a
 
 def report_as_combat(world: World, ledger: Ledger, rows: np.ndarray, events: np.ndarray,
                      cells: np.ndarray, shares: np.ndarray, rng: Stream) -> None:
-    """Claim the dead of some of today's events as fighters (see the module docstring)."""
+    """Claim the dead of some of today's events as fighters (see the module docstring).
+
+    Uses draw `_CLAIM_DRAW` of each event's unit row. Only cells of the three countries have
+    influence, so events elsewhere are never claimed; ties go to the armed group listed first.
+    """
+    if world.influence.shape[0] < 2:  # no armed group to claim
+        return
     slot = world.sahel_slot[cells]
     armed = world.influence[1:, np.maximum(slot, 0)]  # (armed groups, events)
     claimed = ((item_uniforms(rng.key, rng.day, rows, _CLAIM_DRAW) < shares) & (slot >= 0)
                & (armed.max(axis=0) > 0.0))
     if claimed.any():
-        faction_of_actor = np.array([world.faction_ids.index(a) for a in world.actor_ids[1:]])
-        ledger.claim(events[claimed], faction_of_actor[armed[:, claimed].argmax(axis=0)])
+        enemy = world.actor_faction[1 + armed[:, claimed].argmax(axis=0)]
+        ledger.claim(events[claimed], enemy)
 
 
 def dialogue_by_country(world: World, params: ViolenceParams) -> np.ndarray:
@@ -144,7 +150,8 @@ def commit_violence(cell, faction, strength, present, restraint, bias, actor_of_
                     dialogue, monitoring, country, key, day):
     """Events of the day: (E,) perpetrating unit rows and (E, G) victims by community.
 
-    Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split.
+    Draws per unit row: 0 the event, 1 its size, 2 rounding, from 3 the victims' split (two
+    per community group), `_CLAIM_DRAW` the report (`report_as_combat`).
     """
     g = residents.shape[0]
     units = np.empty(cell.size, dtype=np.int64)

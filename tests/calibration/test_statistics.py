@@ -203,18 +203,22 @@ def test_an_attack_reported_as_combat_counts_as_the_data_record_it(frames):
             + casualty(1, 3, "BFA", "violence_against_civilians", "army", "civilians",
                        [("civilians", "army", 5)])
             + casualty(2, 4, "BFA", "violence_against_civilians", "jnim", "civilians",
-                       [("civilians", "jnim", 20)]))
+                       [("civilians", "jnim", 20)])
+            + casualty(3, 5, "BFA", "violence_against_civilians", "vdp", "civilians",
+                       [("civilians", "vdp", 3)], claimed_as="csp"))
     run = dataclasses.replace(frames, casualties=pd.DataFrame(rows))
     acled = ("civilian_targeting",)
     cases = [
         (target("deaths", country="BFA", victims=acled, **WHOLE), 5 + 20),
-        (target("deaths", country="BFA", victims=("civilians",), **WHOLE), 12 + 5 + 20),
+        (target("deaths", country="BFA", victims=("civilians",), **WHOLE), 12 + 5 + 20 + 3),
         (target("deaths", country="BFA", victims=("all",), involving=("jihadist",), **WHOLE),
          12 + 20),
+        (target("deaths", country="BFA", victims=("all",), involving=("separatist",),
+                **WHOLE), 3),
         (target("civilian_death_share", country="BFA", perpetrators=("jihadist",),
                 victims=acled, **WHOLE), 20 / 25),
         (target("civilian_death_share", country="BFA", perpetrators=("jihadist",), **WHOLE),
-         20 / 37),
+         20 / 40),
     ]
     cases = [(dataclasses.replace(t, name=f"case{i}"), x) for i, (t, x) in enumerate(cases)]
     values = target_statistics(run, [t for t, _ in cases])
