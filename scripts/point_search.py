@@ -41,7 +41,7 @@ def judge(scenario: str, point: dict[str, float], seeds: list[int], targets: lis
     from sim.calibration.calibrate import summaries_for
     from sim.calibration.distances import RangeDistance
     from sim.calibration.report import evaluate
-    from sim.calibration.statistics import simulate_statistics
+    from sim.calibration.simulate import simulate_statistics
 
     try:
         frame = simulate_statistics(scenario, targets, seeds,

@@ -135,7 +135,7 @@ class ModelSimulator:
 
     def __call__(self, params: Mapping[str, float], seed: int) -> dict[str, float]:
         """Every target's statistic with these parameters (NaN where undefined)."""
-        from sim.calibration.statistics import run_statistics
+        from sim.calibration.simulate import run_statistics
         from sim.scenario.tunable import apply_overrides, tunable_parameters, whole_integers
 
         whole = whole_integers(params, tunable_parameters(self.scenario))

@@ -122,7 +122,7 @@ def sweep_priors(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Ta
         where a run failed; the failures in `attrs["errors"]`).
     """
     from sim.calibration.screening import prior_overrides
-    from sim.calibration.statistics import simulate_statistics
+    from sim.calibration.simulate import simulate_statistics
     from sim.experiments.designs import design_points
     from sim.experiments.experiment import spawn_seeds
 

@@ -76,7 +76,7 @@ def screen(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Target],
         Morris indices (outcome = target, parameter, mu, mu_star, mu_star_conf, sigma) in
         range widths.
     """
-    from sim.calibration.statistics import simulate_statistics
+    from sim.calibration.simulate import simulate_statistics
     from sim.experiments.designs import design_points, sensitivity_indices
 
     ranges = {p.name: p.sampled_bounds for p in priors}

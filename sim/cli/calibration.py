@@ -113,7 +113,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     from sim.calibration.fit_result import FIT_FILE
     from sim.calibration.posterior import read_posterior
     from sim.calibration.report import write_report
-    from sim.calibration.statistics import simulate_statistics
+    from sim.calibration.simulate import simulate_statistics
     from sim.experiments.executors import default_workers
     from sim.experiments.experiment import spawn_seeds
     from sim.scenario import load_scenario, resolve_scenario_path

@@ -49,7 +49,8 @@ import numpy as np
 
 from sim.forces import take_losses
 from sim.geography import KM_PER_DEGREE
-from sim.ledger import MECHANISM_NAMES, event_rows
+from sim.ledger import MECHANISM_NAMES
+from sim.ledger_rows import event_rows
 from sim.mechanics.victims import draw_victims
 from sim.streams import binomial, multinomial, poisson, uniform
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
-from sim.ledger import victim_rows
+from sim.ledger_rows import victim_rows
 from sim.streams import multinomial
 
 if TYPE_CHECKING:

@@ -153,7 +153,7 @@ def test_a_particle_of_k_seeds_is_the_median_of_k_runs_on_seeds_spawned_from_its
         monkeypatch):
     import math
 
-    import sim.calibration.statistics as statistics
+    import sim.calibration.simulate as simulate
 
     calls = []
 
@@ -162,7 +162,7 @@ def test_a_particle_of_k_seeds_is_the_median_of_k_runs_on_seeds_spawned_from_its
         return {"size": float(seed % 1000), "rare": 5.0 if len(calls) == 2 else math.nan,
                 "never": math.nan}
 
-    monkeypatch.setattr(statistics, "run_statistics", fake_run_statistics)
+    monkeypatch.setattr(simulate, "run_statistics", fake_run_statistics)
     one = ModelSimulator({}, ())({}, 42)
     assert calls == [42] and one["size"] == 42.0  # one seed: the particle's own, as before
     calls.clear()
@@ -175,7 +175,7 @@ def test_a_particle_of_k_seeds_is_the_median_of_k_runs_on_seeds_spawned_from_its
 
 
 def test_a_failing_run_of_a_particle_names_itself_and_its_own_seed(monkeypatch):
-    import sim.calibration.statistics as statistics
+    import sim.calibration.simulate as simulate
 
     seeds = particle_seeds(42, 3)
 
@@ -184,7 +184,7 @@ def test_a_failing_run_of_a_particle_names_itself_and_its_own_seed(monkeypatch):
             raise RuntimeError("unstable")
         return {"size": 1.0}
 
-    monkeypatch.setattr(statistics, "run_statistics", fails_on_the_second_seed)
+    monkeypatch.setattr(simulate, "run_statistics", fails_on_the_second_seed)
     with pytest.raises(RuntimeError) as err:
         ModelSimulator({}, (), 3)({}, 42)
     assert err.value.args == ("unstable",)
