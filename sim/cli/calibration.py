@@ -19,14 +19,20 @@ from sim.cli.common import (
     EXIT_OK,
     UsageError,
     add_out_option,
+    add_priors_option,
+    add_runs_option,
+    add_scenario_and_targets,
     add_scheduler_option,
     add_seed_option,
+    add_targets_option,
     add_workers_option,
+    check_root_seed,
+    positive_int,
+    short_number,
 )
+from sim.cli.reachability import DEFAULT_REACHABILITY, register_reachability_command
 from sim.experiments.errors import ExperimentError
 from sim.experiments.reporting import text_table
-
-DEFAULT_REACHABILITY = Path("calibration/reachability")  # the sweep's --out, from the cwd
 
 SOURCE_WIDTH = 72  # characters of a target's source shown in the table
 
@@ -122,7 +128,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     targets = load_targets(Path(args.targets))
     lacks = _missing_mechanisms_section(args, scenario, targets)
     root = scenario.seed if args.seed is None else args.seed
-    _check_root_seed(root)
+    check_root_seed(root)
     seeds = spawn_seeds(root, args.runs)
     frame, prior_bounds, title = None, None, f"Calibration report: {scenario.name}"
     log_scale: list[str] = []
@@ -165,8 +171,9 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
                           lacks=lacks)
     table = report.table
     print(text_table(["target", "low", "high", "sim 5%", "median", "sim 95%", "hit"],
-                     [[r.target, _num(r.low), _num(r.high), _num(r.sim_q05), _num(r.sim_q50),
-                       _num(r.sim_q95), {True: "yes", False: "no"}.get(r.hit, "-")]
+                     [[r.target, short_number(r.low), short_number(r.high),
+                       short_number(r.sim_q05), short_number(r.sim_q50),
+                       short_number(r.sim_q95), {True: "yes", False: "no"}.get(r.hit, "-")]
                       for r in table.itertuples()], left=1))
     share = report.hits / report.compared if report.compared else np.nan
     print(f"\nmedian inside the sourced range: {report.hits} of {report.compared} targets "
@@ -210,68 +217,6 @@ def _missing_mechanisms_section(args: argparse.Namespace, scenario: Any, targets
     return lambda table: why_missed(table, targets, mechanisms, sweep, note)
 
 
-def cmd_reachability(args: argparse.Namespace) -> int:
-    """Run the scenario over the priors' box; say which targets it reaches, alone and together."""
-    from sim.calibration.calibrate import DEFAULT_PRIORS, load_priors
-    from sim.calibration.reachability import (
-        load_or_sweep,
-        sweep_config,
-        sweep_priors,
-        write_reachability,
-    )
-    from sim.experiments.executors import default_workers
-    from sim.scenario import load_scenario, resolve_scenario_path
-
-    scenario = load_scenario(resolve_scenario_path(args.scenario))
-    targets = load_targets(Path(args.targets))
-    priors = load_priors(Path(args.priors) if args.priors else DEFAULT_PRIORS, scenario)
-    _check_root_seed(args.seed)
-    workers = default_workers() if args.workers is None else args.workers
-
-    def sweep() -> Any:
-        print(f"reachability: {args.runs} runs of '{scenario.name}' over the box of "
-              f"{len(priors)} priors", file=sys.stderr)
-        return sweep_priors(scenario, priors, targets, args.runs, args.seed, workers)
-
-    config = sweep_config(scenario, priors, targets, args.runs, args.seed)
-    try:
-        frame, swept = load_or_sweep(args.out, config, sweep, rerun=args.rerun)
-    except RuntimeError as exc:  # every run failed
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if not swept:
-        print(f"reachability: the {args.runs} runs of {args.out / 'runs.csv'} (same scenario, "
-              "priors, targets, runs, seed, version and model code; --rerun to run them again)",
-              file=sys.stderr)
-    found = write_reachability(targets, frame, args.out,
-                               f"Prior predictive of '{scenario.name}': {args.runs} runs over "
-                               f"the box of {len(priors)} priors")
-    if found.runs < len(frame):  # the analysis leaves failed runs out
-        print(f"warning: {len(frame) - found.runs} of {len(frame)} runs failed (left out)",
-              file=sys.stderr)
-    print(text_table(["target", "low", "high", "in range", "sim 5%", "median", "sim 95%"],
-                     [[r.target, _num(r.low), _num(r.high),
-                       f"{r.reached_share:.1%}" if r.reached else f"none ({r.side})",
-                       _num(r.sim_q05), _num(r.sim_q50), _num(r.sim_q95)]
-                      for r in found.targets.itertuples()], left=1))
-    per_run = found.hits_per_run
-    print(f"\ntargets hit by one run: median {per_run.median():g}, most {per_run.max()} of "
-          f"{found.hits.shape[1]}; reached by no run: {len(found.unreached)}"
-          + (f" ({', '.join(found.unreached)})" if found.unreached else ""))
-    conflicts = found.conflicts
-    print(f"pairs of targets hit together far less often than chance: {len(conflicts)}")
-    for r in conflicts.head(10).itertuples():
-        print(f"  {r.target_a} & {r.target_b}: {r.joint} runs hit both, "
-              f"{r.expected:.1f} expected")
-    print("wrote " + ", ".join(str(f) for f in found.files))
-    return EXIT_OK
-
-
-def _check_root_seed(seed: int) -> None:
-    if not 0 <= seed < 2**63:
-        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
-
-
 def _posterior_priors(path: Path, scenario: object, names: list[str]) -> list[Any] | None:
     """The priors of the posterior's parameters, for the plots' axes; None if unusable."""
     from sim.calibration.calibrate import load_priors
@@ -293,41 +238,6 @@ def _drawn_in_fit(fit_file: Path) -> list[str]:
         return []  # no fit record there (a posterior from elsewhere): nothing is marked
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
-
-
-def _num(x: object) -> str:
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "-"
-    return "-" if value != value else f"{value:.3g}"
-
-
-def _add_targets_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
-                   help="targets file (default: %(default)s)")
-
-
-def _add_priors_option(p: argparse.ArgumentParser, help_text: str) -> None:
-    p.add_argument("--priors", default=None, metavar="FILE", help=help_text)
-
-
-def _add_runs_option(p: argparse.ArgumentParser, default: int) -> None:
-    p.add_argument("--runs", type=_positive, default=default, metavar="N",
-                   help="runs (default: %(default)s)")
-
-
-def _add_scenario_and_targets(p: argparse.ArgumentParser) -> None:
-    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
-                   help="scenario file or bundled name (default: baseline)")
-    _add_targets_option(p)
-
-
 def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     """Add `targets`, `calibrate`, `calibration-report` and `reachability` to the parser."""
     p = sub.add_parser(
@@ -336,7 +246,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "calibration/targets.toml) and print each target's sourced range, unit, "
                     "confidence (H, M, L as in FACTS.md) and source. A bad file is one line "
                     "naming the file, line, target and field, with exit code 2.")
-    _add_targets_option(p)
+    add_targets_option(p)
     p.add_argument("--full", action="store_true", help="print whole sources (not cut)")
     p.set_defaults(func=cmd_targets)
 
@@ -350,8 +260,8 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "pyabc database and the results (posterior.csv, generations.csv, fit.json, "
                     "fitted.toml, screening.csv) are written into --out; the same command "
                     "again resumes the fit from the database. Needs the 'calibrate' extra.")
-    _add_scenario_and_targets(p)
-    _add_priors_option(p, "priors file (default: calibration/priors.toml)")
+    add_scenario_and_targets(p)
+    add_priors_option(p, "priors file (default: calibration/priors.toml)")
     add_out_option(p, "results folder (default: %(default)s); resumes a fit found there",
                    default=Path("calibration"))
     p.add_argument("--population", type=int, default=300, metavar="N",
@@ -370,7 +280,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                    help="factor on the proposal kernel's covariance; wider keeps the weights "
                         "from degenerating, at a lower acceptance (default: %(default)s; "
                         "docs/CALIBRATION.md)")
-    p.add_argument("--seeds-per-particle", type=_positive, default=1, metavar="K",
+    p.add_argument("--seeds-per-particle", type=positive_int, default=1, metavar="K",
                    help="runs per particle, compared by their medians (as the report judges); "
                         "each particle costs K runs, --max-simulations counts particles "
                         "(default: %(default)s)")
@@ -390,14 +300,14 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                     "sim_q05, sim_q50, sim_q95, hit, overlap, in_range), targets.png and the "
                     "posterior's marginal and pairwise plots into --out; for the misses, why "
                     "each misses (--mechanisms).")
-    _add_scenario_and_targets(p)
+    add_scenario_and_targets(p)
     p.add_argument("--posterior", default=None, metavar="FILE",
                    help="posterior draws (default: posterior.csv in --out)")
     p.add_argument("--own-parameters", action="store_true",
                    help="run the scenario with its own parameters, no posterior")
-    _add_priors_option(p, "priors file, for the posterior plots' axes (default: "
+    add_priors_option(p, "priors file, for the posterior plots' axes (default: "
                           "calibration/priors.toml)")
-    _add_runs_option(p, default=100)
+    add_runs_option(p, default=100)
     add_workers_option(p)
     add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")
     p.add_argument("--mechanisms", default=None, metavar="FILE",
@@ -409,25 +319,4 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
                         "beside the misses (default: calibration/reachability, if there)")
     add_out_option(p, "report folder (default: %(default)s)", default=Path("calibration"))
     p.set_defaults(func=cmd_calibration_report)
-
-    p = sub.add_parser(
-        "reachability", help="which targets the model can reach inside its priors, and which "
-                             "pairs it cannot hit together",
-        description="Run the scenario at --runs points of a Latin hypercube over every "
-                    "candidate parameter of the priors file (each its own seed: the prior "
-                    "predictive) and write, into --out, runs.csv (parameters and statistics), "
-                    "reachability.csv (each target's share of runs in range and their spread), "
-                    "pairs.csv (joint hits of each pair of targets against independence; "
-                    "conflicts: far fewer than chance), reachability.md and two PNGs. The "
-                    "runs of an earlier call with the same scenario (its content), priors, "
-                    "targets, runs, seed, sahel-sim version and model code (a digest of the "
-                    "sim package) are reused; --rerun runs them again.")
-    _add_scenario_and_targets(p)
-    _add_priors_option(p, "priors file (default: calibration/priors.toml)")
-    _add_runs_option(p, default=1000)
-    p.add_argument("--rerun", action="store_true", help="run again even if --out holds the runs")
-    add_workers_option(p)
-    add_seed_option(p, "seed of the design and of the runs (default: %(default)s)", default=0)
-    add_out_option(p, "output folder (default: %(default)s)",
-                   default=DEFAULT_REACHABILITY)
-    p.set_defaults(func=cmd_reachability)
+    register_reachability_command(sub)

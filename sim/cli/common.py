@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.calibration.posterior import DEFAULT_POSTERIOR
+from sim.calibration.targets import DEFAULT_TARGETS
 
 # 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130 interrupted,
 # 141 the output pipe was closed (SIGPIPE), 143 terminated (SIGTERM).
@@ -87,3 +88,50 @@ def add_out_option(parser: argparse.ArgumentParser, help_text: str,
 def add_no_plots_option(parser: argparse.ArgumentParser) -> None:
     """Add `--no-plots`."""
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+
+
+def check_root_seed(seed: int) -> None:
+    """A root seed numpy's SeedSequence and pyabc take, or a usage error."""
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def short_number(x: object) -> str:
+    """Three significant digits; "-" for a missing or non-numeric value."""
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "-"
+    return "-" if value != value else f"{value:.3g}"
+
+
+def add_targets_option(p: argparse.ArgumentParser) -> None:
+    """`--targets FILE`, the project's targets by default."""
+    p.add_argument("--targets", default=str(DEFAULT_TARGETS), metavar="FILE",
+                   help="targets file (default: %(default)s)")
+
+
+def add_priors_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """`--priors FILE` (default None: the command's own)."""
+    p.add_argument("--priors", default=None, metavar="FILE", help=help_text)
+
+
+def add_runs_option(p: argparse.ArgumentParser, default: int) -> None:
+    """`--runs N`, a whole number >= 1."""
+    p.add_argument("--runs", type=positive_int, default=default, metavar="N",
+                   help="runs (default: %(default)s)")
+
+
+def add_scenario_and_targets(p: argparse.ArgumentParser) -> None:
+    """The optional SCENARIO (default: baseline) and `--targets`."""
+    p.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                   help="scenario file or bundled name (default: baseline)")
+    add_targets_option(p)
