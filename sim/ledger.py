@@ -13,7 +13,8 @@ fighters of an armed group (`sim.mechanics.violence`); the rows above keep what 
 
 Every output that counts deaths (time series, the fatality table, the event log, cell-months,
 the grid's deaths layer and the dashboard's charts) is a sum over these rows, so the counts
-agree by construction. The processes of the day read today's rows through `Today`.
+agree by construction. The processes of the day read today's rows through `Today`; the
+mechanisms build the rows they book with `sim.ledger_rows`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The rows a mechanism hands to the ledger (`Ledger.log`, `Ledger.book_rows`), built in one pass.
+"""The rows a mechanism hands to the ledger (`Ledger.log`, `Ledger.book_rows`), built by kernels.
 
 Kept apart from `sim.ledger`, which stores and sums them: these are the builders the
 mechanisms call (`sim.mechanics.drones`, `sim.mechanics.victims`).
@@ -17,7 +17,7 @@ def event_rows(cells, mechanism, actor1, actor2, killed, wounded, victims):
     """The ledger's rows (`Ledger.log`) of E events whose initiator killed them all.
 
     `killed` and `wounded` (E, F) are fighters by faction, `victims` (E, G) civilians by
-    community; casualty rows come event by event, fighters before civilians.
+    community; casualty rows come event by event, every event's fighters before the civilians.
     """
     n_e = cells.size
     events = np.empty((n_e, 4), dtype=np.int64)

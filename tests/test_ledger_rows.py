@@ -11,7 +11,7 @@ from sim.ledger_rows import event_rows, victim_rows
 def test_event_rows_give_one_event_row_each_and_fighters_before_civilians():
     cells = np.array([10, 11])
     actor1, actor2 = np.array([0, 2]), np.array([1, -1])
-    killed = np.array([[0, 3, 0], [0, 0, 0]])  # (E, F) fighters by faction
+    killed = np.array([[0, 3, 0], [0, 0, 1]])  # (E, F) fighters by faction
     wounded = np.array([[1, 2, 0], [0, 0, 0]])
     victims = np.zeros((2, N_GROUPS), dtype=np.int64)
     victims[0, 1], victims[1, 0], victims[1, 2] = 4, 5, 6
@@ -20,6 +20,7 @@ def test_event_rows_give_one_event_row_each_and_fighters_before_civilians():
     assert casualties.tolist() == [
         [0, N_GROUPS + 0, 0, 0, 1],  # faction 0 only wounded
         [0, N_GROUPS + 1, 0, 3, 2],
+        [1, N_GROUPS + 2, 2, 1, 0],  # the second event's fighters
         [0, 1, 0, 4, 0],  # civilians after every event's fighters
         [1, 0, 2, 5, 0],
         [1, 2, 2, 6, 0],

@@ -1,4 +1,4 @@
-"""Each calibration target's statistic, computed from one finished run, and runs of many.
+"""Each calibration target's statistic, computed from one finished run.
 
 A run is read through `RunFrames`: its daily time series (`SahelModel.timeseries`: control
 shares, cumulative coup attempts, coups and capital attacks) and its casualty rows (one row

@@ -3,8 +3,9 @@
 Exit codes: 0 success, 1 a run failed, 2 bad input (a one-line message, no traceback), 130
 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 output pipe closed (as `| head` does; no
 message, like other Unix tools). The commands live in `sim.cli.model` (one scenario at a time),
-`sim.cli.experiments` (many runs), `sim.cli.calibration` (targets, calibrate, its report) and
-`sim.cli.acled` (a user's ACLED export: scoring, targets);
+`sim.cli.experiments` (many runs), `sim.cli.calibration` (targets, calibrate, its report),
+`sim.cli.reachability` (the prior predictive sweep) and `sim.cli.acled` (a user's ACLED
+export: scoring, targets);
 `sim.cli.common` holds what they share.
 """
 

@@ -1,4 +1,7 @@
-"""`sahel-sim targets | calibrate | calibration-report | reachability`: targets, fit, report."""
+"""`sahel-sim targets | calibrate | calibration-report`: targets, fit, report.
+
+`register_calibration_commands` also adds `reachability` (`sim.cli.reachability`).
+"""
 
 from __future__ import annotations
 
@@ -306,7 +309,7 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--own-parameters", action="store_true",
                    help="run the scenario with its own parameters, no posterior")
     add_priors_option(p, "priors file, for the posterior plots' axes (default: "
-                          "calibration/priors.toml)")
+                         "calibration/priors.toml)")
     add_runs_option(p, default=100)
     add_workers_option(p)
     add_seed_option(p, "root seed of the runs and draws (default: the scenario's seed)")

@@ -1,4 +1,9 @@
-"""What `sahel-sim` commands share: exit codes, the bad-input error, `--posterior [FILE]`."""
+"""What `sahel-sim` commands share: exit codes, the bad-input error and common options.
+
+Options: `--posterior [FILE]` and those several commands take (`--workers`, `--seed`,
+`--out`, `--targets`, `--runs`, ...); also the root seed's check and the tables' short
+numbers.
+"""
 
 from __future__ import annotations
 

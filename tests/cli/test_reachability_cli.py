@@ -9,7 +9,6 @@ from sim.cli import main
 
 
 def test_reachability_writes_its_tables_and_reuses_its_runs(tmp_path, short_path, capsys):
-
     priors = tmp_path / "priors.toml"
     priors.write_text('[[priors]]\nname = "parameters.combat.engage_probability"\nlow = 0.1\n'
                       'high = 0.5\njustification = "test"\n', encoding="utf-8")
