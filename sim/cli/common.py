@@ -103,7 +103,10 @@ def check_root_seed(seed: int) -> None:
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number >= 1."""
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
     return value

@@ -14,7 +14,7 @@ from sim.calibration.statistics import target_statistics
 from sim.scenario import ScenarioError
 
 from ..conftest import write_short_scenario
-from .test_statistics import target
+from .target_factory import target
 
 D = dt.date
 

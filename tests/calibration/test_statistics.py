@@ -11,21 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration.comparisons import Comparison
 from sim.calibration.statistics import RunFrames, target_statistics
-from sim.calibration.targets import DEFAULT_TARGETS, Target, load_targets
+from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+
+from .target_factory import target
 
 D = dt.date
 KINDS = {"army": "state", "vdp": "militia", "wagner": "russian", "jnim": "jihadist",
          "isg": "jihadist", "csp": "separatist"}
 STATE_SIDE = ("state", "militia", "russian")
-
-
-def target(statistic: str, **compare) -> Target:
-    name = compare.pop("name", statistic)
-    return Target(name=name, low=0.0, high=None, value=None, unit="u", period="p", place="p",
-                  definition="d", source="s", source_date=D(2024, 1, 1), confidence="M",
-                  compare=Comparison(statistic=statistic, **compare))
 
 
 def casualty(event, day, country, mechanism, actor1, actor2, rows, claimed_as=""):
@@ -259,11 +253,13 @@ def test_the_bundled_targets_on_the_baseline_agree_with_its_outputs(baseline_run
     assert values["aes_territory_outside_state_control"] == pytest.approx(outside)
     bfa = events[(events["country"] == "BFA") & (events["event_date"] <= "2024-09-30")]
     assert values["barsalogho_largest_jihadist_event_bfa"] <= bfa["fatalities"].max()
-    # Fast: far cheaper than the run itself.
-    start = time.perf_counter()
-    for _ in range(5):
+    # Fast: far cheaper than the run itself (the median of 7 timings, as the machine is shared).
+    timings = []
+    for _ in range(7):
+        start = time.perf_counter()
         target_statistics(frames, targets)
-    assert (time.perf_counter() - start) / 5 < 0.05
+        timings.append(time.perf_counter() - start)
+    assert float(np.median(timings)) < 0.05
 
 
 def test_a_fighters_target_of_a_faction_the_run_lacks_names_the_factions(frames):

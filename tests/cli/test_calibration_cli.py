@@ -89,7 +89,9 @@ def test_calibrate_checks_its_settings_before_the_screen(tmp_path):
                           (["--max-minutes", "-5"],
                            "max_minutes: expected a number of minutes > 0 (or none), got -5.0"),
                           (["--seeds-per-particle", "0"],
-                           "--seeds-per-particle: expected a whole number >= 1, got 0")):
+                           "--seeds-per-particle: expected a whole number >= 1, got 0"),
+                          (["--seeds-per-particle", "two"],
+                           "--seeds-per-particle: expected a whole number >= 1, got 'two'")):
         result = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", "--out", str(out),
                                  *args], capture_output=True, text=True, timeout=120)
         assert result.returncode == 2, result.stderr
