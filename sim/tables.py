@@ -200,10 +200,10 @@ def killed_marginals(ledger: Ledger, days: int, country_bucket: np.ndarray, n_fa
 
 def reported_daily(ledger: Ledger, days: int, country_bucket: np.ndarray) -> np.ndarray:
     """Deaths of the events reported as combat (`Ledger.claim`), (day, country or abroad)."""
-    cas = ledger.casualties
-    rows = (ledger.claimed_enemy()[cas["event"]] >= 0) & (ledger.casualty_days() < days)
+    cas, day = ledger.casualties, ledger.casualty_days()
+    rows = (ledger.claimed_enemy()[cas["event"]] >= 0) & (day < days)
     out = np.zeros((days, N_COUNTRIES + 1), dtype=np.int64)
-    np.add.at(out, (ledger.casualty_days()[rows], country_bucket[ledger.casualty_cells()[rows]]),
+    np.add.at(out, (day[rows], country_bucket[ledger.casualty_cells()[rows]]),
               cas["killed"][rows])
     return out
 
