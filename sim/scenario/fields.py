@@ -1,4 +1,4 @@
-"""The building blocks of the scenario schema: strict tables and bounded parameters."""
+"""Building blocks of the scenario schema: strict tables, bounded parameters, their bounds."""
 
 from __future__ import annotations
 
@@ -22,6 +22,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
-# --------------------------------------------------------------------------------------------
-# Behavioural parameters, grouped by process (each group is one module in sim/mechanics).
-# --------------------------------------------------------------------------------------------
+def limits(field: Any) -> tuple[Any, Any]:
+    """A pydantic field's inclusive bounds (ge, le), None where it has none."""
+    lo = hi = None
+    for meta in field.metadata:
+        lo = getattr(meta, "ge", lo)
+        hi = getattr(meta, "le", hi)
+    return lo, hi
+
+
+def field_bounds(field: Any) -> dict[str, Any]:
+    """A field's bounds, unit, description, default, whether it is an integer, and source."""
+    lo, hi = limits(field)
+    extra = field.json_schema_extra or {}
+    return {"low": lo, "high": hi, "unit": extra.get("unit", ""),
+            "description": field.description or "", "default": field.default,
+            "integer": field.annotation is int, "source": extra.get("source", "")}

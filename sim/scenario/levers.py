@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.scenario.errors import ScenarioError, did_you_mean
+from sim.scenario.fields import limits
 from sim.scenario.schema import Event
 from sim.scenario.tunable import apply_overrides
 
@@ -117,10 +118,7 @@ def is_lever(name: str) -> bool:
 
 
 def _field_bounds(name: str) -> tuple[float, float]:
-    lo = hi = None
-    for meta in Event.model_fields[name].metadata:
-        lo = getattr(meta, "ge", lo)
-        hi = getattr(meta, "le", hi)
+    lo, hi = limits(Event.model_fields[name])
     return float(lo), float(hi)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.errors import Provenance, _dotted, _FieldError, did_you_mean
-from sim.scenario.parameters import _bounds
+from sim.scenario.fields import field_bounds
 from sim.scenario.schema import Scenario
 
 
@@ -58,7 +58,7 @@ def _describe(err: Mapping[str, Any], loc: tuple[Any, ...], data: dict[str, Any]
         return "required field is missing"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         field = _field_at(loc)
-        bounds = _bounds(field) if field is not None else {"low": None, "high": None}
+        bounds = field_bounds(field) if field is not None else {"low": None, "high": None}
         if bounds["low"] is not None and bounds["high"] is not None:
             return f"{value!r} is out of range; allowed {bounds['low']} to {bounds['high']}"
         return f"{value!r} is out of range; must be {err['msg'].split('be ', 1)[-1]}"

@@ -8,7 +8,6 @@ and the dashboard.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -399,13 +398,3 @@ def iter_parameter_names(params: type[Parameters] = Parameters) -> Iterator[tupl
             for name in sub.model_fields:
                 yield group, name
 
-
-def _bounds(field: Any) -> dict[str, Any]:
-    lo = hi = None
-    for meta in field.metadata:
-        lo = getattr(meta, "ge", lo)
-        hi = getattr(meta, "le", hi)
-    extra = field.json_schema_extra or {}
-    return {"low": lo, "high": hi, "unit": extra.get("unit", ""),
-            "description": field.description or "", "default": field.default,
-            "integer": field.annotation is int, "source": extra.get("source", "")}

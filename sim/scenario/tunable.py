@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.scenario.errors import ScenarioError, did_you_mean, short_repr
-from sim.scenario.parameters import Parameters, _bounds, iter_parameter_names
+from sim.scenario.fields import field_bounds
+from sim.scenario.parameters import Parameters, iter_parameter_names
 from sim.scenario.schema import STATE_SIDE_KINDS, DroneFleet, Faction, Junta, Unit
 from sim.scenario.shares import check_share, set_share, share_of, share_parameters
 
@@ -25,21 +26,21 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for group, name in iter_parameter_names():
         field = Parameters.model_fields[group].annotation.model_fields[name]  # type: ignore[union-attr]
-        out[f"parameters.{group}.{name}"] = _bounds(field)
+        out[f"parameters.{group}.{name}"] = field_bounds(field)
     factions = data.get("factions") if isinstance(data, Mapping) else None
     juntas = data.get("juntas") if isinstance(data, Mapping) else None
     for faction in factions if isinstance(factions, Mapping) else {}:
         for name in ("restraint", "firepower"):
-            out[f"factions.{faction}.{name}"] = _bounds(Faction.model_fields[name])
+            out[f"factions.{faction}.{name}"] = field_bounds(Faction.model_fields[name])
         spec = factions[faction]
         if isinstance(spec, Mapping) and spec.get("kind") in STATE_SIDE_KINDS:
-            out[f"factions.{faction}.reported_as_combat"] = _bounds(
+            out[f"factions.{faction}.reported_as_combat"] = field_bounds(
                 Faction.model_fields["reported_as_combat"])
     for country in juntas if isinstance(juntas, Mapping) else {}:
-        out[f"juntas.{country}.credibility"] = _bounds(Junta.model_fields["credibility"])
+        out[f"juntas.{country}.credibility"] = field_bounds(Junta.model_fields["credibility"])
     for fleet in data.get("drones", {}):
         for name in ("size", "sorties", "range_km"):
-            out[f"drones.{fleet}.{name}"] = _bounds(DroneFleet.model_fields[name])
+            out[f"drones.{fleet}.{name}"] = field_bounds(DroneFleet.model_fields[name])
     units = data.get("units") if isinstance(data, Mapping) else None
     events = data.get("events") if isinstance(data, Mapping) else None
     deployed = {e.get("unit") for e in events if isinstance(e, Mapping)
@@ -50,7 +51,7 @@ def tunable_parameters(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if (isinstance(unit, Mapping) and isinstance(unit.get("id"), str)
                 and unit["id"] not in deployed):
             out[f"units.{unit['id']}.strength"] = dict(
-                _bounds(Unit.model_fields["strength"]), source=str(unit.get("source", "")),
+                field_bounds(Unit.model_fields["strength"]), source=str(unit.get("source", "")),
                 default=unit.get("strength"),
                 description=f"Strength of {unit.get('name', unit['id'])} when it arrives")
     out.update(share_parameters(data))
