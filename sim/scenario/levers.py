@@ -117,7 +117,7 @@ def is_lever(name: str) -> bool:
     return name.startswith(LEVER_PREFIX)
 
 
-def _field_bounds(name: str) -> tuple[float, float]:
+def _lever_limits(name: str) -> tuple[float, float]:
     lo, hi = limits(Event.model_fields[name])
     return float(lo), float(hi)
 
@@ -151,7 +151,7 @@ def lever(name: str, data: Mapping[str, Any], origin: str = "--param") -> Lever:
         return Lever(name, event_id, field, action, "date",
                      float((_date(event["date"]) - start).days), 0.0,
                      float((end - start).days), start)
-    low, high = _field_bounds(field)
+    low, high = _lever_limits(field)
     value = event.get(field)
     return Lever(name, event_id, field, action, "integer" if field == "strength" else "real",
                  None if value is None else float(value), low, high, start)

@@ -397,4 +397,3 @@ def iter_parameter_names(params: type[Parameters] = Parameters) -> Iterator[tupl
         if isinstance(sub, type) and issubclass(sub, BaseModel):
             for name in sub.model_fields:
                 yield group, name
-
