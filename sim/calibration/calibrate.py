@@ -338,13 +338,14 @@ def read_screening(out: Path, priors: Sequence[Any], trajectories: int) -> Any |
     return decide_for(indices, priors, trajectories)
 
 
-def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: str) -> Path:
+def write_fitted(path: Path, posterior: Any, priors: Sequence[Any], scenario: str,
+                 by: str = "`sahel-sim calibrate` (see fit.json)") -> Path:
     """The posterior's weighted medians as TOML dotted keys (`factions.jnim.restraint = 0.5`)."""
     from sim.calibration.fit_result import weighted_quantile
 
     weights = posterior["weight"].to_numpy(float)
     lines = [f"# Weighted posterior medians of the parameters fitted or drawn for '{scenario}'",
-             "# by `sahel-sim calibrate` (see fit.json). scripts/apply_fitted.py writes them into",
+             f"# by {by}. scripts/apply_fitted.py writes them into",
              "# the scenario as its defaults; a test checks that the baseline's values match.",
              ""]
     for p in priors:

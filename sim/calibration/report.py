@@ -88,7 +88,8 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
                  posterior: pd.DataFrame | None = None, title: str = "Calibration report",
                  prior_bounds: Mapping[str, tuple[float, float]] | None = None,
                  log_scale: Collection[str] = (), drawn: Collection[str] = (),
-                 lacks: Callable[[pd.DataFrame], list[str]] | None = None) -> Report:
+                 lacks: Callable[[pd.DataFrame], list[str]] | None = None,
+                 staged: Collection[str] = ()) -> Report:
     """Write the report's Markdown, CSV and figures into `out_dir`; return what it found.
 
     Args:
@@ -106,6 +107,7 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
             and drawn on a log axis.
         drawn: parameters the fit drew from their priors (not moved by its kernel): marked
             so in the figures and the table.
+        staged: parameters a second stage fitted (`sahel-sim calibrate-stage`): marked so.
         lacks: given the evaluated table, the Markdown lines of the sections on why the misses
             miss (`sim.calibration.missing.why_missed`), put after the misses.
     """
@@ -131,12 +133,13 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
         bounds = dict(prior_bounds) if priors else report_plots.schema_bounds(
             report_plots.parameters_of(posterior))
         files.append(atomic_save_figure(
-            report_plots.marginals_figure(posterior, bounds, priors, log_scale, drawn),
+            report_plots.marginals_figure(posterior, bounds, priors, log_scale, drawn,
+                                          staged),
             out / "posterior_marginals.png"))
         files.append(atomic_save_figure(report_plots.pairs_figure(posterior, bounds, priors),
                                         out / "posterior_pairs.png"))
     markdown = report_markdown(targets, table, report, title, posterior, [f.name for f in files],
-                               drawn, lacks(table) if lacks is not None else ())
+                               drawn, lacks(table) if lacks is not None else (), staged)
     files.insert(0, atomic_write_text(out / "report.md", markdown))
     return replace(report, files=files)
 
@@ -183,7 +186,8 @@ def _mark(flag: object) -> str:
 
 def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Report, title: str,
                     posterior: pd.DataFrame | None, files: Sequence[str],
-                    drawn: Collection[str] = (), lacks: Sequence[str] = ()) -> str:
+                    drawn: Collection[str] = (), lacks: Sequence[str] = (),
+                    staged: Collection[str] = ()) -> str:
     """The report as Markdown: summary, one row per target, misses, figures, posterior.
 
     `lacks`: the lines on why the misses miss, put after them.
@@ -231,28 +235,36 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
               "median (dot: filled when inside the range); the numbers on the right are in the "
               "target's unit."]
     if posterior is not None:
-        lines += ["", "## Posterior", "", _posterior_table(posterior, drawn), "",
+        lines += ["", "## Posterior", "", _posterior_table(posterior, drawn, staged), "",
                   "![posterior marginals](posterior_marginals.png)", "",
                   "![posterior pairs](posterior_pairs.png)"]
     lines += ["", f"Files: {', '.join(files)}.", ""]
     return "\n".join(lines)
 
 
-def _posterior_table(posterior: pd.DataFrame, drawn: Collection[str] = ()) -> str:
-    """Weighted mean and 5-95% interval of each parameter, and the draws' effective size."""
+def _posterior_table(posterior: pd.DataFrame, drawn: Collection[str] = (),
+                     staged: Collection[str] = ()) -> str:
+    """Weighted mean and 5-95% interval of each parameter, and the draws' effective size.
+
+    With `drawn` or `staged`, a column says how each was fitted: moved by the fit's kernel,
+    drawn from its prior, fitted by a second stage (or, without `drawn`, the first stage's).
+    """
     from sim.calibration.fit_result import effective_sample_size, weighted_quantile
     from sim.calibration.report_plots import normalised_weights, parameters_of
 
     weights = normalised_weights(posterior)
     ess = effective_sample_size(weights)
+    roles = bool(drawn) or bool(staged)
     lines = [f"{len(posterior)} weighted draws, effective sample size {ess:.0f} (Kish).", "",
-             "| parameter | weighted mean | 5% | 95% |" + (" in the fit |" if drawn else ""),
-             "|---|---:|---:|---:|" + ("---|" if drawn else "")]
+             "| parameter | weighted mean | 5% | 95% |" + (" in the fit |" if roles else ""),
+             "|---|---:|---:|---:|" + ("---|" if roles else "")]
     for name in parameters_of(posterior):
         values = posterior[name].to_numpy(np.float64)
         q05, q95 = weighted_quantile(values, weights, [0.05, 0.95])
-        how = "" if not drawn else (" drawn from its prior |" if name in drawn
-                                    else " moved by the kernel |")
+        how = "" if not roles else (
+            " fitted by the second stage |" if name in staged else
+            " drawn from its prior |" if name in drawn else
+            " moved by the kernel |" if drawn else " from the first stage |")
         lines.append(f"| {name} | {float(np.dot(weights, values)):.4g} | {q05:.4g} | "
                      f"{q95:.4g} |{how}")
     return "\n".join(lines)

@@ -130,13 +130,14 @@ def _bounds_label(span_bounds: bool) -> str:
 
 def marginals_figure(posterior: pd.DataFrame, bounds: Mapping[str, tuple[float, float]],
                      span_bounds: bool = True, log_scale: Collection[str] = (),
-                     drawn: Collection[str] = ()) -> Figure:
+                     drawn: Collection[str] = (), staged: Collection[str] = ()) -> Figure:
     """Weighted histogram of each parameter, its bounds dashed, its mean solid.
 
     With `span_bounds` the axes span the bounds (the fit's priors); without, the draws'
     range (the schema's bounds may be far wider than the priors were). A parameter in
     `log_scale` (a log-uniform prior) is binned evenly in its logarithm on a log axis, where
-    its prior is flat; one in `drawn` is titled so.
+    its prior is flat; one in `drawn` is titled so, and one in `staged` (fitted by a second
+    stage) too.
     """
     names = parameters_of(posterior)
     weights = normalised_weights(posterior)
@@ -158,7 +159,8 @@ def marginals_figure(posterior: pd.DataFrame, bounds: Mapping[str, tuple[float, 
             if low <= bound <= high:
                 ax.axvline(bound, color="#CC3311", ls="--", lw=1)
         ax.axvline(float(np.dot(weights, values)), color="#332288", lw=1.2)
-        ax.set_title(name + (" [drawn]" if name in drawn else "")
+        ax.set_title(name + (" [stage 2]" if name in staged else " [drawn]" if name in drawn
+                             else "")
                      + (" (log axis)" if logarithmic else ""), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_ylabel("weight", fontsize=7)
@@ -166,7 +168,8 @@ def marginals_figure(posterior: pd.DataFrame, bounds: Mapping[str, tuple[float, 
         ax.set_visible(False)
     fig.suptitle(f"Posterior marginals (weighted); dashed: {_bounds_label(span_bounds)}; "
                  "solid: weighted mean" + ("; [drawn]: drawn from its prior in each "
-                                           "simulation of the fit" if drawn else ""),
+                                           "simulation of the fit" if drawn else "")
+                 + ("; [stage 2]: fitted by the second stage" if staged else ""),
                  fontsize=10)
     return fig
 

@@ -1,6 +1,7 @@
 """`sahel-sim targets | calibrate | calibration-report`: targets, fit, report.
 
-`register_calibration_commands` also adds `reachability` (`sim.cli.reachability`).
+`register_calibration_commands` also adds `reachability` (`sim.cli.reachability`) and
+`calibrate-stage` (`sim.cli.stage`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sim.cli.common import (
     short_number,
 )
 from sim.cli.reachability import DEFAULT_REACHABILITY, register_reachability_command
+from sim.cli.stage import register_stage_command
 from sim.experiments.errors import ExperimentError
 from sim.experiments.reporting import text_table
 
@@ -136,6 +138,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     frame, prior_bounds, title = None, None, f"Calibration report: {scenario.name}"
     log_scale: list[str] = []
     drawn: list[str] = []
+    staged: list[str] = []
     overrides = draws = None
     posterior_file = None if args.own_parameters else Path(
         args.posterior or args.out / "posterior.csv")
@@ -154,7 +157,10 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
         if priors is not None:
             prior_bounds = {p.name: (p.low, p.high) for p in priors}
             log_scale = [p.name for p in priors if p.scale == "log"]
-        drawn = _drawn_in_fit(posterior_file.parent / FIT_FILE)
+        from sim.calibration.stage_report import staged_parameters
+
+        staged = staged_parameters(posterior_file, posterior.sha256)
+        drawn = [n for n in _drawn_in_fit(posterior_file.parent / FIT_FILE) if n not in staged]
         title += f", {args.runs} runs with posterior draws ({posterior.describe()})"
     else:
         title += f", {args.runs} runs with the scenario's own parameters"
@@ -171,7 +177,7 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
               f"{next(iter(errors.values()))}", file=sys.stderr)
     report = write_report(targets, simulated, args.out, posterior=frame, title=title,
                           prior_bounds=prior_bounds, log_scale=log_scale, drawn=drawn,
-                          lacks=lacks)
+                          lacks=lacks, staged=staged)
     table = report.table
     print(text_table(["target", "low", "high", "sim 5%", "median", "sim 95%", "hit"],
                      [[r.target, short_number(r.low), short_number(r.high),
@@ -323,3 +329,4 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
     add_out_option(p, "report folder (default: %(default)s)", default=Path("calibration"))
     p.set_defaults(func=cmd_calibration_report)
     register_reachability_command(sub)
+    register_stage_command(sub)

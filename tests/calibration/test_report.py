@@ -170,3 +170,24 @@ def test_log_priors_get_a_log_axis_and_drawn_levers_are_marked(tmp_path, simulat
     assert "| parameter | weighted mean | 5% | 95% | in the fit |" in markdown
     assert f"| {lever} |" in markdown and "| drawn from its prior |" in markdown
     assert markdown.count("| moved by the kernel |") == 1
+
+
+def test_parameters_a_second_stage_fitted_are_marked(tmp_path, simulated):
+    from sim.calibration.report_plots import marginals_figure
+
+    rng = np.random.default_rng(3)
+    names = ["parameters.violence.dialogue_restraint", "parameters.junta.coup_rate",
+             "factions.jnim.restraint"]
+    posterior = pd.DataFrame({n: rng.uniform(0.1, 0.7, 100) for n in names} | {"weight": 1.0})
+    fig = marginals_figure(posterior, {}, False, drawn=[names[1], names[2]], staged=[names[0]])
+    titles = {ax.get_title() for ax in fig.axes if ax.get_visible()}
+    assert {f"{names[0]} [stage 2]", f"{names[1]} [drawn]", f"{names[2]} [drawn]"} <= titles
+    write_report(TARGETS, simulated, tmp_path, posterior=posterior, drawn=[names[1]],
+                 staged=[names[0]])
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert f"| {names[0]} |" in markdown and markdown.count("| fitted by the second stage |") == 1
+    assert markdown.count("| drawn from its prior |") == 1
+    assert markdown.count("| moved by the kernel |") == 1
+    write_report(TARGETS, simulated, tmp_path, posterior=posterior, staged=[names[0]])
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")  # no fit record beside
+    assert markdown.count("| from the first stage |") == 2

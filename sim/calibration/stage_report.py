@@ -1,0 +1,172 @@
+"""What a second stage of the calibration writes: its posterior, medians, summary and figure.
+
+`write_stage` writes, into the stage's folder, `posterior.csv` (the accepted proposals, equally
+weighted), `fitted.toml` (their medians, as `sahel-sim calibrate` writes its own), `stage.json`
+(the config, the acceptance, the sha256 of the posterior written, each stage parameter's prior
+and posterior quantiles, how far the first stage's parameters moved, and every target's share
+of runs in range before and after the acceptance) and `stage.png` (each stage parameter's
+proposals and accepted values, and each stage target's statistic with its range).
+`staged_parameters` finds, for the report, which parameters of a posterior file a stage fitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from sim.calibration.posterior import DRAW, WEIGHT, Posterior
+from sim.calibration.stage import FITTED_FILE, PLOT_FILE, POSTERIOR_FILE, SUMMARY_FILE
+from sim.calibration.targets import Target
+from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
+
+DPI = 110
+PROPOSED_COLOUR, ACCEPTED_COLOUR, RANGE_COLOUR = "#BBBBBB", "#332288", "#B8E0B8"
+
+
+def in_range(targets: Sequence[Target], runs: pd.DataFrame) -> pd.DataFrame:
+    """Per run and target: in its range (True/False), NaN where the statistic is undefined."""
+    out = {}
+    for t in targets:
+        x = runs[t.name].to_numpy(float)
+        hit = np.ones(len(x), dtype=bool)
+        if t.low is not None:
+            hit &= x >= t.low
+        if t.high is not None:
+            hit &= x <= t.high
+        out[t.name] = np.where(np.isfinite(x), hit, np.nan)
+    return pd.DataFrame(out, index=runs.index)
+
+
+def stage_summary(posterior: Posterior, runs: pd.DataFrame, accepted: np.ndarray,
+                  epsilon: float, priors: Sequence[Any], stage_targets: Sequence[Target],
+                  targets: Sequence[Target], table: pd.DataFrame) -> dict[str, Any]:
+    """The acceptance and what it did to the parameters and the targets (for stage.json)."""
+    from sim.calibration.fit_result import weighted_quantile
+
+    stage_names = {p.name for p in priors}
+    hits = in_range(targets, runs)
+    quantiles = [0.05, 0.5, 0.95]
+    parameters = {p.name: {"prior": [p.low, p.high, p.scale],
+                           "posterior_q05_q50_q95": _quantiles(table[p.name], quantiles)}
+                  for p in priors}
+    first_stage = {}
+    for c, name in enumerate(posterior.names):
+        if name in stage_names:
+            continue
+        before = weighted_quantile(posterior.values[:, c], posterior.weights, [0.5])[0]
+        first_stage[name] = {"median_before": _g(before),
+                             "median_after": _g(float(np.median(table[name])))}
+    return {
+        "proposals": len(runs), "failed": int(runs[[t.name for t in targets]]
+                                                   .isna().all(axis=1).sum()),
+        "accepted": int(accepted.sum()), "epsilon": epsilon,
+        "all_stage_targets_in_range": int(
+            (hits[[t.name for t in stage_targets]] == 1).all(axis=1).sum()),
+        "stage_parameters": parameters, "first_stage_parameters": first_stage,
+        "by_target": {t.name: {"stage": t.name in {s.name for s in stage_targets},
+                             "in_range_proposed": _g(hits[t.name].mean()),
+                             "in_range_accepted": _g(hits.loc[accepted, t.name].mean()),
+                             "median_proposed": _g(runs[t.name].median()),
+                             "median_accepted": _g(runs.loc[accepted, t.name].median())}
+                    for t in targets}}
+
+
+def stage_figure(runs: pd.DataFrame, accepted: np.ndarray, priors: Sequence[Any],
+                 stage_targets: Sequence[Target]) -> Figure:
+    """Each stage parameter, then each stage target: proposed against accepted."""
+    panels = [(p.name, p.scale == "log", None) for p in priors] + [
+        (t.name, t.unit == "deaths", t) for t in stage_targets]
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    fig = Figure(figsize=(4.2 * columns, 3.0 * rows), dpi=DPI, layout="constrained")
+    for i, (name, log, target) in enumerate(panels):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        values = runs[name].to_numpy(float)
+        values = values[np.isfinite(values)]
+        positive = values[values > 0]
+        if log and len(positive) > 1:
+            bins = np.geomspace(positive.min(), positive.max(), 31)
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide
+        else:
+            bins = np.histogram_bin_edges(values, bins=30) if len(values) else 10
+        ax.hist(values, bins=bins, color=PROPOSED_COLOUR, label="proposed")
+        kept = runs.loc[accepted, name].to_numpy(float)
+        ax.hist(kept[np.isfinite(kept)], bins=bins, color=ACCEPTED_COLOUR, label="accepted")
+        if target is not None:
+            low = target.low if target.low is not None else ax.get_xlim()[0]
+            high = target.high if target.high is not None else ax.get_xlim()[1]
+            ax.axvspan(low, high, color=RANGE_COLOUR, alpha=0.6, zorder=0, label="sourced range")
+        ax.set_title(name, fontsize=8)
+        ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle(f"Second stage: {int(accepted.sum())} of {len(runs)} proposals accepted",
+                 fontsize=10)
+    return fig
+
+
+def write_stage(out: Path, posterior: Posterior, runs: pd.DataFrame, accepted: np.ndarray,
+                epsilon: float, priors: Sequence[Any], stage_targets: Sequence[Target],
+                targets: Sequence[Target], table: pd.DataFrame, record: dict[str, Any],
+                scenario: str) -> list[Path]:
+    """Write the stage's posterior, medians, summary and figure into `out`; their paths."""
+    from sim.calibration.calibrate import write_fitted
+
+    integer = {p.name for p in priors if p.integer} | set(posterior.integer)
+    columns = [SimpleNamespace(name=n, integer=n in integer)
+               for n in table.columns if n not in (WEIGHT, DRAW)]
+    summary = stage_summary(posterior, runs, accepted, epsilon, priors, stage_targets,
+                            targets, table)
+    written = Path(atomic_to_csv(table, out / POSTERIOR_FILE, index=False,
+                                 float_format="%.17g"))
+    summary["posterior_sha256"] = hashlib.sha256(written.read_bytes()).hexdigest()
+    files = [written,
+             write_fitted(out / FITTED_FILE, table, columns, scenario,
+                          by=f"`sahel-sim calibrate-stage` (see {SUMMARY_FILE})"),
+             atomic_write_text(out / SUMMARY_FILE,
+                               json.dumps({**record, **summary}, indent=1) + "\n"),
+             atomic_save_figure(stage_figure(runs, accepted, priors, stage_targets),
+                                out / PLOT_FILE)]
+    return [Path(f) for f in files]
+
+
+def staged_parameters(posterior_file: Path, sha256: str) -> list[str]:
+    """The parameters a second stage fitted, if `posterior_file` is that stage's posterior.
+
+    The stage's record is looked for beside the file and in its `stage/` folder (where
+    `sahel-sim calibrate-stage` writes by default); it must name the file's content (sha256),
+    so a copy of the stage's posterior is known as one and any other file is not. A stage
+    run on an earlier stage's posterior records that stage's parameters too: both are given;
+    for the stage's copy of its input (`first_stage_posterior.csv`), the earlier ones.
+    """
+    for record_file in (posterior_file.parent / SUMMARY_FILE,
+                        posterior_file.parent / "stage" / SUMMARY_FILE):
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            earlier = [str(name) for name in record.get("earlier_stage_parameters", [])]
+            if record.get("posterior_sha256") == sha256:
+                return [*earlier, *(str(name) for name in record["stage_parameters"])]
+            if record.get("first_stage_posterior") == sha256:  # the stage's copy of its input
+                return earlier
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return []
+
+
+def _quantiles(values: pd.Series, quantiles: list[float]) -> list[float]:
+    return [_g(v) for v in np.quantile(values.to_numpy(float), quantiles)]
+
+
+def _g(x: Any) -> float | None:
+    x = float(x)
+    return None if not np.isfinite(x) else float(f"{x:.6g}")

@@ -1,0 +1,290 @@
+"""The second stage: ABC rejection given a posterior, on toy simulators whose answer is known."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from sim.calibration.distances import Prior
+from sim.calibration.errors import CalibrationError
+from sim.calibration.posterior import read_posterior
+from sim.calibration.stage import (
+    RUNS_FILE,
+    accept,
+    plan_proposals,
+    proposal_overrides,
+    run_stage,
+    stage_distances,
+    stage_posterior,
+)
+from sim.calibration.stage_report import staged_parameters, write_stage
+from sim.calibration.targets import Target
+
+NOISE = 10.0  # the toy statistic's standard deviation
+
+
+def target(name, low, high, unit="ratio"):
+    return Target(name=name, value=None, low=low, high=high, unit=unit, period="2024",
+                  place="Sahel", definition="d", source="s", source_date="2025-01-01",
+                  confidence="M", compare={"statistic": "deaths"})
+
+
+def toy(overrides, seeds):
+    """y = 100 r + N(0, 10), seeded by the run's seed; x echoed (the first stage's parameter)."""
+    rows = []
+    for values, seed in zip(overrides, seeds, strict=True):
+        noise = np.random.default_rng(seed).normal(0.0, NOISE)
+        rows.append({"y": 100 * values["r"] + noise, "x": values["x"]})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def posterior(tmp_path):
+    path = tmp_path / "first.csv"
+    x = np.arange(10, dtype=float)
+    weights = np.arange(1, 11, dtype=float)  # x = 9 ten times as likely as x = 0
+    pd.DataFrame({"x": x, "weight": weights}).to_csv(path, index=False)
+    return read_posterior(path)
+
+
+PRIOR_R = Prior("r", 0.0, 1.0, "linear", "test")
+TARGETS = [target("y", 40.0, 60.0), target("x", 0.0, 100.0)]
+
+
+def stage(posterior, out, proposals, keep, seed=0, simulate=toy, chunk=100):
+    plan = plan_proposals(posterior, [PRIOR_R], proposals, seed)
+    config = {"seed": seed}
+    runs = run_stage(out, config, plan, proposal_overrides(posterior, plan, [PRIOR_R]),
+                     simulate, TARGETS, chunk=chunk)
+    accepted, epsilon = accept(stage_distances(runs, TARGETS[:1]), keep)
+    return plan, runs, accepted, epsilon
+
+
+def analytic_posterior():
+    """p(r | y in [40, 60]), proportional to P(40 <= 100 r + e <= 60), r uniform on [0, 1]."""
+    grid = np.linspace(0, 1, 20001)
+    density = norm.cdf((60 - 100 * grid) / NOISE) - norm.cdf((40 - 100 * grid) / NOISE)
+    return grid, density / density.sum()
+
+
+def test_a_stage_keeps_what_lands_in_range_and_its_posterior_is_the_analytic_one(
+        posterior, tmp_path):
+    _, runs, accepted, epsilon = stage(posterior, tmp_path / "s", 4000, 200)
+    assert epsilon == 0.0  # about a fifth of the proposals land in range: all of them kept
+    assert runs.loc[accepted, "y"].between(40, 60).all()
+    assert not runs.loc[~accepted, "y"].between(40, 60).any()
+    grid, density = analytic_posterior()
+    mean = float((grid * density).sum())
+    sd = math.sqrt(float(((grid - mean) ** 2 * density).sum()))
+    kept = runs.loc[accepted, "r"].to_numpy()
+    assert abs(kept.mean() - mean) < 4 * sd / math.sqrt(len(kept))
+    assert kept.std() == pytest.approx(sd, rel=0.1)
+    # x does not move y: the kept x follow the first stage's weights (mean 6.33)
+    first_mean = float((posterior.values[:, 0] * posterior.weights).sum())
+    x_sd = math.sqrt(float(((posterior.values[:, 0] - first_mean) ** 2 * posterior.weights).sum()))
+    assert abs(runs.loc[accepted, "x"].mean() - first_mean) < 4 * x_sd / math.sqrt(len(kept))
+
+
+def test_too_few_in_range_keeps_the_closest(posterior, tmp_path):
+    _, runs, _, _ = stage(posterior, tmp_path / "s", 300, 50)
+    far = [target("y", 150.0, 160.0)]  # beyond what r <= 1 gives, bar the noise
+    accepted, epsilon = accept(stage_distances(runs, far), 50)
+    distances = stage_distances(runs, far)
+    assert epsilon > 0 and accepted.sum() == 50
+    assert distances[accepted].max() <= distances[~accepted].min()
+    assert runs.loc[accepted, "r"].mean() > runs["r"].mean()  # the closest are the largest r
+
+
+def test_failed_and_undefined_runs_are_never_accepted():
+    distances = np.array([0.0, np.nan, 0.5, np.inf, 0.2])
+    accepted, epsilon = accept(distances, 3)
+    assert accepted.tolist() == [True, False, True, False, True] and epsilon == 0.5
+    accepted, epsilon = accept(distances, 10)  # more asked than defined: all defined kept
+    assert accepted.tolist() == [True, False, True, False, True]
+    with pytest.raises(CalibrationError, match="no proposal has a defined distance"):
+        accept(np.array([np.nan, np.nan]), 1)
+
+
+def test_the_first_proposals_do_not_depend_on_how_many_there_are(posterior):
+    log_prior = Prior("rate", 1.0, 100.0, "log", "test")
+    small = plan_proposals(posterior, [PRIOR_R, log_prior], 20, 3)
+    large = plan_proposals(posterior, [PRIOR_R, log_prior], 500, 3)
+    pd.testing.assert_frame_equal(small, large.iloc[:20])
+    assert large["rate"].between(1, 100).all()
+    assert (np.log10(large["rate"]) < 1).mean() == pytest.approx(0.5, abs=0.08)  # log-uniform
+    assert not large.equals(plan_proposals(posterior, [PRIOR_R, log_prior], 500, 4))
+    counts = large["first_stage_draw"].astype(int).value_counts()
+    assert counts.get(9, 0) > 4 * counts.get(0, 0)  # drawn by weight
+
+
+def test_an_interrupted_stage_resumes_to_the_same_runs(posterior, tmp_path):
+    calls = []
+
+    def breaks_on_the_third_chunk(overrides, seeds):
+        calls.append(len(seeds))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return toy(overrides, seeds)
+
+    with pytest.raises(KeyboardInterrupt):
+        stage(posterior, tmp_path / "s", 250, 20, simulate=breaks_on_the_third_chunk, chunk=50)
+    assert len(pd.read_csv(tmp_path / "s" / RUNS_FILE)) == 100  # two chunks saved
+    calls.clear()
+    _, resumed, _, _ = stage(posterior, tmp_path / "s", 250, 20,
+                             simulate=breaks_on_the_third_chunk, chunk=100)
+    assert calls == [100, 50]  # only the 150 proposals not yet run
+    _, whole, _, _ = stage(posterior, tmp_path / "t", 250, 20, chunk=250)
+    pd.testing.assert_frame_equal(resumed, whole)
+
+
+def test_another_stage_in_the_folder_is_refused_and_its_runs_kept(posterior, tmp_path):
+    out = tmp_path / "s"
+    stage(posterior, out, 30, 5, seed=0)
+    before = (out / RUNS_FILE).read_bytes()
+    with pytest.raises(CalibrationError, match=r"holds the runs of another stage "
+                                               r"\(differs in: seed\).*--rerun"):
+        stage(posterior, out, 30, 5, seed=1)
+    assert (out / RUNS_FILE).read_bytes() == before
+    plan = plan_proposals(posterior, [PRIOR_R], 30, 1)
+    run_stage(out, {"seed": 1}, plan,
+              proposal_overrides(posterior, plan, [PRIOR_R]), toy, TARGETS, rerun=True)
+    assert (out / RUNS_FILE).read_bytes() != before
+
+
+def test_the_stage_posterior_keeps_each_draws_first_stage_values_and_is_written(
+        posterior, tmp_path):
+    plan, runs, accepted, epsilon = stage(posterior, tmp_path / "s", 400, 40)
+    table = stage_posterior(posterior, runs, accepted, [PRIOR_R], plan)
+    assert len(table) == accepted.sum() and (table["weight"] == 1).all()
+    assert table["draw"].is_unique
+    for row in table.itertuples():  # the draw id names the first stage's row and the proposal
+        first, proposal = row.draw.split("-")
+        assert row.x == posterior.values[int(first), 0]
+        assert row.r == runs.loc[runs["proposal"] == int(proposal), "r"].item()
+    files = write_stage(tmp_path / "s", posterior, runs, accepted, epsilon, [PRIOR_R],
+                        TARGETS[:1], TARGETS, table, {"command": "test"}, "toy")
+    assert {f.name for f in files} == {"posterior.csv", "fitted.toml", "stage.json",
+                                       "stage.png"}
+    again = read_posterior(tmp_path / "s" / "posterior.csv")
+    assert again.names == ("x", "r") and len(again) == len(table)
+    fitted = (tmp_path / "s" / "fitted.toml").read_text(encoding="utf-8")
+    assert f"r = {np.median(table['r']):.6g}" in fitted
+    summary = json.loads((tmp_path / "s" / "stage.json").read_text(encoding="utf-8"))
+    assert summary["accepted"] == accepted.sum() and summary["proposals"] == 400
+    assert summary["by_target"]["y"]["in_range_accepted"] == 1.0
+    assert summary["by_target"]["y"]["in_range_proposed"] < 0.5
+    grid, density = analytic_posterior()
+    expected = np.interp([0.05, 0.5, 0.95], np.cumsum(density), grid)
+    assert summary["stage_parameters"]["r"]["posterior_q05_q50_q95"] == pytest.approx(
+        expected, abs=0.04)
+
+
+def test_the_report_knows_a_stage_posterior_and_its_copies_by_their_content(
+        posterior, tmp_path):
+    out = tmp_path / "calibration" / "stage"
+    plan, runs, accepted, epsilon = stage(posterior, out, 60, 10)
+    table = stage_posterior(posterior, runs, accepted, [PRIOR_R], plan)
+    write_stage(out, posterior, runs, accepted, epsilon, [PRIOR_R], TARGETS[:1], TARGETS,
+                table, {}, "toy")
+    own = read_posterior(out / "posterior.csv")
+    assert staged_parameters(own.path, own.sha256) == ["r"]
+    adopted = tmp_path / "calibration" / "posterior.csv"  # copied up beside stage/
+    adopted.write_bytes(own.path.read_bytes())
+    assert staged_parameters(adopted, read_posterior(adopted).sha256) == ["r"]
+    changed = pd.read_csv(adopted)
+    changed.loc[0, "weight"] = 2.0  # another posterior: not the stage's
+    changed.to_csv(adopted, index=False)
+    assert staged_parameters(adopted, read_posterior(adopted).sha256) == []
+    assert staged_parameters(tmp_path / "elsewhere.csv", own.sha256) == []
+
+
+def test_a_stage_on_a_stage_posterior_names_both_stages_parameters(posterior, tmp_path):
+    out = tmp_path / "stage"
+    plan, runs, accepted, epsilon = stage(posterior, out, 60, 10)
+    table = stage_posterior(posterior, runs, accepted, [PRIOR_R], plan)
+    write_stage(out, posterior, runs, accepted, epsilon, [PRIOR_R], TARGETS[:1], TARGETS,
+                table, {"earlier_stage_parameters": ["q"]}, "toy")
+    own = read_posterior(out / "posterior.csv")
+    assert staged_parameters(own.path, own.sha256) == ["q", "r"]
+
+
+def test_ties_at_epsilon_are_kept_and_exactly_keep_zeros_is_epsilon_zero():
+    accepted, epsilon = accept(np.array([0.0, 0.1, 0.1, 0.2]), 2)
+    assert accepted.tolist() == [True, True, True, False] and epsilon == 0.1
+    accepted, epsilon = accept(np.array([0.0, 0.3, 0.0, 0.2]), 2)
+    assert accepted.tolist() == [True, False, True, False] and epsilon == 0.0
+
+
+def test_a_stage_parameter_the_posterior_has_is_replaced_and_integers_stay_whole(tmp_path):
+    path = tmp_path / "first.csv"
+    pd.DataFrame({"x": [1.0, 2.0], "r": [0.9, 0.9], "n": [10, 20], "weight": [1.0, 1.0],
+                  "draw": ["NA", "b"]}).to_csv(path, index=False)
+    first = read_posterior(path)
+    count = Prior("n", 5.0, 50.0, "linear", "test", integer=True)
+    plan = plan_proposals(first, [PRIOR_R, count], 40, 0)
+    assert (plan["n"] == plan["n"].round()).all() and plan["n"].between(5, 50).all()
+    overrides = proposal_overrides(first, plan, [PRIOR_R, count])
+    for values, record in zip(overrides, plan.to_dict("records"), strict=True):
+        assert values["r"] == record["r"] != 0.9  # the stage's draw, not the row's
+        assert isinstance(values["n"], int) and values["n"] == record["n"]
+        assert values["x"] == (1.0 if record["first_stage_draw"] == "NA" else 2.0)
+    runs = run_stage(tmp_path / "s", {"seed": 0}, plan, overrides, toy, TARGETS)
+    accepted = np.ones(len(runs), dtype=bool)
+    table = stage_posterior(first, runs, accepted, [PRIOR_R, count], plan)
+    assert set(table["draw"].str.rsplit("-", n=1).str[0]) <= {"NA", "b"}  # not 'nan'
+    assert table["r"].tolist() == plan["r"].tolist() and table["n"].tolist() == plan["n"].tolist()
+
+
+def test_more_proposals_extend_the_runs_and_fewer_use_their_start(posterior, tmp_path):
+    out = tmp_path / "s"
+    calls = []
+
+    def counted(overrides, seeds):
+        calls.append(len(seeds))
+        return toy(overrides, seeds)
+
+    _, small, _, _ = stage(posterior, out, 50, 5, simulate=counted)
+    _, large, _, _ = stage(posterior, out, 120, 5, simulate=counted)
+    assert calls == [50, 70]  # only the 70 new proposals ran
+    pd.testing.assert_frame_equal(large.iloc[:50], small)
+    _, start, _, _ = stage(posterior, out, 30, 5, simulate=counted)
+    assert calls == [50, 70] and len(start) == 30
+    pd.testing.assert_frame_equal(start, small.iloc[:30])
+
+
+def test_a_folder_with_a_stages_files_but_no_config_or_a_bad_one_is_refused(posterior,
+                                                                            tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "posterior.csv").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(CalibrationError, match=r"posterior\.csv: there without the stage's "
+                                               r"config\.json.*--rerun"):
+        stage(posterior, out, 10, 2)
+    assert (out / "posterior.csv").read_text(encoding="utf-8") == "mine\n"
+    (out / "config.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CalibrationError, match=r"config\.json: unreadable"):
+        stage(posterior, out, 10, 2)
+    assert (out / "config.json").read_text(encoding="utf-8") == "{not json"
+    (out / "first_stage_posterior.csv").write_text("the input\n", encoding="utf-8")
+    plan = plan_proposals(posterior, [PRIOR_R], 10, 0)
+    run_stage(out, {"seed": 0}, plan, proposal_overrides(posterior, plan, [PRIOR_R]), toy,
+              TARGETS, rerun=True)  # the stage's files replaced, the input's copy kept
+    assert not (out / "posterior.csv").exists()
+    assert (out / "first_stage_posterior.csv").read_text(encoding="utf-8") == "the input\n"
+    assert len(pd.read_csv(out / RUNS_FILE)) == 10
+
+
+def test_runs_that_are_not_the_plans_are_refused(posterior, tmp_path):
+    out = tmp_path / "s"
+    stage(posterior, out, 20, 2)
+    runs = pd.read_csv(out / RUNS_FILE)
+    runs.loc[3, "seed"] += 1
+    runs.to_csv(out / RUNS_FILE, index=False)
+    with pytest.raises(CalibrationError, match=r"its 20 runs are not this stage's first 20"):
+        stage(posterior, out, 20, 2)
+    runs.drop(columns="y").to_csv(out / RUNS_FILE, index=False)
+    with pytest.raises(CalibrationError, match=r"no column 'y'; pass --rerun"):
+        stage(posterior, out, 20, 2)

@@ -1,0 +1,140 @@
+"""`sahel-sim calibrate-stage`: a stage on the short scenario, its files, and bad input (exit 2)."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim.calibration.posterior import read_posterior
+from sim.cli import main
+from sim.scenario import load_scenario
+
+TARGETS = """[[targets]]
+name = "bfa_territory_any"
+low = 0.0
+high = 1.0
+unit = "share"
+period = "Feb 2023"
+place = "Burkina Faso"
+definition = "a range every run reaches"
+source = "test"
+source_date = 2023-02-15
+confidence = "M"
+[targets.compare]
+statistic = "territory_share"
+country = "BFA"
+date = 2023-02-15
+category = "not_state"
+"""
+PRIORS = ('[[priors]]\nname = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\n'
+          'justification = "test"\n')
+
+
+@pytest.fixture
+def files(tmp_path):
+    targets, priors, posterior = (tmp_path / "targets.toml", tmp_path / "priors.toml",
+                                  tmp_path / "posterior.csv")
+    targets.write_text(TARGETS, encoding="utf-8")
+    priors.write_text(PRIORS, encoding="utf-8")
+    posterior.write_text("parameters.combat.engage_probability,weight\n0.2,1\n0.3,0\n",
+                         encoding="utf-8")
+    return targets, priors, posterior
+
+
+def stage_args(short_path, files, out, *extra):
+    targets, priors, posterior = files
+    return ["calibrate-stage", str(short_path), "--targets", str(targets), "--priors",
+            str(priors), "--posterior", str(posterior), "--fit", "parameters.combat.evasion",
+            "--to", "bfa_territory_any", "--proposals", "3", "--keep", "2", "--workers", "1",
+            "--out", str(out), *extra]
+
+
+def test_a_stage_writes_a_posterior_the_runs_can_use(short_path, files, tmp_path, capsys):
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 0
+    text = capsys.readouterr()
+    assert "3 proposals of 'short'" in text.err
+    assert "accepted 3 of 3 proposals (epsilon 0)" in text.out  # every run is in range
+    assert "approximate ABC" not in text.err
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == 3 and runs["parameters.combat.evasion"].between(0.5, 0.9).all()
+    posterior = read_posterior(out / "posterior.csv",
+                               load_scenario(short_path).model_dump(mode="json"))
+    assert posterior.names == ("parameters.combat.engage_probability",
+                               "parameters.combat.evasion")
+    assert set(posterior.values[:, 0]) == {0.2}  # the row of weight 0 is never drawn
+    summary = json.loads((out / "stage.json").read_text(encoding="utf-8"))
+    assert summary["accepted"] == 3
+    assert summary["command"] == (
+        f"sahel-sim calibrate-stage {short_path} --targets {files[0]} --priors {files[1]} "
+        f"--posterior {files[2]} --fit parameters.combat.evasion --to bfa_territory_any "
+        f"--proposals 3 --keep 2 --seed 0 --out {out}")
+    assert summary["earlier_stage_parameters"] == []
+    assert (out / "first_stage_posterior.csv").read_bytes() == files[2].read_bytes()
+    stamp = (out / "runs.csv").stat().st_mtime_ns
+    assert main(stage_args(short_path, files, out)) == 0  # all run: nothing runs again
+    assert (out / "runs.csv").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--fit", "parameters.combat.evasoin"],
+     "error: --fit: 'parameters.combat.evasoin' is not one of the priors of"),
+    (["--to", "bfa_territory"], "error: --to: 'bfa_territory' is not one of the targets of"),
+    (["--keep", "5"], "error: --keep: 5 is more than --proposals (3)"),
+])
+def test_bad_input_is_one_line_and_exit_2(short_path, files, tmp_path, capsys, extra, message):
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out, *extra)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_another_stage_in_the_folder_is_refused(short_path, files, tmp_path, capsys):
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 0
+    before = (out / "runs.csv").read_bytes()
+    assert main(stage_args(short_path, files, out, "--seed", "5")) == 2
+    assert "holds the runs of another stage (differs in: seed)" in capsys.readouterr().err
+    assert (out / "runs.csv").read_bytes() == before
+
+
+def test_a_folder_it_did_not_write_or_the_inputs_own_is_refused(short_path, files, tmp_path,
+                                                                capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "runs.csv").write_text("my own file\n", encoding="utf-8")
+    assert main(stage_args(short_path, files, out)) == 2
+    assert "runs.csv: there without the stage's config.json" in capsys.readouterr().err
+    assert (out / "runs.csv").read_text(encoding="utf-8") == "my own file\n"
+    before = files[2].read_bytes()
+    assert main(stage_args(short_path, files, files[2].parent)) == 2  # beside the input
+    assert "holds the input posterior" in capsys.readouterr().err
+    assert files[2].read_bytes() == before
+
+
+def test_a_stage_on_a_stage_posterior_records_the_earlier_stage(short_path, files, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(stage_args(short_path, files, first)) == 0
+    targets, priors, _ = files
+    priors.write_text(PRIORS + '[[priors]]\nname = "parameters.combat.engage_probability"\n'
+                      'low = 0.1\nhigh = 0.5\njustification = "test"\n', encoding="utf-8")
+    args = stage_args(short_path, (targets, priors, first / "posterior.csv"), second)
+    args[args.index("parameters.combat.evasion")] = "parameters.combat.engage_probability"
+    assert main(args) == 0
+    summary = json.loads((second / "stage.json").read_text(encoding="utf-8"))
+    assert summary["earlier_stage_parameters"] == ["parameters.combat.evasion"]
+    assert list(summary["stage_parameters"]) == ["parameters.combat.engage_probability"]
+
+
+def test_too_few_in_range_says_the_closest_were_kept(short_path, files, tmp_path, capsys):
+    targets, _, _ = files
+    targets.write_text(TARGETS + TARGETS.replace("bfa_territory_any", "bfa_territory_far")
+                       .replace("low = 0.0", "low = 0.98"), encoding="utf-8")
+    args = stage_args(short_path, files, tmp_path / "stage")
+    args[args.index("bfa_territory_any")] = "bfa_territory_far"
+    assert main(args) == 0
+    text = capsys.readouterr()
+    assert "accepted 2 of 3 proposals (epsilon " in text.out
+    assert ("note: 0 proposals landed in every --to range, fewer than --keep (2), so the "
+            "closest were kept (approximate ABC)") in text.err
