@@ -143,16 +143,18 @@ def completed_runs(targets: Sequence[Target], frame: pd.DataFrame) -> pd.DataFra
     return frame[values.notna().any(axis=1)]
 
 
-def hit_matrix(targets: Sequence[Target], frame: pd.DataFrame) -> pd.DataFrame:
+def hit_matrix(targets: Sequence[Target], frame: pd.DataFrame,
+               keep_unmeasured: bool = False) -> pd.DataFrame:
     """Runs x targets: 1 where the run's statistic lies in the range, 0 outside, NaN unmeasured.
 
-    Targets that no run measured (their window outside the simulated period) are left out.
+    Targets that no run measured (their window outside the simulated period) are left out,
+    unless `keep_unmeasured` (then their column is all NaN).
     """
     columns = {}
     for t in targets:
         values = pd.to_numeric(frame[t.name], errors="coerce").to_numpy(np.float64)
         measured = np.isfinite(values)
-        if measured.any():
+        if keep_unmeasured or measured.any():
             columns[t.name] = np.where(measured, t.contains(values).astype(np.float64), np.nan)
     return pd.DataFrame(columns, index=frame.index)
 

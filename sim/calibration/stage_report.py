@@ -24,26 +24,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from sim.calibration.posterior import DRAW, WEIGHT, Posterior
+from sim.calibration.reachability import hit_matrix
 from sim.calibration.stage import FITTED_FILE, PLOT_FILE, POSTERIOR_FILE, SUMMARY_FILE
 from sim.calibration.targets import Target
 from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 
 DPI = 110
 PROPOSED_COLOUR, ACCEPTED_COLOUR, RANGE_COLOUR = "#BBBBBB", "#332288", "#B8E0B8"
-
-
-def in_range(targets: Sequence[Target], runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run and target: in its range (True/False), NaN where the statistic is undefined."""
-    out = {}
-    for t in targets:
-        x = runs[t.name].to_numpy(float)
-        hit = np.ones(len(x), dtype=bool)
-        if t.low is not None:
-            hit &= x >= t.low
-        if t.high is not None:
-            hit &= x <= t.high
-        out[t.name] = np.where(np.isfinite(x), hit, np.nan)
-    return pd.DataFrame(out, index=runs.index)
 
 
 def stage_summary(posterior: Posterior, runs: pd.DataFrame, accepted: np.ndarray,
@@ -53,7 +40,7 @@ def stage_summary(posterior: Posterior, runs: pd.DataFrame, accepted: np.ndarray
     from sim.calibration.fit_result import weighted_quantile
 
     stage_names = {p.name for p in priors}
-    hits = in_range(targets, runs)
+    hits = hit_matrix(targets, runs, keep_unmeasured=True)
     quantiles = [0.05, 0.5, 0.95]
     parameters = {p.name: {"prior": [p.low, p.high, p.scale],
                            "posterior_q05_q50_q95": _quantiles(table[p.name], quantiles)}

@@ -34,6 +34,9 @@ def test_a_hit_is_inside_the_range_bounds_included_and_a_missing_bound_is_open()
     assert list(hits.columns) == ["two_sided", "at_least"]  # no run measured the third
     assert hits["two_sided"].fillna(-1).tolist() == [0, 1, 1, 1, 0, -1]  # -1: not measured
     assert hits["at_least"].fillna(-1).tolist() == [0, 1, 1, -1, 1, 1]
+    kept = hit_matrix(targets, frame, keep_unmeasured=True)  # the stage's summary keeps it
+    assert list(kept.columns) == ["two_sided", "at_least", "never_measured"]
+    assert kept["never_measured"].isna().all() and kept.iloc[:, :2].equals(hits)
 
 
 def test_target_reach_counts_the_runs_in_range_and_says_on_which_side_a_range_is_missed():

@@ -138,3 +138,53 @@ def test_too_few_in_range_says_the_closest_were_kept(short_path, files, tmp_path
     assert "accepted 2 of 3 proposals (epsilon " in text.out
     assert ("note: 0 proposals landed in every --to range, fewer than --keep (2), so the "
             "closest were kept (approximate ABC)") in text.err
+
+
+def test_a_chunk_whose_runs_all_fail_is_kept_as_undefined_rows(short_path, files, tmp_path,
+                                                               capsys, monkeypatch):
+    """The first chunk's runs all fail: its rows are NaN, never kept; the others are."""
+    import functools
+
+    import sim.calibration.simulate as simulate_module
+    import sim.calibration.stage as stage_module
+
+    real_simulate, calls = simulate_module.simulate_statistics, []
+
+    def first_chunk_fails(*args, **kwargs):
+        calls.append(len(args[2]))
+        if len(calls) == 1:
+            raise RuntimeError("all 1 runs failed: MemoryError")
+        return real_simulate(*args, **kwargs)
+
+    monkeypatch.setattr(simulate_module, "simulate_statistics", first_chunk_fails)
+    monkeypatch.setattr(stage_module, "run_stage",
+                        functools.partial(stage_module.run_stage, chunk=1))
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 0
+    text = capsys.readouterr()
+    assert calls == [1, 1, 1]
+    assert ("warning: 1 runs failed in this call (never kept); the first: all 1 runs failed: "
+            "MemoryError") in text.err
+    assert "accepted 2 of 3 proposals (epsilon 0)" in text.out
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs["bfa_territory_any"].isna().tolist() == [True, False, False]
+    summary = json.loads((out / "stage.json").read_text(encoding="utf-8"))
+    assert summary["failed"] == 1 and summary["accepted"] == 2
+    assert summary["failed_in_this_call"] == ["all 1 runs failed: MemoryError"]
+
+
+def test_a_stage_whose_runs_all_fail_is_refused_in_one_line(short_path, files, tmp_path,
+                                                             capsys, monkeypatch):
+    import sim.calibration.simulate as simulate_module
+
+    def always_fails(*args, **kwargs):
+        raise RuntimeError("all 3 runs failed: MemoryError")
+
+    monkeypatch.setattr(simulate_module, "simulate_statistics", always_fails)
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == ("error: no proposal has a defined distance from the --to targets: every "
+                       "run failed or left one of them undefined (see runs.csv)")
+    assert pd.read_csv(out / "runs.csv")["bfa_territory_any"].isna().all()
+    assert not (out / "posterior.csv").exists()
