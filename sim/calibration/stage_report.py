@@ -128,26 +128,59 @@ def write_stage(out: Path, posterior: Posterior, runs: pd.DataFrame, accepted: n
 
 
 def staged_parameters(posterior_file: Path, sha256: str) -> list[str]:
-    """The parameters a second stage fitted, if `posterior_file` is that stage's posterior.
+    """The parameters the second stage fitted, if `posterior_file` is a stage's posterior.
 
-    The stage's record is looked for beside the file and in its `stage/` folder (where
-    `sahel-sim calibrate-stage` writes by default); it must name the file's content (sha256),
-    so a copy of the stage's posterior is known as one and any other file is not. A stage
-    run on an earlier stage's posterior records that stage's parameters too: both are given;
-    for the stage's copy of its input (`first_stage_posterior.csv`), the earlier ones.
+    Stage records (`stage.json`) are looked for beside the file, in its subfolders and in its
+    folder's sibling folders (`calibration/stage_*` beside `calibration/stage/`); a record
+    counts only if it names the file's content (sha256), so a copy of a stage's posterior is
+    known as one and any other file is not. The chain is followed: a stage run on an earlier
+    stage's posterior adds that stage's parameters (by the record whose posterior is its
+    input, else the earlier parameters it recorded). For a stage's copy of its input
+    (`first_stage_posterior.csv`), the parameters of the stages before it.
     """
-    for record_file in (posterior_file.parent / SUMMARY_FILE,
-                        posterior_file.parent / "stage" / SUMMARY_FILE):
-        try:
-            record = json.loads(record_file.read_text(encoding="utf-8"))
-            earlier = [str(name) for name in record.get("earlier_stage_parameters", [])]
-            if record.get("posterior_sha256") == sha256:
-                return [*earlier, *(str(name) for name in record["stage_parameters"])]
-            if record.get("first_stage_posterior") == sha256:  # the stage's copy of its input
-                return earlier
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    records = _stage_records(posterior_file.parent)
+    names = _chain(records, sha256, set())
+    if names is None:  # no stage wrote this content: perhaps some stage's copy of its input
+        names = next((_earlier(records, r, set()) for r in records
+                      if r.get("first_stage_posterior") == sha256), [])
+    return list(dict.fromkeys(names))
+
+
+def _stage_records(folder: Path) -> list[dict[str, Any]]:
+    """The readable stage records beside, below and beside the folder of a posterior file."""
+    found = [folder / SUMMARY_FILE, *sorted(folder.glob(f"*/{SUMMARY_FILE}")),
+             *sorted(folder.parent.glob(f"*/{SUMMARY_FILE}"))]
+    records, seen = [], set()
+    for path in found:
+        key = path.resolve()
+        if key in seen:
             continue
-    return []
+        seen.add(key)
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(record, dict) and isinstance(record.get("stage_parameters"), dict):
+                records.append(record)
+        except (OSError, ValueError):
+            continue
+    return records
+
+
+def _chain(records: list[dict[str, Any]], sha256: Any, seen: set[Any]) -> list[str] | None:
+    """The stage parameters behind the posterior of this content, or None if no stage's."""
+    if sha256 in seen:
+        return None
+    for record in records:
+        if record.get("posterior_sha256") == sha256:
+            return [*_earlier(records, record, seen | {sha256}),
+                    *(str(name) for name in record["stage_parameters"])]
+    return None
+
+
+def _earlier(records: list[dict[str, Any]], record: dict[str, Any], seen: set[Any]) -> list[str]:
+    """The parameters of the stages before `record`: found by its input, else as it recorded."""
+    found = _chain(records, record.get("first_stage_posterior"), seen)
+    recorded = [str(name) for name in record.get("earlier_stage_parameters", [])]
+    return list(dict.fromkeys([*(found or []), *recorded]))
 
 
 def _quantiles(values: pd.Series, quantiles: list[float]) -> list[float]:

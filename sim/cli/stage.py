@@ -77,6 +77,9 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
     overrides = proposal_overrides(posterior, plan, stage_priors)
     config = stage_config(scenario, posterior, stage_priors, stage_targets, targets, args.seed)
 
+    # before a --rerun removes this stage's record, which may name the stages before it
+    earlier = [n for n in staged_parameters(posterior.path, posterior.sha256)
+               if n not in {p.name for p in stage_priors}]
     bar = ProgressBar("stage", total=args.proposals)
     offset = [0]  # proposals done before the chunk now running
 
@@ -114,8 +117,6 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
               f"({args.keep}), so the closest were kept (approximate ABC); a --keep of at "
               f"most {inside} keeps only those (exact, no new runs)", file=sys.stderr)
     table = stage_posterior(posterior, runs, accepted, stage_priors, plan)
-    earlier = [n for n in staged_parameters(posterior.path, posterior.sha256)
-               if n not in {p.name for p in stage_priors}]
     if errors:
         print(f"warning: {len(errors)} runs failed in this call (never kept); the first: "
               f"{errors[0]}", file=sys.stderr)

@@ -211,6 +211,44 @@ def test_a_stage_on_a_stage_posterior_names_both_stages_parameters(posterior, tm
     assert staged_parameters(own.path, own.sha256) == ["q", "r"]
 
 
+def write_record(folder, posterior_sha, input_sha, parameters, earlier=()):
+    """A stage record with only what the lookup of staged parameters reads."""
+    folder.mkdir(parents=True)
+    (folder / "stage.json").write_text(json.dumps(
+        {"posterior_sha256": posterior_sha, "first_stage_posterior": input_sha,
+         "stage_parameters": {name: {} for name in parameters},
+         "earlier_stage_parameters": list(earlier)}), encoding="utf-8")
+
+
+def test_a_chain_of_stages_in_sibling_folders_is_followed_by_content(tmp_path):
+    root = tmp_path / "calibration"
+    write_record(root / "stage_coups", "B", "A", ["coup_rate", "coup_success"])
+    write_record(root / "stage", "C", "B", ["dialogue"])  # its earlier ones not recorded
+    write_record(root / "stage_attacks", "D", "C", ["median_killed"], earlier=["dialogue"])
+    assert staged_parameters(root / "posterior.csv", "D") == [
+        "coup_rate", "coup_success", "dialogue", "median_killed"]
+    assert staged_parameters(root / "stage" / "posterior.csv", "C") == [
+        "coup_rate", "coup_success", "dialogue"]
+    assert staged_parameters(root / "stage" / "first_stage_posterior.csv", "B") == [
+        "coup_rate", "coup_success"]  # the copy of the step's input: the steps before it
+    assert staged_parameters(root / "stage_coups" / "first_stage_posterior.csv", "A") == []
+    assert staged_parameters(root / "posterior.csv", "E") == []
+
+
+def test_without_the_earlier_stage_its_recorded_parameters_are_used_and_loops_end(tmp_path):
+    write_record(tmp_path / "alone" / "stage", "C", "B", ["dialogue"], earlier=["coup_rate"])
+    assert staged_parameters(tmp_path / "alone" / "posterior.csv", "C") == [
+        "coup_rate", "dialogue"]
+    assert staged_parameters(tmp_path / "alone" / "stage" / "first_stage_posterior.csv",
+                             "B") == ["coup_rate"]
+    write_record(tmp_path / "loop" / "a", "X", "Y", ["p"])
+    write_record(tmp_path / "loop" / "b", "Y", "X", ["q"])
+    assert staged_parameters(tmp_path / "loop" / "posterior.csv", "X") == ["q", "p"]
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "stage.json").write_text("{not json", encoding="utf-8")
+    assert staged_parameters(tmp_path / "broken" / "posterior.csv", "X") == []
+
+
 def test_ties_at_epsilon_are_kept_and_exactly_keep_zeros_is_epsilon_zero():
     accepted, epsilon = accept(np.array([0.0, 0.1, 0.1, 0.2]), 2)
     assert accepted.tolist() == [True, True, True, False] and epsilon == 0.1

@@ -1,6 +1,7 @@
 """`sahel-sim calibrate-stage`: a stage on the short scenario, its files, and bad input (exit 2)."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -125,6 +126,12 @@ def test_a_stage_on_a_stage_posterior_records_the_earlier_stage(short_path, file
     summary = json.loads((second / "stage.json").read_text(encoding="utf-8"))
     assert summary["earlier_stage_parameters"] == ["parameters.combat.evasion"]
     assert list(summary["stage_parameters"]) == ["parameters.combat.engage_probability"]
+    shutil.rmtree(first)  # run again from the stage's copy of its input, the first gone
+    args[args.index(str(first / "posterior.csv"))] = str(second / "first_stage_posterior.csv")
+    assert main([*args, "--rerun"]) == 0
+    again = json.loads((second / "stage.json").read_text(encoding="utf-8"))
+    assert again["earlier_stage_parameters"] == ["parameters.combat.evasion"]
+    assert again["posterior_sha256"] == summary["posterior_sha256"]
 
 
 def test_too_few_in_range_says_the_closest_were_kept(short_path, files, tmp_path, capsys):
