@@ -40,6 +40,8 @@ class Report:
     overlaps: int
     runs: int
     files: list[Path] = field(default_factory=list)
+    distance: float = math.nan  # the fit's distance of the medians (`median_distance`)
+    distance_targets: int = 0  # over how many targets
 
     @property
     def hit_share(self) -> float:
@@ -84,6 +86,31 @@ def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame
     return table.astype({"low": float, "high": float})
 
 
+def median_distance(targets: Sequence[Target], table: pd.DataFrame) -> tuple[float, int]:
+    """The fit's distance of the simulated medians from the ranges, and over how many targets.
+
+    `sim.calibration.distances.RangeDistance` over the measured targets the fit can compare
+    (`summaries_for`; a count of deaths with equal bounds it cannot): each one's gap outside
+    its range in widths (deaths on the log scale), weighted by confidence; NaN without any.
+    """
+    from sim.calibration.calibrate import summaries_for
+    from sim.calibration.distances import RangeDistance
+    from sim.calibration.errors import CalibrationError
+
+    medians = dict(zip(table["target"], table["sim_q50"], strict=True))
+    summaries = []
+    for t in targets:
+        if not math.isfinite(float(medians.get(t.name, math.nan))):
+            continue
+        try:
+            summaries.extend(summaries_for([t]))
+        except CalibrationError:
+            continue
+    if not summaries:
+        return math.nan, 0
+    return RangeDistance(summaries)(medians), len(summaries)
+
+
 def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: str | Path,
                  posterior: pd.DataFrame | None = None, title: str = "Calibration report",
                  prior_bounds: Mapping[str, tuple[float, float]] | None = None,
@@ -117,9 +144,11 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     out.mkdir(parents=True, exist_ok=True)
     table = evaluate(targets, simulated)
     compared = table[table["hit"].notna()]
+    distance, distance_targets = median_distance(targets, table)
     report = Report(table[list(REPORT_COLUMNS)], compared=len(compared),
                     hits=int(compared["hit"].astype(bool).sum()),
-                    overlaps=int(compared["overlap"].astype(bool).sum()), runs=len(simulated))
+                    overlaps=int(compared["overlap"].astype(bool).sum()), runs=len(simulated),
+                    distance=distance, distance_targets=distance_targets)
     files = []
     csv = table[list(REPORT_COLUMNS)].copy()
     for column in ("hit", "overlap"):
@@ -199,6 +228,12 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
             f"lies inside the sourced range for **{report.hits} ({report.hit_share:.0%})** and "
             f"the 5-95% band overlaps the range for **{report.overlaps} "
             f"({report.overlap_share:.0%})**.")
+        if report.distance_targets:
+            lines.append(
+                f"The fit's distance of these medians from the ranges (each target's gap "
+                f"outside its range in widths of the range, deaths on the log scale, weighted "
+                f"by confidence; 0 when all are inside) is **{report.distance:.3f}**, over "
+                f"{report.distance_targets} targets.")
     else:
         lines.append(f"{report.runs} runs. No target could be compared.")
     outside = table.loc[table["hit"].isna(), "target"].tolist()

@@ -186,7 +186,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
                       for r in table.itertuples()], left=1))
     share = report.hits / report.compared if report.compared else np.nan
     print(f"\nmedian inside the sourced range: {report.hits} of {report.compared} targets "
-          f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}")
+          f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}"
+          f"; the fit's distance of the medians: {report.distance:.3f}")
     print("wrote " + ", ".join(str(f) for f in report.files))
     return EXIT_OK
 

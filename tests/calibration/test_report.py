@@ -88,6 +88,12 @@ def test_write_report_files_csv_and_markdown(tmp_path, simulated):
     assert names == ["report.md", "report.csv", "targets.png"]
     assert (report.compared, report.hits, report.overlaps, report.runs) == (6, 3, 5, 99)
     assert report.hit_share == pytest.approx(0.5)
+    log = np.log1p
+    gaps = [0.0, (log(60) - log(50)) / (log(70) - log(60)),  # inside, band_overlaps
+            (log(200) - log(50)) / (log(300) - log(200)), 0.0,  # far_below, one_sided_low
+            (log(50) - log(10)) / math.log(2.0)]  # one_sided_high; point: deaths 0 to 0
+    assert report.distance_targets == 5  # the fit cannot compare deaths with equal bounds
+    assert report.distance == pytest.approx(np.mean(gaps))  # equal weights (all M)
     csv = pd.read_csv(tmp_path / "out" / "report.csv", keep_default_na=False)
     assert tuple(csv.columns) == REPORT_COLUMNS
     assert csv["hit"].tolist() == ["true", "false", "false", "true", "false", "true", ""]
@@ -97,6 +103,7 @@ def test_write_report_files_csv_and_markdown(tmp_path, simulated):
     assert markdown.startswith("# Test report\n")
     assert ("Of 6 targets compared, the simulated median lies inside the sourced range for "
             "**3 (50%)** and the 5-95% band overlaps the range for **5 (83%)**") in markdown
+    assert (f"is **{report.distance:.3f}**, over 5 targets.") in markdown
     assert "Not compared (no run measured them" in markdown and "not_measured" in markdown
     assert "| point | 0 to 0 | deaths | 0 | 0 | 0 | yes | yes | 100% | H | source of point " \
            "(2024-09-30) |" in markdown
