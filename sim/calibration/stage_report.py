@@ -30,6 +30,7 @@ from sim.calibration.targets import Target
 from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 
 DPI = 110
+MOVED_WIDTHS = 0.5  # a target outside the stage whose kept median moved this far is named
 PROPOSED_COLOUR, ACCEPTED_COLOUR, RANGE_COLOUR = "#BBBBBB", "#332288", "#B8E0B8"
 
 
@@ -64,7 +65,37 @@ def stage_summary(posterior: Posterior, runs: pd.DataFrame, accepted: np.ndarray
                              "in_range_accepted": _g(hits.loc[accepted, t.name].mean()),
                              "median_proposed": _g(runs[t.name].median()),
                              "median_accepted": _g(runs.loc[accepted, t.name].median())}
-                    for t in targets}}
+                    for t in targets},
+        "moved_outside_stage": moved_outside_stage(targets, stage_targets, runs, accepted)}
+
+
+def moved_outside_stage(targets: Sequence[Target], stage_targets: Sequence[Target],
+                        runs: pd.DataFrame, accepted: np.ndarray) -> list[dict[str, Any]]:
+    """The targets outside the stage whose median the acceptance moved by `MOVED_WIDTHS` or more.
+
+    Measured on the fit's scale (`summaries_for`: deaths on the log scale) in widths of the
+    target's range, kept median against all proposals' median. The stage assumes its
+    parameters move the other targets little; these are where its kept proposals say not.
+    """
+    from sim.calibration.calibrate import summaries_for
+    from sim.calibration.errors import CalibrationError
+
+    inside = {t.name for t in stage_targets}
+    moved = []
+    for t in targets:
+        before = float(runs[t.name].median())
+        after = float(runs.loc[accepted, t.name].median())
+        if t.name in inside or not (np.isfinite(before) and np.isfinite(after)):
+            continue
+        try:
+            summary = summaries_for([t])[0]
+        except CalibrationError:
+            continue
+        widths = abs(float(summary.scaled(after)) - float(summary.scaled(before))) / summary.width
+        if widths >= MOVED_WIDTHS:
+            moved.append({"target": t.name, "median_proposed": _g(before),
+                          "median_accepted": _g(after), "widths": _g(widths)})
+    return moved
 
 
 def stage_figure(runs: pd.DataFrame, accepted: np.ndarray, priors: Sequence[Any],

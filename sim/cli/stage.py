@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import shlex
 import sys
@@ -38,6 +39,7 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
     from sim.calibration.simulate import simulate_statistics
     from sim.calibration.stage import (
         POSTERIOR_FILE,
+        SUMMARY_FILE,
         accept,
         copy_input,
         plan_proposals,
@@ -48,7 +50,7 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
         stage_distances,
         stage_posterior,
     )
-    from sim.calibration.stage_report import staged_parameters, write_stage
+    from sim.calibration.stage_report import MOVED_WIDTHS, staged_parameters, write_stage
     from sim.experiments.executors import default_workers
     from sim.progress import ProgressBar
     from sim.scenario import load_scenario, resolve_scenario_path
@@ -135,6 +137,14 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
                        *(short_number(v) for v in
                          table[p.name].quantile([0.05, 0.5, 0.95]).tolist())]
                       for p in stage_priors], left=2))
+    moved = json.loads((args.out / SUMMARY_FILE).read_text(encoding="utf-8"))[
+        "moved_outside_stage"]
+    if moved:
+        print(f"note: the kept proposals moved {len(moved)} targets outside the stage by at "
+              f"least {MOVED_WIDTHS} of their range's width (the stage assumes they move "
+              "little; stage.json, moved_outside_stage): " + "; ".join(
+                  f"{m['target']} {short_number(m['median_proposed'])} -> "
+                  f"{short_number(m['median_accepted'])}" for m in moved), file=sys.stderr)
     print("wrote " + ", ".join(str(f) for f in files))
     return EXIT_OK
 

@@ -20,7 +20,7 @@ from sim.calibration.stage import (
     stage_distances,
     stage_posterior,
 )
-from sim.calibration.stage_report import staged_parameters, write_stage
+from sim.calibration.stage_report import moved_outside_stage, staged_parameters, write_stage
 from sim.calibration.targets import Target
 
 NOISE = 10.0  # the toy statistic's standard deviation
@@ -209,6 +209,21 @@ def test_a_stage_on_a_stage_posterior_names_both_stages_parameters(posterior, tm
                 table, {"earlier_stage_parameters": ["q"]}, "toy")
     own = read_posterior(out / "posterior.csv")
     assert staged_parameters(own.path, own.sha256) == ["q", "r"]
+
+
+def test_targets_outside_the_stage_whose_kept_median_moved_half_a_width_are_named():
+    share, deaths = target("share", 0.0, 10.0), target("deaths", 100.0, 150.0, unit="deaths")
+    runs = pd.DataFrame({"y": [50.0] * 4, "share": [0.0, 4.0, 6.0, 10.0],
+                         "deaths": [80.0, 100.0, 200.0, 150.0]})
+    kept = np.array([False, False, True, True])  # medians: share 5 -> 8, deaths 125 -> 175
+    moved = moved_outside_stage([TARGETS[0], share, deaths], TARGETS[:1], runs, kept)
+    widths = (math.log1p(175) - math.log1p(125)) / (math.log1p(150) - math.log1p(100))
+    assert moved == [{"target": "deaths", "median_proposed": 125.0, "median_accepted": 175.0,
+                      "widths": pytest.approx(widths, abs=1e-5)}]  # share: 0.3 widths, not
+    assert widths > 0.5
+    kept = np.array([False, False, False, True])  # share 5 -> 10: half a width exactly
+    assert [m["target"] for m in moved_outside_stage([share], [], runs, kept)] == ["share"]
+    assert moved_outside_stage([share], [share], runs, kept) == []  # a stage target: not
 
 
 def write_record(folder, posterior_sha, input_sha, parameters, earlier=()):

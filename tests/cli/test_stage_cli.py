@@ -71,6 +71,7 @@ def test_a_stage_writes_a_posterior_the_runs_can_use(short_path, files, tmp_path
         f"--posterior {files[2]} --fit parameters.combat.evasion --to bfa_territory_any "
         f"--proposals 3 --keep 2 --seed 0 --out {out}")
     assert summary["earlier_stage_parameters"] == []
+    assert summary["moved_outside_stage"] == []  # the only target is the stage's
     assert (out / "first_stage_posterior.csv").read_bytes() == files[2].read_bytes()
     stamp = (out / "runs.csv").stat().st_mtime_ns
     assert main(stage_args(short_path, files, out)) == 0  # all run: nothing runs again
