@@ -94,17 +94,17 @@ def median_distance(targets: Sequence[Target], table: pd.DataFrame) -> tuple[flo
     its range in widths (deaths on the log scale), weighted by confidence; NaN without any.
     """
     from sim.calibration.calibrate import summaries_for
-    from sim.calibration.distances import RangeDistance
+    from sim.calibration.distances import FitError, RangeDistance
     from sim.calibration.errors import CalibrationError
 
-    medians = dict(zip(table["target"], table["sim_q50"], strict=True))
+    medians = dict(zip(table["target"], table["sim_q50"], strict=False))
     summaries = []
     for t in targets:
         if not math.isfinite(float(medians.get(t.name, math.nan))):
             continue
         try:
             summaries.extend(summaries_for([t]))
-        except CalibrationError:
+        except (CalibrationError, FitError):  # a target the fit's distance cannot compare
             continue
     if not summaries:
         return math.nan, 0

@@ -78,6 +78,7 @@ def moved_outside_stage(targets: Sequence[Target], stage_targets: Sequence[Targe
     parameters move the other targets little; these are where its kept proposals say not.
     """
     from sim.calibration.calibrate import summaries_for
+    from sim.calibration.distances import FitError
     from sim.calibration.errors import CalibrationError
 
     inside = {t.name for t in stage_targets}
@@ -89,7 +90,7 @@ def moved_outside_stage(targets: Sequence[Target], stage_targets: Sequence[Targe
             continue
         try:
             summary = summaries_for([t])[0]
-        except CalibrationError:
+        except (CalibrationError, FitError):  # a target the fit's distance cannot compare
             continue
         widths = abs(float(summary.scaled(after)) - float(summary.scaled(before))) / summary.width
         if widths >= MOVED_WIDTHS:
@@ -166,14 +167,15 @@ def staged_parameters(posterior_file: Path, sha256: str) -> list[str]:
     counts only if it names the file's content (sha256), so a copy of a stage's posterior is
     known as one and any other file is not. The chain is followed: a stage run on an earlier
     stage's posterior adds that stage's parameters (by the record whose posterior is its
-    input, else the earlier parameters it recorded). For a stage's copy of its input
+    input, and the earlier parameters it recorded). For a stage's copy of its input
     (`first_stage_posterior.csv`), the parameters of the stages before it.
     """
-    records = _stage_records(posterior_file.parent)
+    records = _stage_records(posterior_file.resolve().parent)
     names = _chain(records, sha256, set())
     if names is None:  # no stage wrote this content: perhaps some stage's copy of its input
         names = next((_earlier(records, r, set()) for r in records
-                      if r.get("first_stage_posterior") == sha256), [])
+                      if isinstance(sha256, str) and r.get("first_stage_posterior") == sha256),
+                     [])
     return list(dict.fromkeys(names))
 
 
@@ -198,7 +200,7 @@ def _stage_records(folder: Path) -> list[dict[str, Any]]:
 
 def _chain(records: list[dict[str, Any]], sha256: Any, seen: set[Any]) -> list[str] | None:
     """The stage parameters behind the posterior of this content, or None if no stage's."""
-    if sha256 in seen:
+    if not isinstance(sha256, str) or sha256 in seen:
         return None
     for record in records:
         if record.get("posterior_sha256") == sha256:
@@ -208,9 +210,10 @@ def _chain(records: list[dict[str, Any]], sha256: Any, seen: set[Any]) -> list[s
 
 
 def _earlier(records: list[dict[str, Any]], record: dict[str, Any], seen: set[Any]) -> list[str]:
-    """The parameters of the stages before `record`: found by its input, else as it recorded."""
+    """The parameters of the stages before `record`: found by its input, and as it recorded."""
     found = _chain(records, record.get("first_stage_posterior"), seen)
-    recorded = [str(name) for name in record.get("earlier_stage_parameters", [])]
+    listed = record.get("earlier_stage_parameters")
+    recorded = [str(name) for name in listed] if isinstance(listed, list) else []
     return list(dict.fromkeys([*(found or []), *recorded]))
 
 

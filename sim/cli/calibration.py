@@ -187,7 +187,8 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
     share = report.hits / report.compared if report.compared else np.nan
     print(f"\nmedian inside the sourced range: {report.hits} of {report.compared} targets "
           f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}"
-          f"; the fit's distance of the medians: {report.distance:.3f}")
+          + (f"; the fit's distance of the medians: {report.distance:.3f}"
+             if report.distance_targets else ""))
     print("wrote " + ", ".join(str(f) for f in report.files))
     return EXIT_OK
 

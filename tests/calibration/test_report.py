@@ -117,6 +117,22 @@ def test_write_report_files_csv_and_markdown(tmp_path, simulated):
     assert not list((tmp_path / "out").glob(".*partial*"))
 
 
+def test_the_median_distance_leaves_out_what_it_cannot_compare(tmp_path, simulated):
+    from sim.calibration.report import median_distance
+
+    zero_bound = Target(name="at_most_zero", low=None, high=0.0, value=None, unit="share",
+                        period="2024", place="Mali", definition="d", source="s",
+                        source_date=dt.date(2024, 9, 30), confidence="M",
+                        compare=Comparison(statistic="deaths", country="BFA", **WINDOW))
+    frame = simulated.assign(at_most_zero=np.ones(99))  # a linear bound of 0: no width
+    table = evaluate([*TARGETS, zero_bound], frame)
+    assert median_distance([TARGETS[0], zero_bound], table) == (0.0, 1)
+    report = write_report([TARGETS[-1], zero_bound], frame, tmp_path / "out")
+    assert (report.distance_targets, math.isnan(report.distance)) == (0, True)
+    assert "distance of these medians" not in (tmp_path / "out" / "report.md").read_text(
+        encoding="utf-8")
+
+
 @pytest.mark.parametrize("prior_bounds", [None, {"factions.jnim.restraint": (0.2, 0.8)}])
 def test_posterior_figures_and_table(tmp_path, simulated, prior_bounds):
     rng = np.random.default_rng(1)

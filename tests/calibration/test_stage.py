@@ -224,6 +224,8 @@ def test_targets_outside_the_stage_whose_kept_median_moved_half_a_width_are_name
     kept = np.array([False, False, False, True])  # share 5 -> 10: half a width exactly
     assert [m["target"] for m in moved_outside_stage([share], [], runs, kept)] == ["share"]
     assert moved_outside_stage([share], [share], runs, kept) == []  # a stage target: not
+    at_most_zero = target("share", None, 0.0)  # a linear bound of 0: the fit cannot compare
+    assert moved_outside_stage([at_most_zero], [], runs, kept) == []
 
 
 def write_record(folder, posterior_sha, input_sha, parameters, earlier=()):
@@ -232,7 +234,8 @@ def write_record(folder, posterior_sha, input_sha, parameters, earlier=()):
     (folder / "stage.json").write_text(json.dumps(
         {"posterior_sha256": posterior_sha, "first_stage_posterior": input_sha,
          "stage_parameters": {name: {} for name in parameters},
-         "earlier_stage_parameters": list(earlier)}), encoding="utf-8")
+         "earlier_stage_parameters": None if earlier is None else list(earlier)}),
+        encoding="utf-8")
 
 
 def test_a_chain_of_stages_in_sibling_folders_is_followed_by_content(tmp_path):
@@ -259,6 +262,12 @@ def test_without_the_earlier_stage_its_recorded_parameters_are_used_and_loops_en
     write_record(tmp_path / "loop" / "a", "X", "Y", ["p"])
     write_record(tmp_path / "loop" / "b", "Y", "X", ["q"])
     assert staged_parameters(tmp_path / "loop" / "posterior.csv", "X") == ["q", "p"]
+    write_record(tmp_path / "odd" / "a", "X", None, ["p"], earlier=None)  # null: none
+    (tmp_path / "odd" / "b").mkdir()
+    (tmp_path / "odd" / "b" / "stage.json").write_text(json.dumps(  # no shas at all
+        {"stage_parameters": {"q": {}}, "earlier_stage_parameters": "coup_rate"}),
+        encoding="utf-8")
+    assert staged_parameters(tmp_path / "odd" / "posterior.csv", "X") == ["p"]
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "stage.json").write_text("{not json", encoding="utf-8")
     assert staged_parameters(tmp_path / "broken" / "posterior.csv", "X") == []

@@ -196,3 +196,22 @@ def test_a_stage_whose_runs_all_fail_is_refused_in_one_line(short_path, files, t
                        "run failed or left one of them undefined (see runs.csv)")
     assert pd.read_csv(out / "runs.csv")["bfa_territory_any"].isna().all()
     assert not (out / "posterior.csv").exists()
+
+
+def test_targets_outside_the_stage_it_moved_are_named_on_stderr(short_path, files, tmp_path,
+                                                                capsys, monkeypatch):
+    import sim.calibration.stage_report as stage_report
+
+    targets = files[0]
+    targets.write_text(TARGETS + TARGETS.replace("bfa_territory_any", "bfa_state_share")
+                       .replace('"not_state"', '"state"'), encoding="utf-8")
+    monkeypatch.setattr(stage_report, "MOVED_WIDTHS", 0.0)  # any move at all is named
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 0
+    err = capsys.readouterr().err
+    summary = json.loads((out / "stage.json").read_text(encoding="utf-8"))
+    assert [m["target"] for m in summary["moved_outside_stage"]] == ["bfa_state_share"]
+    moved = summary["moved_outside_stage"][0]
+    assert ("note: the kept proposals moved 1 targets outside the stage by at least 0.0 of "
+            "their range's width") in err
+    assert f"bfa_state_share {moved['median_proposed']:.3g}" in err
