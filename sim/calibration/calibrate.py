@@ -117,6 +117,22 @@ def summaries_for(targets: Sequence[Target]) -> list[Any]:
     return out
 
 
+def comparable_summaries(targets: Sequence[Target]) -> dict[str, Any]:
+    """`summaries_for` each target the fit's distance can compare, by name; the others left out.
+
+    Left out: a count of deaths with equal bounds, a linear one-sided bound of 0 without a value.
+    """
+    from sim.calibration.distances import FitError
+
+    out = {}
+    for t in targets:
+        try:
+            out[t.name] = summaries_for([t])[0]
+        except (CalibrationError, FitError):
+            continue
+    return out
+
+
 @dataclass(frozen=True)
 class ModelSimulator:
     """`simulate(params, seed)` for the fitter: the scenario with `params` set.

@@ -90,22 +90,15 @@ def median_distance(targets: Sequence[Target], table: pd.DataFrame) -> tuple[flo
     """The fit's distance of the simulated medians from the ranges, and over how many targets.
 
     `sim.calibration.distances.RangeDistance` over the measured targets the fit can compare
-    (`summaries_for`; a count of deaths with equal bounds it cannot): each one's gap outside
+    (`comparable_summaries`): each one's gap outside
     its range in widths (deaths on the log scale), weighted by confidence; NaN without any.
     """
-    from sim.calibration.calibrate import summaries_for
-    from sim.calibration.distances import FitError, RangeDistance
-    from sim.calibration.errors import CalibrationError
+    from sim.calibration.calibrate import comparable_summaries
+    from sim.calibration.distances import RangeDistance
 
     medians = dict(zip(table["target"], table["sim_q50"], strict=False))
-    summaries = []
-    for t in targets:
-        if not math.isfinite(float(medians.get(t.name, math.nan))):
-            continue
-        try:
-            summaries.extend(summaries_for([t]))
-        except (CalibrationError, FitError):  # a target the fit's distance cannot compare
-            continue
+    measured = [t for t in targets if math.isfinite(float(medians.get(t.name, math.nan)))]
+    summaries = list(comparable_summaries(measured).values())
     if not summaries:
         return math.nan, 0
     return RangeDistance(summaries)(medians), len(summaries)

@@ -73,28 +73,23 @@ def moved_outside_stage(targets: Sequence[Target], stage_targets: Sequence[Targe
                         runs: pd.DataFrame, accepted: np.ndarray) -> list[dict[str, Any]]:
     """The targets outside the stage whose median the acceptance moved by `MOVED_WIDTHS` or more.
 
-    Measured on the fit's scale (`summaries_for`: deaths on the log scale) in widths of the
+    Measured on the fit's scale (`comparable_summaries`: deaths on the log scale) in widths of the
     target's range, kept median against all proposals' median. The stage assumes its
     parameters move the other targets little; these are where its kept proposals say not.
     """
-    from sim.calibration.calibrate import summaries_for
-    from sim.calibration.distances import FitError
-    from sim.calibration.errors import CalibrationError
+    from sim.calibration.calibrate import comparable_summaries
 
-    inside = {t.name for t in stage_targets}
+    summaries = comparable_summaries([t for t in targets
+                                      if t.name not in {s.name for s in stage_targets}])
     moved = []
-    for t in targets:
-        before = float(runs[t.name].median())
-        after = float(runs.loc[accepted, t.name].median())
-        if t.name in inside or not (np.isfinite(before) and np.isfinite(after)):
-            continue
-        try:
-            summary = summaries_for([t])[0]
-        except (CalibrationError, FitError):  # a target the fit's distance cannot compare
+    for name, summary in summaries.items():
+        before = float(runs[name].median())
+        after = float(runs.loc[accepted, name].median())
+        if not (np.isfinite(before) and np.isfinite(after)):
             continue
         widths = abs(float(summary.scaled(after)) - float(summary.scaled(before))) / summary.width
         if widths >= MOVED_WIDTHS:
-            moved.append({"target": t.name, "median_proposed": _g(before),
+            moved.append({"target": name, "median_proposed": _g(before),
                           "median_accepted": _g(after), "widths": _g(widths)})
     return moved
 
@@ -172,11 +167,10 @@ def staged_parameters(posterior_file: Path, sha256: str) -> list[str]:
     """
     records = _stage_records(posterior_file.resolve().parent)
     names = _chain(records, sha256, set())
-    if names is None:  # no stage wrote this content: perhaps some stage's copy of its input
+    if names is None and isinstance(sha256, str):  # perhaps some stage's copy of its input
         names = next((_earlier(records, r, set()) for r in records
-                      if isinstance(sha256, str) and r.get("first_stage_posterior") == sha256),
-                     [])
-    return list(dict.fromkeys(names))
+                      if r.get("first_stage_posterior") == sha256), None)
+    return list(dict.fromkeys(names or []))
 
 
 def _stage_records(folder: Path) -> list[dict[str, Any]]:
