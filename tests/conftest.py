@@ -25,6 +25,27 @@ def write_short_scenario(folder: Path, days_end: str = "2023-04-30", extra: str 
     return path
 
 
+def territory_target(name: str, low: float, high: float, definition: str) -> str:
+    """A targets.toml entry on Burkina Faso's territory outside state control, Feb 2023."""
+    return f"""[[targets]]
+name = "{name}"
+low = {low}
+high = {high}
+unit = "share"
+period = "Feb 2023"
+place = "Burkina Faso"
+definition = "{definition}"
+source = "test"
+source_date = 2023-02-15
+confidence = "M"
+[targets.compare]
+statistic = "territory_share"
+country = "BFA"
+date = 2023-02-15
+category = "not_state"
+"""
+
+
 @pytest.fixture(scope="session")
 def baseline() -> sim.Scenario:
     return sim.load_scenario(SCENARIOS / "baseline.toml")

@@ -7,6 +7,8 @@ import sys
 from sim.calibration.targets import DEFAULT_TARGETS, load_targets
 from sim.cli import main
 
+from ..conftest import territory_target
+
 
 def test_targets_prints_every_bundled_target(capsys):
     assert main(["targets"]) == 0
@@ -114,23 +116,8 @@ def test_the_report_reads_which_levers_the_fit_drew_from_the_fit_record(tmp_path
     assert _drawn_in_fit(tmp_path / "missing.json") == []
 
 
-ONE_TARGET = """[[targets]]
-name = "bfa_territory_far"
-low = 0.98
-high = 1.0
-unit = "share"
-period = "Feb 2023"
-place = "Burkina Faso"
-definition = "a range the short run cannot reach"
-source = "test"
-source_date = 2023-02-15
-confidence = "M"
-[targets.compare]
-statistic = "territory_share"
-country = "BFA"
-date = 2023-02-15
-category = "not_state"
-"""
+ONE_TARGET = territory_target("bfa_territory_far", 0.98, 1.0,
+                              "a range the short run cannot reach")
 ONE_MECHANISM = """[[mechanisms]]
 name = "a_whole_country"
 title = "A whole country lost"

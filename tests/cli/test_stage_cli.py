@@ -10,23 +10,9 @@ from sim.calibration.posterior import read_posterior
 from sim.cli import main
 from sim.scenario import load_scenario
 
-TARGETS = """[[targets]]
-name = "bfa_territory_any"
-low = 0.0
-high = 1.0
-unit = "share"
-period = "Feb 2023"
-place = "Burkina Faso"
-definition = "a range every run reaches"
-source = "test"
-source_date = 2023-02-15
-confidence = "M"
-[targets.compare]
-statistic = "territory_share"
-country = "BFA"
-date = 2023-02-15
-category = "not_state"
-"""
+from ..conftest import territory_target
+
+TARGETS = territory_target("bfa_territory_any", 0.0, 1.0, "a range every run reaches")
 PRIORS = ('[[priors]]\nname = "parameters.combat.evasion"\nlow = 0.5\nhigh = 0.9\n'
           'justification = "test"\n')
 
