@@ -140,13 +140,13 @@ def unit_strengths(units: dict, text: str, where: Path) -> dict:
         if not members:
             missing_unit(f"units.{uid}.share", where, "with other units of its faction present "
                          "from the start")
-        before = {u["id"]: u["strength"] for u in members}
         try:
             set_share(data, uid, float(share), str(where))
         except ScenarioError as error:
             raise SystemExit(f"apply_fitted: {error}") from None
-        out.update({u["id"]: {"strength": u["strength"]} for u in members
-                    if u["strength"] != before[u["id"]] or u["id"] == uid})
+        # the share sets every member's strength, changed or not: all are the fit's, so a
+        # second application of the same file is a fixed point
+        out.update({u["id"]: {"strength": u["strength"]} for u in members})
     return out
 
 

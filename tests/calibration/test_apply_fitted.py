@@ -142,3 +142,19 @@ def test_a_fitted_share_is_written_as_the_strengths_it_gives_the_factions_units(
                            "faction present from the start"):
             apply_fitted.main([str(fitted), str(scenario)])
         assert scenario.read_text(encoding="utf-8") == text
+
+
+def test_a_fitted_share_applied_twice_is_a_fixed_point(tmp_path):
+    """Every unit the share sets is marked the fit's, so a repeat leaves the file as it was."""
+    scenario = tmp_path / "s.toml"
+    units = "".join(f'\n[[units]]\nid = "{uid}"\nfaction = "f"\nstrength = {n}\n'
+                    for uid, n in [("a", 100), ("b", 200), ("c", 100)])
+    scenario.write_text('name = "s"\n' + units, encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("units.a.share = 0.45\n", encoding="utf-8")
+    assert apply_fitted.main([str(fitted), str(scenario)]) == 0
+    once = scenario.read_text(encoding="utf-8")
+    assert [u["strength"] for u in tomllib.loads(once)["units"]] == [180, 147, 73]
+    assert once.count(apply_fitted.FITTED_NOTE) == 3
+    assert apply_fitted.main([str(fitted), str(scenario)]) == 0
+    assert scenario.read_text(encoding="utf-8") == once
