@@ -4,7 +4,10 @@
 over the runs (NaN runs left out): **hit** when the median lies inside the range, **overlap**
 when the 5-95% band and the range share a point (a missing bound is open), and **in_range**,
 the share of runs whose statistic lies inside the range (how near a miss is: a median just
-outside with many runs inside is within the runs' spread). A target no run
+outside with many runs inside is within the runs' spread), and **hit_chance**, the share of
+bootstrap resamples of the runs whose median lies inside (`resampled_hits`: how firmly a hit
+is a hit with this many runs; the count of hits gets its 5-95% interval the same way). A
+target no run
 could measure (its window outside the simulated period) is *not compared*: it has neither
 hit nor overlap and is left out of the counts. `write_report` writes `report.md`,
 `report.csv`, `targets.png` and, given a posterior, `posterior_marginals.png` and
@@ -14,6 +17,7 @@ hit nor overlap and is left out of the counts. `write_report` writes `report.md`
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,8 +30,9 @@ from sim.calibration.targets import Target
 from sim.files import atomic_save_figure, atomic_to_csv, atomic_write_text
 
 REPORT_COLUMNS = ("target", "low", "high", "sim_q05", "sim_q50", "sim_q95", "hit", "overlap",
-                  "in_range")
+                  "in_range", "hit_chance")
 QUANTILES = (0.05, 0.5, 0.95)
+RESAMPLES = 1000  # bootstrap resamples of the runs for hit_chance and the count's interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class Report:
     files: list[Path] = field(default_factory=list)
     distance: float = math.nan  # the fit's distance of the medians (`median_distance`)
     distance_targets: int = 0  # over how many targets
+    hits_band: tuple[float, float] = (math.nan, math.nan)  # 5-95% of the count, resampled
 
     @property
     def hit_share(self) -> float:
@@ -136,17 +142,19 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = evaluate(targets, simulated)
+    table["hit_chance"], counts = resampled_hits(targets, simulated)
     compared = table[table["hit"].notna()]
     distance, distance_targets = median_distance(targets, table)
     report = Report(table[list(REPORT_COLUMNS)], compared=len(compared),
                     hits=int(compared["hit"].astype(bool).sum()),
                     overlaps=int(compared["overlap"].astype(bool).sum()), runs=len(simulated),
-                    distance=distance, distance_targets=distance_targets)
+                    distance=distance, distance_targets=distance_targets,
+                    hits_band=tuple(float(q) for q in np.quantile(counts, (0.05, 0.95))))
     files = []
     csv = table[list(REPORT_COLUMNS)].copy()
     for column in ("hit", "overlap"):
         csv[column] = csv[column].map({True: "true", False: "false", None: ""})
-    csv["in_range"] = csv["in_range"].round(4)
+    csv[["in_range", "hit_chance"]] = csv[["in_range", "hit_chance"]].round(4)
     files.append(atomic_to_csv(csv, out / "report.csv", index=False))
     files.append(atomic_save_figure(report_plots.targets_figure(targets, table, title),
                                     out / "targets.png"))
@@ -164,6 +172,33 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
                                drawn, lacks(table) if lacks is not None else (), staged)
     files.insert(0, atomic_write_text(out / "report.md", markdown))
     return replace(report, files=files)
+
+
+def resampled_hits(targets: Sequence[Target], simulated: pd.DataFrame,
+                   resamples: int = RESAMPLES, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's chance that its median is in range, and the hit count per resample.
+
+    The runs are resampled with replacement `resamples` times (a fixed `seed`, so a report is
+    reproducible); in each resample every target's median over its measured runs is compared
+    with its range. Returns the chances (one per target, NaN for a target no run measured)
+    and the number of medians in range in each resample.
+    """
+    picks = np.random.default_rng(seed).integers(0, len(simulated),
+                                                  size=(resamples, len(simulated)))
+    chances, counts = [], np.zeros(resamples, dtype=np.int64)
+    for t in targets:
+        values = pd.to_numeric(simulated[t.name], errors="coerce").to_numpy(np.float64)
+        values = np.where(np.isfinite(values), values, np.nan)  # as `evaluate`: measured runs
+        if np.isnan(values).all():
+            chances.append(math.nan)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample without a finite run
+            medians = np.nanmedian(values[picks], axis=1)
+        inside = t.contains(medians)  # NaN (no measured run) is never inside
+        chances.append(float(inside.mean()))
+        counts += inside
+    return np.array(chances, dtype=np.float64), counts
 
 
 def missed_rows(table: pd.DataFrame) -> list[Any]:
@@ -220,7 +255,9 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
             f"{report.runs} runs. Of {report.compared} targets compared, the simulated median "
             f"lies inside the sourced range for **{report.hits} ({report.hit_share:.0%})** and "
             f"the 5-95% band overlaps the range for **{report.overlaps} "
-            f"({report.overlap_share:.0%})**.")
+            f"({report.overlap_share:.0%})**. With this many runs the count is "
+            f"{report.hits_band[0]:.0f} to {report.hits_band[1]:.0f} (5-95% over {RESAMPLES:,} "
+            f"bootstrap resamples of the runs).")
         if report.distance_targets:
             lines.append(
                 f"The fit's distance of these medians from the ranges (each target's gap "
@@ -234,11 +271,13 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
         lines.append(f"Not compared (no run measured them: their window lies outside the "
                      f"simulated period): {', '.join(outside)}.")
     lines += ["", "Hit: the median lies inside the range. Overlap: the 5-95% band and the "
-              "range share a point. In range: the share of runs inside the range. Confidence as "
+              "range share a point. In range: the share of runs inside the range. Hit chance: "
+              f"the share of {RESAMPLES:,} bootstrap resamples of the runs whose median is inside "
+              "the range. Confidence as "
               "in FACTS.md (weights in the fit: H 1, M 0.5, L 0.25).", "",
               "| target | sourced range | unit | simulated 5% | 50% | 95% | hit | overlap | "
-              "in range | conf. | source (date) |",
-              "|---|---|---|---:|---:|---:|---|---|---:|---|---|"]
+              "in range | hit chance | conf. | source (date) |",
+              "|---|---|---|---:|---:|---:|---|---|---:|---:|---|---|"]
     by_name = {t.name: t for t in targets}
     for row in table.itertuples(index=False):
         t = by_name[row.target]
@@ -246,6 +285,7 @@ def report_markdown(targets: Sequence[Target], table: pd.DataFrame, report: Repo
         q05, q50, q95 = (format_number(x) for x in (row.sim_q05, row.sim_q50, row.sim_q95))
         lines.append(f"| {t.name} | {t.range_text()} | {t.unit} | {q05} | {q50} | {q95} | "
                      f"{_mark(row.hit)} | {_mark(row.overlap)} | {format_share(row.in_range)} | "
+                     f"{format_share(row.hit_chance)} | "
                      f"{t.confidence} | {source} "
                      f"({t.source_date}) |")
     misses = missed_rows(table)

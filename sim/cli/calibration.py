@@ -185,8 +185,10 @@ def cmd_calibration_report(args: argparse.Namespace) -> int:
                        short_number(r.sim_q95), {True: "yes", False: "no"}.get(r.hit, "-")]
                       for r in table.itertuples()], left=1))
     share = report.hits / report.compared if report.compared else np.nan
+    low, high = report.hits_band
     print(f"\nmedian inside the sourced range: {report.hits} of {report.compared} targets "
-          f"({share:.0%}); 90% band overlaps the range: {report.overlaps} of {report.compared}"
+          f"({share:.0%}; {low:.0f} to {high:.0f} over resamples of the runs); "
+          f"90% band overlaps the range: {report.overlaps} of {report.compared}"
           + (f"; the fit's distance of the medians: {report.distance:.3f}"
              if report.distance_targets else ""))
     print("wrote " + ", ".join(str(f) for f in report.files))
@@ -308,7 +310,8 @@ def register_calibration_commands(sub: argparse._SubParsersAction) -> None:
         "calibration-report", help="every target's range beside the calibrated ensemble",
         description="Run the scenario --runs times, each run's parameters drawn from the "
                     "posterior by weight, and write report.md, report.csv (target, low, high, "
-                    "sim_q05, sim_q50, sim_q95, hit, overlap, in_range), targets.png and the "
+                    "sim_q05, sim_q50, sim_q95, hit, overlap, in_range, hit_chance), targets.png "
+                    "and the "
                     "posterior's marginal and pairwise plots into --out; for the misses, why "
                     "each misses (--mechanisms).")
     add_scenario_and_targets(p)

@@ -8,10 +8,17 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.calibration.comparisons import Comparison
 from sim.calibration.fit_result import weighted_quantile
-from sim.calibration.report import REPORT_COLUMNS, evaluate, format_share, write_report
+from sim.calibration.report import (
+    REPORT_COLUMNS,
+    evaluate,
+    format_share,
+    resampled_hits,
+    write_report,
+)
 from sim.calibration.report_plots import schema_bounds
 from sim.calibration.targets import Target
 
@@ -105,8 +112,11 @@ def test_write_report_files_csv_and_markdown(tmp_path, simulated):
             "**3 (50%)** and the 5-95% band overlaps the range for **5 (83%)**") in markdown
     assert (f"is **{report.distance:.3f}**, over 5 targets.") in markdown
     assert "Not compared (no run measured them" in markdown and "not_measured" in markdown
-    assert "| point | 0 to 0 | deaths | 0 | 0 | 0 | yes | yes | 100% | H | source of point " \
-           "(2024-09-30) |" in markdown
+    assert "| point | 0 to 0 | deaths | 0 | 0 | 0 | yes | yes | 100% | 100% | H | source of " \
+           "point (2024-09-30) |" in markdown
+    # one_sided_low's median (sd about 3.6 over resamples) sometimes falls below 45
+    assert report.hits_band == (2.0, 3.0)
+    assert "the count is 2 to 3 (5-95% over 1,000 bootstrap resamples of the runs)" in markdown
     assert csv["in_range"].tolist()[:3] == ["0.2121", "0.1111", "0.0"]  # read as text here
     assert ("- far_below: median 50 is below the range (200 to 300 deaths; 0% of runs in it); "
             "the 5-95% band misses the range too.") in markdown
@@ -115,6 +125,35 @@ def test_write_report_files_csv_and_markdown(tmp_path, simulated):
     png = (tmp_path / "out" / "targets.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     assert not list((tmp_path / "out").glob(".*partial*"))
+
+
+def test_resampled_hits_known_answers(simulated):
+    """A median that can fall either side of a bound; sure hits and misses; no runs."""
+    edge = target("edge", low=50, high=1000)  # runs 1..99: the sample median is the bound
+    simulated["edge"] = simulated["inside"]
+    chances, counts = resampled_hits([*TARGETS, edge], simulated, resamples=4000, seed=1)
+    # a resample's median (its 50th of 99 draws) is >= 50 when at most 49 draws are <= 49
+    exact = stats.binom.cdf(49, 99, 49 / 99)
+    assert chances[-1] == pytest.approx(exact, abs=0.03)
+    assert chances[[2, 4, 5]].tolist() == [0.0, 0.0, 1.0]  # never or always inside
+    # the resampled median's spread is about 0.5 * sqrt(99) = 5: 40-60 is two of them either
+    # side, 60 two above, 45 one below
+    assert 0.9 < chances[0] < 0.99 and 0 < chances[1] < 0.06 and 0.75 < chances[3] < 0.92
+    assert math.isnan(chances[6])
+    assert counts.min() >= 1 and counts.max() <= 5  # point always; band_overlaps rarely
+    assert counts.mean() == pytest.approx(np.nansum(chances))
+    again, _ = resampled_hits([*TARGETS, edge], simulated, resamples=4000, seed=1)
+    assert np.array_equal(chances, again, equal_nan=True)
+
+
+def test_resampled_hits_use_only_the_measured_runs():
+    """NaN and infinite runs are left out, as in `evaluate`; a resample without one misses."""
+    values = np.array([np.nan, np.inf, 10.0, 10.0])
+    chances, counts = resampled_hits([target("t", 5, 15)], pd.DataFrame({"t": values}),
+                                     resamples=2000)
+    # a resample misses only when it has neither of the two measured runs: (1/2)^4
+    assert chances[0] == pytest.approx(1 - 0.5 ** 4, abs=0.02)
+    assert set(counts.tolist()) == {0, 1} and counts.mean() == chances[0]
 
 
 def test_the_median_distance_leaves_out_what_it_cannot_compare(tmp_path, simulated):

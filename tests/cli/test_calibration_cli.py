@@ -1,6 +1,7 @@
 """`sahel-sim targets | calibrate | calibration-report`: tables, reports, bad input (exit 2)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -71,7 +72,10 @@ def test_calibration_report_compares_runs_drawn_from_a_posterior(tmp_path, capsy
     assert main(["calibration-report", "--posterior", str(posterior), "--runs", "2",
                  "--workers", "1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "median inside the sourced range:" in text
+    found = re.search(r"median inside the sourced range: (\d+) of (\d+) targets \(\d+%; "
+                      r"(\d+) to (\d+) over resamples of the runs\)", text)
+    hits, compared, low, high = map(int, found.groups())
+    assert 0 <= low <= high <= compared and hits <= compared
     import pandas as pd
 
     table = pd.read_csv(out / "report.csv")
