@@ -173,6 +173,38 @@ def staged_parameters(posterior_file: Path, sha256: str) -> list[str]:
     return list(dict.fromkeys(names or []))
 
 
+def targets_fitted_before(posterior_file: Path, sha256: str) -> dict[str, list[str]]:
+    """The targets the steps behind a posterior were fitted to, each with the records naming it.
+
+    The ABC-SMC fit (its `fit.json`'s targets) whose record lies beside the file, in its parent
+    folder or in the parent folder of the chain's first stage, then the stages of its chain
+    (found by content, as in `staged_parameters`; their `stage_targets`), earliest first. A
+    fit's record does not name its posterior's content, so for the fit the folder is the link.
+    """
+    from sim.calibration.fit_result import FIT_FILE
+
+    folder = posterior_file.resolve().parent
+    chain = _chain_records(_stage_records(folder), sha256, set())
+    steps: list[tuple[str, list[Any]]] = []
+    fits = [folder / FIT_FILE, folder.parent / FIT_FILE,
+            *(Path(record["_file"]).parent.parent / FIT_FILE for record in chain[-1:])]
+    for path in dict.fromkeys(f.resolve() for f in fits):
+        try:
+            summaries = json.loads(path.read_text(encoding="utf-8"))["summaries"]
+            steps.append((str(path), [s["name"] for s in summaries]))
+            break
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    for record in reversed(chain):  # the earliest stage first
+        names = record.get("stage_targets")
+        steps.append((record["_file"], names if isinstance(names, list) else []))
+    found: dict[str, list[str]] = {}
+    for where, names in steps:
+        for name in names:
+            found.setdefault(str(name), []).append(where)
+    return found
+
+
 def _stage_records(folder: Path) -> list[dict[str, Any]]:
     """The readable stage records beside, below and beside the folder of a posterior file."""
     found = [folder / SUMMARY_FILE, *sorted(folder.glob(f"*/{SUMMARY_FILE}")),
@@ -186,29 +218,44 @@ def _stage_records(folder: Path) -> list[dict[str, Any]]:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(record, dict) and isinstance(record.get("stage_parameters"), dict):
-                records.append(record)
+                records.append({**record, "_file": str(key)})
         except (OSError, ValueError):
             continue
     return records
 
 
+def _chain_records(records: list[dict[str, Any]], sha256: Any,
+                   seen: set[Any]) -> list[dict[str, Any]]:
+    """The stage records behind the posterior of this content, latest first ([] if none)."""
+    if not isinstance(sha256, str) or sha256 in seen:
+        return []
+    record = next((r for r in records if r.get("posterior_sha256") == sha256), None)
+    if record is None:
+        return []
+    return [record, *_chain_records(records, record.get("first_stage_posterior"),
+                                    seen | {sha256})]
+
+
 def _chain(records: list[dict[str, Any]], sha256: Any, seen: set[Any]) -> list[str] | None:
     """The stage parameters behind the posterior of this content, or None if no stage's."""
-    if not isinstance(sha256, str) or sha256 in seen:
+    chain = _chain_records(records, sha256, seen)
+    if not chain:
         return None
-    for record in records:
-        if record.get("posterior_sha256") == sha256:
-            return [*_earlier(records, record, seen | {sha256}),
-                    *(str(name) for name in record["stage_parameters"])]
-    return None
+    return [name for record in reversed(chain)
+            for name in [*_recorded_earlier(record),
+                         *(str(n) for n in record["stage_parameters"])]]
 
 
 def _earlier(records: list[dict[str, Any]], record: dict[str, Any], seen: set[Any]) -> list[str]:
     """The parameters of the stages before `record`: found by its input, and as it recorded."""
     found = _chain(records, record.get("first_stage_posterior"), seen)
+    return list(dict.fromkeys([*(found or []), *_recorded_earlier(record)]))
+
+
+def _recorded_earlier(record: dict[str, Any]) -> list[str]:
+    """The earlier stages' parameters a record lists (`earlier_stage_parameters`)."""
     listed = record.get("earlier_stage_parameters")
-    recorded = [str(name) for name in listed] if isinstance(listed, list) else []
-    return list(dict.fromkeys([*(found or []), *recorded]))
+    return [str(name) for name in listed] if isinstance(listed, list) else []
 
 
 def _quantiles(values: pd.Series, quantiles: list[float]) -> list[float]:

@@ -50,7 +50,12 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
         stage_distances,
         stage_posterior,
     )
-    from sim.calibration.stage_report import MOVED_WIDTHS, staged_parameters, write_stage
+    from sim.calibration.stage_report import (
+        MOVED_WIDTHS,
+        staged_parameters,
+        targets_fitted_before,
+        write_stage,
+    )
     from sim.experiments.executors import default_workers
     from sim.progress import ProgressBar
     from sim.scenario import load_scenario, resolve_scenario_path
@@ -82,6 +87,8 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
     # before a --rerun removes this stage's record, which may name the stages before it
     earlier = [n for n in staged_parameters(posterior.path, posterior.sha256)
                if n not in {p.name for p in stage_priors}]
+    fitted_before = targets_fitted_before(posterior.path, posterior.sha256)
+    refitted = {t.name: fitted_before[t.name] for t in stage_targets if t.name in fitted_before}
     bar = ProgressBar("stage", total=args.proposals)
     offset = [0]  # proposals done before the chunk now running
 
@@ -123,6 +130,7 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
         print(f"warning: {len(errors)} runs failed in this call (never kept); the first: "
               f"{errors[0]}", file=sys.stderr)
     record = {"command": _command(args, posterior.path), "earlier_stage_parameters": earlier,
+              "stage_targets_fitted_before": refitted,
               "failed_in_this_call": errors[:5],
               "wall_seconds_this_call": round(time.monotonic() - started, 1), **config,
               "first_stage_posterior_path": str(posterior.path), "keep": args.keep,
@@ -145,8 +153,22 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
               "little; stage.json, moved_outside_stage): " + "; ".join(
                   f"{m['target']} {short_number(m['median_proposed'])} -> "
                   f"{short_number(m['median_accepted'])}" for m in moved), file=sys.stderr)
+    if refitted:
+        print(f"note: {len(refitted)} of the stage's targets were fitted before, by the steps "
+              "behind its posterior; the stage conditions on them again, so its posterior "
+              "counts them twice (stage.json, stage_targets_fitted_before): " + "; ".join(
+                  f"{name} ({', '.join(_shown(w) for w in where)})"
+                  for name, where in refitted.items()), file=sys.stderr)
     print("wrote " + ", ".join(str(f) for f in files))
     return EXIT_OK
+
+
+def _shown(path: str) -> str:
+    """A record's path, relative to the working folder when it lies under it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def _command(args: argparse.Namespace, posterior: Path) -> str:

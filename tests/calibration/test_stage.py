@@ -20,7 +20,12 @@ from sim.calibration.stage import (
     stage_distances,
     stage_posterior,
 )
-from sim.calibration.stage_report import moved_outside_stage, staged_parameters, write_stage
+from sim.calibration.stage_report import (
+    moved_outside_stage,
+    staged_parameters,
+    targets_fitted_before,
+    write_stage,
+)
 from sim.calibration.targets import Target
 
 NOISE = 10.0  # the toy statistic's standard deviation
@@ -228,14 +233,41 @@ def test_targets_outside_the_stage_whose_kept_median_moved_half_a_width_are_name
     assert moved_outside_stage([at_most_zero], [], runs, kept) == []
 
 
-def write_record(folder, posterior_sha, input_sha, parameters, earlier=()):
-    """A stage record with only what the lookup of staged parameters reads."""
+def write_record(folder, posterior_sha, input_sha, parameters, earlier=(), targets=()):
+    """A stage record with only what the lookups of staged parameters and targets read."""
     folder.mkdir(parents=True)
     (folder / "stage.json").write_text(json.dumps(
         {"posterior_sha256": posterior_sha, "first_stage_posterior": input_sha,
          "stage_parameters": {name: {} for name in parameters},
-         "earlier_stage_parameters": None if earlier is None else list(earlier)}),
+         "earlier_stage_parameters": None if earlier is None else list(earlier),
+         "stage_targets": list(targets)}),
         encoding="utf-8")
+
+
+def test_the_targets_fitted_before_a_stage_follow_the_fit_and_the_chain(tmp_path):
+    root = tmp_path / "calibration"
+    write_record(root / "stage_coups", "B", "A", ["coup_rate"], targets=["coups", "level"])
+    write_record(root / "stage", "C", "B", ["dialogue"], targets=["rise", "level"])
+    write_record(root / "other", "Z", "Y", ["x"], targets=["unrelated"])  # not in the chain
+    (root / "fit.json").write_text(json.dumps(
+        {"summaries": [{"name": "coups"}, {"name": "rise"}, {"name": "jnim"}]}),
+        encoding="utf-8")
+    fit, coups, stage = (str((root / f).resolve()) for f in
+                         ("fit.json", "stage_coups/stage.json", "stage/stage.json"))
+    expected = {"coups": [fit, coups], "rise": [fit, stage], "jnim": [fit],
+                "level": [coups, stage]}
+    for posterior in (root / "posterior.csv", root / "stage" / "posterior.csv"):
+        assert targets_fitted_before(posterior, "C") == expected  # beside or in the parent
+    assert targets_fitted_before(root / "stage_coups" / "first_stage_posterior.csv", "A") == {
+        "coups": [fit], "rise": [fit], "jnim": [fit]}  # the fit's own posterior: the fit only
+    elsewhere = tmp_path / "elsewhere"
+    write_record(elsewhere / "copy" / "stage", "C", "B", ["dialogue"], targets=["rise"])
+    # the chain's first stage found here has no fit.json above it: only the stage's targets
+    assert targets_fitted_before(elsewhere / "copy" / "posterior.csv", "C") == {
+        "rise": [str((elsewhere / "copy" / "stage" / "stage.json").resolve())]}
+    (root / "fit.json").write_text("{not json", encoding="utf-8")
+    assert targets_fitted_before(root / "posterior.csv", "C") == {
+        "coups": [coups], "level": [coups, stage], "rise": [stage]}
 
 
 def test_a_chain_of_stages_in_sibling_folders_is_followed_by_content(tmp_path):

@@ -57,6 +57,8 @@ def test_a_stage_writes_a_posterior_the_runs_can_use(short_path, files, tmp_path
         f"--posterior {files[2]} --fit parameters.combat.evasion --to bfa_territory_any "
         f"--proposals 3 --keep 2 --seed 0 --out {out}")
     assert summary["earlier_stage_parameters"] == []
+    assert summary["stage_targets_fitted_before"] == {}  # no fit.json, no earlier stage
+    assert "fitted before" not in text.err
     assert summary["moved_outside_stage"] == []  # the only target is the stage's
     assert (out / "first_stage_posterior.csv").read_bytes() == files[2].read_bytes()
     stamp = (out / "runs.csv").stat().st_mtime_ns
@@ -201,3 +203,19 @@ def test_targets_outside_the_stage_it_moved_are_named_on_stderr(short_path, file
     assert ("note: the kept proposals moved 1 targets outside the stage by at least 0.0 of "
             "their range's width") in err
     assert f"bfa_state_share {moved['median_proposed']:.3g}" in err
+
+
+def test_stage_targets_the_fit_had_are_named_as_counted_twice(short_path, files, tmp_path,
+                                                              capsys):
+    fit = files[2].parent / "fit.json"  # the fit's record beside its posterior
+    fit.write_text(json.dumps({"summaries": [{"name": "bfa_territory_any"},
+                                             {"name": "jnim_fighters"}]}), encoding="utf-8")
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 0
+    err = capsys.readouterr().err
+    summary = json.loads((out / "stage.json").read_text(encoding="utf-8"))
+    assert summary["stage_targets_fitted_before"] == {"bfa_territory_any": [str(fit.resolve())]}
+    assert ("note: 1 of the stage's targets were fitted before, by the steps behind its "
+            "posterior; the stage conditions on them again, so its posterior counts them twice "
+            f"(stage.json, stage_targets_fitted_before): bfa_territory_any ({fit.resolve()})"
+            ) in err
