@@ -13,6 +13,7 @@ temporary name and renamed, so an earlier file is never left half-written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
@@ -115,9 +116,13 @@ class FitResult:
         """Write posterior.csv, generations.csv and fit.json into `folder`; their paths."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        texts = {POSTERIOR_FILE: self.posterior.to_csv(index=False, float_format="%.17g"),
+        posterior = self.posterior.to_csv(index=False, float_format="%.17g")
+        # the posterior's content, by which a later stage knows this fit as the one behind it
+        sha256 = hashlib.sha256(posterior.encode("utf-8")).hexdigest()
+        texts = {POSTERIOR_FILE: posterior,
                  GENERATIONS_FILE: self.generations.to_csv(index=False),
-                 FIT_FILE: json.dumps(self.record(), indent=1, default=str) + "\n"}
+                 FIT_FILE: json.dumps({**self.record(), "posterior_sha256": sha256}, indent=1,
+                                      default=str) + "\n"}
         return [atomic_write_text(folder / name, text) for name, text in texts.items()]
 
 

@@ -63,6 +63,8 @@ class Report:
 def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame:
     """One row per target: range, simulated 5/50/95% quantiles, hit, overlap and in_range.
 
+    (`write_report` adds `hit_chance`, from `resampled_hits`.)
+
     `hit` and `overlap` are True/False, or None when no run measured the target;
     `in_range` is the share of the measured runs inside the range (NaN without any).
 
@@ -88,7 +90,7 @@ def evaluate(targets: Sequence[Target], simulated: pd.DataFrame) -> pd.DataFrame
         rows.append({"target": t.name, "low": t.low, "high": t.high, "sim_q05": q05,
                      "sim_q50": q50, "sim_q95": q95, "hit": hit, "overlap": overlap,
                      "in_range": in_range, "runs": int(values.size)})
-    table = pd.DataFrame(rows, columns=[*REPORT_COLUMNS, "runs"])
+    table = pd.DataFrame(rows, columns=[*REPORT_COLUMNS[:-1], "runs"])  # hit_chance: later
     return table.astype({"low": float, "high": float})
 
 
@@ -149,7 +151,8 @@ def write_report(targets: Sequence[Target], simulated: pd.DataFrame, out_dir: st
                     hits=int(compared["hit"].astype(bool).sum()),
                     overlaps=int(compared["overlap"].astype(bool).sum()), runs=len(simulated),
                     distance=distance, distance_targets=distance_targets,
-                    hits_band=tuple(float(q) for q in np.quantile(counts, (0.05, 0.95))))
+                    hits_band=tuple(float(q) for q in  # counts that occurred
+                                    np.quantile(counts, (0.05, 0.95), method="inverted_cdf")))
     files = []
     csv = table[list(REPORT_COLUMNS)].copy()
     for column in ("hit", "overlap"):
@@ -181,7 +184,10 @@ def resampled_hits(targets: Sequence[Target], simulated: pd.DataFrame,
     The runs are resampled with replacement `resamples` times (a fixed `seed`, so a report is
     reproducible); in each resample every target's median over its measured runs is compared
     with its range. Returns the chances (one per target, NaN for a target no run measured)
-    and the number of medians in range in each resample.
+    and the number of medians in range in each resample. A resample that happens to hold
+    none of a target's measured runs counts as a miss (it matters only for a target few runs
+    measure). The chances describe these runs: a fresh set of runs' median differs from
+    theirs with about twice the variance, since their median is itself one draw.
     """
     picks = np.random.default_rng(seed).integers(0, len(simulated),
                                                   size=(resamples, len(simulated)))

@@ -176,25 +176,30 @@ def staged_parameters(posterior_file: Path, sha256: str) -> list[str]:
 def targets_fitted_before(posterior_file: Path, sha256: str) -> dict[str, list[str]]:
     """The targets the steps behind a posterior were fitted to, each with the records naming it.
 
-    The ABC-SMC fit (its `fit.json`'s targets) whose record lies beside the file, in its parent
-    folder or in the parent folder of the chain's first stage, then the stages of its chain
-    (found by content, as in `staged_parameters`; their `stage_targets`), earliest first. A
-    fit's record does not name its posterior's content, so for the fit the folder is the link.
+    The ABC-SMC fit first: the `fit.json` beside the file or in its parent folder whose
+    `posterior_sha256` is the content at the root of the chain (the input of its first stage,
+    or the file itself); a record older than that field is taken by its folder alone and
+    marked "(by folder)". Then the stages of the chain (found by content, as in
+    `staged_parameters`; their `stage_targets`), earliest first.
     """
     from sim.calibration.fit_result import FIT_FILE
 
     folder = posterior_file.resolve().parent
     chain = _chain_records(_stage_records(folder), sha256, set())
+    root = chain[-1].get("first_stage_posterior") if chain else sha256
     steps: list[tuple[str, list[Any]]] = []
-    fits = [folder / FIT_FILE, folder.parent / FIT_FILE,
-            *(Path(record["_file"]).parent.parent / FIT_FILE for record in chain[-1:])]
-    for path in dict.fromkeys(f.resolve() for f in fits):
+    for path in dict.fromkeys(f.resolve() for f in (folder / FIT_FILE, folder.parent / FIT_FILE)):
         try:
-            summaries = json.loads(path.read_text(encoding="utf-8"))["summaries"]
-            steps.append((str(path), [s["name"] for s in summaries]))
-            break
+            record = json.loads(path.read_text(encoding="utf-8"))
+            names = [s["name"] for s in record["summaries"]]
         except (OSError, ValueError, KeyError, TypeError):
             continue
+        if "posterior_sha256" not in record:
+            steps.append((f"{path} (by folder)", names))
+            break
+        if record["posterior_sha256"] == root:
+            steps.append((str(path), names))
+            break
     for record in reversed(chain):  # the earliest stage first
         names = record.get("stage_targets")
         steps.append((record["_file"], names if isinstance(names, list) else []))

@@ -154,9 +154,10 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
                   f"{m['target']} {short_number(m['median_proposed'])} -> "
                   f"{short_number(m['median_accepted'])}" for m in moved), file=sys.stderr)
     if refitted:
-        print(f"note: {len(refitted)} of the stage's targets were fitted before, by the steps "
-              "behind its posterior; the stage conditions on them again, so its posterior "
-              "counts them twice (stage.json, stage_targets_fitted_before): " + "; ".join(
+        print(f"note: the steps behind the posterior already fitted {len(refitted)} of the "
+              f"stage's {len(stage_targets)} targets; conditioning on them again counts them "
+              "once more for the parameters those steps fitted (stage.json, "
+              "stage_targets_fitted_before): " + "; ".join(
                   f"{name} ({', '.join(_shown(w) for w in where)})"
                   for name, where in refitted.items()), file=sys.stderr)
     print("wrote " + ", ".join(str(f) for f in files))

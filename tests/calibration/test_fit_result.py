@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -54,6 +55,8 @@ def test_write_replaces_files_whole(tmp_path):
     assert [p.name for p in paths] == ["posterior.csv", "generations.csv", "fit.json"]
     record = json.loads((tmp_path / FIT_FILE).read_text())
     assert record["seed"] == 4 and record["stop_reason"] == "min_epsilon"
+    assert record["posterior_sha256"] == hashlib.sha256(
+        (tmp_path / "posterior.csv").read_bytes()).hexdigest()
     assert record["totals"] == {"simulations": 10, "generations": 1, "wall_seconds": 0.5,
                                 "discarded_simulations_this_session": 3,
                                 "final_effective_sample_size": 10.0}

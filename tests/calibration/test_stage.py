@@ -249,9 +249,9 @@ def test_the_targets_fitted_before_a_stage_follow_the_fit_and_the_chain(tmp_path
     write_record(root / "stage_coups", "B", "A", ["coup_rate"], targets=["coups", "level"])
     write_record(root / "stage", "C", "B", ["dialogue"], targets=["rise", "level"])
     write_record(root / "other", "Z", "Y", ["x"], targets=["unrelated"])  # not in the chain
-    (root / "fit.json").write_text(json.dumps(
-        {"summaries": [{"name": "coups"}, {"name": "rise"}, {"name": "jnim"}]}),
-        encoding="utf-8")
+    fit_record = {"summaries": [{"name": "coups"}, {"name": "rise"}, {"name": "jnim"}]}
+    (root / "fit.json").write_text(json.dumps({**fit_record, "posterior_sha256": "A"}),
+                                   encoding="utf-8")
     fit, coups, stage = (str((root / f).resolve()) for f in
                          ("fit.json", "stage_coups/stage.json", "stage/stage.json"))
     expected = {"coups": [fit, coups], "rise": [fit, stage], "jnim": [fit],
@@ -260,14 +260,21 @@ def test_the_targets_fitted_before_a_stage_follow_the_fit_and_the_chain(tmp_path
         assert targets_fitted_before(posterior, "C") == expected  # beside or in the parent
     assert targets_fitted_before(root / "stage_coups" / "first_stage_posterior.csv", "A") == {
         "coups": [fit], "rise": [fit], "jnim": [fit]}  # the fit's own posterior: the fit only
-    elsewhere = tmp_path / "elsewhere"
-    write_record(elsewhere / "copy" / "stage", "C", "B", ["dialogue"], targets=["rise"])
-    # the chain's first stage found here has no fit.json above it: only the stage's targets
-    assert targets_fitted_before(elsewhere / "copy" / "posterior.csv", "C") == {
-        "rise": [str((elsewhere / "copy" / "stage" / "stage.json").resolve())]}
+    # a fit whose posterior is another content is not the one behind the chain
+    (root / "fit.json").write_text(json.dumps({**fit_record, "posterior_sha256": "Q"}),
+                                   encoding="utf-8")
+    assert targets_fitted_before(root / "posterior.csv", "C") == {
+        "coups": [coups], "level": [coups, stage], "rise": [stage]}
+    # a record from before the field: taken by its folder, and said so
+    (root / "fit.json").write_text(json.dumps(fit_record), encoding="utf-8")
+    assert targets_fitted_before(root / "posterior.csv", "C")["jnim"] == [f"{fit} (by folder)"]
     (root / "fit.json").write_text("{not json", encoding="utf-8")
     assert targets_fitted_before(root / "posterior.csv", "C") == {
         "coups": [coups], "level": [coups, stage], "rise": [stage]}
+    elsewhere = tmp_path / "elsewhere"
+    write_record(elsewhere / "copy" / "stage", "C", "B", ["dialogue"], targets=["rise"])
+    assert targets_fitted_before(elsewhere / "copy" / "posterior.csv", "C") == {
+        "rise": [str((elsewhere / "copy" / "stage" / "stage.json").resolve())]}
 
 
 def test_a_chain_of_stages_in_sibling_folders_is_followed_by_content(tmp_path):

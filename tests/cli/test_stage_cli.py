@@ -214,8 +214,9 @@ def test_stage_targets_the_fit_had_are_named_as_counted_twice(short_path, files,
     assert main(stage_args(short_path, files, out)) == 0
     err = capsys.readouterr().err
     summary = json.loads((out / "stage.json").read_text(encoding="utf-8"))
-    assert summary["stage_targets_fitted_before"] == {"bfa_territory_any": [str(fit.resolve())]}
-    assert ("note: 1 of the stage's targets were fitted before, by the steps behind its "
-            "posterior; the stage conditions on them again, so its posterior counts them twice "
-            f"(stage.json, stage_targets_fitted_before): bfa_territory_any ({fit.resolve()})"
+    by_folder = f"{fit.resolve()} (by folder)"  # a fit.json without its posterior's sha256
+    assert summary["stage_targets_fitted_before"] == {"bfa_territory_any": [by_folder]}
+    assert ("note: the steps behind the posterior already fitted 1 of the stage's 1 targets; "
+            "conditioning on them again counts them once more for the parameters those steps "
+            f"fitted (stage.json, stage_targets_fitted_before): bfa_territory_any ({by_folder})"
             ) in err
