@@ -26,6 +26,8 @@ from sim.geography import (
 from sim.scenario import ARMED_GROUP_KINDS, FOREIGN_KINDS, STATE_SIDE_KINDS, Scenario
 from sim.world import LAYERS, POSTURES, STATIC_LAYERS, World
 
+EARTH_RADIUS_KM = 6371.0  # mean radius of the Earth
+
 
 def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) -> World:
     """Set up the world of a run: factions, cells, forces and civilians."""
@@ -54,9 +56,12 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
         allowed[len(ids) + c] = bucket == c
     p = scenario.parameters.control
     terrain = geo.terrain.reshape(-1)
+    saharan = np.full(geo.n_cells, p.administration_saharan)
+    if p.saharan_reach_km > 0:
+        saharan *= np.exp(-town_distance_km(geo) / p.saharan_reach_km)
     administration = np.select(
         [terrain == SUDANIAN, terrain == SAHELIAN, terrain == SAHARAN],
-        [p.administration_sudanian, p.administration_sahelian, p.administration_saharan]
+        [p.administration_sudanian, p.administration_sahelian, saharan]
     ) * in_sahel
     layers = {name: PropertyLayer(name, geo.shape, default_value=dtype(0), dtype=dtype)
               for name, dtype in LAYERS}
@@ -102,6 +107,23 @@ def build_world(scenario: Scenario, geo: Geography, placement_key: np.uint64) ->
         mandate_active=np.array([f.kind == "peacekeeping" for f in specs]),
         junta_in_power=in_power,
         fleets=build_fleets(scenario, geo, {fid: i for i, fid in enumerate(ids)}, state_side))
+
+
+def town_distance_km(geo: Geography) -> np.ndarray:
+    """(C,) great-circle km from each cell's centre to the nearest town of the three countries.
+
+    Found by the nearest chord between unit vectors, which is the nearest arc too.
+    """
+    towns = [t for t in geo.towns if t.country in COUNTRIES]
+    tree = cKDTree(_on_sphere(np.array([t.lat for t in towns]), np.array([t.lon for t in towns])))
+    chord, _ = tree.query(_on_sphere(geo.lat.reshape(-1), geo.lon.reshape(-1)))
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord / 2.0, 1.0))
+
+
+def _on_sphere(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(N, 3) unit vectors of points given in degrees."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
 
 
 def refuge_cells(geo: Geography, bucket: np.ndarray, min_population: float) -> np.ndarray:

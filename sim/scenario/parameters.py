@@ -292,9 +292,12 @@ class ControlParams(Strict):
     administration_sahelian: float = param(
         0.4, 0.0, 1.0, "share", "State administrative influence in Sahelian cells, unopposed")
     administration_saharan: float = param(
-        0.05, 0.0, 1.0, "share", "State administrative influence in Saharan cells, unopposed",
-        "assumption: the state is absent from most of the Sahara outside its towns, so "
-        "cells there without forces are ungoverned")
+        0.05, 0.0, 1.0, "share", "State administrative influence in Saharan cells (at a town "
+        "if saharan_reach_km > 0), unopposed", "assumption: the state is absent from most of "
+        "the Sahara outside its towns, so cells there without forces are ungoverned")
+    saharan_reach_km: float = param(
+        0.0, 0.0, 2000.0, "km", "Distance from the nearest town over which the state's "
+        "Saharan administration falls by a factor e (0: the same in every Saharan cell)")
     administration_personnel: float = param(
         100.0, 0.0, 10000.0, "personnel",
         "Personnel-equivalent of full administration or governance in a cell's reach")
