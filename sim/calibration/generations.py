@@ -65,6 +65,13 @@ def run_generations(abc: Any, settings: Mapping[str, Any], seed: int,
         abc.sampler.stop()
 
 
+# The time rule's margin on a generation's forecast time. The acceptance rate can fall faster
+# than the last fall carried on: the baseline's fit of session 50 started generation 5 expecting
+# about 15 minutes (14.3% acceptance), and it took 22.2 (10.1%), 1.48 times the forecast, taking
+# the fit past the issue's 60 minutes. An assumption, from that one overrun.
+TIME_MARGIN = 1.5
+
+
 def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | None:
     """The stopping rule that holds after the database's last generation and why, or None.
 
@@ -78,8 +85,8 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
     at most the epsilon quantile: a generation's epsilon is that quantile of the last one's
     distances, so even its unperturbed particles would pass at about that rate. The time
     budget (`max_minutes`, if set) stops it before a generation whose predicted simulations,
-    at the last generation's seconds per simulation, would end past the budget, counted as
-    the generations' wall time so far.
+    at the last generation's seconds per simulation and times `TIME_MARGIN`, would end past
+    the budget, counted as the generations' wall time so far.
     """
     pops = history.get_all_populations()
     pops = pops[pops.t >= 0]
@@ -111,11 +118,11 @@ def stop_reason(history: Any, settings: Mapping[str, Any]) -> tuple[str, str] | 
     if spent >= minutes * 60.0:
         return "max_minutes", (f"generation {t + 1} was not started: the generations so far "
                                f"took {spent / 60:.1f} min of {minutes:g}")
-    if spent + needed > minutes * 60.0:
+    if spent + TIME_MARGIN * needed > minutes * 60.0:
         return "max_minutes", (
             f"generation {t + 1} was not started: at {how} and {pace:.2f} s per simulation "
-            f"it would take about {needed / 60:.1f} min, more than the "
-            f"{minutes - spent / 60:.1f} min left of {minutes:g}")
+            f"it would take about {needed / 60:.1f} min ({TIME_MARGIN:g} times that with "
+            f"the margin), more than the {minutes - spent / 60:.1f} min left of {minutes:g}")
     return None
 
 
