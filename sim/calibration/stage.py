@@ -8,7 +8,11 @@ fit's (`RangeDistance`: how far outside each stage target's range, in widths, we
 confidence). The proposals whose distance is at most epsilon are accepted, equally weighted:
 epsilon is 0 when at least `keep` proposals put every stage target in its range (exact ABC for
 range data: a parameter point's posterior weight is then its chance of landing in the ranges),
-else the keep-th smallest distance. A proposal whose stage statistic is undefined (a ratio over
+else the keep-th smallest distance. With k seeds per proposal (config `seeds_per_proposal`) a
+proposal is k runs, seeds spawned from its own (`particle_seeds`), and its statistics are their
+medians, as `calibrate --seeds-per-particle` judges a particle: the chance that the median of k
+runs lands in range then weighs the point, which a count as noisy as a country's coup attempts
+needs. A proposal whose stage statistic is undefined (a ratio over
 a window without deaths) or whose run failed is never accepted.
 
 Every proposal's parameters and seed follow from (posterior, priors, seed, i) alone, so the runs
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,7 @@ SUMMARY_FILE, PLOT_FILE = "stage.json", "stage.png"
 OUTPUT_FILES = (RUNS_FILE, POSTERIOR_FILE, FITTED_FILE, SUMMARY_FILE, PLOT_FILE)
 PROPOSAL, SOURCE_DRAW, SEED, DISTANCE = "proposal", "first_stage_draw", "seed", "distance"
 CHUNK = 100  # proposals run between two saves of runs.csv
+SEEDS_PER_PROPOSAL = "seeds_per_proposal"  # the config's key; absent means 1
 
 SimulateChunk = Callable[[list[dict[str, Any]], list[int]], pd.DataFrame]
 
@@ -81,22 +87,50 @@ def proposal_overrides(posterior: Posterior, plan: pd.DataFrame, priors: Sequenc
 
 
 def stage_config(scenario: Any, posterior: Posterior, priors: Sequence[Any],
-                 stage_targets: Sequence[Target], targets: Sequence[Target], seed: int
-                 ) -> dict[str, Any]:
+                 stage_targets: Sequence[Target], targets: Sequence[Target], seed: int,
+                 seeds_per_proposal: int = 1) -> dict[str, Any]:
     """What a stage's runs depend on; a folder holding the same config is resumed.
 
     Not the number of proposals: the first k are the same for any number, so a stage with
     more proposals extends the runs of one with fewer, and one with fewer uses their start.
+    The seeds per proposal are recorded only when more than 1, so a stage of one seed keeps
+    the config it had before they could be set.
     """
     from sim import __version__
     from sim.code_digest import code_digest
 
-    return {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
-            "model_code": code_digest(), "version": __version__,
-            "first_stage_posterior": posterior.sha256, "seed": seed,
-            "priors": [[p.name, p.low, p.high, p.scale] for p in priors],
-            "stage_targets": [t.name for t in stage_targets],
-            "targets": target_signature(targets)}
+    config = {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
+              "model_code": code_digest(), "version": __version__,
+              "first_stage_posterior": posterior.sha256, "seed": seed,
+              "priors": [[p.name, p.low, p.high, p.scale] for p in priors],
+              "stage_targets": [t.name for t in stage_targets],
+              "targets": target_signature(targets)}
+    if seeds_per_proposal != 1:
+        config[SEEDS_PER_PROPOSAL] = seeds_per_proposal
+    return config
+
+
+def proposal_statistics(simulate: SimulateChunk, overrides: Sequence[Mapping[str, Any]],
+                        seeds: Sequence[int], names: Sequence[str], k: int) -> pd.DataFrame:
+    """Each proposal's statistics (`names`): its run's, or the medians of its k runs.
+
+    The k runs of a proposal have the seeds `particle_seeds(seed, k)` and its parameters; all
+    the chunk's runs go to `simulate` at once (so its workers share them). A statistic is NaN
+    only where it is NaN in every run; a proposal with a failed run (every statistic NaN) is
+    failed, so never accepted.
+    """
+    from sim.calibration.calibrate import particle_seeds
+
+    if k == 1:
+        return simulate([dict(o) for o in overrides], list(seeds))[list(names)]
+    runs = simulate([dict(o) for o in overrides for _ in range(k)],
+                    [s for seed in seeds for s in particle_seeds(seed, k)])
+    values = runs[list(names)].to_numpy(float).reshape(len(seeds), k, len(names))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN in every run: NaN, as meant
+        medians = np.nanmedian(values, axis=1)
+    medians[np.isnan(values).all(axis=2).any(axis=1)] = math.nan  # a failed run
+    return pd.DataFrame(medians, columns=list(names))
 
 
 def run_stage(out: Path, config: dict[str, Any], plan: pd.DataFrame,
@@ -107,7 +141,8 @@ def run_stage(out: Path, config: dict[str, Any], plan: pd.DataFrame,
 
     With `rerun`, the stage's files in `out` are removed first (not the copy of the input,
     which may be the input). Without it, `out` must hold this config's runs or none of the
-    stage's files.
+    stage's files. A proposal's row holds its statistics (`proposal_statistics`, with the
+    config's seeds per proposal).
 
     Raises:
         CalibrationError: `out` holds another config's runs, an unreadable config, or a
@@ -141,15 +176,15 @@ def run_stage(out: Path, config: dict[str, Any], plan: pd.DataFrame,
         atomic_to_csv(done, runs_file, index=False)
     else:
         done = _read_runs(runs_file, plan, columns)
-    total = len(plan)
+    total, k = len(plan), int(config.get(SEEDS_PER_PROPOSAL, 1))
     if progress is not None:
         progress(min(len(done), total), total)
     for start in range(len(done), total, chunk):
         part = plan.iloc[start:start + chunk]
-        stats = simulate([dict(o) for o in overrides[start:start + len(part)]],
-                         part[SEED].astype(int).tolist())
+        stats = proposal_statistics(simulate, overrides[start:start + len(part)],
+                                    part[SEED].astype(int).tolist(), names, k)
         rows = pd.concat([part.drop(columns="_row").reset_index(drop=True),
-                          stats[names].reset_index(drop=True)], axis=1)
+                          stats.reset_index(drop=True)], axis=1)
         done = rows if done.empty else pd.concat([done, rows], ignore_index=True)
         atomic_to_csv(done, runs_file, index=False, float_format="%.17g")
         if progress is not None:

@@ -82,19 +82,21 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
     workers = default_workers() if args.workers is None else args.workers
     plan = plan_proposals(posterior, stage_priors, args.proposals, args.seed)
     overrides = proposal_overrides(posterior, plan, stage_priors)
-    config = stage_config(scenario, posterior, stage_priors, stage_targets, targets, args.seed)
+    config = stage_config(scenario, posterior, stage_priors, stage_targets, targets, args.seed,
+                          args.seeds_per_proposal)
 
     # before a --rerun removes this stage's record, which may name the stages before it
     earlier = [n for n in staged_parameters(posterior.path, posterior.sha256)
                if n not in {p.name for p in stage_priors}]
     fitted_before = targets_fitted_before(posterior.path, posterior.sha256)
     refitted = {t.name: fitted_before[t.name] for t in stage_targets if t.name in fitted_before}
-    bar = ProgressBar("stage", total=args.proposals)
-    offset = [0]  # proposals done before the chunk now running
+    k = args.seeds_per_proposal
+    bar = ProgressBar("stage runs", total=args.proposals * k)
+    offset = [0]  # runs done before the chunk now running
 
     def progress(done: int, total: int) -> None:
-        offset[0] = done
-        bar.update(done)
+        offset[0] = done * k
+        bar.update(done * k)
 
     errors: list[str] = []
 
@@ -109,7 +111,8 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
         errors.extend(frame.attrs.get("errors", {}).values())
         return frame
 
-    print(f"calibrate-stage: {args.proposals} proposals of '{scenario.name}' from "
+    runs_each = f" ({k} runs each, judged by their medians)" if k > 1 else ""
+    print(f"calibrate-stage: {args.proposals} proposals{runs_each} of '{scenario.name}' from "
           f"{posterior.describe()}, fitting {len(stage_priors)} parameters to "
           f"{len(stage_targets)} targets", file=sys.stderr)
     started = time.monotonic()
@@ -182,8 +185,10 @@ def _command(args: argparse.Namespace, posterior: Path) -> str:
         parts += ["--fit", name]
     for name in dict.fromkeys(args.to):
         parts += ["--to", name]
-    parts += ["--proposals", str(args.proposals), "--keep", str(args.keep), "--seed",
-              str(args.seed), "--out", str(args.out)]
+    parts += ["--proposals", str(args.proposals), "--keep", str(args.keep)]
+    if args.seeds_per_proposal != 1:
+        parts += ["--seeds-per-proposal", str(args.seeds_per_proposal)]
+    parts += ["--seed", str(args.seed), "--out", str(args.out)]
     return shlex.join(parts)
 
 
@@ -202,7 +207,8 @@ def register_stage_command(sub: argparse._SubParsersAction) -> None:
         "calibrate-stage", help="fit a few parameters to a few targets, given a posterior",
         description="A second stage of the calibration, by ABC rejection: each of --proposals "
                     "proposals takes a draw of --posterior by weight, draws the --fit "
-                    "parameters from their priors and runs the scenario with its own seed; "
+                    "parameters from their priors and runs the scenario with its own seed (K "
+                    "seeds and their medians with --seeds-per-proposal K); "
                     "the proposals closest to the --to targets' ranges are kept (all those "
                     "inside every range when at least --keep are, else the --keep closest). "
                     "Writes into --out: runs.csv (every proposal), posterior.csv (the kept "
@@ -221,6 +227,10 @@ def register_stage_command(sub: argparse._SubParsersAction) -> None:
                    help="proposals to run (default: %(default)s)")
     p.add_argument("--keep", type=positive_int, default=300, metavar="K",
                    help="proposals to keep at least (default: %(default)s)")
+    p.add_argument("--seeds-per-proposal", type=positive_int, default=1, metavar="K",
+                   help="runs per proposal, each statistic their median (as --seeds-per-particle "
+                        "of calibrate): for a noisy target, such as a count of coups, whose "
+                        "one run says little of its parameters (default: %(default)s)")
     p.add_argument("--rerun", action="store_true",
                    help="replace the runs of another stage in --out")
     add_workers_option(p)

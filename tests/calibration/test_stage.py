@@ -16,6 +16,7 @@ from sim.calibration.stage import (
     accept,
     plan_proposals,
     proposal_overrides,
+    proposal_statistics,
     run_stage,
     stage_distances,
     stage_posterior,
@@ -59,20 +60,33 @@ PRIOR_R = Prior("r", 0.0, 1.0, "linear", "test")
 TARGETS = [target("y", 40.0, 60.0), target("x", 0.0, 100.0)]
 
 
-def stage(posterior, out, proposals, keep, seed=0, simulate=toy, chunk=100):
+def stage(posterior, out, proposals, keep, seed=0, simulate=toy, chunk=100, k=1):
     plan = plan_proposals(posterior, [PRIOR_R], proposals, seed)
-    config = {"seed": seed}
+    config = {"seed": seed} if k == 1 else {"seed": seed, "seeds_per_proposal": k}
     runs = run_stage(out, config, plan, proposal_overrides(posterior, plan, [PRIOR_R]),
                      simulate, TARGETS, chunk=chunk)
     accepted, epsilon = accept(stage_distances(runs, TARGETS[:1]), keep)
     return plan, runs, accepted, epsilon
 
 
-def analytic_posterior():
-    """p(r | y in [40, 60]), proportional to P(40 <= 100 r + e <= 60), r uniform on [0, 1]."""
+def analytic_posterior(k=1):
+    """p(r | y in [40, 60]), proportional to P(40 <= 100 r + e <= 60), r uniform on [0, 1].
+
+    With k = 3, y is the median of three runs, whose noise has the CDF 3F^2 - 2F^3 (F the
+    normal's: the median is below z when at least two of the three are).
+    """
+    def cdf(z):
+        f = norm.cdf(z / NOISE)
+        return f if k == 1 else 3 * f ** 2 - 2 * f ** 3
+
     grid = np.linspace(0, 1, 20001)
-    density = norm.cdf((60 - 100 * grid) / NOISE) - norm.cdf((40 - 100 * grid) / NOISE)
+    density = cdf(60 - 100 * grid) - cdf(40 - 100 * grid)
     return grid, density / density.sum()
+
+
+def moments(grid, density):
+    mean = float((grid * density).sum())
+    return mean, math.sqrt(float(((grid - mean) ** 2 * density).sum()))
 
 
 def test_a_stage_keeps_what_lands_in_range_and_its_posterior_is_the_analytic_one(
@@ -81,9 +95,7 @@ def test_a_stage_keeps_what_lands_in_range_and_its_posterior_is_the_analytic_one
     assert epsilon == 0.0  # about a fifth of the proposals land in range: all of them kept
     assert runs.loc[accepted, "y"].between(40, 60).all()
     assert not runs.loc[~accepted, "y"].between(40, 60).any()
-    grid, density = analytic_posterior()
-    mean = float((grid * density).sum())
-    sd = math.sqrt(float(((grid - mean) ** 2 * density).sum()))
+    mean, sd = moments(*analytic_posterior())
     kept = runs.loc[accepted, "r"].to_numpy()
     assert abs(kept.mean() - mean) < 4 * sd / math.sqrt(len(kept))
     assert kept.std() == pytest.approx(sd, rel=0.1)
@@ -91,6 +103,45 @@ def test_a_stage_keeps_what_lands_in_range_and_its_posterior_is_the_analytic_one
     first_mean = float((posterior.values[:, 0] * posterior.weights).sum())
     x_sd = math.sqrt(float(((posterior.values[:, 0] - first_mean) ** 2 * posterior.weights).sum()))
     assert abs(runs.loc[accepted, "x"].mean() - first_mean) < 4 * x_sd / math.sqrt(len(kept))
+
+
+def test_with_three_seeds_a_proposal_is_judged_by_its_median_and_the_posterior_is_its_own(
+        posterior, tmp_path):
+    calls = []
+
+    def counted(overrides, seeds):
+        calls.append(list(seeds))
+        return toy(overrides, seeds)
+
+    plan, runs, accepted, epsilon = stage(posterior, tmp_path / "s", 3000, 200, k=3,
+                                          simulate=counted, chunk=1000)
+    assert [len(c) for c in calls] == [3000, 3000, 3000]  # a chunk's runs go out together
+    first = plan.iloc[0]
+    seeds = calls[0][:3]
+    assert len(set(seeds)) == 3 and int(first["seed"]) not in seeds
+    expected = np.median(toy([{"r": first["r"], "x": 0}] * 3, seeds)["y"])
+    assert runs.loc[0, "y"] == pytest.approx(expected)  # the median of its three runs
+    assert epsilon == 0.0
+    kept = runs.loc[accepted, "r"].to_numpy()
+    mean, sd = moments(*analytic_posterior(k=3))
+    one_seed_sd = moments(*analytic_posterior())[1]
+    assert sd < 0.9 * one_seed_sd  # three runs narrow what a proposal in range says of r
+    assert abs(kept.mean() - mean) < 4 * sd / math.sqrt(len(kept))
+    assert kept.std() == pytest.approx(sd, rel=0.1)
+
+
+def test_a_proposal_with_a_failed_run_fails_and_undefined_runs_are_left_out():
+    def some_fail(overrides, seeds):
+        rows = [[1.0, 5.0], [3.0, math.nan], [2.0, math.nan],  # proposal 0: y undefined once
+                [1.0, 1.0], [math.nan, math.nan], [4.0, 4.0],  # proposal 1: a run failed
+                [math.nan, 2.0], [math.nan, 9.0], [math.nan, 4.0]]  # proposal 2: x never
+        return pd.DataFrame(rows, columns=["x", "y"])
+
+    stats = proposal_statistics(some_fail, [{}] * 3, [1, 2, 3], ["y", "x"], 3)
+    assert list(stats.columns) == ["y", "x"]
+    assert stats.loc[0].tolist() == [5.0, 2.0]  # the median of the runs where it is defined
+    assert stats.loc[1].isna().all()
+    assert stats.loc[2, "y"] == 4.0 and math.isnan(stats.loc[2, "x"])
 
 
 def test_too_few_in_range_keeps_the_closest(posterior, tmp_path):

@@ -66,6 +66,34 @@ def test_a_stage_writes_a_posterior_the_runs_can_use(short_path, files, tmp_path
     assert (out / "runs.csv").stat().st_mtime_ns == stamp
 
 
+def test_seeds_per_proposal_run_each_proposal_k_times_and_keep_the_medians(
+        short_path, files, tmp_path, capsys):
+    from sim.calibration.calibrate import particle_seeds
+    from sim.calibration.simulate import simulate_statistics
+    from sim.calibration.targets import load_targets
+
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out, "--seeds-per-proposal", "2",
+                           "--proposals", "2")) == 0
+    assert "2 proposals (2 runs each, judged by their medians) of 'short'" in (
+        capsys.readouterr().err)
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["seeds_per_proposal"] == 2
+    summary = json.loads((out / "stage.json").read_text(encoding="utf-8"))
+    assert "--keep 2 --seeds-per-proposal 2 --seed 0" in summary["command"]
+    runs = pd.read_csv(out / "runs.csv")
+    overrides = {"parameters.combat.engage_probability": 0.2,
+                 "parameters.combat.evasion": float(runs.loc[0, "parameters.combat.evasion"])}
+    seed = int(runs["seed"].iloc[0])  # a 64-bit seed: not through a row of floats
+    two = simulate_statistics(short_path, load_targets(files[0]), particle_seeds(seed, 2),
+                              [overrides] * 2)
+    assert two["bfa_territory_any"].nunique() == 2  # two runs that differ
+    assert runs.loc[0, "bfa_territory_any"] == pytest.approx(two["bfa_territory_any"].median())
+    # one seed per proposal is another stage's runs: refused, as any other change
+    assert main(stage_args(short_path, files, out, "--proposals", "2")) == 2
+    assert "differs in: seeds_per_proposal" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--fit", "parameters.combat.evasoin"],
      "error: --fit: 'parameters.combat.evasoin' is not one of the priors of"),
