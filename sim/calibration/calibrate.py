@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,10 +180,15 @@ def particle_seeds(seed: int, k: int) -> list[int]:
     return [int(s) for s in state]
 
 
-def median_defined(values: Sequence[float]) -> float:
-    """The median of the values that are not NaN (NaN if none is)."""
-    defined = [v for v in values if not math.isnan(v)]
-    return float(np.median(defined)) if defined else math.nan
+def median_defined(values: Any, axis: int | None = None) -> Any:
+    """The median of the values that are not NaN (NaN if none is); along `axis` if given.
+
+    A particle's runs (`ModelSimulator`) and a stage proposal's (`proposal_statistics`).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN in every run: NaN, as meant
+        median = np.nanmedian(np.asarray(values, dtype=float), axis=axis)
+    return float(median) if axis is None else median
 
 
 def fit_priors(priors: Sequence[Any], screening: Any | None) -> tuple[list[Any], list[Any]]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -119,16 +118,14 @@ def proposal_statistics(simulate: SimulateChunk, overrides: Sequence[Mapping[str
     only where it is NaN in every run; a proposal with a failed run (every statistic NaN) is
     failed, so never accepted.
     """
-    from sim.calibration.calibrate import particle_seeds
+    from sim.calibration.calibrate import median_defined, particle_seeds
 
     if k == 1:
         return simulate([dict(o) for o in overrides], list(seeds))[list(names)]
     runs = simulate([dict(o) for o in overrides for _ in range(k)],
                     [s for seed in seeds for s in particle_seeds(seed, k)])
     values = runs[list(names)].to_numpy(float).reshape(len(seeds), k, len(names))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # NaN in every run: NaN, as meant
-        medians = np.nanmedian(values, axis=1)
+    medians = median_defined(values, axis=1)
     medians[np.isnan(values).all(axis=2).any(axis=1)] = math.nan  # a failed run
     return pd.DataFrame(medians, columns=list(names))
 
