@@ -163,6 +163,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
     pyabc = import_pyabc()
     out = Path(out_dir)
     session_start = datetime.now()
+    provenance = run_provenance(pyabc.__version__)  # the code this call starts with
     lock = _lock(out)
     try:
         discarded = _trial_draws(simulate, (*priors, *drawn), distance, seed)
@@ -191,7 +192,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
             "resumed_from_generation": resumed_from,
             "started": _iso(history.get_abc().start_time), "session_started":
             _iso(session_start), "finished": _iso(datetime.now()),
-            **run_provenance(pyabc.__version__)}
+            **provenance}
         result = FitResult(read_posterior(history, priors, drawn),
                            read_generations(history), stop,
                            discarded, metadata, stop_detail=detail)

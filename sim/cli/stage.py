@@ -115,6 +115,7 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
     print(f"calibrate-stage: {args.proposals} proposals{runs_each} of '{scenario.name}' from "
           f"{posterior.describe()}, fitting {len(stage_priors)} parameters to "
           f"{len(stage_targets)} targets", file=sys.stderr)
+    provenance = run_provenance("not used")  # the code this call starts with
     started = time.monotonic()
     try:
         runs = run_stage(args.out, config, plan, overrides, simulate, targets, args.rerun,
@@ -137,7 +138,7 @@ def cmd_calibrate_stage(args: argparse.Namespace) -> int:
               "failed_in_this_call": errors[:5],
               "wall_seconds_this_call": round(time.monotonic() - started, 1), **config,
               "first_stage_posterior_path": str(posterior.path), "keep": args.keep,
-              **run_provenance("not used")}
+              **provenance}
     record["versions"].pop("pyabc", None)
     files = [copy_input(posterior, args.out), *write_stage(
         args.out, posterior, runs, accepted, epsilon, stage_priors, stage_targets, targets,

@@ -170,6 +170,25 @@ def test_the_files_hold_the_posterior_generations_and_their_origin(tmp_path):
                                                           GENERATIONS_FILE, POSTERIOR_FILE]
 
 
+def test_the_commit_recorded_is_the_one_the_fit_started_on(tmp_path, monkeypatch):
+    from sim.calibration import fitting
+
+    simulated = []
+
+    def counted(params, seed):
+        simulated.append(seed)
+        return simulate(params, seed)
+
+    # the checkout "moves on" once the first simulation has run
+    monkeypatch.setattr(fitting, "run_provenance", lambda version: {
+        "versions": {"pyabc": version},
+        "git": {"commit": ("b" if simulated else "a") * 40, "dirty": False}})
+    fit(counted, PRIORS, targets(), tmp_path, population=20, max_generations=1, workers=1,
+        seed=2, command="pytest")
+    assert simulated
+    assert json.loads((tmp_path / FIT_FILE).read_text())["git"]["commit"] == "a" * 40
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     ({"population": 5}, "population: expected a whole number >= 10, got 5"),
     ({"max_total_simulations": 10}, "max_total_simulations: expected a whole number >= "

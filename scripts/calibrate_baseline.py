@@ -1,0 +1,219 @@
+"""The baseline's whole calibration in one command, timed: the fit, the second stage, the values.
+
+Run: .venv/bin/python scripts/calibrate_baseline.py [--work runs/calibration] [--dry-run]
+
+The steps (docs/CALIBRATION.md, "The whole calibration in one command"), each a `sahel-sim`
+command whose folder is in --work, so an interrupted calibration resumes where it stopped
+when the same command is run again:
+
+1. `fit`: `sahel-sim calibrate` (the Morris screen and ABC-SMC) with a time budget;
+2. the fit's medians written into a copy of the baseline (`--work`/baseline.toml), which the
+   second stage runs;
+3. `coups`: `sahel-sim calibrate-stage`, the coup rate and success fitted to Burkina Faso's
+   two coup targets given the fit's posterior, three runs per proposal;
+4. `niger`: the dialogue's restraint fitted to Niger's three targets given step 3's posterior;
+5. publish: only once every step has succeeded are the fit's files, both stage folders, the
+   stage's posterior and medians copied into `calibration/`, the values into the baseline,
+   and `calibration/pipeline.json` written (each step's command and wall time, over every
+   call that worked on it, and their total against the budget).
+
+Nothing in `calibration/` or `scenarios/` changes before step 5; a failing step stops the
+script with its exit code and one line naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIT_FILES = ("calibration.json", "fit.json", "generations.csv", "screening.csv",
+             "screening_indices.csv", "posterior.csv", "fitted.toml")
+STAGE_STEPS = {  # step: (stage folder, parameters fitted, targets fitted to)
+    "coups": ("stage_coups", ("parameters.junta.coup_rate", "parameters.junta.coup_success"),
+              ("bfa_coup_attempts", "bfa_successful_coups")),
+    "niger": ("stage", ("parameters.violence.dialogue_restraint",),
+              ("ner_jihadist_attack_deaths_change", "ner_jihadist_attack_deaths_before_coup",
+               "ner_jihadist_attack_deaths_after_coup")),
+}
+RECORD = "pipeline.json"
+Runner = Callable[[list[str]], int]
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The options, with relative paths taken from the repository's top."""
+    p = argparse.ArgumentParser(prog="calibrate_baseline.py", description=__doc__.split("\n")[0])
+    p.add_argument("--work", type=Path, default=Path("runs/calibration"),
+                   help="folder of the steps' outputs and databases (default runs/calibration)")
+    p.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.toml"))
+    p.add_argument("--calibration", type=Path, default=Path("calibration"),
+                   help="where the result is published (default calibration/)")
+    p.add_argument("--fit-minutes", type=float, default=36.0,
+                   help="the fit's generations' time budget, `calibrate --max-minutes` (36)")
+    p.add_argument("--population", type=int, default=600)
+    p.add_argument("--max-simulations", type=int, default=18_500)
+    p.add_argument("--coup-proposals", type=int, default=600)
+    p.add_argument("--niger-proposals", type=int, default=2000)
+    p.add_argument("--coup-keep", type=int, default=50,
+                   help="proposals the coup step keeps (50: about as many as land in range)")
+    p.add_argument("--niger-keep", type=int, default=100)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget-minutes", type=float, default=60.0,
+                   help="the whole calibration's budget, checked at the end (60)")
+    p.add_argument("--dry-run", action="store_true", help="print the commands and stop")
+    args = p.parse_args(list(argv))
+    for name in ("work", "scenario", "calibration"):  # relative: to the repository
+        path = getattr(args, name)
+        setattr(args, name, path if path.is_absolute() else ROOT / path)
+    return args
+
+
+def step_commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    """Each step's `sahel-sim` arguments, in order."""
+    work = args.work
+    commands = {"fit": [
+        "calibrate", shown(args.scenario), "--out", shown(work / "fit"),
+        "--population", str(args.population), "--max-simulations", str(args.max_simulations),
+        "--max-minutes", f"{args.fit_minutes:g}", "--workers", str(args.workers),
+        "--seed", str(args.seed)]}
+    posterior = work / "fit" / "posterior.csv"
+    proposals = {"coups": args.coup_proposals, "niger": args.niger_proposals}
+    keep = {"coups": args.coup_keep, "niger": args.niger_keep}
+    for step, (folder, parameters, targets) in STAGE_STEPS.items():
+        command = ["calibrate-stage", shown(work / "baseline.toml"), "--posterior",
+                   shown(posterior)]
+        command += [a for name in parameters for a in ("--fit", name)]
+        command += [a for name in targets for a in ("--to", name)]
+        command += ["--proposals", str(proposals[step]), "--keep", str(keep[step])]
+        command += ["--seeds-per-proposal", "3"] if step == "coups" else []
+        command += ["--workers", str(args.workers), "--seed", str(args.seed),
+                    "--out", shown(work / folder)]
+        commands[step] = command
+        posterior = work / folder / "posterior.csv"
+    return commands
+
+
+def shown(path: Path) -> str:
+    """PATH relative to the repository when inside it (the commands run there), else whole."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def run_sahel_sim(arguments: list[str]) -> int:
+    """Run `sahel-sim ARGUMENTS` with this Python; its exit code."""
+    return subprocess.run([sys.executable, "-m", "sim.cli", *arguments], cwd=ROOT,
+                          check=False).returncode
+
+
+def apply_fitted(fitted: Path, scenario: Path) -> None:
+    """scripts/apply_fitted.py's main on FITTED and SCENARIO."""
+    spec = importlib.util.spec_from_file_location("apply_fitted", ROOT / "scripts" /
+                                                  "apply_fitted.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main([str(fitted), str(scenario)])
+
+
+def load_record(work: Path, commands: dict[str, list[str]]) -> dict:
+    """The work folder's record of earlier calls, or a new one (commands must match)."""
+    path = work / RECORD
+    if not path.exists():
+        return {"steps": {step: {"command": " ".join(["sahel-sim", *map(shlex.quote, c)]),
+                                 "calls": []} for step, c in commands.items()}}
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for step, command in commands.items():
+        line = " ".join(["sahel-sim", *map(shlex.quote, command)])
+        if record["steps"].get(step, {}).get("command") != line:
+            raise SystemExit(f"calibrate_baseline: {path}: step {step} was run as "
+                             f"'{record['steps'].get(step, {}).get('command')}', not '{line}'; "
+                             "give the same options or another --work")
+    return record
+
+
+def save_record(work: Path, record: dict) -> None:
+    """Write RECORD into WORK whole (through a temporary file)."""
+    path = work / RECORD
+    path.with_suffix(".tmp").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    path.with_suffix(".tmp").replace(path)
+
+
+def minutes(record: dict) -> dict[str, float]:
+    """Each step's minutes over every call, and their total."""
+    each = {step: round(sum(c["seconds"] for c in s["calls"]) / 60, 1)
+            for step, s in record["steps"].items()}
+    return each | {"total": round(sum(each.values()), 1)}
+
+
+def publish(args: argparse.Namespace, record: dict) -> None:
+    """Copy the finished calibration into calibration/ and its values into the scenario."""
+    work, out = args.work, args.calibration
+    for name in FIT_FILES:
+        shutil.copy2(work / "fit" / name, out / name)
+    for folder, _, _ in STAGE_STEPS.values():
+        shutil.rmtree(out / folder, ignore_errors=True)
+        shutil.copytree(work / folder, out / folder)
+    last = work / STAGE_STEPS["niger"][0]
+    for name in ("posterior.csv", "fitted.toml"):
+        shutil.copy2(last / name, out / name)
+    shutil.copy2(work / "baseline.toml", args.scenario)
+    save_record(out, record)
+
+
+def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
+    """Run the steps not yet done, then publish; 0, or the failing step's exit code."""
+    args = parse_args(argv)
+    commands = step_commands(args)
+    if args.dry_run:
+        for command in commands.values():
+            print(" ".join(["sahel-sim", *map(shlex.quote, command)]))
+        return 0
+    for path in (args.scenario, args.calibration):
+        if not path.exists():
+            raise SystemExit(f"calibrate_baseline: {path}: not found")
+    args.work.mkdir(parents=True, exist_ok=True)
+    record = load_record(args.work, commands)
+    record["budget_minutes"] = args.budget_minutes
+    for step, command in commands.items():
+        calls = record["steps"][step]["calls"]
+        if calls and calls[-1]["exit"] == 0:
+            print(f"calibrate_baseline: step {step}: done in an earlier call", file=sys.stderr)
+            continue
+        if step == "coups":  # the stages run the baseline with the fit's medians
+            shutil.copy2(args.scenario, args.work / "baseline.toml")
+            apply_fitted(args.work / "fit" / "fitted.toml", args.work / "baseline.toml")
+        print(f"calibrate_baseline: step {step}: {record['steps'][step]['command']}",
+              file=sys.stderr)
+        started, start = time.monotonic(), datetime.now(UTC).isoformat(timespec="s")
+        code = run(command)
+        calls.append(
+            {"started": start, "seconds": round(time.monotonic() - started, 1), "exit": code})
+        save_record(args.work, record)
+        if code != 0:
+            print(f"calibrate_baseline: step {step} failed (exit {code}); calibration/ and "
+                  f"the scenario are unchanged; run again to resume", file=sys.stderr)
+            return code
+    apply_fitted(args.work / STAGE_STEPS["niger"][0] / "fitted.toml", args.work / "baseline.toml")
+    record["minutes"] = minutes(record)
+    record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    publish(args, record)
+    took = record["minutes"]
+    steps = ", ".join(f"{step} {m}" for step, m in took.items() if step != "total")
+    over = "" if took["total"] <= args.budget_minutes else "; OVER the budget"
+    print(f"calibrate_baseline: {took['total']} minutes against a budget of "
+          f"{args.budget_minutes:g} ({steps}){over}; published into {shown(args.calibration)} "
+          f"and {shown(args.scenario)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
