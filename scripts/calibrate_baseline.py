@@ -193,7 +193,7 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
             apply_fitted(args.work / "fit" / "fitted.toml", args.work / "baseline.toml")
         print(f"calibrate_baseline: step {step}: {record['steps'][step]['command']}",
               file=sys.stderr)
-        started, start = time.monotonic(), datetime.now(UTC).isoformat(timespec="s")
+        started, start = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
         code = run(command)
         calls.append(
             {"started": start, "seconds": round(time.monotonic() - started, 1), "exit": code})
