@@ -57,8 +57,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.toml"))
     p.add_argument("--calibration", type=Path, default=Path("calibration"),
                    help="where the result is published (default calibration/)")
-    p.add_argument("--fit-minutes", type=float, default=36.0,
-                   help="the fit's generations' time budget, `calibrate --max-minutes` (36)")
+    p.add_argument("--fit-minutes", type=float, default=40.0,
+                   help="the fit's generations' time budget, `calibrate --max-minutes` (40)")
     p.add_argument("--population", type=int, default=600)
     p.add_argument("--max-simulations", type=int, default=18_500)
     p.add_argument("--coup-proposals", type=int, default=600)

@@ -1,0 +1,130 @@
+"""scripts/calibrate_baseline.py: the steps chained, published only when all succeed, resumed.
+
+The `sahel-sim` commands are replaced by a fake that writes what each step writes (the
+commands themselves are tested in test_fitting_*.py and tests/cli/test_stage_cli.py).
+"""
+
+import importlib.util
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("calibrate_baseline",
+                                              ROOT / "scripts" / "calibrate_baseline.py")
+calibrate_baseline = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(calibrate_baseline)
+
+SCENARIO = 'name = "s"\n'
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+class FakeSahelSim:
+    """Writes each step's files; fails the steps named in `failing`."""
+
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.calls: list[list[str]] = []
+        self.failing = failing
+
+    def __call__(self, command: list[str]) -> int:
+        self.calls.append(command)
+        out = Path(option(command, "--out"))
+        step = "fit" if command[0] == "calibrate" else out.name
+        if step in self.failing:
+            return 3
+        out.mkdir(parents=True, exist_ok=True)
+        if step == "fit":
+            for name in calibrate_baseline.FIT_FILES:
+                (out / name).write_text(f"fit's {name}\n", encoding="utf-8")
+            (out / "fitted.toml").write_text("[parameters.violence]\nbase_rate = 0.001\n",
+                                             encoding="utf-8")
+        else:
+            assert Path(command[1]).name == "baseline.toml"
+            # the stage runs the scenario with the fit's medians
+            assert tomllib.loads(Path(command[1]).read_text())["parameters"]["violence"] == {
+                "base_rate": 0.001}
+            assert Path(option(command, "--posterior")).exists()
+            (out / "posterior.csv").write_text(f"{step}'s posterior\n", encoding="utf-8")
+            (out / "stage.json").write_text("{}\n", encoding="utf-8")
+            fitted = ("[parameters.junta]\ncoup_rate = 30.0\n" if step == "stage_coups" else
+                      "[parameters.junta]\ncoup_rate = 31.5\n[parameters.violence]\n"
+                      "base_rate = 0.0009\ndialogue_restraint = 0.5\n")
+            (out / "fitted.toml").write_text(fitted, encoding="utf-8")
+        return 0
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "calibration" / "stage").mkdir(parents=True)
+    (tmp_path / "calibration" / "stage" / "old.csv").write_text("old\n", encoding="utf-8")
+    (tmp_path / "calibration" / "posterior.csv").write_text("old posterior\n", encoding="utf-8")
+    (tmp_path / "baseline.toml").write_text(SCENARIO, encoding="utf-8")
+    return tmp_path
+
+
+def argv(repo: Path) -> list[str]:
+    return ["--work", str(repo / "work"), "--scenario", str(repo / "baseline.toml"),
+            "--calibration", str(repo / "calibration")]
+
+
+def test_the_steps_chain_their_posteriors_and_publish_the_last(repo):
+    fake = FakeSahelSim()
+    assert calibrate_baseline.main(argv(repo), run=fake) == 0
+    fit, coups, niger = fake.calls
+    assert fit[:2] == ["calibrate", str(repo / "baseline.toml")]
+    assert option(fit, "--max-minutes") == "40" and option(fit, "--population") == "600"
+    assert option(coups, "--posterior") == str(repo / "work" / "fit" / "posterior.csv")
+    assert option(niger, "--posterior") == str(repo / "work" / "stage_coups" / "posterior.csv")
+    assert option(coups, "--seeds-per-proposal") == "3" and "--seeds-per-proposal" not in niger
+    assert [option(c, "--proposals") for c in (coups, niger)] == ["600", "2000"]
+    calibration = repo / "calibration"
+    assert (calibration / "posterior.csv").read_text() == "stage's posterior\n"
+    assert (calibration / "generations.csv").read_text() == "fit's generations.csv\n"
+    assert not (calibration / "stage" / "old.csv").exists()  # the folder is the new stage's
+    assert (calibration / "stage_coups" / "posterior.csv").exists()
+    values = tomllib.loads((repo / "baseline.toml").read_text())["parameters"]
+    assert values == {"junta": {"coup_rate": 31.5},
+                      "violence": {"base_rate": 0.0009, "dialogue_restraint": 0.5}}
+    record = json.loads((calibration / "pipeline.json").read_text())
+    assert list(record["steps"]) == ["fit", "coups", "niger"]
+    assert all(len(s["calls"]) == 1 and s["calls"][0]["exit"] == 0
+               for s in record["steps"].values())
+    assert record["steps"]["fit"]["command"].startswith("sahel-sim calibrate ")
+    assert record["minutes"]["total"] == pytest.approx(
+        sum(record["minutes"][s] for s in ("fit", "coups", "niger")), abs=0.15)
+
+
+def test_a_failing_step_changes_nothing_published_and_a_second_call_resumes(repo, capsys):
+    fake = FakeSahelSim(failing=("stage",))
+    assert calibrate_baseline.main(argv(repo), run=fake) == 3
+    assert "step niger failed (exit 3)" in capsys.readouterr().err
+    assert (repo / "baseline.toml").read_text() == SCENARIO
+    assert (repo / "calibration" / "posterior.csv").read_text() == "old posterior\n"
+    assert not (repo / "calibration" / "pipeline.json").exists()
+
+    fake = FakeSahelSim()
+    assert calibrate_baseline.main(argv(repo), run=fake) == 0
+    assert [c[0] for c in fake.calls] == ["calibrate-stage"]  # fit and coups were done
+    assert option(fake.calls[0], "--out").endswith("stage")
+    record = json.loads((repo / "calibration" / "pipeline.json").read_text())
+    assert [c["exit"] for c in record["steps"]["niger"]["calls"]] == [3, 0]
+
+
+def test_other_options_on_the_same_work_folder_are_refused(repo):
+    assert calibrate_baseline.main(argv(repo), run=FakeSahelSim(failing=("fit",))) == 3
+    with pytest.raises(SystemExit, match=r"step fit was run as .*--max-minutes 40.*give the "
+                                         r"same options or another --work"):
+        calibrate_baseline.main([*argv(repo), "--fit-minutes", "20"], run=FakeSahelSim())
+
+
+def test_the_dry_run_prints_the_commands_without_running_them(repo, capsys):
+    assert calibrate_baseline.main([*argv(repo), "--dry-run"], run=None) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(line.startswith("sahel-sim calibrate") for line in lines)
+    assert not (repo / "work").exists()
