@@ -148,10 +148,16 @@ def save_record(work: Path, record: dict) -> None:
 
 
 def minutes(record: dict) -> dict[str, float]:
-    """Each step's minutes over every call, and their total."""
-    each = {step: round(sum(c["seconds"] for c in s["calls"]) / 60, 1)
+    """Each step's minutes over the calls that ended, and their total.
+
+    A call killed on the way (exit null) has no time: the total is then a lower bound, and
+    `interrupted_calls` says so.
+    """
+    calls = [c for s in record["steps"].values() for c in s["calls"]]
+    each = {step: round(sum(c["seconds"] or 0 for c in s["calls"]) / 60, 1)
             for step, s in record["steps"].items()}
-    return each | {"total": round(sum(each.values()), 1)}
+    return each | {"total": round(sum(each.values()), 1),
+                   "interrupted_calls": sum(c["exit"] is None for c in calls)}
 
 
 def publish(args: argparse.Namespace, record: dict) -> None:
@@ -193,10 +199,13 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
             apply_fitted(args.work / "fit" / "fitted.toml", args.work / "baseline.toml")
         print(f"calibrate_baseline: step {step}: {record['steps'][step]['command']}",
               file=sys.stderr)
-        started, start = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
+        started = time.monotonic()
+        # recorded before it runs: a call killed on the way stays, untimed (exit null)
+        calls.append({"started": datetime.now(UTC).isoformat(timespec="seconds"),
+                      "seconds": None, "exit": None})
+        save_record(args.work, record)
         code = run(command)
-        calls.append(
-            {"started": start, "seconds": round(time.monotonic() - started, 1), "exit": code})
+        calls[-1] |= {"seconds": round(time.monotonic() - started, 1), "exit": code}
         save_record(args.work, record)
         if code != 0:
             print(f"calibrate_baseline: step {step} failed (exit {code}); calibration/ and "
@@ -207,8 +216,10 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
     record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     publish(args, record)
     took = record["minutes"]
-    steps = ", ".join(f"{step} {m}" for step, m in took.items() if step != "total")
+    steps = ", ".join(f"{step} {took[step]}" for step in commands)
     over = "" if took["total"] <= args.budget_minutes else "; OVER the budget"
+    if took["interrupted_calls"]:
+        over += f"; plus {took['interrupted_calls']} interrupted calls, not timed"
     print(f"calibrate_baseline: {took['total']} minutes against a budget of "
           f"{args.budget_minutes:g} ({steps}){over}; published into {shown(args.calibration)} "
           f"and {shown(args.scenario)}")

@@ -96,6 +96,7 @@ def test_the_steps_chain_their_posteriors_and_publish_the_last(repo):
     assert all(len(s["calls"]) == 1 and s["calls"][0]["exit"] == 0
                for s in record["steps"].values())
     assert record["steps"]["fit"]["command"].startswith("sahel-sim calibrate ")
+    assert record["minutes"]["interrupted_calls"] == 0
     assert record["minutes"]["total"] == pytest.approx(
         sum(record["minutes"][s] for s in ("fit", "coups", "niger")), abs=0.15)
 
@@ -114,6 +115,20 @@ def test_a_failing_step_changes_nothing_published_and_a_second_call_resumes(repo
     assert option(fake.calls[0], "--out").endswith("stage")
     record = json.loads((repo / "calibration" / "pipeline.json").read_text())
     assert [c["exit"] for c in record["steps"]["niger"]["calls"]] == [3, 0]
+
+
+def test_a_call_killed_on_the_way_stays_in_the_record_untimed(repo, capsys):
+    def killed(command):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate_baseline.main(argv(repo), run=killed)
+    assert calibrate_baseline.main(argv(repo), run=FakeSahelSim()) == 0
+    record = json.loads((repo / "calibration" / "pipeline.json").read_text())
+    assert [c["exit"] for c in record["steps"]["fit"]["calls"]] == [None, 0]
+    assert record["steps"]["fit"]["calls"][0]["seconds"] is None
+    assert record["minutes"]["interrupted_calls"] == 1
+    assert "plus 1 interrupted calls, not timed" in capsys.readouterr().out
 
 
 def test_other_options_on_the_same_work_folder_are_refused(repo):
