@@ -115,6 +115,13 @@ def run_sahel_sim(arguments: list[str]) -> int:
                           check=False).returncode
 
 
+def git_commit() -> dict:
+    """The checkout's commit and whether it had uncommitted changes (None outside one)."""
+    from sim.calibration.fit_result import run_provenance
+
+    return run_provenance("not used")["git"]
+
+
 def apply_fitted(fitted: Path, scenario: Path) -> None:
     """scripts/apply_fitted.py's main on FITTED and SCENARIO."""
     spec = importlib.util.spec_from_file_location("apply_fitted", ROOT / "scripts" /
@@ -202,7 +209,7 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
         started = time.monotonic()
         # recorded before it runs: a call killed on the way stays, untimed (exit null)
         calls.append({"started": datetime.now(UTC).isoformat(timespec="seconds"),
-                      "seconds": None, "exit": None})
+                      "commit": git_commit(), "seconds": None, "exit": None})
         save_record(args.work, record)
         code = run(command)
         calls[-1] |= {"seconds": round(time.monotonic() - started, 1), "exit": code}

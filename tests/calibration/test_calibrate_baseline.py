@@ -97,6 +97,8 @@ def test_the_steps_chain_their_posteriors_and_publish_the_last(repo):
                for s in record["steps"].values())
     assert record["steps"]["fit"]["command"].startswith("sahel-sim calibrate ")
     assert record["minutes"]["interrupted_calls"] == 0
+    commit = record["steps"]["fit"]["calls"][0]["commit"]
+    assert commit["commit"] is None or len(commit["commit"]) == 40
     assert record["minutes"]["total"] == pytest.approx(
         sum(record["minutes"][s] for s in ("fit", "coups", "niger")), abs=0.15)
 
