@@ -18,7 +18,9 @@ when the same command is run again:
    call that worked on it, and their total against the budget).
 
 Nothing in `calibration/` or `scenarios/` changes before step 5; a failing step stops the
-script with its exit code and one line naming it.
+script with its exit code and one line naming it. A work folder is published once: a new
+calibration takes a new --work (or the old one removed). Relative paths are taken from the
+repository's top, where the commands run.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIT_FILES = ("calibration.json", "fit.json", "generations.csv", "screening.csv",
-             "screening_indices.csv", "posterior.csv", "fitted.toml")
+             "screening_indices.csv")  # its posterior and medians: the last stage step's
 STAGE_STEPS = {  # step: (stage folder, parameters fitted, targets fitted to)
     "coups": ("stage_coups", ("parameters.junta.coup_rate", "parameters.junta.coup_success"),
               ("bfa_coup_attempts", "bfa_successful_coups")),
@@ -51,7 +53,8 @@ Runner = Callable[[list[str]], int]
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The options, with relative paths taken from the repository's top."""
-    p = argparse.ArgumentParser(prog="calibrate_baseline.py", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="calibrate_baseline.py", description=__doc__.split("\n")[0],
+                                epilog="Relative paths are taken from the repository's top.")
     p.add_argument("--work", type=Path, default=Path("runs/calibration"),
                    help="folder of the steps' outputs and databases (default runs/calibration)")
     p.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.toml"))
@@ -72,9 +75,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                    help="the whole calibration's budget, checked at the end (60)")
     p.add_argument("--dry-run", action="store_true", help="print the commands and stop")
     args = p.parse_args(list(argv))
-    for name in ("work", "scenario", "calibration"):  # relative: to the repository
+    for name in ("work", "scenario", "calibration"):
         path = getattr(args, name)
-        setattr(args, name, path if path.is_absolute() else ROOT / path)
+        setattr(args, name, (path if path.is_absolute() else ROOT / path).resolve())
     return args
 
 
@@ -82,7 +85,7 @@ def step_commands(args: argparse.Namespace) -> dict[str, list[str]]:
     """Each step's `sahel-sim` arguments, in order."""
     work = args.work
     commands = {"fit": [
-        "calibrate", shown(args.scenario), "--out", shown(work / "fit"),
+        "calibrate", repo_relative(args.scenario), "--out", repo_relative(work / "fit"),
         "--population", str(args.population), "--max-simulations", str(args.max_simulations),
         "--max-minutes", f"{args.fit_minutes:g}", "--workers", str(args.workers),
         "--seed", str(args.seed)]}
@@ -90,29 +93,38 @@ def step_commands(args: argparse.Namespace) -> dict[str, list[str]]:
     proposals = {"coups": args.coup_proposals, "niger": args.niger_proposals}
     keep = {"coups": args.coup_keep, "niger": args.niger_keep}
     for step, (folder, parameters, targets) in STAGE_STEPS.items():
-        command = ["calibrate-stage", shown(work / "baseline.toml"), "--posterior",
-                   shown(posterior)]
+        command = ["calibrate-stage", repo_relative(work / "baseline.toml"), "--posterior",
+                   repo_relative(posterior)]
         command += [a for name in parameters for a in ("--fit", name)]
         command += [a for name in targets for a in ("--to", name)]
         command += ["--proposals", str(proposals[step]), "--keep", str(keep[step])]
         command += ["--seeds-per-proposal", "3"] if step == "coups" else []
         command += ["--workers", str(args.workers), "--seed", str(args.seed),
-                    "--out", shown(work / folder)]
+                    "--out", repo_relative(work / folder)]
         commands[step] = command
         posterior = work / folder / "posterior.csv"
     return commands
 
 
-def shown(path: Path) -> str:
+def repo_relative(path: Path) -> str:
     """PATH relative to the repository when inside it (the commands run there), else whole."""
     path = path.resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def command_line(arguments: list[str]) -> str:
+    """The step's command as a shell line."""
+    return " ".join(["sahel-sim", *map(shlex.quote, arguments)])
+
+
 def run_sahel_sim(arguments: list[str]) -> int:
-    """Run `sahel-sim ARGUMENTS` with this Python; its exit code."""
-    return subprocess.run([sys.executable, "-m", "sim.cli", *arguments], cwd=ROOT,
+    """Run `sahel-sim ARGUMENTS` with this Python in the repository; its exit code.
+
+    A step killed by signal N gives 128 + N, as a shell would.
+    """
+    code = subprocess.run([sys.executable, "-m", "sim.cli", *arguments], cwd=ROOT,
                           check=False).returncode
+    return code if code >= 0 else 128 - code
 
 
 def git_commit() -> dict:
@@ -124,41 +136,52 @@ def git_commit() -> dict:
 
 def apply_fitted(fitted: Path, scenario: Path) -> None:
     """scripts/apply_fitted.py's main on FITTED and SCENARIO."""
-    spec = importlib.util.spec_from_file_location("apply_fitted", ROOT / "scripts" /
-                                                  "apply_fitted.py")
+    spec = importlib.util.spec_from_file_location("apply_fitted",
+                                                  Path(__file__).with_name("apply_fitted.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main([str(fitted), str(scenario)])
 
 
 def load_record(work: Path, commands: dict[str, list[str]]) -> dict:
-    """The work folder's record of earlier calls, or a new one (commands must match)."""
+    """The work folder's record of earlier calls, or a new one.
+
+    Raises:
+        SystemExit: the record is unreadable, names other commands, or was published.
+    """
     path = work / RECORD
     if not path.exists():
-        return {"steps": {step: {"command": " ".join(["sahel-sim", *map(shlex.quote, c)]),
-                                 "calls": []} for step, c in commands.items()}}
-    record = json.loads(path.read_text(encoding="utf-8"))
+        return {"steps": {step: {"command": command_line(c), "calls": []}
+                          for step, c in commands.items()}}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        steps = record["steps"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"calibrate_baseline: {path}: not a record of this script "
+                         f"({type(exc).__name__}: {exc}); give another --work") from None
+    if record.get("published"):
+        raise SystemExit(f"calibrate_baseline: {path}: this calibration was published on "
+                         f"{record['published']}; give another --work to calibrate again")
     for step, command in commands.items():
-        line = " ".join(["sahel-sim", *map(shlex.quote, command)])
-        if record["steps"].get(step, {}).get("command") != line:
+        line, before = command_line(command), steps.get(step, {}).get("command")
+        if before != line:
             raise SystemExit(f"calibrate_baseline: {path}: step {step} was run as "
-                             f"'{record['steps'].get(step, {}).get('command')}', not '{line}'; "
-                             "give the same options or another --work")
+                             f"'{before}', not '{line}'; give the same options or another "
+                             "--work")
     return record
 
 
-def save_record(work: Path, record: dict) -> None:
-    """Write RECORD into WORK whole (through a temporary file)."""
-    path = work / RECORD
+def save_record(folder: Path, record: dict) -> None:
+    """Write RECORD into FOLDER whole (through a temporary file)."""
+    path = folder / RECORD
     path.with_suffix(".tmp").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     path.with_suffix(".tmp").replace(path)
 
 
-def minutes(record: dict) -> dict[str, float]:
-    """Each step's minutes over the calls that ended, and their total.
+def minutes(record: dict) -> dict[str, float | int]:
+    """Each step's minutes over the calls that ended, their total, and the killed calls.
 
-    A call killed on the way (exit null) has no time: the total is then a lower bound, and
-    `interrupted_calls` says so.
+    A call killed on the way (`interrupted_calls`) is untimed: the total is then a lower bound.
     """
     calls = [c for s in record["steps"].values() for c in s["calls"]]
     each = {step: round(sum(c["seconds"] or 0 for c in s["calls"]) / 60, 1)
@@ -167,19 +190,41 @@ def minutes(record: dict) -> dict[str, float]:
                    "interrupted_calls": sum(c["exit"] is None for c in calls)}
 
 
+def replace_folder(source: Path, target: Path) -> None:
+    """TARGET becomes a copy of SOURCE; the old TARGET goes only once the copy is whole."""
+    fresh, old = target.with_name(target.name + ".new"), target.with_name(target.name + ".old")
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(source, fresh)
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.replace(old)
+    fresh.replace(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def publish(args: argparse.Namespace, record: dict) -> None:
     """Copy the finished calibration into calibration/ and its values into the scenario."""
     work, out = args.work, args.calibration
     for name in FIT_FILES:
         shutil.copy2(work / "fit" / name, out / name)
     for folder, _, _ in STAGE_STEPS.values():
-        shutil.rmtree(out / folder, ignore_errors=True)
-        shutil.copytree(work / folder, out / folder)
+        replace_folder(work / folder, out / folder)
     last = work / STAGE_STEPS["niger"][0]
     for name in ("posterior.csv", "fitted.toml"):
         shutil.copy2(last / name, out / name)
     shutil.copy2(work / "baseline.toml", args.scenario)
     save_record(out, record)
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """The scenario and calibration/ exist, and the work folder is apart from calibration/."""
+    for path in (args.scenario, args.calibration):
+        if not path.exists():
+            raise SystemExit(f"calibrate_baseline: {path}: not found")
+    work, out = args.work, args.calibration
+    if work.is_relative_to(out) or out.is_relative_to(work):
+        raise SystemExit(f"calibrate_baseline: --work {work} and --calibration {out} overlap; "
+                         "give a work folder outside the published one")
 
 
 def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
@@ -188,11 +233,9 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
     commands = step_commands(args)
     if args.dry_run:
         for command in commands.values():
-            print(" ".join(["sahel-sim", *map(shlex.quote, command)]))
+            print(command_line(command))
         return 0
-    for path in (args.scenario, args.calibration):
-        if not path.exists():
-            raise SystemExit(f"calibrate_baseline: {path}: not found")
+    check_paths(args)
     args.work.mkdir(parents=True, exist_ok=True)
     record = load_record(args.work, commands)
     record["budget_minutes"] = args.budget_minutes
@@ -220,16 +263,23 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
             return code
     apply_fitted(args.work / STAGE_STEPS["niger"][0] / "fitted.toml", args.work / "baseline.toml")
     record["minutes"] = minutes(record)
-    record["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    record["published"] = datetime.now(UTC).isoformat(timespec="seconds")
     publish(args, record)
+    save_record(args.work, record)
     took = record["minutes"]
     steps = ", ".join(f"{step} {took[step]}" for step in commands)
-    over = "" if took["total"] <= args.budget_minutes else "; OVER the budget"
+    note = "" if took["total"] <= args.budget_minutes else "; OVER the budget"
     if took["interrupted_calls"]:
-        over += f"; plus {took['interrupted_calls']} interrupted calls, not timed"
+        note += f"; plus {took['interrupted_calls']} interrupted calls, not timed"
     print(f"calibrate_baseline: {took['total']} minutes against a budget of "
-          f"{args.budget_minutes:g} ({steps}){over}; published into {shown(args.calibration)} "
-          f"and {shown(args.scenario)}")
+          f"{args.budget_minutes:g} ({steps}){note}; published into "
+          f"{repo_relative(args.calibration)} and {repo_relative(args.scenario)}")
+    scenario = repo_relative(args.scenario)
+    print("next, the checks of the published calibration (docs/CALIBRATION.md):\n"
+          f"  sahel-sim reachability {scenario} --runs 2000 --seed 0 --workers {args.workers}\n"
+          f"  sahel-sim calibration-report {scenario} --posterior "
+          f"{repo_relative(args.calibration / 'posterior.csv')} --out "
+          f"{repo_relative(args.calibration)} --runs 300")
     return 0
 
 

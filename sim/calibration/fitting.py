@@ -120,7 +120,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         transition_scaling: float = 1.5, workers: int | None = None,
         scheduler: str | Any | None = None, seed: int = 0,
         progress: Callable[[dict[str, Any]], None] | None = None,
-        command: str | None = None) -> FitResult:
+        command: str | None = None, git: dict[str, Any] | None = None) -> FitResult:
     """Fit the priors' parameters to the summaries' ranges by ABC-SMC; resume if possible.
 
     Args:
@@ -150,6 +150,9 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
         progress: called after each generation with its row of `FitResult.generations`
             plus `total_simulations`.
         command: the command line to record (default: this process's arguments).
+        git: the checkout's commit to record, as `run_provenance` gives it (default: read
+            when this call starts; a caller that runs first, such as the screen, passes its
+            own).
 
     Raises:
         FitError: bad settings, priors or targets; a folder holding another fit or in use;
@@ -164,6 +167,8 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
     out = Path(out_dir)
     session_start = datetime.now()
     provenance = run_provenance(pyabc.__version__)  # the code this call starts with
+    if git is not None:
+        provenance["git"] = git
     lock = _lock(out)
     try:
         discarded = _trial_draws(simulate, (*priors, *drawn), distance, seed)

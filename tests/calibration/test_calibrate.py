@@ -273,3 +273,39 @@ def test_the_screen_splits_the_kept_priors_into_moved_and_drawn():
     fitted, drawn = fit_priors(priors, only_levers)
     assert ([p.name for p in fitted], drawn) == (["lever"], [])
     assert fit_priors(priors, None) == (priors, [])
+
+
+def test_the_commit_recorded_is_read_before_the_screen(tmp_path, monkeypatch):
+    import functools
+
+    import pandas as pd
+
+    from sim.calibration import calibrate, fit_result, fitting, screening
+    from sim.calibration.calibrate import run_calibration
+    from sim.calibration.distances import Prior
+
+    from ..conftest import ROOT
+
+    pytest.importorskip("pyabc")
+    screened = []
+    monkeypatch.setattr(fit_result, "run_provenance", lambda version: {
+        "git": {"commit": ("b" if screened else "a") * 40, "dirty": False}})
+
+    def screen(*args, **kwargs):  # the checkout "moves on" during the screen
+        screened.append(True)
+        return pd.DataFrame({"parameter": ["x"]}), pd.DataFrame({"outcome": ["y"]})
+
+    monkeypatch.setattr(screening, "screen", screen)
+    monkeypatch.setattr(calibrate, "fit_priors",
+                        lambda priors, decision: ([Prior("g.x", 0, 1, "linear", "x")], []))
+    recorded = {}
+
+    @functools.wraps(fitting.fit)
+    def fit(*args, **kwargs):
+        recorded.update(kwargs)
+        raise KeyboardInterrupt  # stop here: what was passed is what is checked
+
+    monkeypatch.setattr(fitting, "fit", fit)
+    with pytest.raises(KeyboardInterrupt):
+        run_calibration(ROOT / "scenarios" / "baseline.toml", tmp_path, log=lambda line: None)
+    assert screened and recorded["git"] == {"commit": "a" * 40, "dirty": False}

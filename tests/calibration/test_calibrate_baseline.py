@@ -22,7 +22,14 @@ SCENARIO = 'name = "s"\n'
 
 
 def option(command: list[str], name: str) -> str:
+    """The value given to NAME in COMMAND."""
     return command[command.index(name) + 1]
+
+
+def resolved(text: str) -> Path:
+    """A command's path as the step sees it: relative ones from the repository's top."""
+    path = Path(text)
+    return path if path.is_absolute() else calibrate_baseline.ROOT / path
 
 
 class FakeSahelSim:
@@ -34,22 +41,22 @@ class FakeSahelSim:
 
     def __call__(self, command: list[str]) -> int:
         self.calls.append(command)
-        out = Path(option(command, "--out"))
+        out = resolved(option(command, "--out"))
         step = "fit" if command[0] == "calibrate" else out.name
         if step in self.failing:
             return 3
         out.mkdir(parents=True, exist_ok=True)
         if step == "fit":
-            for name in calibrate_baseline.FIT_FILES:
+            for name in (*calibrate_baseline.FIT_FILES, "posterior.csv"):
                 (out / name).write_text(f"fit's {name}\n", encoding="utf-8")
             (out / "fitted.toml").write_text("[parameters.violence]\nbase_rate = 0.001\n",
                                              encoding="utf-8")
         else:
-            assert Path(command[1]).name == "baseline.toml"
+            assert resolved(command[1]).name == "baseline.toml"
             # the stage runs the scenario with the fit's medians
-            assert tomllib.loads(Path(command[1]).read_text())["parameters"]["violence"] == {
+            assert tomllib.loads(resolved(command[1]).read_text())["parameters"]["violence"] == {
                 "base_rate": 0.001}
-            assert Path(option(command, "--posterior")).exists()
+            assert resolved(option(command, "--posterior")).exists()
             (out / "posterior.csv").write_text(f"{step}'s posterior\n", encoding="utf-8")
             (out / "stage.json").write_text("{}\n", encoding="utf-8")
             fitted = ("[parameters.junta]\ncoup_rate = 30.0\n" if step == "stage_coups" else
@@ -61,6 +68,7 @@ class FakeSahelSim:
 
 @pytest.fixture
 def repo(tmp_path):
+    """A calibration/ folder with an earlier result, and a scenario."""
     (tmp_path / "calibration" / "stage").mkdir(parents=True)
     (tmp_path / "calibration" / "stage" / "old.csv").write_text("old\n", encoding="utf-8")
     (tmp_path / "calibration" / "posterior.csv").write_text("old posterior\n", encoding="utf-8")
@@ -69,6 +77,7 @@ def repo(tmp_path):
 
 
 def argv(repo: Path) -> list[str]:
+    """The options that put the script's folders in REPO."""
     return ["--work", str(repo / "work"), "--scenario", str(repo / "baseline.toml"),
             "--calibration", str(repo / "calibration")]
 
@@ -145,3 +154,65 @@ def test_the_dry_run_prints_the_commands_without_running_them(repo, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and all(line.startswith("sahel-sim calibrate") for line in lines)
     assert not (repo / "work").exists()
+
+
+def test_relative_paths_are_the_repositorys_and_the_commands_name_them_so(repo, monkeypatch):
+    monkeypatch.setattr(calibrate_baseline, "ROOT", repo)
+    fake = FakeSahelSim()
+    args = ["--work", "work", "--scenario", "baseline.toml", "--calibration", "calibration"]
+    assert calibrate_baseline.main(args, run=fake) == 0
+    assert fake.calls[0][:4] == ["calibrate", "baseline.toml", "--out", "work/fit"]
+    assert option(fake.calls[2], "--posterior") == "work/stage_coups/posterior.csv"
+    assert (repo / "calibration" / "stage" / "posterior.csv").exists()
+
+
+def test_a_calibration_over_its_budget_says_so(repo, monkeypatch, capsys):
+    clock = iter(range(0, 10_000, 300))  # every step takes 5 minutes
+    monkeypatch.setattr(calibrate_baseline.time, "monotonic", lambda: next(clock))
+    assert calibrate_baseline.main([*argv(repo), "--budget-minutes", "12"],
+                                   run=FakeSahelSim()) == 0
+    out = capsys.readouterr().out
+    assert "15.0 minutes against a budget of 12 (fit 5.0, coups 5.0, niger 5.0); OVER" in out
+    assert "sahel-sim calibration-report" in out  # the checks to run next
+
+
+def test_each_call_records_the_commit_checked_out_before_it_ran(repo, monkeypatch):
+    ran = []
+    monkeypatch.setattr(calibrate_baseline, "git_commit",
+                        lambda: {"commit": "b" * 40 if ran else "a" * 40, "dirty": False})
+    fake = FakeSahelSim()
+
+    def run(command):
+        ran.append(command)
+        return fake(command)
+
+    assert calibrate_baseline.main(argv(repo), run=run) == 0
+    record = json.loads((repo / "calibration" / "pipeline.json").read_text())
+    assert record["steps"]["fit"]["calls"][0]["commit"]["commit"] == "a" * 40
+
+
+@pytest.mark.parametrize(("record", "message"), [
+    ("{not json", r"work/pipeline.json: not a record of this script \(JSONDecodeError"),
+    ('{"calls": []}', r"work/pipeline.json: not a record of this script \(KeyError"),
+])
+def test_an_unreadable_record_is_one_line(repo, record, message):
+    (repo / "work").mkdir()
+    (repo / "work" / "pipeline.json").write_text(record, encoding="utf-8")
+    with pytest.raises(SystemExit, match=message):
+        calibrate_baseline.main(argv(repo), run=FakeSahelSim())
+
+
+def test_a_published_calibration_is_not_published_again(repo, capsys):
+    assert calibrate_baseline.main(argv(repo), run=FakeSahelSim()) == 0
+    (repo / "baseline.toml").write_text(SCENARIO, encoding="utf-8")  # edited since
+    with pytest.raises(SystemExit, match=r"was published on .*; give another --work"):
+        calibrate_baseline.main(argv(repo), run=FakeSahelSim())
+    assert (repo / "baseline.toml").read_text() == SCENARIO
+
+
+def test_a_work_folder_inside_calibration_is_refused(repo):
+    args = ["--work", str(repo / "calibration" / "run"), "--scenario",
+            str(repo / "baseline.toml"), "--calibration", str(repo / "calibration")]
+    with pytest.raises(SystemExit, match="overlap; give a work folder outside"):
+        calibrate_baseline.main(args, run=FakeSahelSim())
+    assert not (repo / "calibration" / "run").exists()

@@ -248,3 +248,23 @@ def test_stage_targets_the_fit_had_are_named_as_counted_twice(short_path, files,
             "conditioning on them again counts them once more for the parameters those steps "
             f"fitted (stage.json, stage_targets_fitted_before): bfa_territory_any ({by_folder})"
             ) in err
+
+
+def test_the_commit_recorded_is_the_one_the_stage_started_on(short_path, files, tmp_path,
+                                                             monkeypatch):
+    from sim.calibration import fit_result, simulate
+
+    ran = []
+    real = simulate.simulate_statistics
+
+    def counted(*args, **kwargs):
+        ran.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(simulate, "simulate_statistics", counted)
+    monkeypatch.setattr(fit_result, "run_provenance", lambda version: {  # the checkout moves on
+        "versions": {}, "git": {"commit": ("b" if ran else "a") * 40, "dirty": False}})
+    out = tmp_path / "stage"
+    assert main(stage_args(short_path, files, out)) == 0
+    assert ran
+    assert json.loads((out / "stage.json").read_text())["git"]["commit"] == "a" * 40
