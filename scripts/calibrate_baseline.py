@@ -40,12 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FIT_FILES = ("calibration.json", "fit.json", "generations.csv", "screening.csv",
              "screening_indices.csv")  # its posterior and medians: the last stage step's
-STAGE_STEPS = {  # step: (stage folder, parameters fitted, targets fitted to)
+STAGE_STEPS = {  # step: (stage folder, parameters fitted, targets fitted to, runs each)
     "coups": ("stage_coups", ("parameters.junta.coup_rate", "parameters.junta.coup_success"),
-              ("bfa_coup_attempts", "bfa_successful_coups")),
+              ("bfa_coup_attempts", "bfa_successful_coups"), 3),
     "niger": ("stage", ("parameters.violence.dialogue_restraint",),
               ("ner_jihadist_attack_deaths_change", "ner_jihadist_attack_deaths_before_coup",
-               "ner_jihadist_attack_deaths_after_coup")),
+               "ner_jihadist_attack_deaths_after_coup"), 1),
 }
 RECORD = "pipeline.json"
 Runner = Callable[[list[str]], int]
@@ -92,13 +92,13 @@ def step_commands(args: argparse.Namespace) -> dict[str, list[str]]:
     posterior = work / "fit" / "posterior.csv"
     proposals = {"coups": args.coup_proposals, "niger": args.niger_proposals}
     keep = {"coups": args.coup_keep, "niger": args.niger_keep}
-    for step, (folder, parameters, targets) in STAGE_STEPS.items():
+    for step, (folder, parameters, targets, runs_each) in STAGE_STEPS.items():
         command = ["calibrate-stage", repo_relative(work / "baseline.toml"), "--posterior",
                    repo_relative(posterior)]
         command += [a for name in parameters for a in ("--fit", name)]
         command += [a for name in targets for a in ("--to", name)]
         command += ["--proposals", str(proposals[step]), "--keep", str(keep[step])]
-        command += ["--seeds-per-proposal", "3"] if step == "coups" else []
+        command += ["--seeds-per-proposal", str(runs_each)] if runs_each > 1 else []
         command += ["--workers", str(args.workers), "--seed", str(args.seed),
                     "--out", repo_relative(work / folder)]
         commands[step] = command
@@ -207,7 +207,7 @@ def publish(args: argparse.Namespace, record: dict) -> None:
     work, out = args.work, args.calibration
     for name in FIT_FILES:
         shutil.copy2(work / "fit" / name, out / name)
-    for folder, _, _ in STAGE_STEPS.values():
+    for folder, *_ in STAGE_STEPS.values():
         replace_folder(work / folder, out / folder)
     last = work / STAGE_STEPS["niger"][0]
     for name in ("posterior.csv", "fitted.toml"):
