@@ -47,6 +47,7 @@ STAGE_STEPS = {  # step: (stage folder, parameters fitted, targets fitted to, ru
               ("ner_jihadist_attack_deaths_change", "ner_jihadist_attack_deaths_before_coup",
                "ner_jihadist_attack_deaths_after_coup"), 1),
 }
+LAST_STAGE = list(STAGE_STEPS.values())[-1][0]  # its posterior and medians are published
 RECORD = "pipeline.json"
 Runner = Callable[[list[str]], int]
 
@@ -209,7 +210,7 @@ def publish(args: argparse.Namespace, record: dict) -> None:
         shutil.copy2(work / "fit" / name, out / name)
     for folder, *_ in STAGE_STEPS.values():
         replace_folder(work / folder, out / folder)
-    last = work / STAGE_STEPS["niger"][0]
+    last = work / LAST_STAGE
     for name in ("posterior.csv", "fitted.toml"):
         shutil.copy2(last / name, out / name)
     shutil.copy2(work / "baseline.toml", args.scenario)
@@ -261,7 +262,7 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
             print(f"calibrate_baseline: step {step} failed (exit {code}); calibration/ and "
                   f"the scenario are unchanged; run again to resume", file=sys.stderr)
             return code
-    apply_fitted(args.work / STAGE_STEPS["niger"][0] / "fitted.toml", args.work / "baseline.toml")
+    apply_fitted(args.work / LAST_STAGE / "fitted.toml", args.work / "baseline.toml")
     record["minutes"] = minutes(record)
     record["published"] = datetime.now(UTC).isoformat(timespec="seconds")
     publish(args, record)
