@@ -37,6 +37,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.calibration.fit_result import checkout_commit
+
 ROOT = Path(__file__).resolve().parent.parent
 FIT_FILES = ("calibration.json", "fit.json", "generations.csv", "screening.csv",
              "screening_indices.csv")  # its posterior and medians: the last stage step's
@@ -128,11 +130,6 @@ def run_sahel_sim(arguments: list[str]) -> int:
     return code if code >= 0 else 128 - code
 
 
-def git_commit() -> dict:
-    """The checkout's commit and whether it had uncommitted changes (None outside one)."""
-    from sim.calibration.fit_result import run_provenance
-
-    return run_provenance("not used")["git"]
 
 
 def apply_fitted(fitted: Path, scenario: Path) -> None:
@@ -253,7 +250,7 @@ def main(argv: Sequence[str], run: Runner = run_sahel_sim) -> int:
         started = time.monotonic()
         # recorded before it runs: a call killed on the way stays, untimed (exit null)
         calls.append({"started": datetime.now(UTC).isoformat(timespec="seconds"),
-                      "commit": git_commit(), "seconds": None, "exit": None})
+                      "commit": checkout_commit(), "seconds": None, "exit": None})
         save_record(args.work, record)
         code = run(command)
         calls[-1] |= {"seconds": round(time.monotonic() - started, 1), "exit": code}

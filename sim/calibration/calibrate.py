@@ -241,13 +241,13 @@ def run_calibration(scenario_path: str | Path, out_dir: str | Path, *,
     Everything is checked before the first run. A folder holding another calibration (other
     scenario, targets, priors or screen settings: `calibration.json`) is refused.
     """
-    from sim.calibration.fit_result import run_provenance
+    from sim.calibration.fit_result import checkout_commit
     from sim.calibration.fitting import check_settings, fit, import_pyabc
     from sim.calibration.screening import screen
     from sim.calibration.targets import DEFAULT_TARGETS, load_targets, targets_within
     from sim.scenario import load_scenario
 
-    started_on = run_provenance("not used")["git"]  # before the screen's minutes
+    started_on = checkout_commit()  # before the screen's minutes
     scenario = load_scenario(scenario_path)
     targets = targets_within(load_targets(targets_path or DEFAULT_TARGETS), scenario.start,
                              scenario.end)

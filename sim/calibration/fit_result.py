@@ -208,18 +208,30 @@ def weighted_quantile(values: Any, weights: Any, quantiles: Any) -> np.ndarray:
     return np.interp(quantiles, cdf, x)
 
 
-def run_provenance(pyabc_version: str) -> dict[str, Any]:
-    """Package versions and the git commit of the `sim` source (None outside a checkout)."""
+def run_provenance(pyabc_version: str, git: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Package versions and the git commit of the `sim` source.
+
+    The commit is `checkout_commit()` read now, unless `git` gives it (as read when an
+    earlier step started).
+    """
     try:
         version = importlib_metadata.version("sahel-sim")
     except importlib_metadata.PackageNotFoundError:
         from sim import __version__ as version
+    return {"versions": {"sahel-sim": version, "pyabc": pyabc_version,
+                         "python": platform.python_version(), "numpy": np.__version__},
+            "git": checkout_commit() if git is None else git}
+
+
+def checkout_commit() -> dict[str, Any]:
+    """The `sim` source's checkout: its commit and whether tracked files had changes.
+
+    Both are None outside a checkout.
+    """
     source = Path(__file__).resolve().parents[2]
     commit = _git(source, "rev-parse", "HEAD")
     status = _git(source, "status", "--porcelain", "--untracked-files=no")
-    return {"versions": {"sahel-sim": version, "pyabc": pyabc_version,
-                         "python": platform.python_version(), "numpy": np.__version__},
-            "git": {"commit": commit, "dirty": None if status is None else bool(status)}}
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
 def _git(folder: Path, *args: str) -> str | None:

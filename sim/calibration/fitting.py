@@ -166,9 +166,7 @@ def fit(simulate: SimulateFunction, priors: Sequence[Prior], summaries: Sequence
     pyabc = import_pyabc()
     out = Path(out_dir)
     session_start = datetime.now()
-    provenance = run_provenance(pyabc.__version__)  # the code this call starts with
-    if git is not None:
-        provenance["git"] = git
+    provenance = run_provenance(pyabc.__version__, git)  # the code this call starts with
     lock = _lock(out)
     try:
         discarded = _trial_draws(simulate, (*priors, *drawn), distance, seed)

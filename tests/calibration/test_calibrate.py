@@ -288,8 +288,8 @@ def test_the_commit_recorded_is_read_before_the_screen(tmp_path, monkeypatch):
 
     pytest.importorskip("pyabc")
     screened = []
-    monkeypatch.setattr(fit_result, "run_provenance", lambda version: {
-        "git": {"commit": ("b" if screened else "a") * 40, "dirty": False}})
+    monkeypatch.setattr(fit_result, "checkout_commit", lambda: {
+        "commit": ("b" if screened else "a") * 40, "dirty": False})
 
     def screen(*args, **kwargs):  # the checkout "moves on" during the screen
         screened.append(True)

@@ -178,7 +178,7 @@ def test_a_calibration_over_its_budget_says_so(repo, monkeypatch, capsys):
 
 def test_each_call_records_the_commit_checked_out_before_it_ran(repo, monkeypatch):
     ran = []
-    monkeypatch.setattr(calibrate_baseline, "git_commit",
+    monkeypatch.setattr(calibrate_baseline, "checkout_commit",
                         lambda: {"commit": "b" * 40 if ran else "a" * 40, "dirty": False})
     fake = FakeSahelSim()
 

@@ -13,6 +13,7 @@ from sim.calibration.fit_result import (
     FIT_FILE,
     FitResult,
     SimulationBar,
+    checkout_commit,
     effective_sample_size,
     generation_line,
     run_provenance,
@@ -68,6 +69,12 @@ def test_provenance_names_versions_and_commit():
     assert record["versions"]["pyabc"] == "0.13.0"
     assert record["versions"]["sahel-sim"]
     assert record["git"]["commit"] is None or len(record["git"]["commit"]) == 40
+    assert record["git"] == checkout_commit()
+
+
+def test_provenance_keeps_a_commit_read_earlier():
+    earlier = {"commit": "a" * 40, "dirty": True}
+    assert run_provenance("0.13.0", earlier)["git"] == earlier
 
 
 ROW = {"generation": 3, "epsilon": 0.41234, "simulations": 800, "accepted": 200,

@@ -171,7 +171,7 @@ def test_the_files_hold_the_posterior_generations_and_their_origin(tmp_path):
 
 
 def test_the_commit_recorded_is_the_one_the_fit_started_on(tmp_path, monkeypatch):
-    from sim.calibration import fitting
+    from sim.calibration import fit_result
 
     simulated = []
 
@@ -180,9 +180,8 @@ def test_the_commit_recorded_is_the_one_the_fit_started_on(tmp_path, monkeypatch
         return simulate(params, seed)
 
     # the checkout "moves on" once the first simulation has run
-    monkeypatch.setattr(fitting, "run_provenance", lambda version: {
-        "versions": {"pyabc": version},
-        "git": {"commit": ("b" if simulated else "a") * 40, "dirty": False}})
+    monkeypatch.setattr(fit_result, "checkout_commit", lambda: {
+        "commit": ("b" if simulated else "a") * 40, "dirty": False})
     fit(counted, PRIORS, targets(), tmp_path, population=20, max_generations=1, workers=1,
         seed=2, command="pytest")
     assert simulated
