@@ -18,6 +18,7 @@ the start (`sim.scenario.tunable.set_share`: the faction's total held).
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tomllib
 from pathlib import Path
@@ -164,12 +165,35 @@ def _table_header(line: str) -> str | None:
     return None
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """FITTED and SCENARIO, each with its default."""
+    p = argparse.ArgumentParser(prog="apply_fitted.py", description=__doc__.splitlines()[0])
+    p.add_argument("fitted", nargs="?", type=Path, default=ROOT / "calibration" / "fitted.toml",
+                   help="a calibration's fitted.toml (default: calibration/fitted.toml)")
+    p.add_argument("scenario", nargs="?", type=Path,
+                   default=ROOT / "scenarios" / "baseline.toml",
+                   help="the scenario file to write into (default: scenarios/baseline.toml)")
+    return p.parse_args(argv)
+
+
+def read_toml(path: Path, what: str) -> tuple[str, dict]:
+    """PATH's text and its TOML; SystemExit in one line naming the file if either fails."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except OSError as exc:
+        raise SystemExit(f"apply_fitted: {path}: cannot read the {what} "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SystemExit(f"apply_fitted: {path}: the {what} is not valid TOML ({exc})") from None
+
+
 def main(argv: list[str]) -> int:
     """Write FITTED (default calibration/fitted.toml) into SCENARIO (default the baseline)."""
-    fitted_path = Path(argv[0]) if argv else ROOT / "calibration" / "fitted.toml"
-    scenario_path = Path(argv[1]) if len(argv) > 1 else ROOT / "scenarios" / "baseline.toml"
-    fitted = tomllib.loads(fitted_path.read_text(encoding="utf-8"))
-    text = scenario_path.read_text(encoding="utf-8")
+    args = parse_args(argv)
+    fitted_path, scenario_path = args.fitted, args.scenario
+    fitted = read_toml(fitted_path, "fitted values")[1]
+    text = read_toml(scenario_path, "scenario")[0]
     if BEGIN in text:
         head, rest = text.split(BEGIN, 1)
         old_block, tail = rest.split(END + "\n", 1)

@@ -158,3 +158,32 @@ def test_a_fitted_share_applied_twice_is_a_fixed_point(tmp_path):
     assert once.count(apply_fitted.FITTED_NOTE) == 3
     assert apply_fitted.main([str(fitted), str(scenario)]) == 0
     assert scenario.read_text(encoding="utf-8") == once
+
+
+def test_help_prints_the_usage_and_exits_0(capsys):
+    with pytest.raises(SystemExit) as stop:
+        apply_fitted.main(["--help"])
+    assert stop.value.code == 0
+    assert "usage: apply_fitted.py [-h] [fitted] [scenario]" in capsys.readouterr().out
+
+
+def test_a_missing_fitted_file_is_one_line_naming_it(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\n', encoding="utf-8")
+    missing = tmp_path / "nowhere.toml"
+    with pytest.raises(SystemExit, match=rf"^apply_fitted: {re.escape(str(missing))}: cannot "
+                                         r"read the fitted values \(No such file or directory\)$"):
+        apply_fitted.main([str(missing), str(scenario)])
+    assert scenario.read_text(encoding="utf-8") == 'name = "s"\n'
+
+
+def test_a_scenario_that_is_not_toml_is_one_line_and_left_as_it_is(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("name = \n", encoding="utf-8")
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text("parameters.combat.aimed_fire_rate = 0.01\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=rf"^apply_fitted: {re.escape(str(scenario))}: the "
+                                         r"scenario is not valid TOML \(Invalid value \(at "
+                                         r"line 1, column 8\)\)$"):
+        apply_fitted.main([str(fitted), str(scenario)])
+    assert scenario.read_text(encoding="utf-8") == "name = \n"
