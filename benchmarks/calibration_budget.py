@@ -6,9 +6,10 @@ Run: .venv/bin/python benchmarks/calibration_budget.py [--keep DIR] [options of
 Runs `scripts/calibrate_baseline.py` (the fit with its screen, both stage steps, the fitted
 values) on copies of `calibration/` and `scenarios/baseline.toml` in a temporary folder, so
 the repository is left as it is, then prints the minutes of each step and the total against
-the budget, with the fit's generations, simulations and final ESS. It takes 45-56 minutes
+the budget, with the fit's generations, simulations and final ESS. It takes 40-56 minutes
 (session 52: 44.6; session 53: 56.0; session 54: 51.7, the figures in
-`calibration/pipeline.json`).
+`calibration/pipeline.json`; this script's first whole run, session 54: 39.5, a fit of 4
+generations where the published one had 5).
 `--keep DIR` keeps the copies and the work folder in DIR instead of a temporary folder.
 """
 
