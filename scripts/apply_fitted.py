@@ -24,6 +24,8 @@ import tomllib
 from pathlib import Path
 from typing import NoReturn
 
+from sim.files import atomic_write_text
+
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "# >>> fitted by `sahel-sim calibrate` (calibration/fitted.toml, fit.json); do not edit"
 END = "# <<< end of fitted values"
@@ -192,8 +194,8 @@ def main(argv: list[str]) -> int:
     """Write FITTED (default calibration/fitted.toml) into SCENARIO (default the baseline)."""
     args = parse_args(argv)
     fitted_path, scenario_path = args.fitted, args.scenario
-    fitted = read_toml(fitted_path, "fitted values")[1]
-    text = read_toml(scenario_path, "scenario")[0]
+    _, fitted = read_toml(fitted_path, "fitted values")
+    text, _ = read_toml(scenario_path, "scenario")
     if BEGIN in text:
         head, rest = text.split(BEGIN, 1)
         old_block, tail = rest.split(END + "\n", 1)
@@ -204,7 +206,7 @@ def main(argv: list[str]) -> int:
     units = unit_strengths(fitted.get("units", {}), text, scenario_path)
     text = set_unit_strengths(text, units, scenario_path)
     tomllib.loads(text)  # still valid TOML
-    scenario_path.write_text(text, encoding="utf-8")
+    atomic_write_text(scenario_path, text)  # a crash never leaves half a scenario
     print(f"wrote the fitted values of {fitted_path} into {scenario_path}")
     return 0
 

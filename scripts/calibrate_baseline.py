@@ -130,8 +130,6 @@ def run_sahel_sim(arguments: list[str]) -> int:
     return code if code >= 0 else 128 - code
 
 
-
-
 def apply_fitted(fitted: Path, scenario: Path) -> None:
     """scripts/apply_fitted.py's main on FITTED and SCENARIO."""
     spec = importlib.util.spec_from_file_location("apply_fitted",
