@@ -34,8 +34,7 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     required = {p.name for p in priors if p.fit}
     assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
                         "factions.mali_army.restraint", "units.jnim_burkina.share",
-                        "parameters.complex_attacks.median_killed",
-                        "parameters.violence.reprisal_half_life"}
+                        "parameters.complex_attacks.median_killed"}
     assert not any(p.integer for p in priors)
 
 
