@@ -311,7 +311,7 @@ def calibration_identity(scenario: Scenario, targets: Sequence[Target], priors: 
     """
     from sim.code_digest import code_digest
 
-    identity = {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
+    identity = {"scenario": scenario.name, "behaviour_hash": scenario.behaviour_hash(),
                 "model_code": code_digest(),
                 "targets": target_signature(targets),
                 "priors": [[p.name, p.low, p.high, p.scale, p.counterfactual] for p in priors],

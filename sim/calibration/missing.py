@@ -161,7 +161,7 @@ def read_sweep(folder: Path, identity: dict[str, Any]) -> tuple[Sweep | None, st
     recorded = recorded_config(folder / CONFIG_FILE)
     if not isinstance(recorded, dict):
         return None, f"{folder} holds no readable sweep ({CONFIG_FILE})"
-    for key, what in (("scenario_hash", "another scenario"), ("targets", "other targets"),
+    for key, what in (("behaviour_hash", "another scenario"), ("targets", "other targets"),
                       ("model_code", "other model code")):
         if key not in recorded:
             return None, f"the sweep in {folder} records no {key.replace('_', ' ')}"

@@ -88,12 +88,12 @@ def conflicting_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 def sweep_identity(scenario: Scenario, targets: Sequence[Target]) -> dict[str, Any]:
     """What a sweep's conflicts are about: the scenario, the targets and the model's code.
 
-    The scenario by its content hash, the targets by their ranges and comparisons, the
-    model by `sim.code_digest`.
+    The scenario by its behaviour hash (notes left out), the targets by their ranges and
+    comparisons, the model by `sim.code_digest`.
     """
     from sim.code_digest import code_digest
 
-    return {"scenario_hash": scenario.content_hash(), "model_code": code_digest(),
+    return {"behaviour_hash": scenario.behaviour_hash(), "model_code": code_digest(),
             "targets": target_signature(targets)}
 
 
@@ -106,7 +106,7 @@ def sweep_config(scenario: Scenario, priors: Sequence[Any], targets: Sequence[Ta
     from sim import __version__
 
     identity = sweep_identity(scenario, targets)
-    return {"scenario": scenario.name, "scenario_hash": identity["scenario_hash"],
+    return {"scenario": scenario.name, "behaviour_hash": identity["behaviour_hash"],
             "runs": runs, "seed": seed, "version": __version__,
             "model_code": identity["model_code"], "targets": identity["targets"],
             "priors": [[p.name, p.low, p.high, p.scale] for p in priors]}

@@ -98,7 +98,7 @@ def stage_config(scenario: Any, posterior: Posterior, priors: Sequence[Any],
     from sim import __version__
     from sim.code_digest import code_digest
 
-    config = {"scenario": scenario.name, "scenario_hash": scenario.content_hash(),
+    config = {"scenario": scenario.name, "behaviour_hash": scenario.behaviour_hash(),
               "model_code": code_digest(), "version": __version__,
               "first_stage_posterior": posterior.sha256, "seed": seed,
               "priors": [[p.name, p.low, p.high, p.scale] for p in priors],

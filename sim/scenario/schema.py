@@ -11,7 +11,8 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
+from pydantic_core import to_jsonable_python
 
 from sim.geography import COMMUNITIES
 from sim.scenario.errors import _FieldError, did_you_mean
@@ -31,6 +32,10 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 # still a valid float.
 Number = Annotated[float, Field(strict=True)]
 Point = tuple[Number, Number]
+
+# Fields that document a scenario and never change what a run does: left out of its behaviour
+# hash, so editing a note keeps the sweeps and calibrations made with the scenario valid.
+DOCUMENTATION_FIELDS = frozenset({"description", "note", "source", "sources"})
 
 # The period a scenario may cover (the grid's population and borders are of the 2020s).
 EARLIEST, LATEST, MAX_YEARS = dt.date(1990, 1, 1), dt.date(2050, 12, 31), 20
@@ -313,6 +318,26 @@ class Scenario(Strict):
         """SHA-256 of the resolved scenario, so results can name what produced them."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+    def behaviour_hash(self) -> str:
+        """SHA-256 of what the scenario makes a run do: its content without `DOCUMENTATION_FIELDS`.
+
+        Sweeps and calibrations are identified by it, so a note edited after them keeps them.
+        """
+        blob = json.dumps(_without_documentation(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _without_documentation(value: Any) -> Any:
+    """`value` as JSON data, each schema model's documentation fields left out."""
+    if isinstance(value, BaseModel):
+        return {name: _without_documentation(getattr(value, name))
+                for name in type(value).model_fields if name not in DOCUMENTATION_FIELDS}
+    if isinstance(value, dict):
+        return {str(key): _without_documentation(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_documentation(item) for item in value]
+    return to_jsonable_python(value)
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:

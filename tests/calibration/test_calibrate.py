@@ -129,16 +129,16 @@ def test_a_folder_holding_another_calibration_is_refused_and_left_alone(tmp_path
 
     from sim.calibration.calibrate import IDENTITY_FILE, check_identity
 
-    identity = {"scenario": "baseline", "scenario_hash": "abc", "targets": [], "priors": [],
+    identity = {"scenario": "baseline", "behaviour_hash": "abc", "targets": [], "priors": [],
                 "trajectories": 8, "seed": 0}
     assert check_identity(tmp_path, identity) is False  # nothing there yet
     (tmp_path / IDENTITY_FILE).write_text(json.dumps(identity), encoding="utf-8")
     assert check_identity(tmp_path, identity) is True
-    other = dict(identity, scenario_hash="def")
+    other = dict(identity, behaviour_hash="def")
     assert check_identity(tmp_path, other) is False  # no fit yet: screen again
     (tmp_path / "abc.db").write_bytes(b"fit")
     with pytest.raises(CalibrationError, match="holds a calibration with another "
-                                               "scenario_hash"):
+                                               "behaviour_hash"):
         check_identity(tmp_path, other)
     assert (tmp_path / "abc.db").read_bytes() == b"fit"
     # a fit made by other model code is not resumed either
@@ -204,7 +204,7 @@ def test_a_fit_with_other_seeds_per_particle_is_not_resumed(tmp_path):
 
     from sim.calibration.calibrate import IDENTITY_FILE, check_identity
 
-    identity = {"scenario": "baseline", "scenario_hash": "abc", "targets": [], "priors": [],
+    identity = {"scenario": "baseline", "behaviour_hash": "abc", "targets": [], "priors": [],
                 "trajectories": 8, "seed": 0}
     (tmp_path / IDENTITY_FILE).write_text(json.dumps(dict(identity, seeds_per_particle=3)),
                                           encoding="utf-8")

@@ -211,13 +211,13 @@ def test_no_misses_no_section_and_without_a_sweep_no_conflicts(tmp_path):
 
 
 def test_a_sweep_applies_only_to_its_scenario_targets_and_model_code(tmp_path):
-    identity = {"scenario_hash": "abc", "model_code": "123", "targets": [["x", 1.0, None, "d"]]}
+    identity = {"behaviour_hash": "abc", "model_code": "123", "targets": [["x", 1.0, None, "d"]]}
     assert read_sweep(tmp_path, identity) == (
         None, f"{tmp_path} holds no readable sweep (reachability.json)")
     config = tmp_path / "reachability.json"
     config.write_text("[1, 2]")
     assert "holds no readable sweep" in read_sweep(tmp_path, identity)[1]
-    config.write_text(json.dumps({"scenario_hash": "abc", "targets": identity["targets"]}))
+    config.write_text(json.dumps({"behaviour_hash": "abc", "targets": identity["targets"]}))
     assert read_sweep(tmp_path, identity)[1] == f"the sweep in {tmp_path} records no model code"
     config.write_text(json.dumps({**identity, "runs": 5}))
     assert "its tables are unreadable" in read_sweep(tmp_path, identity)[1]
@@ -228,7 +228,7 @@ def test_a_sweep_applies_only_to_its_scenario_targets_and_model_code(tmp_path):
     swept.pairs.to_csv(tmp_path / "pairs.csv", index=False)
     found, note = read_sweep(tmp_path, identity)
     assert note == "" and len(found.pairs) == 3 and list(found.reach["reached"]) == [50, 60, 0, 3]
-    for key, value, what in (("scenario_hash", "abd", "another scenario"),
+    for key, value, what in (("behaviour_hash", "abd", "another scenario"),
                              ("model_code", "124", "other model code"),
                              ("targets", [["x", 2.0, None, "d"]], "other targets")):
         assert read_sweep(tmp_path, {**identity, key: value}) == (

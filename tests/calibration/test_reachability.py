@@ -160,14 +160,14 @@ def test_runs_are_reused_only_for_the_same_config_and_a_failed_sweep_keeps_the_o
                                  "t": [value] * 3})
         return run
 
-    config = {"scenario_hash": "a", "runs": 3, "seed": 0, "priors": [["p", 0, 1, "linear"]],
+    config = {"behaviour_hash": "a", "runs": 3, "seed": 0, "priors": [["p", 0, 1, "linear"]],
               "targets": [["t", 0, 1, "deaths"]]}
     first, swept = load_or_sweep(tmp_path, config, sweep(1.0))
     assert swept and calls == [1.0] and first["t"].tolist() == [1.0] * 3
     again, swept = load_or_sweep(tmp_path, config, sweep(2.0))
     assert not swept and calls == [1.0]
     pd.testing.assert_frame_equal(first, again)
-    changed = {**config, "scenario_hash": "b"}  # the scenario's content changed
+    changed = {**config, "behaviour_hash": "b"}  # the scenario's content changed
     assert load_or_sweep(tmp_path, changed, sweep(3.0))[0]["t"].tolist() == [3.0] * 3
     (tmp_path / CONFIG_FILE).unlink()  # runs without their config are not trusted
     assert load_or_sweep(tmp_path, changed, sweep(4.0))[1] and calls == [1.0, 3.0, 4.0]
@@ -204,3 +204,15 @@ def test_the_sweep_config_holds_the_model_code(monkeypatch, tmp_path):
     assert load_or_sweep(tmp_path, now, lambda: frame)[1] is True
     assert load_or_sweep(tmp_path, now, lambda: frame)[1] is False
     assert load_or_sweep(tmp_path, edited, lambda: frame)[1] is True  # swept again
+
+
+def test_a_sweep_outlives_an_edited_note_but_not_an_edited_parameter(baseline):
+    from sim.calibration.reachability import sweep_identity
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+
+    targets = load_targets(DEFAULT_TARGETS)
+    renoted = baseline.model_copy(update={"description": "edited after the sweep"})
+    assert sweep_identity(renoted, targets) == sweep_identity(baseline, targets)
+    restrained = baseline.model_copy(deep=True)
+    restrained.parameters.violence.reprisal_half_life = 90.0
+    assert sweep_identity(restrained, targets) != sweep_identity(baseline, targets)

@@ -1,5 +1,6 @@
 """Loading scenarios: the bundled files, `extends`, merging, hashes, overrides, the catalog."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,30 @@ def test_content_hash_changes_with_content(tmp_path):
     b = sim.load_scenario(child(tmp_path, "[factions.jnim]\nrestraint = 0.1\n")).content_hash()
     assert a != b and len(a) == 64
     assert a == sim.load_scenario(BASE).content_hash()
+
+
+def test_behaviour_hash_leaves_out_the_notes_and_nothing_else():
+    base = sim.load_scenario(BASE)
+    plain = base.model_dump(mode="json")
+
+    def edited(path: str, value: object) -> sim.Scenario:
+        data = copy.deepcopy(plain)
+        *parents, last = path.split("/")
+        inner = data
+        for key in parents:
+            inner = inner[int(key)] if isinstance(inner, list) else inner[key]
+        inner[last] = value
+        return sim.Scenario.model_validate(data)
+
+    for path in ("description", "factions/jnim/source", "events/0/note", "units/0/source",
+                 "parameters/sources/violence.base_rate"):
+        renoted = edited(path, "another note")
+        assert renoted.content_hash() != base.content_hash(), path
+        assert renoted.behaviour_hash() == base.behaviour_hash(), path
+    for path, value in (("factions/jnim/restraint", 0.1), ("events/0/date", "2023-08-16"),
+                        ("parameters/violence/reprisal_half_life", 60.0),
+                        ("factions/jnim/label", "another label")):
+        assert edited(path, value).behaviour_hash() != base.behaviour_hash(), path
 
 
 def test_overrides_and_tunable_parameters():
