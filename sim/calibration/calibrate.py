@@ -208,7 +208,8 @@ def fit_priors(priors: Sequence[Any], screening: Any | None) -> tuple[list[Any],
 
 
 IDENTITY_FILE = "calibration.json"
-_IDENTITY_LABELS = {"model_code": "model code (the sim package's digest: the model has changed)"}
+_IDENTITY_LABELS = {"model_code": "model code (the sim package's digest: the model has changed)",
+                    "behaviour_hash": "scenario (a value changed, not only a note)"}
 _ABSENT = object()  # a key one identity has and the other lacks
 SCREEN_FILE = "screening.csv"
 SCREEN_INDICES_FILE = "screening_indices.csv"

@@ -20,7 +20,7 @@ a missed target, its misses (with the share of runs in range), the conflicts the
 reachability sweep found for them (`sim.calibration.reachability`: pairs of targets its runs
 hit together far less often than chance), the text and the candidates; then the misses no
 entry covers. The sweep is read (`read_sweep`) only when it was made with the same
-scenario, targets and model code.
+scenario behaviour (`Scenario.behaviour_hash`), targets and model code.
 """
 
 from __future__ import annotations

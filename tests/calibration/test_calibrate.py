@@ -138,7 +138,7 @@ def test_a_folder_holding_another_calibration_is_refused_and_left_alone(tmp_path
     assert check_identity(tmp_path, other) is False  # no fit yet: screen again
     (tmp_path / "abc.db").write_bytes(b"fit")
     with pytest.raises(CalibrationError, match="holds a calibration with another "
-                                               "behaviour_hash"):
+                                               "scenario \\(a value changed, not only a note\\)"):
         check_identity(tmp_path, other)
     assert (tmp_path / "abc.db").read_bytes() == b"fit"
     # a fit made by other model code is not resumed either
@@ -310,3 +310,17 @@ def test_the_commit_recorded_is_read_before_the_screen(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run_calibration(ROOT / "scenarios" / "baseline.toml", tmp_path, log=lambda line: None)
     assert screened and recorded["git"] == {"commit": "a" * 40, "dirty": False}
+
+
+def test_a_fit_outlives_an_edited_note_but_not_an_edited_value(baseline):
+    from sim.calibration.calibrate import calibration_identity
+
+    targets = load_targets(DEFAULT_TARGETS)
+    renoted = baseline.model_copy(deep=True)
+    renoted.parameters.sources["violence.base_rate"] = "edited after the fit"
+    assert (calibration_identity(renoted, targets, [], 8, 0)
+            == calibration_identity(baseline, targets, [], 8, 0))
+    changed = baseline.model_copy(deep=True)
+    changed.factions["jnim"].restraint = 0.1
+    assert (calibration_identity(changed, targets, [], 8, 0)["behaviour_hash"]
+            != calibration_identity(baseline, targets, [], 8, 0)["behaviour_hash"])

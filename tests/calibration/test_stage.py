@@ -440,3 +440,19 @@ def test_runs_that_are_not_the_plans_are_refused(posterior, tmp_path):
     runs.drop(columns="y").to_csv(out / RUNS_FILE, index=False)
     with pytest.raises(CalibrationError, match=r"no column 'y'; pass --rerun"):
         stage(posterior, out, 20, 2)
+
+
+def test_a_stage_outlives_an_edited_note_but_not_an_edited_value(baseline, posterior):
+    from sim.calibration.stage import stage_config
+    from sim.calibration.targets import DEFAULT_TARGETS, load_targets
+
+    targets = load_targets(DEFAULT_TARGETS)
+
+    def config(scenario):
+        return stage_config(scenario, posterior, [PRIOR_R], targets[:1], targets, seed=0)
+
+    renoted = baseline.model_copy(update={"description": "edited after the stage"})
+    assert config(renoted) == config(baseline)
+    changed = baseline.model_copy(deep=True)
+    changed.parameters.violence.reprisal_half_life = 90.0
+    assert config(changed)["behaviour_hash"] != config(baseline)["behaviour_hash"]

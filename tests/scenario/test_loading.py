@@ -1,6 +1,8 @@
 """Loading scenarios: the bundled files, `extends`, merging, hashes, overrides, the catalog."""
 
 import copy
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,35 @@ def test_behaviour_hash_leaves_out_the_notes_and_nothing_else():
                         ("parameters/violence/reprisal_half_life", 60.0),
                         ("factions/jnim/label", "another label")):
         assert edited(path, value).behaviour_hash() != base.behaviour_hash(), path
+
+
+def test_behaviour_hash_is_the_content_hash_of_everything_but_the_documentation():
+    from sim.scenario.schema import DOCUMENTATION_FIELDS
+
+    def stripped(value):
+        if isinstance(value, dict):
+            return {k: stripped(v) for k, v in value.items() if k not in DOCUMENTATION_FIELDS}
+        return [stripped(v) for v in value] if isinstance(value, list) else value
+
+    base = sim.load_scenario(BASE)  # units, territory, drones, events, points, dates, None
+    blob = json.dumps(stripped(base.model_dump(mode="json")), sort_keys=True).encode()
+    assert base.behaviour_hash() == hashlib.sha256(blob).hexdigest()
+
+
+def test_only_text_fields_are_documentation():
+    from pydantic import BaseModel
+
+    from sim.scenario import force_parameters, parameters, schema
+
+    seen = set()
+    for module in (schema, parameters, force_parameters):
+        for cls in vars(module).values():
+            if isinstance(cls, type) and issubclass(cls, BaseModel):
+                for name, field in cls.model_fields.items():
+                    if name in schema.DOCUMENTATION_FIELDS:
+                        assert field.annotation in (str, dict[str, str]), (cls, name)
+                        seen.add(name)
+    assert seen == schema.DOCUMENTATION_FIELDS
 
 
 def test_overrides_and_tunable_parameters():
