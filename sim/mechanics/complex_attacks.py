@@ -4,13 +4,16 @@ Each jihadist faction attacks with a daily chance `rate` / 365 times its strengt
 its initial strength, in a country chosen in proportion to its personnel there. The target is
 the capital (its air base, a school used as barracks) with probability `capital_share` where the
 scenario has a junta, else the country's largest concentration of state-side personnel outside the
-capital (so `capital_share` alone sets how often the capital is hit). Deaths are
-log-normal around `median_killed` (spread `sigma`), at most `toll_cap_per_defender` times the
-defenders present; `civilian_share` of them are bystanders (at most `civilian_cap_share` of the
-cell's residents), `attacker_loss_share` are attackers, who fall to the strongest defender and
-come from the attacking faction's group nearest the target; the rest are defenders, split by
-their personnel, with wounded at the ratio `killed_fraction` implies. An attack on a drone
-fleet's air base also destroys or grounds part of the fleet (`sim.mechanics.drones`).
+capital (so `capital_share` alone sets how often the capital is hit). Deaths are log-normal
+(spread `sigma`) around `median_killed` * (1 + massed / `reference_attackers`) **
+`attacker_elasticity`, massed being the faction's strength within `mass_reach_cells` of the
+target (a raid by a small cell has the median `median_killed`, a massed assault more), at most
+`toll_cap_per_defender` times the defenders present; `civilian_share` of them are bystanders
+(at most `civilian_cap_share` of the cell's residents), `attacker_loss_share` are attackers,
+who fall to the strongest defender and come from the faction's group in that country nearest
+the target; the rest are defenders, split by their personnel, with wounded at the ratio
+`killed_fraction` implies. An attack on a drone fleet's air base also destroys or grounds part
+of the fleet (`sim.mechanics.drones`).
 """
 
 from __future__ import annotations
@@ -98,9 +101,14 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
     present = world.presence[:, target] * world.state_side
     if present.sum() <= 0:
         return
+    rows = np.flatnonzero(units.present & (units.faction == fac))
+    distance = chebyshev(units.cell[rows], target, world.ny)
+    massed = float(units.strength[rows[distance <= params.mass_reach_cells]].sum())
+    mine = world.country_bucket[units.cell[rows]] == country
+    group = int(rows[mine][distance[mine].argmin()]) if mine.any() else -1
     u1 = max(uniform(rng.key, rng.day, fac, 3), 1e-300)
     z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * uniform(rng.key, rng.day, fac, 4))
-    toll = int(min(round(params.median_killed * math.exp(params.sigma * z)),
+    toll = int(min(round(median_toll(params, massed) * math.exp(params.sigma * z)),
                    max(present.sum(), 1.0) * params.toll_cap_per_defender))
     civilians = min(round(toll * params.civilian_share),
                     int(world.residents[:, target].sum() * params.civilian_cap_share))
@@ -117,15 +125,12 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
     hit_air_base(world, target, rng.day)
     hit = np.flatnonzero((killed > 0) | (wounded > 0))
     ledger.book(event[0], N_GROUPS + hit, fac, killed[hit], wounded[hit])
-    mine = np.flatnonzero(units.present & (units.faction == fac)
-                          & (world.country_bucket[units.cell] == country))
-    if attackers and mine.size:
-        nearest = mine[chebyshev(units.cell[mine], target, world.ny).argmin()]
-        lost = int(min(attackers, np.floor(units.strength[nearest])))
-        units.strength[nearest] -= lost
-        if units.strength[nearest] < 1.0:
-            units.present[nearest] = False
-            units.strength[nearest] = 0.0
+    if attackers and group >= 0:
+        lost = int(min(attackers, np.floor(units.strength[group])))
+        units.strength[group] -= lost
+        if units.strength[group] < 1.0:
+            units.present[group] = False
+            units.strength[group] = 0.0
         ledger.book(event[0], N_GROUPS + fac, defender, lost)
     if civilians > 0:
         victims = np.zeros((1, len(COMMUNITIES)), dtype=np.int64)
@@ -133,3 +138,9 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
                      rng.day, fac, _VICTIM_DRAWS)
         book_victims(world, ledger, event, np.array([target]), np.array([fac]), victims)
     world.refresh_presence()
+
+
+def median_toll(params: ComplexAttackParams, massed: float) -> float:
+    """The median deaths of an attack with `massed` of the faction's fighters within reach."""
+    ratio = 1.0 + massed / params.reference_attackers
+    return params.median_killed * ratio ** params.attacker_elasticity

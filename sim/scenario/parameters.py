@@ -80,8 +80,22 @@ class ComplexAttackParams(Strict):
         1.0, 0.0, 24.0, "1/year", "Complex attacks on high-value targets per jihadist faction-year",
         "Bamako, Barsalogho, Niakatire, Tinzaouaten in 2024 across JNIM (FACTS A)")
     median_killed: float = param(
-        40.0, 1.0, 500.0, "persons", "Median deaths in a complex attack (Bamako: 77)",
+        40.0, 1.0, 500.0, "persons",
+        "Median deaths in a complex attack with no other fighters within reach (Bamako: 77)",
         "Bamako 77, Niakatire 27+, Tinzaouaten 70+ (FACTS A)")
+    attacker_elasticity: float = param(
+        0.0, 0.0, 2.0, "1", "Elasticity of a complex attack's median deaths in 1 + the "
+        "attacking faction's fighters within reach / reference_attackers (0: one median for all)",
+        "assumption; attackers differ by tens: 'a small number' in Bamako, 17 Sep 2024, 77 "
+        "killed (source article); about 100 at Dargo, 28 Jul 2025, about 50 soldiers killed "
+        "(residents to AP, Africanews 30 Jul 2025); 'nearly 3,000' at Djibo, 26 Nov 2023 (the "
+        "army's claim, Agence d'Information du Burkina)")
+    reference_attackers: float = param(
+        1000.0, 1.0, 100000.0, "fighters", "Fighters within reach that double a complex "
+        "attack's median deaths at elasticity 1 (the scale of a massed assault)", "assumption")
+    mass_reach_cells: int = param(
+        4, 0, 20, "cells", "Chebyshev distance within which a faction's fighters join an "
+        "assault (4 cells: about 110 km at 0.25 degree)", "assumption")
     sigma: float = param(
         0.8, 0.05, 3.0, "log-units", "Log-normal spread of complex-attack deaths")
     capital_share: float = param(

@@ -50,3 +50,61 @@ def test_no_attack_when_the_capital_holds_every_soldier_and_the_draw_spares_it(b
     complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=1.0), jnim, mali,
                            stream)
     assert ledger.events.size == before + 1 and ledger.events["cell"][before] == capital
+
+
+
+def attack_deaths(scenario, params, strength_factor: float) -> tuple[int, float]:
+    """Deaths of one JNIM attack on Bamako, JNIM's rows `strength_factor` times as strong, and
+    JNIM's strength within `mass_reach_cells` of Bamako."""
+    from sim.mechanics import complex_attacks
+    from sim.mechanics.movement import chebyshev
+
+    model = SahelModel(scenario, rng=0)
+    world, ledger = model.world, model.ledger
+    model.step()
+    ledger.open_day(1)
+    mali, jnim = 0, world.faction_index["jnim"]
+    units = world.forces
+    rows = units.present & (units.faction == jnim)
+    units.strength[rows] *= strength_factor
+    distance = chebyshev(units.cell, world.capital_cell[mali], world.ny)
+    massed = units.strength[rows & (distance <= params.mass_reach_cells)].sum()
+    before = ledger.events.size
+    stream = model.streams.get("complex_attack", 1)
+    complex_attacks.attack(world, ledger, params, jnim, mali, stream)
+    assert ledger.events.size == before + 1
+    cas = ledger.casualties
+    return int(cas["killed"][cas["event"] == before].sum()), float(massed)
+
+
+@pytest.mark.parametrize(("elasticity", "reach"), [(0.0, 20), (1.0, 20), (0.5, 20), (1.0, 0)])
+def test_an_assault_kills_more_as_its_faction_masses_more_fighters_within_reach(
+        baseline, elasticity, reach):
+    from sim.scenario import ComplexAttackParams
+
+    params = ComplexAttackParams(capital_share=1.0, median_killed=60.0, sigma=0.05,
+                                 attacker_elasticity=elasticity, reference_attackers=1000.0,
+                                 mass_reach_cells=reach, toll_cap_per_defender=20.0,
+                                 civilian_share=0.0)
+    (single, massed), (double, massed_double) = (attack_deaths(baseline, params, f)
+                                                 for f in (1.0, 2.0))
+    assert massed_double == pytest.approx(2 * massed)
+    if reach == 0:  # none of JNIM's rows stands in Bamako's cell
+        assert massed == 0 and double == single
+    else:
+        assert massed > 1000
+    expected = ((1 + massed_double / 1000) / (1 + massed / 1000)) ** elasticity
+    assert single > 50
+    assert double == pytest.approx(single * expected, rel=0.03, abs=2)
+
+
+def test_the_median_toll_grows_with_the_fighters_massed_over_the_reference():
+    from sim.mechanics.complex_attacks import median_toll
+    from sim.scenario import ComplexAttackParams
+
+    params = ComplexAttackParams(median_killed=40.0, reference_attackers=500.0)
+    assert median_toll(params, 0.0) == median_toll(params, 5000.0) == 40.0
+    scaled = params.model_copy(update={"attacker_elasticity": 0.5})
+    assert median_toll(scaled, 0.0) == 40.0
+    assert median_toll(scaled, 1500.0) == pytest.approx(80.0)
+    assert median_toll(scaled.model_copy(update={"attacker_elasticity": 1.0}), 250.0) == 60.0
