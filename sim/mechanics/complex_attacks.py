@@ -6,8 +6,9 @@ the capital (its air base, a school used as barracks) with probability `capital_
 scenario has a junta, else the country's largest concentration of state-side personnel outside the
 capital (so `capital_share` alone sets how often the capital is hit). Deaths are log-normal
 (spread `sigma`) around `median_killed` * (1 + massed / `reference_attackers`) **
-`attacker_elasticity`, massed being the faction's strength within `mass_reach_cells` of the
-target (a raid by a small cell has the median `median_killed`, a massed assault more), at most
+`attacker_elasticity`, massed being the strength of the faction's present rows, in any country,
+within `mass_reach_cells` (Chebyshev) of the target (a raid by a small cell far from them has
+the median `median_killed`, a massed assault more), at most
 `toll_cap_per_defender` times the defenders present; `civilian_share` of them are bystanders
 (at most `civilian_cap_share` of the cell's residents), `attacker_loss_share` are attackers,
 who fall to the strongest defender and come from the faction's group in that country nearest
@@ -104,8 +105,8 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
     rows = np.flatnonzero(units.present & (units.faction == fac))
     distance = chebyshev(units.cell[rows], target, world.ny)
     massed = float(units.strength[rows[distance <= params.mass_reach_cells]].sum())
-    mine = world.country_bucket[units.cell[rows]] == country
-    group = int(rows[mine][distance[mine].argmin()]) if mine.any() else -1
+    in_country = world.country_bucket[units.cell[rows]] == country
+    nearest = int(rows[in_country][distance[in_country].argmin()]) if in_country.any() else None
     u1 = max(uniform(rng.key, rng.day, fac, 3), 1e-300)
     z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2 * math.pi * uniform(rng.key, rng.day, fac, 4))
     toll = int(min(round(median_toll(params, massed) * math.exp(params.sigma * z)),
@@ -125,12 +126,12 @@ def attack(world: World, ledger: Ledger, params: ComplexAttackParams, fac: int, 
     hit_air_base(world, target, rng.day)
     hit = np.flatnonzero((killed > 0) | (wounded > 0))
     ledger.book(event[0], N_GROUPS + hit, fac, killed[hit], wounded[hit])
-    if attackers and group >= 0:
-        lost = int(min(attackers, np.floor(units.strength[group])))
-        units.strength[group] -= lost
-        if units.strength[group] < 1.0:
-            units.present[group] = False
-            units.strength[group] = 0.0
+    if attackers and nearest is not None:
+        lost = int(min(attackers, np.floor(units.strength[nearest])))
+        units.strength[nearest] -= lost
+        if units.strength[nearest] < 1.0:
+            units.present[nearest] = False
+            units.strength[nearest] = 0.0
         ledger.book(event[0], N_GROUPS + fac, defender, lost)
     if civilians > 0:
         victims = np.zeros((1, len(COMMUNITIES)), dtype=np.int64)

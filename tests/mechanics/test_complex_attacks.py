@@ -52,7 +52,6 @@ def test_no_attack_when_the_capital_holds_every_soldier_and_the_draw_spares_it(b
     assert ledger.events.size == before + 1 and ledger.events["cell"][before] == capital
 
 
-
 def attack_deaths(scenario, params, strength_factor: float) -> tuple[int, float]:
     """Deaths of one JNIM attack on Bamako, JNIM's rows `strength_factor` times as strong, and
     JNIM's strength within `mass_reach_cells` of Bamako."""
@@ -108,3 +107,41 @@ def test_the_median_toll_grows_with_the_fighters_massed_over_the_reference():
     assert median_toll(scaled, 0.0) == 40.0
     assert median_toll(scaled, 1500.0) == pytest.approx(80.0)
     assert median_toll(scaled.model_copy(update={"attacker_elasticity": 1.0}), 250.0) == 60.0
+
+
+def test_only_present_fighters_within_reach_are_massed_whatever_their_country(baseline):
+    """Four JNIM rows around Bamako, the others away: in reach 4, 500 in Mali and 500 outside
+    it count; 2,000 not present one cell away and 2,000 five cells away do not."""
+    from sim.mechanics import complex_attacks
+    from sim.mechanics.movement import chebyshev
+    from sim.scenario import ComplexAttackParams
+
+    deaths = []
+    for elasticity in (0.0, 1.0):
+        model = SahelModel(baseline, rng=0)
+        world, ledger = model.world, model.ledger
+        model.step()
+        ledger.open_day(1)
+        units, jnim, bamako = world.forces, world.faction_index["jnim"], world.capital_cell[0]
+        distance = chebyshev(np.arange(world.n_cells), bamako, world.ny)
+        mali, outside = world.country_bucket == 0, world.country_bucket == 3
+        rows = np.flatnonzero(units.faction == jnim)
+        units.present[rows] = False
+        placed = {rows[0]: (distance == 2) & mali, rows[1]: (distance == 4) & outside,
+                  rows[2]: (distance == 1) & mali, rows[3]: (distance == 5) & mali}
+        for row, strength, present in zip(placed, (500, 500, 2000, 2000),
+                                          (True, True, False, True), strict=True):
+            units.cell[row] = np.flatnonzero(placed[row])[0]
+            units.strength[row], units.present[row] = strength, present
+        params = ComplexAttackParams(capital_share=1.0, median_killed=60.0, sigma=0.05,
+                                     attacker_elasticity=elasticity, reference_attackers=1000.0,
+                                     civilian_share=0.0, toll_cap_per_defender=20.0)
+        before = ledger.events.size
+        complex_attacks.attack(world, ledger, params, jnim, 0,
+                               model.streams.get("complex_attack", 1))
+        cas = ledger.casualties
+        deaths.append(int(cas["killed"][cas["event"] == before].sum()))
+        assert units.strength[rows[0]] < 500  # the attackers fall from the nearest row in Mali
+    one_median, massed = deaths
+    assert 50 <= one_median <= 70
+    assert massed == pytest.approx(2 * one_median, abs=3)  # 1 + 1,000 / 1,000
