@@ -31,12 +31,10 @@ def test_the_shipped_priors_load_and_each_has_a_justification(baseline):
     assert "ODD 7.19" in sized["parameters.decisions.reinforcement_rate"]
     assert "ODD 7.12" in sized["parameters.civilians.rival_support"]
     assert "ODD 7.12" in sized["parameters.civilians.strength_ceiling"]
-    assert "ODD 7.6" in sized["parameters.complex_attacks.attacker_elasticity"]
     required = {p.name for p in priors if p.fit}
     assert required == {"factions.burkina_army.restraint", "factions.vdp.restraint",
                         "factions.mali_army.restraint", "units.jnim_burkina.share",
-                        "parameters.complex_attacks.median_killed",
-                        "parameters.complex_attacks.attacker_elasticity"}
+                        "parameters.complex_attacks.median_killed"}
     assert not any(p.integer for p in priors)
 
 
