@@ -1,10 +1,34 @@
-"""Complex attacks: the capital is a target only by the `capital_share` draw."""
+"""Complex attacks: the capital is hit only by its share; tolls grow with the fighters massed."""
 
 import numpy as np
 import pytest
 
 import sim
+from sim.mechanics import complex_attacks
+from sim.mechanics.movement import chebyshev
 from sim.model import SahelModel
+from sim.scenario import ComplexAttackParams
+
+MALI = 0
+
+
+def day_one(scenario: sim.Scenario) -> SahelModel:
+    """The scenario's model after its first day, its ledger open on day 1."""
+    model = SahelModel(scenario, rng=0)
+    model.step()
+    model.ledger.open_day(1)
+    return model
+
+
+def jnim_attack_deaths(model: SahelModel, params: ComplexAttackParams) -> int:
+    """Deaths booked in one JNIM complex attack in Mali today (the attack must happen)."""
+    world, ledger = model.world, model.ledger
+    before = ledger.events.size
+    complex_attacks.attack(world, ledger, params, world.faction_index["jnim"], MALI,
+                           model.streams.get("complex_attack", 1))
+    assert ledger.events.size == before + 1
+    cas = ledger.casualties
+    return int(cas["killed"][cas["event"] == before].sum())
 
 
 @pytest.mark.parametrize("share", [0.0, 1.0])
@@ -30,24 +54,18 @@ def test_the_capital_is_attacked_only_by_its_share(tmp_path, share):
 
 
 def test_no_attack_when_the_capital_holds_every_soldier_and_the_draw_spares_it(baseline):
-    from sim.mechanics import complex_attacks
-    from sim.scenario import ComplexAttackParams
-
-    model = SahelModel(baseline, rng=0)
+    model = day_one(baseline)
     world, ledger = model.world, model.ledger
-    model.step()
-    ledger.open_day(1)
-    mali = 0
-    capital = world.capital_cell[mali]
-    outside = (world.country_bucket == mali) & (np.arange(world.n_cells) != capital)
+    capital = world.capital_cell[MALI]
+    outside = (world.country_bucket == MALI) & (np.arange(world.n_cells) != capital)
     world.presence[np.ix_(world.state_side, outside)] = 0.0
     assert world.presence[world.state_side, capital].sum() > 0
     before, jnim = ledger.events.size, world.faction_index["jnim"]
     stream = model.streams.get("complex_attack", 1)
-    complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=0.0), jnim, mali,
+    complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=0.0), jnim, MALI,
                            stream)
     assert ledger.events.size == before
-    complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=1.0), jnim, mali,
+    complex_attacks.attack(world, ledger, ComplexAttackParams(capital_share=1.0), jnim, MALI,
                            stream)
     assert ledger.events.size == before + 1 and ledger.events["cell"][before] == capital
 
@@ -55,32 +73,19 @@ def test_no_attack_when_the_capital_holds_every_soldier_and_the_draw_spares_it(b
 def attack_deaths(scenario, params, strength_factor: float) -> tuple[int, float]:
     """Deaths of one JNIM attack on Bamako, JNIM's rows `strength_factor` times as strong, and
     JNIM's strength within `mass_reach_cells` of Bamako."""
-    from sim.mechanics import complex_attacks
-    from sim.mechanics.movement import chebyshev
-
-    model = SahelModel(scenario, rng=0)
-    world, ledger = model.world, model.ledger
-    model.step()
-    ledger.open_day(1)
-    mali, jnim = 0, world.faction_index["jnim"]
+    model = day_one(scenario)
+    world = model.world
     units = world.forces
-    rows = units.present & (units.faction == jnim)
+    rows = units.present & (units.faction == world.faction_index["jnim"])
     units.strength[rows] *= strength_factor
-    distance = chebyshev(units.cell, world.capital_cell[mali], world.ny)
+    distance = chebyshev(units.cell, world.capital_cell[MALI], world.ny)
     massed = units.strength[rows & (distance <= params.mass_reach_cells)].sum()
-    before = ledger.events.size
-    stream = model.streams.get("complex_attack", 1)
-    complex_attacks.attack(world, ledger, params, jnim, mali, stream)
-    assert ledger.events.size == before + 1
-    cas = ledger.casualties
-    return int(cas["killed"][cas["event"] == before].sum()), float(massed)
+    return jnim_attack_deaths(model, params), float(massed)
 
 
 @pytest.mark.parametrize(("elasticity", "reach"), [(0.0, 20), (1.0, 20), (0.5, 20), (1.0, 0)])
 def test_an_assault_kills_more_as_its_faction_masses_more_fighters_within_reach(
         baseline, elasticity, reach):
-    from sim.scenario import ComplexAttackParams
-
     params = ComplexAttackParams(capital_share=1.0, median_killed=60.0, sigma=0.05,
                                  attacker_elasticity=elasticity, reference_attackers=1000.0,
                                  mass_reach_cells=reach, toll_cap_per_defender=20.0,
@@ -98,9 +103,7 @@ def test_an_assault_kills_more_as_its_faction_masses_more_fighters_within_reach(
 
 
 def test_the_median_toll_grows_with_the_fighters_massed_over_the_reference():
-    from sim.mechanics.complex_attacks import median_toll
-    from sim.scenario import ComplexAttackParams
-
+    median_toll = complex_attacks.median_toll
     params = ComplexAttackParams(median_killed=40.0, reference_attackers=500.0)
     assert median_toll(params, 0.0) == median_toll(params, 5000.0) == 40.0
     scaled = params.model_copy(update={"attacker_elasticity": 0.5})
@@ -112,19 +115,13 @@ def test_the_median_toll_grows_with_the_fighters_massed_over_the_reference():
 def test_only_present_fighters_within_reach_are_massed_whatever_their_country(baseline):
     """Four JNIM rows around Bamako, the others away: in reach 4, 500 in Mali and 500 outside
     it count; 2,000 not present one cell away and 2,000 five cells away do not."""
-    from sim.mechanics import complex_attacks
-    from sim.mechanics.movement import chebyshev
-    from sim.scenario import ComplexAttackParams
-
     deaths = []
     for elasticity in (0.0, 1.0):
-        model = SahelModel(baseline, rng=0)
-        world, ledger = model.world, model.ledger
-        model.step()
-        ledger.open_day(1)
-        units, jnim, bamako = world.forces, world.faction_index["jnim"], world.capital_cell[0]
+        model = day_one(baseline)
+        world = model.world
+        units, jnim, bamako = world.forces, world.faction_index["jnim"], world.capital_cell[MALI]
         distance = chebyshev(np.arange(world.n_cells), bamako, world.ny)
-        mali, outside = world.country_bucket == 0, world.country_bucket == 3
+        mali, outside = world.country_bucket == MALI, world.country_bucket == 3
         rows = np.flatnonzero(units.faction == jnim)
         units.present[rows] = False
         placed = {rows[0]: (distance == 2) & mali, rows[1]: (distance == 4) & outside,
@@ -136,11 +133,7 @@ def test_only_present_fighters_within_reach_are_massed_whatever_their_country(ba
         params = ComplexAttackParams(capital_share=1.0, median_killed=60.0, sigma=0.05,
                                      attacker_elasticity=elasticity, reference_attackers=1000.0,
                                      civilian_share=0.0, toll_cap_per_defender=20.0)
-        before = ledger.events.size
-        complex_attacks.attack(world, ledger, params, jnim, 0,
-                               model.streams.get("complex_attack", 1))
-        cas = ledger.casualties
-        deaths.append(int(cas["killed"][cas["event"] == before].sum()))
+        deaths.append(jnim_attack_deaths(model, params))
         assert units.strength[rows[0]] < 500  # the attackers fall from the nearest row in Mali
     one_median, massed = deaths
     assert 50 <= one_median <= 70
