@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 REQUIRED = ("target", "sim_q50", "hit")
-RESERVED = ("hits", "_order")  # the table's own columns
+RESERVED = ("hits",)  # the table's own column
 
 
 class ReportError(ValueError):
@@ -75,9 +75,7 @@ def hit_table(reports: Sequence[tuple[str, pd.Series]]) -> pd.DataFrame:
         raise ReportError(f"{twice}=...: the label is used twice; give each report its own")
     table = pd.concat([hits for _, hits in reports], axis=1)
     table["hits"] = table.sum(axis=1).astype(int)
-    order = {target: i for i, target in enumerate(table.index)}
-    keys = table.index.map(order.get)
-    return table.assign(_order=keys).sort_values(["hits", "_order"]).drop(columns="_order")
+    return table.sort_values("hits", kind="stable")  # ties keep the order first seen
 
 
 def summary_lines(table: pd.DataFrame) -> list[str]:
